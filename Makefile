@@ -1,0 +1,166 @@
+# kvmprof - one Makefile for the compiler, the runtime, the CLI and the tests.
+#
+#   make            build everything into $(BUILD)/
+#   make check      run the test suite, then again under ASan+UBSan
+#   make demo       compile the default profile for this machine and apply it
+#   make bench      benchmarks (compile speed, per-vCPU apply vs. ioctl floor)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show the commands
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+AR      ?= ar
+AWK     ?= awk
+FLEX    ?= flex
+BISON   ?= bison
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CSTD     := -std=gnu11
+OPT      ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifeq ($(SAN),1)
+OPT      := -O1 -g
+EXTRA_CFLAGS += $(SAN_FLAGS)
+EXTRA_LDFLAGS += $(SAN_FLAGS)
+endif
+CPPFLAGS += -Iruntime -Icompiler -I$(BUILD)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
+
+include runtime/Makefile.kvmprof
+
+# ---- runtime: libkvmprof.a, libkvmprof.so.$(SOVERSION) ------------------------
+SOVERSION := 0
+RT_OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(KVMPROF_RUNTIME_SRCS))
+RT_PIC_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(KVMPROF_RUNTIME_SRCS))
+
+$(BUILD)/libkvmprof.a: $(RT_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libkvmprof.so.$(SOVERSION): $(RT_PIC_OBJS) runtime/libkvmprof.map
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libkvmprof.so.$(SOVERSION) \
+		-Wl,--version-script=runtime/libkvmprof.map $(ALL_LDFLAGS) -o $@ $(RT_PIC_OBJS) -lpthread
+
+$(BUILD)/libkvmprof.so: $(BUILD)/libkvmprof.so.$(SOVERSION)
+	$(Q)ln -sf libkvmprof.so.$(SOVERSION) $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC -fPIC $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+# ---- compiler library (everything but the CLI's main) -----------------------
+COMPILER_SRCS := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+GEN_SRCS      := $(BUILD)/expr-parser.c $(BUILD)/expr-lexer.c $(BUILD)/regdb_data.c
+COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS)) $(GEN_SRCS:.c=.o)
+REGDB_FILES   := $(sort $(wildcard compiler/regdb/*.db))
+
+$(BUILD)/expr-parser.c $(BUILD)/expr-parser.h: compiler/expr-parser.y
+	@mkdir -p $(BUILD)
+	@echo "  BISON   $<"
+	$(Q)$(BISON) -Wall -Werror --defines=$(BUILD)/expr-parser.h -o $(BUILD)/expr-parser.c $<
+
+$(BUILD)/expr-lexer.c $(BUILD)/expr-lexer.h: compiler/expr-lexer.l
+	@mkdir -p $(BUILD)
+	@echo "  FLEX    $<"
+	$(Q)$(FLEX) --header-file=$(BUILD)/expr-lexer.h -o $(BUILD)/expr-lexer.c $<
+
+$(BUILD)/regdb_data.c: compiler/regdb/gen-regdb.awk $(REGDB_FILES)
+	@mkdir -p $(BUILD)
+	@echo "  REGDB   $@"
+	$(Q)$(AWK) -f compiler/regdb/gen-regdb.awk $(REGDB_FILES) > $@.tmp && mv $@.tmp $@
+
+# Generated scanners/parsers are not held to every warning we use.
+$(BUILD)/expr-lexer.o $(BUILD)/expr-parser.o: EXTRA_CFLAGS += -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function
+$(BUILD)/expr-lexer.o: $(BUILD)/expr-parser.h
+$(BUILD)/expr-parser.o: $(BUILD)/expr-lexer.h
+$(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS)): $(BUILD)/expr-parser.h $(BUILD)/expr-lexer.h
+
+$(BUILD)/libkvmprofc.a: $(COMPILER_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# ---- the kvmprof CLI ------------------------------------------------------------
+CLI_SRCS := compiler/main.c $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
+LIBS     := -lyaml -lpthread
+
+$(BUILD)/kvmprof: $(CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: $(BUILD)/%.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# ---- tests ----------------------------------------------------------------------
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(wildcard tests/unit/*.c))
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SUPPORT))
+
+# test_rt_*: runtime only (no compiler, no libyaml), like a VMM links it.
+$(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprof.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
+		$(BUILD)/libkvmprof.a -lcmocka -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
+		$(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
+
+# ---- top-level targets ----------------------------------------------------------
+LIBS_ALL := $(BUILD)/libkvmprof.a $(BUILD)/libkvmprof.so $(BUILD)/libkvmprofc.a $(BUILD)/kvmprof.pc
+all: $(LIBS_ALL) $(BUILD)/kvmprof
+tests: all $(TEST_BINS)
+
+$(BUILD)/kvmprof.pc: runtime/kvmprof.pc.in
+	@mkdir -p $(BUILD)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define KVMPROF_VERSION_STRING "\(.*\)"/\1/p' runtime/kvmprof.h)|g' $< > $@
+
+# The suite: normal build, then ASan+UBSan build; one closing tally.
+check:
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san SAN=1 tests
+	$(Q)tests/run-tests.sh $(BUILD) build-san
+
+demo: all
+	$(Q)scripts/demo.sh $(BUILD)
+
+bench: all
+	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 runtime/kvmprof.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libkvmprof.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libkvmprof.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libkvmprof.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libkvmprof.so
+	install -m 644 $(BUILD)/kvmprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/kvmprof $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san build-arm64
+
+.PHONY: all tests check demo bench install clean
+.DEFAULT_GOAL := all
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

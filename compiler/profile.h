@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * profile.h - the compiler's in-memory model of a profile: what the YAML
+ * loader (load.c) builds, inheritance (resolve.c) merges, the checks
+ * (check.c, lint.c) judge and the code generator (cgen.c) emits.
+ */
+#ifndef KVMPROF_PROFILE_H
+#define KVMPROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "expr.h"
+#include "kvmprof.h"
+#include "regdb.h"
+
+/* One named field stated for an entry. */
+struct pfield {
+	char *name;
+	uint8_t shift, width;
+	uint8_t policy;         /* enum kvmprof_policy */
+	uint8_t flags;          /* KVMPROF_FIELD_* */
+	uint64_t value;         /* field value, not shifted */
+	struct srcpos pos;      /* where the field's value was stated */
+};
+
+/* One guest-visible setting, as kvmprof_entry but with sources. */
+struct pentry {
+	char *name;                  /* canonical: "ID_AA64PFR0_EL1", "KVM_CAP_X2APIC_API" */
+	const struct regdb_reg *reg; /* database register, NULL for caps/quirks/raw ids */
+	int kind;                    /* enum kvmprof_kind */
+	int phase;                   /* enum kvmprof_phase */
+	int policy;                  /* enum kvmprof_policy */
+	int width;                   /* bits */
+	int cpuid_reg;               /* enum kvmprof_cpuid_reg */
+	unsigned flags;              /* KVMPROF_ENTRY_* */
+	uint32_t group, aux;
+	uint64_t id;
+	uint64_t value, mask;        /* whole value; fields are folded in */
+	uint64_t args[4];            /* ENABLE_CAP */
+	int raw_value;               /* stated as a whole number where fields exist (lint) */
+	struct pfield *fields;
+	size_t n_fields;
+	char *requires_text;         /* NULL: always */
+	struct expr *requires;
+	struct srcpos requires_pos;  /* first character of the condition */
+	struct srcpos pos;           /* the entry's key */
+	const char *profile;         /* name of the profile (in a base chain) that stated it */
+};
+
+struct pkv {                         /* one provenance line */
+	char *key;                   /* "kernel", "references[0]" */
+	char *value;
+	struct srcpos pos;
+};
+
+struct profile {
+	char *file;                  /* as given on the command line */
+	char *name;
+	int arch;                    /* enum kvmprof_arch */
+	int format_version;
+	char *description;
+	struct pkv *provenance;
+	size_t n_provenance;
+	char *base;                  /* NULL: no base */
+	struct srcpos base_pos;
+	char *requires_text;
+	struct expr *requires;
+	struct srcpos requires_pos;
+	struct pentry *entries;      /* after resolve: sorted by phase, then stated order */
+	size_t n_entries;
+	struct srcpos pos;           /* the document's start */
+};
+
+/* Entries are matched across a base chain by this key. */
+int pentry_same_target(const struct pentry *a, const struct pentry *b);
+
+void profile_free(struct profile *p);
+void pentry_clear(struct pentry *e);
+
+/*
+ * Loads one YAML file (no inheritance). Every error goes to d with its
+ * file:line:col; returns NULL only when nothing usable was read.
+ */
+struct profile *profile_load(const char *path, struct diag *d);
+
+/*
+ * Loads `path` and its base chain (bases are looked up as NAME.yaml in the
+ * directories of search_path, then next to the file), rejects cycles, and
+ * returns one merged profile whose entries carry the origin of each value.
+ */
+struct profile *profile_load_resolved(const char *path, const char *const *search_path,
+				      struct diag *d);
+
+/* Semantic checks that need no kernel (check.c). */
+void profile_check(const struct profile *p, struct diag *d);
+
+/* Review rules (lint.c); base may be NULL. */
+void profile_lint(const struct profile *p, const struct profile *base, struct diag *d);
+
+/* "fnv1a64:<16 hex digits>" over a canonical rendering of the resolved profile. */
+void profile_hash(const struct profile *p, char out[32]);
+
+struct cgen_opts {
+	const char *symbol;       /* C identifier of the kvmprof_profile; NULL: derived */
+	const char *header_name;  /* include this header from the .c; NULL: none */
+	const char *source_label; /* the path printed in the banner (never absolute) */
+};
+
+/* Emits the C tables (cgen.c). Returns 0, or -1 with an error in d. */
+int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d);
+int cgen_emit_h(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d);
+/* The C identifier derived from a profile name: kvmprof_profile_linux_6_12_... */
+void cgen_symbol_name(const char *profile_name, char *out, size_t len);
+
+#endif /* KVMPROF_PROFILE_H */

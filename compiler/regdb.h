@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * regdb.h - the register database: every architectural fact kvmprof knows
+ * (register encodings, field positions and widths, capabilities, quirks,
+ * x2APIC flags, vCPU features, vGIC offsets), with the public source of each
+ * fact and the kernel versions that changed it.
+ *
+ * The facts live as data in compiler/regdb/*.db; gen-regdb.awk turns them
+ * into regdb_data.c at build time and rejects malformed data (overlapping or
+ * out-of-range fields, duplicate names or ids).
+ */
+#ifndef KVMPROF_REGDB_H
+#define KVMPROF_REGDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What kind of thing a database register is; decides the entry kind and phase. */
+enum regdb_space {
+	REGDB_ARM64_SYSREG = 1, /* KVM_SET_ONE_REG, id = arm64 sysreg one-reg id */
+	REGDB_ARM64_FW = 2,     /* firmware pseudo-register (PSCI_VERSION ...) */
+	REGDB_ARM64_DEMUX = 3,  /* CCSIDR_EL1 through its CSSELR index */
+	REGDB_VGIC_V3_DIST = 4, /* KVM_DEV_ARM_VGIC_GRP_DIST_REGS, id = offset */
+	REGDB_VGIC_V3_REDIST = 5,
+	REGDB_VGIC_V2_DIST = 6,
+	REGDB_X86_CPUID = 7,    /* id = (function << 32) | index, cpuid_reg */
+	REGDB_X86_MSR = 8,      /* id = MSR index */
+};
+
+/* struct regdb_field.flags */
+#define REGDB_F_SIGNED 0x1u     /* signed ID field (arm64 "signed" fields) */
+#define REGDB_F_LOWER_SAFE 0x2u /* arm64 ID field: a lower value is safe to present */
+
+struct regdb_field {
+	const char *name; /* "CSV2" */
+	uint8_t shift;
+	uint8_t width;
+	uint8_t flags;    /* REGDB_F_* */
+	const char *doc;  /* one line */
+};
+
+/* struct regdb_reg.flags */
+#define REGDB_R_ID_REG 0x1u /* arm64 feature ID register: fields default to at-most */
+
+struct regdb_reg {
+	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */
+	uint8_t arch;       /* enum kvmprof_arch */
+	uint8_t space;      /* enum regdb_space */
+	uint8_t width;      /* bits: 32 or 64 */
+	uint8_t cpuid_reg;  /* REGDB_X86_CPUID: enum kvmprof_cpuid_reg */
+	uint32_t flags;     /* REGDB_R_* */
+	uint64_t id;        /* see enum regdb_space */
+	const struct regdb_field *fields; /* sorted by shift, descending */
+	uint32_t n_fields;
+	const char *doc;     /* one line */
+	const char *source;  /* public source of the encoding and fields */
+	const char *history; /* kernel versions that changed what guests see, or NULL */
+};
+
+/* Named constants that are not registers. */
+enum regdb_sym_kind {
+	REGDB_SYM_CAP = 1,          /* KVM_CAP_* number */
+	REGDB_SYM_QUIRK = 2,        /* KVM_X86_QUIRK_* bit number */
+	REGDB_SYM_X2APIC_FLAG = 3,  /* KVM_X2APIC_API_* bit number */
+	REGDB_SYM_VCPU_FEATURE = 4, /* KVM_ARM_VCPU_* feature bit number */
+};
+
+struct regdb_sym {
+	const char *name;     /* "KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES", "psci-0.2" */
+	uint8_t kind;         /* enum regdb_sym_kind */
+	uint8_t arch;         /* enum kvmprof_arch, 0 = both */
+	uint64_t value;       /* number or bit index */
+	const char *doc;
+	const char *source;
+	const char *history;  /* "6.1: ..." or NULL */
+};
+
+/* Whole tables, for iteration (capture, explain, tests). */
+extern const struct regdb_reg regdb_regs[];
+extern const size_t regdb_n_regs;
+extern const struct regdb_sym regdb_syms[];
+extern const size_t regdb_n_syms;
+
+/* By name, case-sensitive; arch 0 matches any. NULL if unknown. */
+const struct regdb_reg *regdb_reg_by_name(const char *name, int arch);
+/* By encoding; cpuid_reg is ignored unless space is REGDB_X86_CPUID. */
+const struct regdb_reg *regdb_reg_by_id(int arch, int space, uint64_t id, int cpuid_reg);
+const struct regdb_field *regdb_field_by_name(const struct regdb_reg *r, const char *name);
+const struct regdb_sym *regdb_sym_by_name(int kind, const char *name, int arch);
+const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch);
+
+/* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
+uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);
+/* Parses "S3_0_C0_C4_0" into a one-reg id; 0 on success, -1 if not that form. */
+int regdb_parse_generic_sysreg(const char *name, uint64_t *id);
+
+#endif /* KVMPROF_REGDB_H */

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvmprof.h - the manual of libkvmprof.
+ *
+ * A kvmprof profile states what a KVM guest sees (ID registers, CPUID,
+ * feature MSRs, firmware registers, vGIC registers, capabilities, quirks).
+ * `kvmprof compile` turns a reviewed YAML profile into the constant tables
+ * declared below; a VMM links those tables and this library, and calls one
+ * function per start-up phase:
+ *
+ *   kvm_fd = open("/dev/kvm"); vm_fd = KVM_CREATE_VM
+ *   kvmprof_vm_init(&ctx, &profile, kvm_fd, vm_fd, &opts)      per VM, once
+ *   kvmprof_apply_vm(&ctx, &report)                  before the first vCPU
+ *   for each vCPU (any thread, concurrently):
+ *       vcpu_fd = KVM_CREATE_VCPU
+ *       kvmprof_apply_vcpu_init(&ctx, vcpu_fd, &init, &report)  arm64 only
+ *       kvmprof_apply_vcpu_regs(&ctx, vcpu_fd, &report)  before first KVM_RUN
+ *   vgic_fd = KVM_CREATE_DEVICE; ... KVM_DEV_ARM_VGIC_CTRL_INIT
+ *   kvmprof_apply_devices(&ctx, vgic_fd, &report)
+ *
+ * Every entry is validated against the running kernel before anything is
+ * written, written through the ioctl KVM defines for it, then read back and
+ * compared with what the profile demands. The report says, per entry, what
+ * happened and why.
+ *
+ * Conventions (as in libfdt and libbpf):
+ *  - Functions return 0 on success or a negative error: -errno for a failed
+ *    system call, or one of the KVMPROF_ERR_* codes below, whose text
+ *    kvmprof_strerror() gives.
+ *  - The library never allocates memory, never prints and never exits. All
+ *    memory is the caller's: the context, the reports and their result arrays.
+ *  - All ioctl() calls are issued from runtime/kvm_ioctl.c.
+ */
+#ifndef KVMPROF_H
+#define KVMPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KVMPROF_VERSION_MAJOR 0
+#define KVMPROF_VERSION_MINOR 1
+#define KVMPROF_VERSION_PATCH 0
+#define KVMPROF_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Compiled tables (ABI shared by `kvmprof compile` and this library)       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Generated files refuse to build against another table ABI (#error), and
+ * kvmprof_vm_init() refuses at run time a table whose magic, ABI or element
+ * sizes differ from this library's (KVMPROF_ERR_ABI).
+ */
+#define KVMPROF_TABLE_MAGIC 0x4f52504bu /* "KPRO" read little-endian */
+#define KVMPROF_TABLE_ABI 1u
+#define KVMPROF_FORMAT_VERSION 1u /* profile YAML format (`kvmprof: 1`) */
+
+enum kvmprof_arch {
+	KVMPROF_ARCH_NONE = 0,
+	KVMPROF_ARCH_ARM64 = 1,
+	KVMPROF_ARCH_X86_64 = 2,
+};
+
+/*
+ * The points in a VM's start-up where KVM accepts each kind of setting.
+ * Entries of a compiled profile are sorted by phase.
+ */
+enum kvmprof_phase {
+	/* After KVM_CREATE_VM (and the in-kernel irqchip on x86), before
+	 * the first KVM_CREATE_VCPU: KVM_ENABLE_CAP, quirks, x2APIC API. */
+	KVMPROF_PHASE_VM = 0,
+	/* arm64: the feature bits of KVM_ARM_VCPU_INIT. */
+	KVMPROF_PHASE_VCPU_INIT = 1,
+	/* After vCPU init, before its first KVM_RUN: KVM_SET_ONE_REG,
+	 * KVM_SET_CPUID2, KVM_SET_MSRS. */
+	KVMPROF_PHASE_VCPU_REGS = 2,
+	/* After KVM_DEV_ARM_VGIC_CTRL_INIT: KVM_SET_DEVICE_ATTR. */
+	KVMPROF_PHASE_DEVICE = 3,
+};
+#define KVMPROF_PHASE_COUNT 4
+
+/* What an entry sets, and so which ioctl applies it. */
+enum kvmprof_kind {
+	/* KVM_ENABLE_CAP on the VM fd. id = capability number,
+	 * args[0..3] = struct kvm_enable_cap.args, value = args[0]. */
+	KVMPROF_KIND_ENABLE_CAP = 1,
+	/* KVM_CAP_DISABLE_QUIRKS2. mask = quirk bits the profile states,
+	 * value = those of them to disable (a 0 bit under mask = keep). */
+	KVMPROF_KIND_QUIRKS = 2,
+	/* KVM_CAP_X2APIC_API. mask = flags stated, value = flags to enable. */
+	KVMPROF_KIND_X2APIC_API = 3,
+	/* arm64 KVM_ARM_VCPU_INIT feature. id = feature bit number,
+	 * value = 1 to request it, 0 to insist it is off. */
+	KVMPROF_KIND_VCPU_FEATURE = 4,
+	/* KVM_SET_ONE_REG. id = the 64-bit register id (arm64 system and
+	 * firmware registers; on x86 MSRs reached through ONE_REG). */
+	KVMPROF_KIND_ONE_REG = 5,
+	/* One 32-bit register of a CPUID leaf, applied through one
+	 * KVM_SET_CPUID2 per vCPU. id = (function << 32) | index,
+	 * reg = KVMPROF_CPUID_EAX..EDX, aux = KVM_CPUID_FLAG_* of the leaf. */
+	KVMPROF_KIND_CPUID = 6,
+	/* KVM_SET_MSRS, batched. id = MSR index. */
+	KVMPROF_KIND_MSR = 7,
+	/* KVM_SET_DEVICE_ATTR on a device fd. aux = KVM device type
+	 * (KVM_DEV_TYPE_ARM_VGIC_V3 ...), group = attribute group,
+	 * id = attribute (for vGIC registers: the register offset). */
+	KVMPROF_KIND_DEVICE_ATTR = 8,
+};
+
+enum kvmprof_cpuid_reg {
+	KVMPROF_CPUID_EAX = 0,
+	KVMPROF_CPUID_EBX = 1,
+	KVMPROF_CPUID_ECX = 2,
+	KVMPROF_CPUID_EDX = 3,
+};
+
+/*
+ * How the kernel's read-back value is judged against the profile.
+ * Bits outside an entry's mask are don't-care under every policy.
+ */
+enum kvmprof_policy {
+	/* (readback & mask) == (value & mask). */
+	KVMPROF_POLICY_EXACT = 0,
+	/* The arm64 "lower is safe" rule for ID register fields: each field
+	 * must read back at most the stated value (signed fields compare
+	 * signed). Applying writes min(kernel default, stated). */
+	KVMPROF_POLICY_AT_MOST = 1,
+};
+
+/* struct kvmprof_field.flags */
+#define KVMPROF_FIELD_SIGNED 0x1u /* two's complement field (arm64 ID_*) */
+
+/* A named bit field of an entry, for per-field policy and reports. */
+struct kvmprof_field {
+	const char *name; /* "Revision", "CSV2", "AVX512F" */
+	uint8_t shift;    /* lowest bit */
+	uint8_t width;    /* bits, 1..64 */
+	uint8_t policy;   /* enum kvmprof_policy */
+	uint8_t flags;    /* KVMPROF_FIELD_* */
+};
+
+/*
+ * Conditions (`requires:`) compile to a small stack program evaluated by the
+ * runtime against the running kernel. Every value is a uint64_t; comparisons
+ * and logical operators push 0 or 1.
+ */
+enum kvmprof_op {
+	KVMPROF_OP_END = 0,   /* result is the top of the stack */
+	KVMPROF_OP_CONST,     /* push arg */
+	KVMPROF_OP_CAP,       /* push KVM_CHECK_EXTENSION(arg) on the VM fd (<0 -> 0) */
+	KVMPROF_OP_KERNEL,    /* push the running kernel as KVMPROF_KERNEL_VERSION */
+	KVMPROF_OP_ARCH,      /* push enum kvmprof_arch of the running host */
+	KVMPROF_OP_NOT,       /* logical ! */
+	KVMPROF_OP_BNOT,      /* ~ */
+	KVMPROF_OP_NEG,       /* unary - */
+	KVMPROF_OP_OR,        /* | */
+	KVMPROF_OP_AND,       /* & */
+	KVMPROF_OP_XOR,       /* ^ */
+	KVMPROF_OP_SHL,       /* << (count >= 64 gives 0) */
+	KVMPROF_OP_SHR,       /* >> (count >= 64 gives 0) */
+	KVMPROF_OP_ADD,       /* + */
+	KVMPROF_OP_SUB,       /* - */
+	KVMPROF_OP_EQ,        /* == */
+	KVMPROF_OP_NE,        /* != */
+	KVMPROF_OP_LT,        /* <  (unsigned) */
+	KVMPROF_OP_LE,        /* <= */
+	KVMPROF_OP_GT,        /* >  */
+	KVMPROF_OP_GE,        /* >= */
+	KVMPROF_OP_LAND,      /* && (both operands already evaluated; no side effects) */
+	KVMPROF_OP_LOR,       /* || */
+};
+#define KVMPROF_COND_MAX_STACK 32 /* the compiler never emits deeper programs */
+
+/* Kernel versions compare as one number: 6.12.117 -> 0x060c75. */
+#define KVMPROF_KERNEL_VERSION(a, b, c) \
+	(((uint64_t)(a) << 16) | ((uint64_t)(b) << 8) | ((c) > 255 ? 255u : (uint64_t)(c)))
+
+struct kvmprof_insn {
+	uint32_t op; /* enum kvmprof_op */
+	uint32_t pad;
+	uint64_t arg;
+};
+
+struct kvmprof_cond {
+	const char *text;                 /* the condition as written */
+	const char *origin;               /* "profiles/x.yaml:12:14" */
+	const struct kvmprof_insn *code;  /* ends with KVMPROF_OP_END */
+	uint32_t n_code;
+};
+
+/* One guest-visible setting. */
+struct kvmprof_entry {
+	const char *name;    /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */
+	const char *origin;  /* where the resolved value was stated: "file:line:col" */
+	uint16_t kind;       /* enum kvmprof_kind */
+	uint8_t phase;       /* enum kvmprof_phase */
+	uint8_t policy;      /* enum kvmprof_policy, default of the fields */
+	uint8_t width;       /* register width in bits (8..64) */
+	uint8_t reg;         /* CPUID: enum kvmprof_cpuid_reg */
+	uint16_t flags;      /* KVMPROF_ENTRY_* */
+	uint32_t group;      /* DEVICE_ATTR: attribute group */
+	uint32_t aux;        /* DEVICE_ATTR: device type; CPUID: KVM_CPUID_FLAG_* */
+	uint64_t id;         /* see enum kvmprof_kind */
+	uint64_t value;      /* wanted bits (under mask) */
+	uint64_t mask;       /* bits the profile states; others are don't-care */
+	uint64_t args[4];    /* ENABLE_CAP: kvm_enable_cap.args */
+	const struct kvmprof_field *fields; /* named fields stated, may be NULL */
+	uint32_t n_fields;
+	uint32_t pad;
+	const struct kvmprof_cond *requires; /* NULL: always */
+};
+
+/* struct kvmprof_entry.flags */
+/* The entry may be missing from this kernel: report it as unsupported but
+ * do not fail a strict apply. */
+#define KVMPROF_ENTRY_OPTIONAL 0x1u
+
+struct kvmprof_profile {
+	uint32_t magic;          /* KVMPROF_TABLE_MAGIC */
+	uint32_t abi;            /* KVMPROF_TABLE_ABI */
+	uint32_t sizeof_profile; /* sizeof(struct kvmprof_profile) when compiled */
+	uint32_t sizeof_entry;   /* sizeof(struct kvmprof_entry) when compiled */
+	uint32_t format_version; /* KVMPROF_FORMAT_VERSION of the source */
+	uint32_t arch;           /* enum kvmprof_arch */
+	const char *name;        /* "linux-6.12-arm64-neoverse-n1" */
+	const char *description;
+	const char *provenance;  /* the provenance block, flattened as text */
+	const char *source_hash; /* "fnv1a64:<16 hex>" of the resolved profile */
+	const struct kvmprof_cond *requires; /* whole profile; NULL: always */
+	const struct kvmprof_entry *entries; /* sorted by phase, then source order */
+	uint32_t n_entries;
+	uint32_t phase_start[KVMPROF_PHASE_COUNT + 1]; /* entries of phase p:
+						 [phase_start[p], phase_start[p+1]) */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* kvmprof's own errors live below -4096, clear of every -errno. */
+enum kvmprof_error {
+	KVMPROF_ERR_ABI = -4097,         /* table built for another ABI */
+	KVMPROF_ERR_ARCH = -4098,        /* profile for another architecture */
+	KVMPROF_ERR_PHASE = -4099,       /* call out of phase order */
+	KVMPROF_ERR_REQUIRES = -4100,    /* the profile's own requires: is false */
+	KVMPROF_ERR_UNSUPPORTED = -4101, /* strict: an entry this kernel cannot honour */
+	KVMPROF_ERR_REJECTED = -4102,    /* strict: KVM refused a write */
+	KVMPROF_ERR_READBACK = -4103,    /* strict: read back differs from the profile */
+	KVMPROF_ERR_REPORT_FULL = -4104, /* report capacity smaller than needed */
+	KVMPROF_ERR_INVAL = -4105,       /* bad argument */
+	KVMPROF_ERR_FACTS = -4106,       /* could not read the kernel's facts */
+};
+
+/* Text for a kvmprof error or a -errno. Never NULL; static storage. */
+const char *kvmprof_strerror(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                  */
+/* ------------------------------------------------------------------------ */
+
+enum kvmprof_outcome {
+	KVMPROF_OUT_NOT_ATTEMPTED = 0, /* an earlier failure stopped the call */
+	KVMPROF_OUT_APPLIED,           /* written and read back as wanted */
+	KVMPROF_OUT_ALREADY_EQUAL,     /* kernel already presented the value; nothing written */
+	KVMPROF_OUT_SKIPPED_REQUIRES,  /* the entry's requires: is false here */
+	KVMPROF_OUT_UNSUPPORTED,       /* this kernel cannot present it (missing cap,
+					  register, attribute, bits outside a writable mask) */
+	KVMPROF_OUT_REJECTED,          /* KVM returned an error (see err) */
+	KVMPROF_OUT_READBACK_DIFFERS,  /* written, but the kernel reads back something else */
+	KVMPROF_OUT_CHECK_OK,          /* dry run: would be applied */
+};
+
+const char *kvmprof_outcome_name(int outcome); /* "applied", ... ; never NULL */
+const char *kvmprof_phase_name(int phase);     /* "vm", "vcpu-init", ... */
+
+struct kvmprof_result {
+	const struct kvmprof_entry *entry;
+	uint8_t outcome;   /* enum kvmprof_outcome */
+	uint8_t written;   /* 1 if this call wrote the entry to the kernel */
+	uint16_t field;    /* index+1 into entry->fields of the first field at
+			      fault, 0 if none or the whole value */
+	int err;           /* -errno for REJECTED, else 0 */
+	uint64_t wanted;   /* value the call tried to make the kernel present */
+	uint64_t before;   /* kernel's value before the call (default) */
+	uint64_t after;    /* kernel's value after the call (read back) */
+	uint64_t accepted_lo, accepted_hi; /* when known: the range of the faulting
+			      field's values this kernel accepts (lo > hi: unknown) */
+};
+
+/*
+ * A caller-owned report. Before a call set results/capacity; every apply
+ * and check call appends one result per entry of its phase (capacity
+ * kvmprof_profile_phase_count() suffices) and updates the counters.
+ * kvmprof_report_reset() empties it for reuse.
+ */
+struct kvmprof_report {
+	struct kvmprof_result *results;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t n_ok;      /* applied, already equal, check ok, skipped */
+	uint32_t n_failed;  /* unsupported, rejected, read back differs */
+	uint32_t n_written; /* results with written = 1 */
+};
+
+void kvmprof_report_reset(struct kvmprof_report *report);
+
+/*
+ * Formats a one-line human reason for a result into buf (always terminated;
+ * truncated to len). Returns the length the full text needs, like snprintf.
+ * Example: "GICD_IIDR.Revision=1: this kernel accepts 2..3 only".
+ */
+int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len);
+
+/* Number of entries of profile p in phase `phase` (-1: all phases). */
+uint32_t kvmprof_profile_phase_count(const struct kvmprof_profile *p, int phase);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts and phases                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* struct kvmprof_opts.flags */
+/* Apply what the kernel can honour and report the rest; the call returns 0
+ * unless a system call failed unexpectedly. Default: strict, the first entry
+ * the kernel cannot honour fails the call (entries before it stay written
+ * and the report says so). */
+#define KVMPROF_LENIENT 0x1u
+/* Validate, never write (same as kvmprof_check_*). */
+#define KVMPROF_DRY_RUN 0x2u
+
+/* Options; start with their own size, so fields can be added later. */
+struct kvmprof_opts {
+	size_t sz; /* sizeof(struct kvmprof_opts) */
+	uint32_t flags;
+};
+
+/* Capacities of the per-VM facts fetched once and shared by all vCPUs. */
+#define KVMPROF_MAX_REGS 4096        /* KVM_GET_REG_LIST ids kept */
+#define KVMPROF_MAX_CPUID 256        /* KVM_GET_SUPPORTED_CPUID entries kept */
+#define KVMPROF_MAX_FEATURE_MSRS 128 /* KVM_GET_MSR_FEATURE_INDEX_LIST kept */
+#define KVMPROF_MASK_WORDS 1536      /* arm64 writable-mask words (Op0=3, Op1 0..7,
+					CRn=0, CRm 0..7, Op2 0..7): 8*8*8*3 */
+
+/*
+ * Per-VM state. Opaque: use only through the functions below. It is large
+ * (about 96 KiB) and belongs to the caller, who may place it anywhere; it
+ * needs no cleanup beyond kvmprof_vm_fini().
+ */
+struct kvmprof_vm {
+	uint64_t opaque[16384];
+};
+
+/*
+ * Binds a profile to a VM: checks the table (magic, ABI, sizes, arch) and
+ * the profile's requires:, and reads the VM-wide facts (kernel version,
+ * capabilities on vm_fd, quirk mask, supported CPUID, feature MSRs).
+ * Facts that need a vCPU (register list, writable masks) are read by the
+ * first vCPU call, once, under a lock.
+ * Returns 0, KVMPROF_ERR_ABI, KVMPROF_ERR_ARCH, KVMPROF_ERR_REQUIRES,
+ * KVMPROF_ERR_INVAL or -errno.
+ */
+int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
+		    int kvm_fd, int vm_fd, const struct kvmprof_opts *opts);
+void kvmprof_vm_fini(struct kvmprof_vm *vm);
+
+/* The VM-wide phase: before the first vCPU is created. Once per VM;
+ * a second call, or a call after a vCPU phase, is KVMPROF_ERR_PHASE. */
+int kvmprof_apply_vm(struct kvmprof_vm *vm, struct kvmprof_report *report);
+
+struct kvm_vcpu_init;
+/*
+ * arm64: sets the profile's vCPU features in *init (the caller has filled
+ * target and its own features, e.g. from KVM_ARM_PREFERRED_TARGET) and issues
+ * KVM_ARM_VCPU_INIT on vcpu_fd. x86: KVMPROF_ERR_ARCH.
+ * Requires kvmprof_apply_vm() first.
+ */
+int kvmprof_apply_vcpu_init(struct kvmprof_vm *vm, int vcpu_fd,
+			    struct kvm_vcpu_init *init, struct kvmprof_report *report);
+
+/*
+ * Registers of one vCPU, before its first KVM_RUN: ONE_REG, one
+ * KVM_SET_CPUID2, MSRs batched in KVM_SET_MSRS. Thread-safe: one thread per
+ * vCPU may call it at the same time. No memory is allocated.
+ */
+int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd,
+			    struct kvmprof_report *report);
+
+/* Device attributes (vGIC registers) after KVM_DEV_ARM_VGIC_CTRL_INIT. */
+int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd,
+			  struct kvmprof_report *report);
+
+/*
+ * Dry run of one phase: validates every entry of `phase` against the
+ * kernel and reports what an apply would do (CHECK_OK, ALREADY_EQUAL,
+ * SKIPPED_REQUIRES, UNSUPPORTED), changing nothing. fd is the VM fd for
+ * KVMPROF_PHASE_VM, a vCPU fd for the vCPU phases, the device fd for
+ * KVMPROF_PHASE_DEVICE. Returns 0 if the phase would apply, else
+ * KVMPROF_ERR_UNSUPPORTED (the report names the entries).
+ */
+int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
+		  struct kvmprof_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KVMPROF_H */
