@@ -31,7 +31,7 @@ OPT      := -O1 -g
 EXTRA_CFLAGS += $(SAN_FLAGS)
 EXTRA_LDFLAGS += $(SAN_FLAGS)
 endif
-CPPFLAGS += -Iruntime -Icompiler -I$(BUILD)
+CPPFLAGS += -Iruntime -Icompiler -Icli -I$(BUILD)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
 
@@ -60,7 +60,7 @@ $(BUILD)/pic/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 # ---- compiler library (everything but the CLI's main) -----------------------
-COMPILER_SRCS := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_SRCS := $(wildcard compiler/*.c)
 GEN_SRCS      := $(BUILD)/expr-parser.c $(BUILD)/expr-lexer.c $(BUILD)/regdb_data.c
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS)) $(GEN_SRCS:.c=.o)
 REGDB_FILES   := $(sort $(wildcard compiler/regdb/*.db))
@@ -91,7 +91,7 @@ $(BUILD)/libkvmprofc.a: $(COMPILER_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # ---- the kvmprof CLI ------------------------------------------------------------
-CLI_SRCS := compiler/main.c $(wildcard cli/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 LIBS     := -lyaml -lpthread
 

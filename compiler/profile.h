@@ -48,6 +48,9 @@ struct pentry {
 	struct srcpos requires_pos;  /* first character of the condition */
 	struct srcpos pos;           /* the entry's key */
 	const char *profile;         /* name of the profile (in a base chain) that stated it */
+	char *note;                  /* `note:` for reviewers, may be NULL */
+	int has_value;               /* a whole value (or x-literal) was stated */
+	int removed;                 /* `~`: removes the base's entry (loader only) */
 };
 
 struct pkv {                         /* one provenance line */
@@ -74,6 +77,12 @@ struct profile {
 	struct srcpos pos;           /* the document's start */
 };
 
+/* Allocation that aborts on exhaustion (the compiler is a batch tool). */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
 /* Entries are matched across a base chain by this key. */
 int pentry_same_target(const struct pentry *a, const struct pentry *b);
 
@@ -97,11 +106,21 @@ struct profile *profile_load_resolved(const char *path, const char *const *searc
 /* Semantic checks that need no kernel (check.c). */
 void profile_check(const struct profile *p, struct diag *d);
 
+/* Compiles condition e (stated at pos) for the runtime, reporting errors at their column. */
+int check_condition(const struct profile *p, const struct expr *e, struct srcpos pos, struct diag *d);
+/* expr_cap_fn over the register database; ctx is the struct profile (for its arch). */
+int check_cap_lookup(void *ctx, const char *name, uint64_t *number, struct expr_error *err);
+
 /* Review rules (lint.c); base may be NULL. */
 void profile_lint(const struct profile *p, const struct profile *base, struct diag *d);
 
 /* "fnv1a64:<16 hex digits>" over a canonical rendering of the resolved profile. */
 void profile_hash(const struct profile *p, char out[32]);
+
+/* Writes p as canonical format-1 YAML (yaml_out.c); loading it back gives the same entries. */
+void profile_write_yaml(const struct profile *p, FILE *out);
+/* A double-quoted YAML scalar with every non-printable byte escaped. */
+void yaml_put_string(FILE *out, const char *s);
 
 struct cgen_opts {
 	const char *symbol;       /* C identifier of the kvmprof_profile; NULL: derived */

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* profile.c - ownership helpers of the compiler's profile model. */
+#include "profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int pentry_same_target(const struct pentry *a, const struct pentry *b)
+{
+	if (a->kind != b->kind || a->id != b->id)
+		return 0;
+	switch (a->kind) {
+	case KVMPROF_KIND_CPUID:
+		return a->cpuid_reg == b->cpuid_reg;
+	case KVMPROF_KIND_DEVICE_ATTR:
+		return a->aux == b->aux && a->group == b->group;
+	default:
+		return 1;
+	}
+}
+
+void pentry_clear(struct pentry *e)
+{
+	size_t i;
+
+	free(e->name);
+	for (i = 0; i < e->n_fields; i++)
+		free(e->fields[i].name);
+	free(e->fields);
+	free(e->requires_text);
+	expr_free(e->requires);
+	free(e->note);
+	memset(e, 0, sizeof(*e));
+}
+
+void profile_free(struct profile *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	free(p->file);
+	free(p->name);
+	free(p->description);
+	for (i = 0; i < p->n_provenance; i++) {
+		free(p->provenance[i].key);
+		free(p->provenance[i].value);
+	}
+	free(p->provenance);
+	free(p->base);
+	free(p->requires_text);
+	expr_free(p->requires);
+	for (i = 0; i < p->n_entries; i++)
+		pentry_clear(&p->entries[i]);
+	free(p->entries);
+	free(p);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		abort(); /* the compiler has no way on without memory */
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+
+	if (!d)
+		abort();
+	return d;
+}
