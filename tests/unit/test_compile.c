@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_compile.c - the compile path end to end, in process:
+ *  - the error corpus: every tests/corpus/errors/NAME.yaml is loaded, resolved
+ *    and checked; its diagnostics (file:line:col, message, caret) must equal
+ *    NAME.err byte for byte (KVMPROF_UPDATE_GOLDEN=1 rewrites them);
+ *  - inheritance, overrides, removal and field merges;
+ *  - YAML written by profile_write_yaml loads back to the same profile hash.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "profile.h"
+
+static const char *const corpus_search[] = { "tests/corpus/ok", NULL };
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+/* Diagnostics of load + resolve + check for one file, as text. */
+static char *diagnose(const char *path, int *n_errors)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	struct diag d;
+	struct profile *p;
+
+	diag_init(&d, mem);
+	p = profile_load_resolved(path, corpus_search, &d);
+	if (p && d.n_errors == 0)
+		profile_check(p, &d);
+	*n_errors = d.n_errors;
+	profile_free(p);
+	diag_fini(&d);
+	fclose(mem);
+	return text;
+}
+
+static int is_yaml(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && !strcmp(e->d_name + n - 5, ".yaml");
+}
+
+static void test_error_corpus(void **state)
+{
+	struct dirent **names;
+	int n = scandir("tests/corpus/errors", &names, is_yaml, alphasort);
+	int checked = 0, update = getenv("KVMPROF_UPDATE_GOLDEN") != NULL;
+
+	(void)state;
+	assert_true(n > 10);
+	for (int i = 0; i < n; i++) {
+		char path[512], err_path[512];
+		int n_errors;
+		char *got, *want;
+
+		snprintf(path, sizeof(path), "tests/corpus/errors/%s", names[i]->d_name);
+		snprintf(err_path, sizeof(err_path), "tests/corpus/errors/%.*s.err",
+			 (int)strlen(names[i]->d_name) - 5, names[i]->d_name);
+		free(names[i]);
+		if (strstr(path, "base-ok-"))
+			continue; /* a valid base used by other cases */
+		got = diagnose(path, &n_errors);
+		if (update) {
+			FILE *f = fopen(err_path, "w");
+			assert_non_null(f);
+			fputs(got, f);
+			fclose(f);
+		}
+		want = slurp(err_path, NULL);
+		if (!want)
+			fail_msg("%s has no expected output %s (run with KVMPROF_UPDATE_GOLDEN=1)", path, err_path);
+		if (strcmp(got, want)) {
+			print_error("--- %s: expected\n%s--- got\n%s", path, want, got);
+			fail_msg("diagnostics of %s differ from %s", path, err_path);
+		}
+		/* every corpus file must fail, and every error must carry file:line:col */
+		if (n_errors == 0)
+			fail_msg("%s compiled without errors", path);
+		for (char *line = got; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+			if (strstr(line, ": error: ") && strstr(line, ": error: ") < strchr(line, '\n'))
+				assert_true(strncmp(line, "tests/corpus/errors/", 20) == 0);
+		checked++;
+		free(got);
+		free(want);
+	}
+	free(names);
+	assert_true(checked > 10);
+}
+
+static struct profile *load_ok(const char *path)
+{
+	struct diag d;
+	struct profile *p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	diag_init(&d, mem);
+	p = profile_load_resolved(path, corpus_search, &d);
+	if (p && d.n_errors == 0)
+		profile_check(p, &d);
+	fclose(mem);
+	if (d.n_errors || !p)
+		fail_msg("%s: unexpected errors:\n%s", path, text);
+	diag_fini(&d);
+	free(text);
+	return p;
+}
+
+static const struct pentry *entry(const struct profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (!strcmp(p->entries[i].name, name))
+			return &p->entries[i];
+	return NULL;
+}
+
+static void test_inheritance(void **state)
+{
+	struct profile *p = load_ok("tests/corpus/ok/child-arm64.yaml");
+	const struct pentry *e;
+
+	(void)state;
+	/* whole value replaced */
+	e = entry(p, "CLIDR_EL1");
+	assert_non_null(e);
+	assert_int_equal(e->value, 0x2000021);
+	assert_string_equal(e->profile, "child-arm64");
+	/* field merge: base's GIC kept, child's CSV2 added */
+	e = entry(p, "ID_AA64PFR0_EL1");
+	assert_non_null(e);
+	assert_int_equal(e->n_fields, 2);
+	assert_int_equal((e->value >> 24) & 0xf, 1);  /* GIC from the base */
+	assert_int_equal((e->value >> 56) & 0xf, 1);  /* CSV2 from the child */
+	/* removed by `~` */
+	assert_null(entry(p, "REVIDR_EL1"));
+	/* inherited untouched, origin is the base */
+	e = entry(p, "PSCI_VERSION");
+	assert_non_null(e);
+	assert_string_equal(e->profile, "base-arm64");
+	/* sorted by phase */
+	for (size_t i = 1; i < p->n_entries; i++)
+		assert_true(p->entries[i - 1].phase <= p->entries[i].phase);
+	profile_free(p);
+}
+
+static void test_yaml_round_trip(void **state)
+{
+	const char *files[] = { "tests/corpus/ok/child-arm64.yaml", "tests/corpus/ok/x86-all.yaml" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct profile *p = load_ok(files[i]), *q;
+		char h1[32], h2[32], path[64];
+		FILE *f;
+
+		profile_hash(p, h1);
+		snprintf(path, sizeof(path), "/tmp/kvmprof-rt-%d/", (int)getpid());
+		mkdir(path, 0700);
+		strncat(path, p->name, sizeof(path) - strlen(path) - 6);
+		strcat(path, ".yaml");
+		f = fopen(path, "w");
+		assert_non_null(f);
+		profile_write_yaml(p, f);
+		fclose(f);
+		q = load_ok(path);
+		profile_hash(q, h2);
+		assert_string_equal(h1, h2);
+		assert_int_equal(p->n_entries, q->n_entries);
+		unlink(path);
+		*strrchr(path, '/') = '\0';
+		rmdir(path);
+		profile_free(p);
+		profile_free(q);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_corpus),
+		cmocka_unit_test(test_inheritance),
+		cmocka_unit_test(test_yaml_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
