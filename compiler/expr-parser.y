@@ -17,6 +17,7 @@
 %parse-param {struct expr_parse_state *st}
 
 %code requires {
+#include <setjmp.h>
 #include <stdint.h>
 #include "expr.h"
 
@@ -31,6 +32,11 @@ struct expr_span {
 	int end;
 };
 
+/* The scanner's allocations, chained so a fatal error can free them all. */
+struct expr_alloc {
+	struct expr_alloc *prev, *next;
+};
+
 /* Shared by expr.c (the driver), the scanner and the parser actions. */
 struct expr_parse_state {
 	const char *text;
@@ -39,7 +45,13 @@ struct expr_parse_state {
 	struct expr *result;
 	struct expr_error *err;
 	int failed;              /* err is filled: report only the first error */
+	jmp_buf *fatal;          /* flex's fatal errors (out of memory) land here */
+	struct expr_alloc allocs; /* list head; set up by expr_scanner_init() */
 };
+
+/* yylex_init_extra + yy_scan_bytes; 0, or -1 with st->err set. Frees all on
+ * failure. */
+int expr_scanner_init(struct expr_parse_state *st, yyscan_t *scanner);
 
 struct expr_literal {
 	uint64_t value;

@@ -73,11 +73,8 @@ struct expr *expr_parse(const char *text, struct expr_error *err)
 		return NULL;
 	}
 	st.len = (int)len;
-	if (yylex_init_extra(&st, &scanner)) {
-		fail(err, 0, "out of memory");
+	if (expr_scanner_init(&st, &scanner))
 		return NULL;
-	}
-	yy_scan_bytes(text, (int)len, scanner);
 	rc = yyparse(scanner, &st);
 	yylex_destroy(scanner);
 
