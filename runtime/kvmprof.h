@@ -283,7 +283,14 @@ struct kvmprof_result {
 	uint8_t written;   /* 1 if this call wrote the entry to the kernel */
 	uint16_t field;    /* index+1 into entry->fields of the first field at
 			      fault, 0 if none or the whole value */
-	int err;           /* -errno for REJECTED, else 0 */
+	int err;           /* REJECTED: the -errno KVM returned (-EINVAL when
+			      KVM_SET_MSRS stopped at this MSR). UNSUPPORTED:
+			      why, as a -errno hint: -ENOENT not present on
+			      this kernel (capability, register, attribute,
+			      MSR, CPUID leaf), -EOPNOTSUPP bits this kernel
+			      does not offer, -EPERM bits outside the writable
+			      mask (field names the field), -ERANGE wider
+			      than 64 bits. Else 0. */
 	uint64_t wanted;   /* value the call tried to make the kernel present */
 	uint64_t before;   /* kernel's value before the call (default) */
 	uint64_t after;    /* kernel's value after the call (read back) */
@@ -341,12 +348,14 @@ struct kvmprof_opts {
 #define KVMPROF_MAX_REGS 4096        /* KVM_GET_REG_LIST ids kept */
 #define KVMPROF_MAX_CPUID 256        /* KVM_GET_SUPPORTED_CPUID entries kept */
 #define KVMPROF_MAX_FEATURE_MSRS 128 /* KVM_GET_MSR_FEATURE_INDEX_LIST kept */
-#define KVMPROF_MASK_WORDS 1536      /* arm64 writable-mask words (Op0=3, Op1 0..7,
-					CRn=0, CRm 0..7, Op2 0..7): 8*8*8*3 */
+#define KVMPROF_MASK_WORDS 1536      /* arm64 writable-mask words: at least KVM's
+					feature ID range (Op0=3, Op1 {0,1,3}, CRn=0,
+					CRm 0..7, Op2 0..7: 3*8*8 = 192) */
+#define KVMPROF_MAX_ENTRIES 1024     /* entries of one profile (vm_init: INVAL) */
 
 /*
  * Per-VM state. Opaque: use only through the functions below. It is large
- * (about 96 KiB) and belongs to the caller, who may place it anywhere; it
+ * (128 KiB) and belongs to the caller, who may place it anywhere; it
  * needs no cleanup beyond kvmprof_vm_fini().
  */
 struct kvmprof_vm {
@@ -360,7 +369,10 @@ struct kvmprof_vm {
  * Facts that need a vCPU (register list, writable masks) are read by the
  * first vCPU call, once, under a lock.
  * Returns 0, KVMPROF_ERR_ABI, KVMPROF_ERR_ARCH, KVMPROF_ERR_REQUIRES,
- * KVMPROF_ERR_INVAL or -errno.
+ * KVMPROF_ERR_INVAL (NULL argument, more than KVMPROF_MAX_ENTRIES entries,
+ * an entry kind in the wrong phase), KVMPROF_ERR_FACTS or -errno.
+ * x86: KVM_GET_SUPPORTED_CPUID and the MSR lists are read only when the
+ * profile has CPUID or MSR entries.
  */
 int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		    int kvm_fd, int vm_fd, const struct kvmprof_opts *opts);

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/* phase_regs.c - per-vCPU registers (ONE_REG; CPUID and MSRs via x86.c) and
+ * device attributes, plus the vCPU facts shared by all vCPUs of a VM. */
+#include <errno.h>
+#include <string.h>
+#include <linux/kvm.h>
+
+#include "internal.h"
+#include "kvm_compat.h"
+#include "kvm_ioctl.h"
+
+static uint64_t bits_of_width(unsigned width)
+{
+	return width >= 64 || width == 0 ? ~0ull : (1ull << width) - 1;
+}
+
+/* ---- facts needing a vCPU: register list, writable masks, the plan ---- */
+
+static void sort_ids(uint64_t *a, uint64_t n)
+{
+	/* Shell sort: no allocation, runs once per VM. */
+	for (uint64_t gap = n / 2; gap > 0; gap /= 2)
+		for (uint64_t i = gap; i < n; i++) {
+			uint64_t t = a[i], j = i;
+
+			for (; j >= gap && a[j - gap] > t; j -= gap)
+				a[j] = a[j - gap];
+			a[j] = t;
+		}
+}
+
+static int in_reg_list(const struct kvmprof_vm_priv *v, uint64_t id)
+{
+	const uint64_t *ids = &v->reg_list[1];
+	uint64_t lo = 0, hi = v->reg_list[0];
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] == id)
+			return 1;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
+{
+	const struct kvmprof_profile *p = v->p;
+	uint32_t start = p->phase_start[KVMPROF_PHASE_VCPU_REGS];
+	uint32_t end = p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1];
+	int need_regs = 0, r, ok;
+
+	for (uint32_t i = start; i < end; i++) {
+		struct kvmprof_plan *pl = &v->plan[i];
+
+		need_regs |= p->entries[i].kind == KVMPROF_KIND_ONE_REG;
+		r = kvmprof__requires(v, p->entries[i].requires, &ok);
+		if (r < 0)
+			return r;
+		pl->outcome = ok ? KVMPROF_OUT_CHECK_OK : KVMPROF_OUT_SKIPPED_REQUIRES;
+	}
+	if (need_regs) {
+		v->reg_list[0] = KVMPROF_MAX_REGS;
+		r = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, v->reg_list);
+		/* x86 (PVM) answers n = 0 yet serves ONE_REG for MSRs; a list
+		 * larger than ours (E2BIG) is unknown too: then membership is
+		 * decided by KVM_GET_ONE_REG alone. */
+		if (r == 0 && v->reg_list[0] > 0 && v->reg_list[0] <= KVMPROF_MAX_REGS) {
+			sort_ids(&v->reg_list[1], v->reg_list[0]);
+			v->reg_list_state = 1;
+		} else {
+			v->reg_list[0] = 0;
+		}
+#ifdef __aarch64__
+		if (kvmprof__check_ext(v->vm_fd, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) > 0) {
+			struct reg_mask_range range = {
+				.addr = (uintptr_t)v->masks, .range = KVM_ARM_FEATURE_ID_RANGE,
+			};
+
+			v->have_masks = kvmprof_sys_ioctl(v->vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS,
+							  &range) == 0;
+		}
+#endif
+	}
+	return kvmprof__x86_plan(v);
+}
+
+int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
+{
+	int r;
+
+	if (__atomic_load_n(&v->vcpu_facts_ready, __ATOMIC_ACQUIRE))
+		return v->vcpu_facts_err;
+	pthread_mutex_lock(&v->lock);
+	if (!v->vcpu_facts_ready) {
+		v->vcpu_facts_err = compute_vcpu_facts(v, vcpu_fd);
+		__atomic_store_n(&v->vcpu_facts_ready, 1, __ATOMIC_RELEASE);
+	}
+	r = v->vcpu_facts_err;
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
+
+/* ---- ONE_REG ---- */
+
+static unsigned reg_bytes(uint64_t id)
+{
+	return 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+static int get_reg(int fd, uint64_t id, uint64_t *val)
+{
+	uint64_t buf = 0;
+	struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&buf };
+	int r = kvmprof_sys_ioctl(fd, KVM_GET_ONE_REG, &one);
+
+	/* Little-endian hosts: a narrower register fills the low bytes. */
+	*val = buf & bits_of_width(reg_bytes(id) * 8);
+	return r;
+}
+
+static int set_reg(int fd, const struct kvmprof_entry *e, uint64_t val)
+{
+	uint64_t buf = val;
+	struct kvm_one_reg one = { .id = e->id, .addr = (uintptr_t)&buf };
+
+	return kvmprof_sys_ioctl(fd, KVM_SET_ONE_REG, &one);
+}
+
+#ifdef __aarch64__
+/* Writable mask of an arm64 feature ID register, or ~0 when unknown.
+ * Index as KVM_ARM_FEATURE_ID_RANGE_IDX (arch/arm64/include/uapi/asm/kvm.h). */
+static uint64_t writable_mask(const struct kvmprof_vm_priv *v, uint64_t id, int *known)
+{
+	uint64_t enc = id & 0xffff; /* op0:2 op1:3 crn:4 crm:4 op2:3 */
+	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15;
+	unsigned crm = (enc >> 3) & 15, op2 = enc & 7;
+
+	*known = 0;
+	if (!v->have_masks || (id & KVM_REG_ARM_COPROC_MASK) != KVM_REG_ARM64_SYSREG ||
+	    op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
+		return ~0ull;
+	*known = 1;
+	return v->masks[((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | op2];
+}
+#endif
+
+static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *r)
+{
+	const struct kvmprof_entry *e = r->entry;
+	int ret;
+
+	if (reg_bytes(e->id) > 8) {
+		r->outcome = KVMPROF_OUT_UNSUPPORTED;
+		r->err = -ERANGE;
+		return 0;
+	}
+	if (v->reg_list_state == 1 && !in_reg_list(v, e->id)) {
+		r->outcome = KVMPROF_OUT_UNSUPPORTED;
+		r->err = -ENOENT;
+		return 0;
+	}
+	ret = get_reg(fd, e->id, &r->before);
+	if (ret == -ENOEXEC) /* arm64: vCPU not initialised */
+		return KVMPROF_ERR_PHASE;
+	if (ret == -ENOENT || ret == -EINVAL) {
+		r->outcome = KVMPROF_OUT_UNSUPPORTED;
+		r->err = -ENOENT;
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	r->after = r->before;
+	r->wanted = kvmprof__wanted(e, r->before) & bits_of_width(reg_bytes(e->id) * 8);
+#ifdef __aarch64__
+	{
+		int known;
+		uint64_t wm = writable_mask(v, e->id, &known);
+		uint64_t locked = (r->wanted ^ r->before) & ~wm;
+
+		if (known && locked) {
+			r->outcome = KVMPROF_OUT_UNSUPPORTED;
+			r->err = -EPERM;
+			r->field = kvmprof__field_of(e, locked);
+			return 0;
+		}
+	}
+#endif
+	r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
+	return 0;
+}
+
+void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r)
+{
+	const struct kvmprof_entry *e = r->entry;
+	uint16_t fi = kvmprof__field_of(e, r->wanted ^ r->before);
+	const struct kvmprof_field *f;
+	uint64_t bits;
+	int any = 0;
+
+	if (!fi)
+		return;
+	f = &e->fields[fi - 1];
+	if (f->width == 0 || f->width > 4)
+		return;
+	bits = ((1ull << f->width) - 1) << f->shift;
+	r->field = fi;
+	for (uint64_t val = 0; val < (1ull << f->width); val++) {
+		uint64_t test = (r->before & ~bits) | (val << f->shift);
+
+		if (wr(fd, e, test) < 0)
+			continue;
+		if (!any || val < r->accepted_lo)
+			r->accepted_lo = val;
+		if (!any || val > r->accepted_hi)
+			r->accepted_hi = val;
+		any = 1;
+	}
+	if (!any) {
+		r->accepted_lo = 1;
+		r->accepted_hi = 0;
+	}
+	/* Put the default back; if even that fails the register may have
+	 * changed, and the report must not claim otherwise. */
+	if (wr(fd, e, r->before) < 0)
+		r->written = 1;
+}
+
+/* Write, read back, judge. Returns 0 or the strict error. */
+static int write_and_judge(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *r,
+			   kvmprof__writer wr, int (*rd)(int, const struct kvmprof_entry *, uint64_t *))
+{
+	int ret = wr(fd, r->entry, r->wanted);
+
+	if (ret < 0) {
+		r->outcome = KVMPROF_OUT_REJECTED;
+		r->err = ret;
+		if (ret == -EINVAL)
+			kvmprof__probe_field(fd, wr, r);
+		return KVMPROF_ERR_REJECTED;
+	}
+	r->written = 1;
+	ret = rd(fd, r->entry, &r->after);
+	if (ret < 0)
+		return ret;
+	if (!kvmprof__judge(r->entry, r->after, &r->field)) {
+		r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+		return KVMPROF_ERR_READBACK;
+	}
+	r->outcome = KVMPROF_OUT_APPLIED;
+	(void)v;
+	return 0;
+}
+
+static int read_reg(int fd, const struct kvmprof_entry *e, uint64_t *val)
+{
+	return get_reg(fd, e->id, val);
+}
+
+/* A failure: strict mode stops (the rest NOT_ATTEMPTED) and returns it;
+ * lenient mode carries on unless a system call failed unexpectedly. */
+static int settle(struct kvmprof_vm_priv *v, int ret, struct kvmprof_result *res, uint32_t n)
+{
+	if (ret == 0)
+		return 0;
+	if (ret > -4096 || !(v->flags & KVMPROF_LENIENT)) {
+		kvmprof__stop_after(res, 0, n);
+		return ret;
+	}
+	return 0;
+}
+
+int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
+			     struct kvmprof_result *res, uint32_t n, int dry)
+{
+	uint32_t base = (uint32_t)(res[0].entry - v->p->entries);
+	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
+
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_plan *pl = &v->plan[base + i];
+
+		if (pl->outcome == KVMPROF_OUT_SKIPPED_REQUIRES) {
+			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+			continue;
+		}
+		switch (r->entry->kind) {
+		case KVMPROF_KIND_ONE_REG:
+			ret = validate_one_reg(v, vcpu_fd, r);
+			if (ret < 0)
+				return ret;
+			break;
+		default: /* CPUID, MSR: planned once per VM */
+			r->outcome = pl->outcome;
+			r->err = pl->err;
+			r->field = pl->field;
+			r->before = r->after = pl->before;
+			r->wanted = pl->wanted;
+			break;
+		}
+	}
+	ret = kvmprof__x86_msr_validate(v, vcpu_fd, res, n);
+	if (ret < 0)
+		return ret;
+	ret = kvmprof__gate(v, res, n, dry);
+	if (ret < 0 || dry)
+		return ret;
+
+	/* CPUID first: KVM gates many MSRs on the guest's CPUID. */
+	ret = settle(v, kvmprof__x86_cpuid_apply(v, vcpu_fd, res, n, 0), res, n);
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		if (res[i].entry->kind != KVMPROF_KIND_ONE_REG || res[i].outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		ret = settle(v, write_and_judge(v, vcpu_fd, &res[i], set_reg, read_reg), res, n);
+		if (ret < 0)
+			return ret;
+	}
+	return settle(v, kvmprof__x86_msr_apply(v, vcpu_fd, res, n), res, n);
+}
+
+/* ---- device attributes ---- */
+
+static int attr_io(int fd, unsigned long req, const struct kvmprof_entry *e, void *val)
+{
+	struct kvm_device_attr attr = {
+		.group = e->group, .attr = e->id, .addr = (uintptr_t)val,
+	};
+
+	return kvmprof_sys_ioctl(fd, req, &attr);
+}
+
+/* vGIC registers are 32-bit behind a u32 pointer (Documentation/virt/kvm/
+ * devices/arm-vgic-v3.rst); wider attributes use a u64. */
+static int get_attr(int fd, const struct kvmprof_entry *e, uint64_t *val)
+{
+	uint32_t v32 = 0;
+	uint64_t v64 = 0;
+	int r;
+
+	if (e->width && e->width <= 32) {
+		r = attr_io(fd, KVM_GET_DEVICE_ATTR, e, &v32);
+		*val = v32;
+	} else {
+		r = attr_io(fd, KVM_GET_DEVICE_ATTR, e, &v64);
+		*val = v64;
+	}
+	return r;
+}
+
+static int set_attr(int fd, const struct kvmprof_entry *e, uint64_t val)
+{
+	uint32_t v32 = (uint32_t)val;
+	uint64_t v64 = val;
+
+	if (e->width && e->width <= 32)
+		return attr_io(fd, KVM_SET_DEVICE_ATTR, e, &v32);
+	return attr_io(fd, KVM_SET_DEVICE_ATTR, e, &v64);
+}
+
+int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
+			  struct kvmprof_result *res, uint32_t n, int dry)
+{
+	int ret, ok;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_entry *e = r->entry;
+
+		ret = kvmprof__requires(v, e->requires, &ok);
+		if (ret < 0)
+			return ret;
+		if (!ok) {
+			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+			continue;
+		}
+		if (attr_io(dev_fd, KVM_HAS_DEVICE_ATTR, e, NULL) < 0) {
+			r->outcome = KVMPROF_OUT_UNSUPPORTED;
+			r->err = -ENOENT;
+			continue;
+		}
+		ret = get_attr(dev_fd, e, &r->before);
+		if (ret < 0) {
+			/* vGIC registers answer EBUSY before
+			 * KVM_DEV_ARM_VGIC_CTRL_INIT: the caller is early. */
+			r->outcome = KVMPROF_OUT_REJECTED;
+			r->err = ret;
+			kvmprof__stop_after(res, 0, n);
+			return ret == -EBUSY ? KVMPROF_ERR_PHASE : ret;
+		}
+		r->after = r->before;
+		r->wanted = kvmprof__wanted(e, r->before) & bits_of_width(e->width);
+		r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
+	}
+	ret = kvmprof__gate(v, res, n, dry);
+	if (ret < 0 || dry)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		ret = settle(v, write_and_judge(v, dev_fd, &res[i], set_attr, get_attr), res, n);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* x86.c - CPUID (one KVM_SET_CPUID2 per vCPU) and MSRs (batched KVM_SET_MSRS). */
+#include <errno.h>
+#include <string.h>
+#include <linux/kvm.h>
+
+#include "internal.h"
+#include "kvm_compat.h"
+#include "kvm_ioctl.h"
+
+#ifdef __x86_64__
+
+#define MSR_BATCH 64 /* entries per KVM_{GET,SET}_MSRS on the stack */
+
+struct msr_batch {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e[MSR_BATCH];
+};
+
+_Static_assert(sizeof(struct kvmprof_cpuid_leaf) == sizeof(struct kvm_cpuid_entry2),
+	       "kvmprof_cpuid_leaf mirrors kvm_cpuid_entry2");
+_Static_assert(offsetof(struct kvmprof_cpuid_table, entries) == offsetof(struct kvm_cpuid2, entries),
+	       "kvmprof_cpuid_table mirrors kvm_cpuid2");
+
+static int profile_has(const struct kvmprof_profile *p, int kind)
+{
+	for (uint32_t i = 0; i < p->n_entries; i++)
+		if (p->entries[i].kind == kind)
+			return 1;
+	return 0;
+}
+
+int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
+{
+	struct {
+		struct kvm_msr_list hdr;
+		uint32_t idx[KVMPROF_MAX_MSRS];
+	} list;
+	struct msr_batch b;
+	int r;
+
+	if (profile_has(v->p, KVMPROF_KIND_CPUID)) {
+		if (v->kvm_fd < 0)
+			return KVMPROF_ERR_INVAL;
+		v->supported.nent = KVMPROF_MAX_CPUID;
+		r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_SUPPORTED_CPUID, &v->supported);
+		if (r < 0)
+			return r == -E2BIG ? KVMPROF_ERR_FACTS : r;
+		v->have_cpuid = 1;
+	}
+	if (!profile_has(v->p, KVMPROF_KIND_MSR))
+		return 0;
+	if (v->kvm_fd < 0)
+		return KVMPROF_ERR_INVAL;
+	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm. */
+	list.hdr.nmsrs = KVMPROF_MAX_FEATURE_MSRS;
+	r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
+	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS && list.hdr.nmsrs <= MSR_BATCH) {
+		memset(&b, 0, sizeof(b));
+		b.hdr.nmsrs = list.hdr.nmsrs;
+		for (uint32_t i = 0; i < list.hdr.nmsrs; i++)
+			b.e[i].index = list.hdr.indices[i];
+		r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSRS, &b);
+		if (r < 0)
+			return r;
+		v->n_feature_msrs = (uint32_t)r; /* those KVM could read */
+		for (uint32_t i = 0; i < v->n_feature_msrs; i++) {
+			v->feature_msrs[i] = b.e[i].index;
+			v->feature_msr_values[i] = b.e[i].data;
+		}
+	} else if (r == 0 || r == -E2BIG) {
+		return KVMPROF_ERR_FACTS;
+	}
+	list.hdr.nmsrs = KVMPROF_MAX_MSRS;
+	r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list);
+	if (r < 0)
+		return r == -E2BIG ? KVMPROF_ERR_FACTS : r;
+	v->n_msrs = list.hdr.nmsrs;
+	memcpy(v->msrs, list.hdr.indices, v->n_msrs * sizeof(uint32_t));
+	return 0;
+}
+
+static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < t->nent && i < KVMPROF_MAX_CPUID; i++) {
+		struct kvmprof_cpuid_leaf *l = &t->entries[i];
+
+		if (l->function == fn &&
+		    (!(l->flags & KVM_CPUID_FLAG_SIGNIFICANT_INDEX) || l->index == idx))
+			return l;
+	}
+	return NULL;
+}
+
+/*
+ * Registers whose bits are features: a profile may clear them but not set
+ * one that KVM_GET_SUPPORTED_CPUID reports as 0. Other registers (max leaf,
+ * family/model, cache and topology descriptions) are taken as stated.
+ * Sources: Intel SDM vol. 2A, CPUID; AMD APM vol. 3, appendix E.
+ */
+static int cpuid_is_feature_reg(uint32_t fn, uint32_t idx, unsigned reg)
+{
+	switch (fn) {
+	case 0x1:
+		return reg == KVMPROF_CPUID_ECX || reg == KVMPROF_CPUID_EDX;
+	case 0x7:
+		return reg != KVMPROF_CPUID_EAX || idx >= 1; /* 7.0 EAX: max subleaf */
+	case 0xd:
+		return idx == 1 && reg == KVMPROF_CPUID_EAX;
+	case 0x80000001:
+		return reg == KVMPROF_CPUID_ECX || reg == KVMPROF_CPUID_EDX;
+	case 0x80000008:
+		return reg == KVMPROF_CPUID_EBX;
+	case 0x80000021:
+		return reg == KVMPROF_CPUID_EAX;
+	case 0x40000001: /* KVM paravirt features */
+		return reg == KVMPROF_CPUID_EAX;
+	default:
+		return 0;
+	}
+}
+
+static int msr_listed(const uint32_t *list, uint32_t n, uint64_t msr)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (list[i] == msr)
+			return (int)i + 1;
+	return 0;
+}
+
+int kvmprof__x86_plan(struct kvmprof_vm_priv *v)
+{
+	const struct kvmprof_profile *p = v->p;
+	uint32_t start = p->phase_start[KVMPROF_PHASE_VCPU_REGS];
+	uint32_t end = p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1];
+
+	if (v->have_cpuid)
+		v->tmpl = v->supported;
+	for (uint32_t i = start; i < end; i++) {
+		const struct kvmprof_entry *e = &p->entries[i];
+		struct kvmprof_plan *pl = &v->plan[i];
+		struct kvmprof_cpuid_leaf *leaf, *tl;
+		uint32_t fn = (uint32_t)(e->id >> 32), idx = (uint32_t)e->id;
+		int f;
+
+		if (pl->outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		if (e->kind == KVMPROF_KIND_CPUID) {
+			leaf = find_leaf(&v->supported, fn, idx);
+			pl->wanted = e->value & e->mask & 0xffffffffu;
+			if (!leaf || e->reg > KVMPROF_CPUID_EDX) {
+				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
+				pl->err = -ENOENT;
+				continue;
+			}
+			pl->before = leaf->regs[e->reg];
+			pl->wanted = kvmprof__wanted(e, pl->before) & 0xffffffffu;
+			if (cpuid_is_feature_reg(fn, idx, e->reg) && (pl->wanted & ~pl->before)) {
+				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
+				pl->err = -EOPNOTSUPP;
+				pl->field = kvmprof__field_of(e, pl->wanted & ~pl->before);
+				continue;
+			}
+			tl = find_leaf(&v->tmpl, fn, idx);
+			tl->regs[e->reg] = (uint32_t)((tl->regs[e->reg] & ~e->mask) | (pl->wanted & e->mask));
+			if (pl->wanted == pl->before)
+				pl->outcome = KVMPROF_OUT_ALREADY_EQUAL;
+		} else if (e->kind == KVMPROF_KIND_MSR) {
+			f = msr_listed(v->feature_msrs, v->n_feature_msrs, e->id);
+			if (!f && !msr_listed(v->msrs, v->n_msrs, e->id)) {
+				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
+				pl->err = -ENOENT;
+				pl->wanted = e->value & e->mask;
+				continue;
+			}
+			/* A feature MSR may not claim more than /dev/kvm offers. */
+			if (f && (e->value & e->mask & ~v->feature_msr_values[f - 1])) {
+				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
+				pl->err = -EOPNOTSUPP;
+				pl->before = v->feature_msr_values[f - 1];
+				pl->wanted = e->value & e->mask;
+				pl->field = kvmprof__field_of(e, pl->wanted & ~pl->before);
+			}
+		}
+	}
+	return 0;
+}
+
+int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
+			     struct kvmprof_result *res, uint32_t n, int dry)
+{
+	struct kvmprof_cpuid_table got;
+	int any = 0, ret, differs = 0;
+
+	(void)dry;
+	for (uint32_t i = 0; i < n; i++)
+		any |= res[i].entry->kind == KVMPROF_KIND_CPUID &&
+		       (res[i].outcome == KVMPROF_OUT_CHECK_OK ||
+			res[i].outcome == KVMPROF_OUT_ALREADY_EQUAL);
+	if (!any)
+		return 0;
+	/* The template is shared by all vCPUs: KVM_SET_CPUID2 only reads it. */
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVM_SET_CPUID2, &v->tmpl);
+	if (ret < 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			if (res[i].entry->kind != KVMPROF_KIND_CPUID ||
+			    (res[i].outcome != KVMPROF_OUT_CHECK_OK &&
+			     res[i].outcome != KVMPROF_OUT_ALREADY_EQUAL))
+				continue;
+			res[i].outcome = KVMPROF_OUT_REJECTED;
+			res[i].err = ret;
+		}
+		return KVMPROF_ERR_REJECTED;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].outcome == KVMPROF_OUT_CHECK_OK)
+			res[i].written = 1;
+	/* Ask for exactly as many entries as were set: 6.1 leaves nent
+	 * unchanged when the buffer is larger (real-kvm.md). */
+	got.nent = v->tmpl.nent;
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_CPUID2, &got);
+	if (ret == -E2BIG) {
+		got.nent = KVMPROF_MAX_CPUID;
+		ret = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_CPUID2, &got);
+	}
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_entry *e = r->entry;
+		struct kvmprof_cpuid_leaf *leaf;
+
+		if (e->kind != KVMPROF_KIND_CPUID || (r->outcome != KVMPROF_OUT_CHECK_OK &&
+						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
+			continue;
+		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
+		r->after = leaf ? leaf->regs[e->reg] : 0;
+		if (!leaf || !kvmprof__judge(e, r->after, &r->field)) {
+			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+			differs = 1;
+		} else if (r->outcome == KVMPROF_OUT_CHECK_OK) {
+			r->outcome = KVMPROF_OUT_APPLIED;
+		}
+	}
+	return differs ? KVMPROF_ERR_READBACK : 0;
+}
+
+/* One KVM_GET_MSRS of up to MSR_BATCH results; returns how many were read. */
+static int get_msrs(int fd, struct kvmprof_result **rs, uint32_t n, uint64_t *vals)
+{
+	struct msr_batch b;
+	int r;
+
+	b.hdr.nmsrs = n;
+	b.hdr.pad = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		b.e[i].index = (uint32_t)rs[i]->entry->id;
+		b.e[i].reserved = 0;
+		b.e[i].data = 0;
+	}
+	r = kvmprof_sys_ioctl(fd, KVM_GET_MSRS, &b);
+	for (int i = 0; i < r && i < (int)n; i++)
+		vals[i] = b.e[i].data;
+	return r;
+}
+
+static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int written,
+			struct kvmprof_result **out, uint32_t *from)
+{
+	uint32_t k = 0;
+
+	for (; *from < n && k < MSR_BATCH; (*from)++) {
+		struct kvmprof_result *r = &res[*from];
+
+		if (r->entry->kind == KVMPROF_KIND_MSR && r->outcome == outcome &&
+		    (written < 0 || r->written == written))
+			out[k++] = r;
+	}
+	return k;
+}
+
+int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
+			      struct kvmprof_result *res, uint32_t n)
+{
+	struct kvmprof_result *rs[MSR_BATCH];
+	uint64_t vals[MSR_BATCH];
+	uint32_t from = 0, k;
+
+	(void)v;
+	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 0, rs, &from)) > 0) {
+		int got = get_msrs(vcpu_fd, rs, k, vals);
+
+		if (got < 0)
+			return got;
+		for (uint32_t i = 0; i < k; i++) {
+			struct kvmprof_result *r = rs[i];
+
+			/* One the vCPU cannot read stops the batch: ask again alone. */
+			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+				r->outcome = KVMPROF_OUT_UNSUPPORTED;
+				r->err = -ENOENT;
+				continue;
+			}
+			r->before = r->after = vals[i];
+			r->wanted = kvmprof__wanted(r->entry, r->before);
+			if (r->wanted == r->before)
+				r->outcome = KVMPROF_OUT_ALREADY_EQUAL;
+		}
+	}
+	return 0;
+}
+
+int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
+			   struct kvmprof_result *res, uint32_t n)
+{
+	struct kvmprof_result *rs[MSR_BATCH];
+	uint64_t vals[MSR_BATCH];
+	struct msr_batch b;
+	uint32_t from = 0, k;
+	int failed = 0, strict = !(v->flags & KVMPROF_LENIENT);
+
+	while (!(strict && failed) && (k = collect(res, n, KVMPROF_OUT_CHECK_OK, 0, rs, &from)) > 0) {
+		uint32_t pos = 0;
+
+		while (pos < k) {
+			int set;
+
+			b.hdr.nmsrs = k - pos;
+			b.hdr.pad = 0;
+			for (uint32_t i = pos; i < k; i++) {
+				b.e[i - pos].index = (uint32_t)rs[i]->entry->id;
+				b.e[i - pos].reserved = 0;
+				b.e[i - pos].data = rs[i]->wanted;
+			}
+			set = kvmprof_sys_ioctl(vcpu_fd, KVM_SET_MSRS, &b);
+			if (set < 0)
+				return set;
+			for (int i = 0; i < set && pos + (uint32_t)i < k; i++)
+				rs[pos + i]->written = 1;
+			pos += (uint32_t)set;
+			if (pos >= k)
+				break;
+			/* KVM stops at the first MSR it refuses and returns
+			 * how many it set before it. */
+			rs[pos]->outcome = KVMPROF_OUT_REJECTED;
+			rs[pos]->err = -EINVAL;
+			failed = 1;
+			pos++;
+			if (strict)
+				break;
+		}
+	}
+	/* Read back everything written, in batches. */
+	from = 0;
+	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 1, rs, &from)) > 0) {
+		int got = get_msrs(vcpu_fd, rs, k, vals);
+
+		if (got < 0)
+			return got;
+		for (uint32_t i = 0; i < k; i++) {
+			struct kvmprof_result *r = rs[i];
+
+			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+				failed |= 2;
+				continue;
+			}
+			r->after = vals[i];
+			if (kvmprof__judge(r->entry, r->after, &r->field)) {
+				r->outcome = KVMPROF_OUT_APPLIED;
+			} else {
+				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+				failed |= 2;
+			}
+		}
+	}
+	if (failed & 1)
+		return KVMPROF_ERR_REJECTED;
+	return failed ? KVMPROF_ERR_READBACK : 0;
+}
+
+#else /* !__x86_64__: no CPUID or MSR entries pass vm_init's arch check */
+
+int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
+{
+	(void)v;
+	return 0;
+}
+
+int kvmprof__x86_plan(struct kvmprof_vm_priv *v)
+{
+	(void)v;
+	return 0;
+}
+
+int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
+			     struct kvmprof_result *res, uint32_t n, int dry)
+{
+	(void)v; (void)vcpu_fd; (void)dry;
+	for (uint32_t i = 0; i < n; i++)
+		if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].outcome == KVMPROF_OUT_CHECK_OK)
+			return KVMPROF_ERR_ARCH;
+	return 0;
+}
+
+int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
+			      struct kvmprof_result *res, uint32_t n)
+{
+	(void)v; (void)vcpu_fd;
+	for (uint32_t i = 0; i < n; i++)
+		if (res[i].entry->kind == KVMPROF_KIND_MSR && res[i].outcome == KVMPROF_OUT_CHECK_OK) {
+			res[i].outcome = KVMPROF_OUT_UNSUPPORTED;
+			res[i].err = -ENOENT;
+		}
+	return 0;
+}
+
+int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
+			   struct kvmprof_result *res, uint32_t n)
+{
+	(void)v; (void)vcpu_fd; (void)res; (void)n;
+	return 0;
+}
+#endif
