@@ -1,0 +1,773 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_arm64_kvm.c - /init of a Debian arm64 kernel booted under
+ * qemu-system-aarch64 (TCG, EL2) by tests/qemu/boot-arm64.sh: real KVM/arm64.
+ *
+ * Two cmocka groups:
+ *  - "facts": raw ioctls, no libkvmprof. They pin down what the kernel does
+ *    (defaults, accepted and refused writes) so that the harness is proven
+ *    on its own and a runtime failure cannot be blamed on the machine.
+ *  - "runtime": hand-written profile tables (later replaced by compiled
+ *    profiles) applied through libkvmprof, checked with raw reads.
+ *
+ * Expected defaults come from /work/shared/real-kvm.md (measured with
+ * -cpu max on 6.12.117 and 6.1.192). They are asserted only when the boot
+ * says which CPU model it used (KVMPROF_CPU=max on the kernel command line,
+ * which the kernel passes to /init as an environment variable); other
+ * models only print the values. KVMPROF_EXPECT_SERIES=6.12 makes the test
+ * fail when another kernel was booted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/kvm.h>
+
+#include "guest_init.h"
+
+#ifndef GUEST_WITHOUT_RUNTIME
+#include "kvmprof.h"
+#endif
+
+/* ---- register ids and constants (sources cited) ------------------------ */
+
+/* arm64 system register ids for KVM_{GET,SET}_ONE_REG: KVM_REG_ARM64 |
+ * KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | op0<<14 | op1<<11 | CRn<<7 |
+ * CRm<<3 | op2 (Documentation/virt/kvm/api.rst, "ARM64 system registers");
+ * encodings from the Arm ARM (DDI 0487), register descriptions. */
+#define SYSREG_ID(op0, op1, crn, crm, op2)                                         \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG |                  \
+	 ((uint64_t)(op0) << 14) | ((uint64_t)(op1) << 11) | ((uint64_t)(crn) << 7) | \
+	 ((uint64_t)(crm) << 3) | (uint64_t)(op2))
+#define REG_MIDR_EL1 SYSREG_ID(3, 0, 0, 0, 0)        /* 0x603000000013c000 */
+#define REG_ID_AA64PFR0_EL1 SYSREG_ID(3, 0, 0, 4, 0) /* 0x603000000013c020 */
+#define REG_ID_AA64DFR0_EL1 SYSREG_ID(3, 0, 0, 5, 0) /* 0x603000000013c028 */
+#define REG_CLIDR_EL1 SYSREG_ID(3, 1, 0, 0, 1)       /* 0x603000000013c801 */
+
+/* KVM_REG_ARM_FW_REG(0), arch/arm64/include/uapi/asm/kvm.h. */
+#define REG_PSCI_VERSION 0x6030000000140000ull
+#define PSCI_VER(major, minor) (((uint32_t)(major) << 16) | (minor)) /* PSCI spec DEN0022 */
+
+/* ID_AA64PFR0_EL1.CSV2 is bits [59:56], ID_AA64DFR0_EL1.WRPs bits [23:20]
+ * (Arm ARM DDI 0487, D19.2). */
+#define PFR0_CSV2_SHIFT 56
+#define DFR0_WRPS_SHIFT 20
+#define FIELD4(v, shift) (((v) >> (shift)) & 0xf)
+
+/* GICD_IIDR is at distributor offset 0x8, Revision is bits [15:12] (GICv3
+ * architecture spec IHI 0069, 12.9.16). KVM's default 0x4b00343b: ProductID
+ * 0x4b, Revision 3, Implementer 0x43b (virt/kvm/arm/vgic/vgic-mmio-v3.c,
+ * measured in /work/shared/real-kvm.md). */
+#define GICD_IIDR_OFFSET 0x8
+#define GICD_IIDR_REVISION_SHIFT 12
+#define GICD_IIDR_REVISION_MASK (0xfu << GICD_IIDR_REVISION_SHIFT)
+#define GICD_IIDR_KVM_DEFAULT 0x4b00343bu
+
+/* Where the vGICv3 frames go in guest physical space: QEMU virt's layout
+ * (hw/arm/virt.c: VIRT_GIC_DIST 0x08000000, VIRT_GIC_REDIST 0x080A0000).
+ * Any aligned, non-overlapping addresses would do: no guest runs. */
+#define VGIC_DIST_BASE 0x08000000ull
+#define VGIC_REDIST_BASE 0x080a0000ull
+
+/* Capability 230, v6.8 (include/uapi/linux/kvm.h); the 6.1 headers lack it. */
+#ifndef KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES
+#define KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES 230
+#endif
+
+/* ---- a VM with a vCPU and a vGICv3, by raw ioctls ---------------------- */
+
+struct guest_vm {
+	int kvm_fd, vm_fd, vcpu_fd, gic_fd;
+	struct kvm_vcpu_init init;
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r = ioctl(fd, req, arg);
+	return r < 0 ? -errno : r;
+}
+
+static int get_reg(int vcpu_fd, uint64_t id, uint64_t *val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
+	return xioctl(vcpu_fd, KVM_GET_ONE_REG, &r);
+}
+
+static int set_reg(int vcpu_fd, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)&val };
+	return xioctl(vcpu_fd, KVM_SET_ONE_REG, &r);
+}
+
+static int dev_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+	return xioctl(fd, req, &a);
+}
+
+static int get_iidr(int gic_fd, uint32_t *val)
+{
+	return dev_attr(gic_fd, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+			GICD_IIDR_OFFSET, val);
+}
+
+static int set_iidr(int gic_fd, uint32_t val)
+{
+	return dev_attr(gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+			GICD_IIDR_OFFSET, &val);
+}
+
+static void guest_vm_close(struct guest_vm *g)
+{
+	int *fds[] = { &g->gic_fd, &g->vcpu_fd, &g->vm_fd, &g->kvm_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* /dev/kvm and an empty VM. */
+static int guest_vm_open(struct guest_vm *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->kvm_fd = g->vm_fd = g->vcpu_fd = g->gic_fd = -1;
+	g->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (g->kvm_fd < 0) {
+		print_error("open /dev/kvm: %s\n", strerror(errno));
+		return -1;
+	}
+	g->vm_fd = xioctl(g->kvm_fd, KVM_CREATE_VM, 0);
+	if (g->vm_fd < 0) {
+		print_error("KVM_CREATE_VM: %s\n", strerror(-g->vm_fd));
+		return -1;
+	}
+	return 0;
+}
+
+static int guest_vcpu_create(struct guest_vm *g)
+{
+	g->vcpu_fd = xioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
+	if (g->vcpu_fd < 0) {
+		print_error("KVM_CREATE_VCPU: %s\n", strerror(-g->vcpu_fd));
+		return -1;
+	}
+	int r = xioctl(g->vm_fd, KVM_ARM_PREFERRED_TARGET, &g->init);
+	if (r < 0) {
+		print_error("KVM_ARM_PREFERRED_TARGET: %s\n", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* With the PSCI 0.2 feature, as every VMM asks for: without it the vCPU
+ * speaks PSCI 0.1 and PSCI_VERSION reads 0x1 (measured, see
+ * test_fact_psci_needs_feature). KVM_ARM_VCPU_PSCI_0_2 is feature bit 2
+ * (arch/arm64/include/uapi/asm/kvm.h). */
+static int guest_vcpu_init(struct guest_vm *g)
+{
+	g->init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	int r = xioctl(g->vcpu_fd, KVM_ARM_VCPU_INIT, &g->init);
+	if (r < 0)
+		print_error("KVM_ARM_VCPU_INIT: %s\n", strerror(-r));
+	return r;
+}
+
+/* Creates the vGICv3 and places its frames; CTRL_INIT is separate so a test
+ * can look at the device before it. */
+static int guest_vgic_create(struct guest_vm *g)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = VGIC_DIST_BASE, redist = VGIC_REDIST_BASE;
+	int r = xioctl(g->vm_fd, KVM_CREATE_DEVICE, &cd);
+	if (r < 0) {
+		print_error("KVM_CREATE_DEVICE(VGIC_V3): %s\n", strerror(-r));
+		return r;
+	}
+	g->gic_fd = (int)cd.fd;
+	r = dev_attr(g->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		     KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	if (r == 0)
+		r = dev_attr(g->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			     KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	if (r < 0)
+		print_error("vGIC address: %s\n", strerror(-r));
+	return r;
+}
+
+static int guest_vgic_init(struct guest_vm *g)
+{
+	int r = dev_attr(g->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			 KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	if (r < 0)
+		print_error("KVM_DEV_ARM_VGIC_CTRL_INIT: %s\n", strerror(-r));
+	return r;
+}
+
+/* ---- what this boot expects -------------------------------------------- */
+
+static struct utsname guest_uname;
+
+/* "6.12" from "6.12.117+deb12-arm64", "6.1" from "6.1.0-56-arm64". */
+static int release_is_series(const char *series)
+{
+	size_t n = strlen(series);
+	return strncmp(guest_uname.release, series, n) == 0 && guest_uname.release[n] == '.';
+}
+
+/* The measured -cpu max defaults of real-kvm.md, or 0 when unknown. */
+static uint64_t expected_clidr(void)
+{
+	const char *cpu = getenv("KVMPROF_CPU");
+	if (!cpu || strcmp(cpu, "max") != 0)
+		return 0;
+	if (release_is_series("6.12"))
+		return 0x2000021;
+	if (release_is_series("6.1"))
+		return 0x2000023;
+	return 0;
+}
+
+/* ---- facts: raw ioctls --------------------------------------------------- */
+
+static int facts_setup(void **state)
+{
+	struct guest_vm *g = calloc(1, sizeof(*g));
+	if (!g || guest_vm_open(g) != 0 || guest_vcpu_create(g) != 0 || guest_vcpu_init(g) != 0) {
+		if (g)
+			guest_vm_close(g);
+		free(g);
+		return -1;
+	}
+	*state = g;
+	return 0;
+}
+
+static int facts_teardown(void **state)
+{
+	struct guest_vm *g = *state;
+	guest_vm_close(g);
+	free(g);
+	return 0;
+}
+
+static void test_fact_kernel_release(void **state)
+{
+	const char *want = getenv("KVMPROF_EXPECT_SERIES");
+	(void)state;
+	print_message("kernel release %s, machine %s, cpu model %s\n", guest_uname.release,
+		      guest_uname.machine, getenv("KVMPROF_CPU") ? getenv("KVMPROF_CPU") : "?");
+	assert_string_equal(guest_uname.machine, "aarch64");
+	if (want)
+		assert_true(release_is_series(want));
+}
+
+static void test_fact_api_version(void **state)
+{
+	struct guest_vm *g = *state;
+	/* KVM_API_VERSION has been 12 since Linux 2.6.22 (include/uapi/linux/kvm.h). */
+	assert_int_equal(xioctl(g->kvm_fd, KVM_GET_API_VERSION, 0), 12);
+}
+
+static void test_fact_clidr_default(void **state)
+{
+	struct guest_vm *g = *state;
+	uint64_t clidr = 0, want = expected_clidr();
+	assert_int_equal(get_reg(g->vcpu_fd, REG_CLIDR_EL1, &clidr), 0);
+	print_message("CLIDR_EL1 default 0x%" PRIx64 " (expected %s0x%" PRIx64 ")\n", clidr,
+		      want ? "" : "unknown, not checked: ", want);
+	assert_int_not_equal(clidr, 0);
+	if (want)
+		assert_int_equal(clidr, want);
+}
+
+static void test_fact_writable_masks_cap(void **state)
+{
+	struct guest_vm *g = *state;
+	int cap = xioctl(g->vm_fd, KVM_CHECK_EXTENSION,
+			 (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES);
+	print_message("KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES = %d\n", cap);
+	/* real-kvm.md: 1 on 6.12, 0 on 6.1 (added in v6.8). */
+	if (release_is_series("6.12"))
+		assert_int_equal(cap, 1);
+	else if (release_is_series("6.1"))
+		assert_int_equal(cap, 0);
+	else
+		assert_true(cap >= 0);
+}
+
+static void test_fact_psci_version(void **state)
+{
+	struct guest_vm *g = *state;
+	uint64_t v = 0;
+	assert_int_equal(get_reg(g->vcpu_fd, REG_PSCI_VERSION, &v), 0);
+	print_message("PSCI_VERSION default 0x%" PRIx64 "\n", v);
+	assert_int_equal(v, PSCI_VER(1, 1));
+	/* 1.0 and 0.2 accepted, 0.1 refused (real-kvm.md; the 0.1 interface is
+	 * chosen by vCPU feature, not by this register). */
+	assert_int_equal(set_reg(g->vcpu_fd, REG_PSCI_VERSION, PSCI_VER(1, 0)), 0);
+	assert_int_equal(get_reg(g->vcpu_fd, REG_PSCI_VERSION, &v), 0);
+	assert_int_equal(v, PSCI_VER(1, 0));
+	assert_int_equal(set_reg(g->vcpu_fd, REG_PSCI_VERSION, PSCI_VER(0, 2)), 0);
+	assert_int_equal(set_reg(g->vcpu_fd, REG_PSCI_VERSION, PSCI_VER(0, 1)), -EINVAL);
+}
+
+static void test_fact_psci_needs_feature(void **state)
+{
+	struct guest_vm g;
+	uint64_t v = 0;
+	(void)state;
+	assert_int_equal(guest_vm_open(&g), 0);
+	assert_int_equal(guest_vcpu_create(&g), 0);
+	/* KVM_ARM_PREFERRED_TARGET leaves every feature off: no PSCI 0.2. */
+	assert_int_equal(g.init.features[0] & (1u << KVM_ARM_VCPU_PSCI_0_2), 0);
+	assert_int_equal(xioctl(g.vcpu_fd, KVM_ARM_VCPU_INIT, &g.init), 0);
+	assert_int_equal(get_reg(g.vcpu_fd, REG_PSCI_VERSION, &v), 0);
+	int r = set_reg(g.vcpu_fd, REG_PSCI_VERSION, PSCI_VER(1, 0));
+	print_message("without KVM_ARM_VCPU_PSCI_0_2: PSCI_VERSION 0x%" PRIx64
+		      ", writing 1.0: %s\n", v, r ? strerror(-r) : "accepted");
+	guest_vm_close(&g);
+	assert_int_equal(v, PSCI_VER(0, 1));
+}
+
+static void test_fact_pfr0_csv2_lower(void **state)
+{
+	struct guest_vm *g = *state;
+	uint64_t pfr0 = 0, back = 0;
+	assert_int_equal(get_reg(g->vcpu_fd, REG_ID_AA64PFR0_EL1, &pfr0), 0);
+	print_message("ID_AA64PFR0_EL1 default 0x%016" PRIx64 " (CSV2=%u)\n", pfr0,
+		      (unsigned)FIELD4(pfr0, PFR0_CSV2_SHIFT));
+	/* Lowering CSV2 to 0 is safe and writable on 6.1 and 6.12. */
+	uint64_t lowered = pfr0 & ~(0xfull << PFR0_CSV2_SHIFT);
+	assert_int_equal(set_reg(g->vcpu_fd, REG_ID_AA64PFR0_EL1, lowered), 0);
+	assert_int_equal(get_reg(g->vcpu_fd, REG_ID_AA64PFR0_EL1, &back), 0);
+	assert_int_equal(back, lowered);
+	/* Raising above the default is refused (EINVAL on both). */
+	uint64_t raised = (pfr0 & ~(0xfull << PFR0_CSV2_SHIFT)) | (0xfull << PFR0_CSV2_SHIFT);
+	assert_int_equal(set_reg(g->vcpu_fd, REG_ID_AA64PFR0_EL1, raised), -EINVAL);
+}
+
+static void test_fact_dfr0_wrps(void **state)
+{
+	struct guest_vm *g = *state;
+	uint64_t dfr0 = 0, back = 0;
+	assert_int_equal(get_reg(g->vcpu_fd, REG_ID_AA64DFR0_EL1, &dfr0), 0);
+	uint64_t lowered = dfr0 & ~(0xfull << DFR0_WRPS_SHIFT); /* WRPs=0: 1 watchpoint */
+	int r = set_reg(g->vcpu_fd, REG_ID_AA64DFR0_EL1, lowered);
+	assert_int_equal(get_reg(g->vcpu_fd, REG_ID_AA64DFR0_EL1, &back), 0);
+	print_message("ID_AA64DFR0_EL1 default 0x%016" PRIx64 " (WRPs=%u); WRPs=0 write: %s, "
+		      "reads back 0x%016" PRIx64 "\n", dfr0, (unsigned)FIELD4(dfr0, DFR0_WRPS_SHIFT),
+		      r ? strerror(-r) : "accepted", back);
+	/* Writable since the v6.7 writable-ID-register work; 6.1 refuses any
+	 * change of this register but accepts its own value. */
+	if (release_is_series("6.1")) {
+		assert_int_equal(r, -EINVAL);
+		assert_int_equal(set_reg(g->vcpu_fd, REG_ID_AA64DFR0_EL1, dfr0), 0);
+	} else if (release_is_series("6.12")) {
+		assert_int_equal(r, 0);
+		assert_int_equal(back, lowered);
+	}
+}
+
+static void test_fact_midr_write_refused(void **state)
+{
+	struct guest_vm *g = *state;
+	uint64_t midr = 0;
+	assert_int_equal(get_reg(g->vcpu_fd, REG_MIDR_EL1, &midr), 0);
+	print_message("MIDR_EL1 0x%" PRIx64 "\n", midr);
+	assert_int_equal(set_reg(g->vcpu_fd, REG_MIDR_EL1, midr ^ 0x10), -EINVAL);
+}
+
+static void test_fact_gicd_iidr_before_init(void **state)
+{
+	struct guest_vm *g = *state;
+	uint32_t iidr = 0;
+	assert_int_equal(guest_vgic_create(g), 0);
+	assert_int_equal(get_iidr(g->gic_fd, &iidr), -EBUSY);
+	assert_int_equal(set_iidr(g->gic_fd, GICD_IIDR_KVM_DEFAULT), -EBUSY);
+}
+
+static void test_fact_gicd_iidr(void **state)
+{
+	struct guest_vm *g = *state;
+	uint32_t iidr = 0;
+	assert_int_equal(guest_vgic_create(g), 0);
+	assert_int_equal(guest_vgic_init(g), 0);
+	assert_int_equal(get_iidr(g->gic_fd, &iidr), 0);
+	print_message("GICD_IIDR default 0x%08x (Revision %u)\n", iidr,
+		      (iidr & GICD_IIDR_REVISION_MASK) >> GICD_IIDR_REVISION_SHIFT);
+	assert_int_equal(iidr, GICD_IIDR_KVM_DEFAULT);
+
+	uint32_t other = iidr & ~GICD_IIDR_REVISION_MASK;
+	assert_int_equal(set_iidr(g->gic_fd, other | (1u << GICD_IIDR_REVISION_SHIFT)), -EINVAL);
+	assert_int_equal(set_iidr(g->gic_fd, other | (2u << GICD_IIDR_REVISION_SHIFT)), 0);
+	assert_int_equal(get_iidr(g->gic_fd, &iidr), 0);
+	assert_int_equal(iidr, other | (2u << GICD_IIDR_REVISION_SHIFT));
+	assert_int_equal(set_iidr(g->gic_fd, other | (3u << GICD_IIDR_REVISION_SHIFT)), 0);
+}
+
+/* ---- runtime: libkvmprof on hand-written tables -------------------------- */
+
+#ifndef GUEST_WITHOUT_RUNTIME
+
+/* requires: cap(KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) - a kernel with
+ * writable ID registers beyond CSV2/CSV3. */
+static const struct kvmprof_insn cond_writable_id_regs_code[] = {
+	{ .op = KVMPROF_OP_CAP, .arg = KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES },
+	{ .op = KVMPROF_OP_CONST, .arg = 0 },
+	{ .op = KVMPROF_OP_NE },
+	{ .op = KVMPROF_OP_END },
+};
+static const struct kvmprof_cond cond_writable_id_regs = {
+	.text = "cap(KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) != 0",
+	.origin = "tests/arm64/test_arm64_kvm.c",
+	.code = cond_writable_id_regs_code,
+	.n_code = 4,
+};
+
+static const struct kvmprof_field f_csv2[] = {
+	{ .name = "CSV2", .shift = PFR0_CSV2_SHIFT, .width = 4, .policy = KVMPROF_POLICY_AT_MOST },
+};
+static const struct kvmprof_field f_wrps[] = {
+	{ .name = "WRPs", .shift = DFR0_WRPS_SHIFT, .width = 4, .policy = KVMPROF_POLICY_AT_MOST },
+};
+static const struct kvmprof_field f_revision[] = {
+	{ .name = "Revision", .shift = GICD_IIDR_REVISION_SHIFT, .width = 4,
+	  .policy = KVMPROF_POLICY_EXACT },
+};
+
+#define ENTRY_ID_AA64PFR0_CSV2_AT_MOST_1                                             \
+	{ .name = "ID_AA64PFR0_EL1", .origin = "test_arm64_kvm.c:pfr0",                 \
+	  .kind = KVMPROF_KIND_ONE_REG, .phase = KVMPROF_PHASE_VCPU_REGS,                \
+	  .policy = KVMPROF_POLICY_AT_MOST, .width = 64, .id = REG_ID_AA64PFR0_EL1,      \
+	  .value = 1ull << PFR0_CSV2_SHIFT, .mask = 0xfull << PFR0_CSV2_SHIFT,           \
+	  .fields = f_csv2, .n_fields = 1 }
+#define ENTRY_ID_AA64DFR0_WRPS_AT_MOST_1                                             \
+	{ .name = "ID_AA64DFR0_EL1", .origin = "test_arm64_kvm.c:dfr0",                 \
+	  .kind = KVMPROF_KIND_ONE_REG, .phase = KVMPROF_PHASE_VCPU_REGS,                \
+	  .policy = KVMPROF_POLICY_AT_MOST, .width = 64, .id = REG_ID_AA64DFR0_EL1,      \
+	  .value = 1ull << DFR0_WRPS_SHIFT, .mask = 0xfull << DFR0_WRPS_SHIFT,           \
+	  .fields = f_wrps, .n_fields = 1, .requires = &cond_writable_id_regs }
+#define ENTRY_PSCI_VERSION_1_0                                                       \
+	{ .name = "PSCI_VERSION", .origin = "test_arm64_kvm.c:psci",                    \
+	  .kind = KVMPROF_KIND_ONE_REG, .phase = KVMPROF_PHASE_VCPU_REGS,                \
+	  .policy = KVMPROF_POLICY_EXACT, .width = 64, .id = REG_PSCI_VERSION,           \
+	  .value = PSCI_VER(1, 0), .mask = ~0ull }
+#define ENTRY_GICD_IIDR_REVISION(rev)                                                \
+	{ .name = "GICD_IIDR", .origin = "test_arm64_kvm.c:iidr",                       \
+	  .kind = KVMPROF_KIND_DEVICE_ATTR, .phase = KVMPROF_PHASE_DEVICE,               \
+	  .policy = KVMPROF_POLICY_EXACT, .width = 32, .group = KVM_DEV_ARM_VGIC_GRP_DIST_REGS, \
+	  .aux = KVM_DEV_TYPE_ARM_VGIC_V3, .id = GICD_IIDR_OFFSET,                        \
+	  .value = (uint64_t)(rev) << GICD_IIDR_REVISION_SHIFT,                           \
+	  .mask = GICD_IIDR_REVISION_MASK, .fields = f_revision, .n_fields = 1 }
+
+/* PSCI_VERSION 1.0 needs the vCPU to speak PSCI 0.2+ at all. */
+#define ENTRY_FEATURE_PSCI_0_2                                                       \
+	{ .name = "KVM_ARM_VCPU_PSCI_0_2", .origin = "test_arm64_kvm.c:psci-feature",   \
+	  .kind = KVMPROF_KIND_VCPU_FEATURE, .phase = KVMPROF_PHASE_VCPU_INIT,           \
+	  .policy = KVMPROF_POLICY_EXACT, .width = 1, .id = KVM_ARM_VCPU_PSCI_0_2,       \
+	  .value = 1, .mask = 1 }
+
+static const struct kvmprof_entry accepted_entries[] = {
+	ENTRY_FEATURE_PSCI_0_2,
+	ENTRY_ID_AA64PFR0_CSV2_AT_MOST_1,
+	ENTRY_ID_AA64DFR0_WRPS_AT_MOST_1,
+	ENTRY_PSCI_VERSION_1_0,
+	ENTRY_GICD_IIDR_REVISION(2),
+};
+static const struct kvmprof_profile profile_accepted = {
+	.magic = KVMPROF_TABLE_MAGIC, .abi = KVMPROF_TABLE_ABI,
+	.sizeof_profile = sizeof(struct kvmprof_profile),
+	.sizeof_entry = sizeof(struct kvmprof_entry),
+	.format_version = KVMPROF_FORMAT_VERSION, .arch = KVMPROF_ARCH_ARM64,
+	.name = "test-arm64-accepted",
+	.description = "CSV2<=1, WRPs<=1 where writable, PSCI 1.0, GICD_IIDR Revision 2",
+	.provenance = "hand-written in tests/arm64/test_arm64_kvm.c",
+	.source_hash = "fnv1a64:0000000000000000",
+	.entries = accepted_entries, .n_entries = 5,
+	/* vm: none; vcpu-init: 0; vcpu-regs: 1..3; device: 4 */
+	.phase_start = { 0, 0, 1, 4, 5 },
+};
+
+static const struct kvmprof_entry rejected_entries[] = {
+	ENTRY_FEATURE_PSCI_0_2,
+	ENTRY_GICD_IIDR_REVISION(1),
+};
+static const struct kvmprof_profile profile_rejected = {
+	.magic = KVMPROF_TABLE_MAGIC, .abi = KVMPROF_TABLE_ABI,
+	.sizeof_profile = sizeof(struct kvmprof_profile),
+	.sizeof_entry = sizeof(struct kvmprof_entry),
+	.format_version = KVMPROF_FORMAT_VERSION, .arch = KVMPROF_ARCH_ARM64,
+	.name = "test-arm64-rejected",
+	.description = "GICD_IIDR Revision 1, which KVM refuses",
+	.provenance = "hand-written in tests/arm64/test_arm64_kvm.c",
+	.source_hash = "fnv1a64:0000000000000000",
+	.entries = rejected_entries, .n_entries = 2,
+	.phase_start = { 0, 0, 1, 1, 2 },
+};
+
+#define MAX_RESULTS 16
+
+struct rt_state {
+	struct guest_vm g;
+	struct kvmprof_vm ctx; /* large: lives on the heap with the rest */
+	struct kvmprof_result results[MAX_RESULTS];
+	struct kvmprof_report report;
+};
+
+static int rt_setup(void **state)
+{
+	struct rt_state *s = calloc(1, sizeof(*s));
+	if (!s || guest_vm_open(&s->g) != 0) {
+		if (s)
+			guest_vm_close(&s->g);
+		free(s);
+		return -1;
+	}
+	s->report.results = s->results;
+	s->report.capacity = MAX_RESULTS;
+	*state = s;
+	return 0;
+}
+
+static int rt_teardown(void **state)
+{
+	struct rt_state *s = *state;
+	guest_vm_close(&s->g);
+	free(s);
+	return 0;
+}
+
+/* Prints a report the way a VMM would log it, with the runtime's reasons. */
+static void print_report(const char *what, int rc, const struct kvmprof_report *rep)
+{
+	char reason[256];
+	print_message("%s: %d (%s), %u result(s), %u ok, %u failed, %u written\n", what, rc,
+		      rc ? kvmprof_strerror(rc) : "ok", rep->count, rep->n_ok, rep->n_failed,
+		      rep->n_written);
+	for (uint32_t i = 0; i < rep->count && i < rep->capacity; i++) {
+		const struct kvmprof_result *r = &rep->results[i];
+		kvmprof_result_reason(r, reason, sizeof(reason));
+		print_message("  %-16s %-18s err=%d before=0x%" PRIx64 " wanted=0x%" PRIx64
+			      " after=0x%" PRIx64 ": %s\n",
+			      r->entry && r->entry->name ? r->entry->name : "?",
+			      kvmprof_outcome_name(r->outcome), r->err, r->before, r->wanted, r->after,
+			      reason);
+	}
+}
+
+static int outcome_is_ok(int outcome)
+{
+	return outcome == KVMPROF_OUT_APPLIED || outcome == KVMPROF_OUT_ALREADY_EQUAL ||
+	       outcome == KVMPROF_OUT_SKIPPED_REQUIRES;
+}
+
+static const struct kvmprof_result *find_result(const struct kvmprof_report *rep, const char *name)
+{
+	for (uint32_t i = 0; i < rep->count && i < rep->capacity; i++)
+		if (rep->results[i].entry && strcmp(rep->results[i].entry->name, name) == 0)
+			return &rep->results[i];
+	return NULL;
+}
+
+/* vm_init, apply_vm, vCPU, apply_vcpu_init, apply_vcpu_regs: the start-up
+ * sequence every runtime test shares. Fails the test on any error. */
+static void rt_start(struct rt_state *s, const struct kvmprof_profile *p)
+{
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	int rc = kvmprof_vm_init(&s->ctx, p, s->g.kvm_fd, s->g.vm_fd, &opts);
+	print_message("kvmprof_vm_init(%s): %d (%s)\n", p->name, rc, rc ? kvmprof_strerror(rc) : "ok");
+	assert_int_equal(rc, 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_vm(&s->ctx, &s->report);
+	print_report("kvmprof_apply_vm", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_vcpu_init(&s->ctx, s->g.vcpu_fd, &s->g.init, &s->report);
+	print_report("kvmprof_apply_vcpu_init", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, p->phase_start[2] - p->phase_start[1]);
+	/* The runtime set the profile's feature in the caller's init. */
+	assert_int_not_equal(s->g.init.features[0] & (1u << KVM_ARM_VCPU_PSCI_0_2), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_vcpu_regs(&s->ctx, s->g.vcpu_fd, &s->report);
+	print_report("kvmprof_apply_vcpu_regs", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, p->phase_start[3] - p->phase_start[2]);
+	for (uint32_t i = 0; i < s->report.count; i++)
+		assert_true(outcome_is_ok(s->report.results[i].outcome));
+	assert_int_equal(guest_vgic_create(&s->g), 0);
+	assert_int_equal(guest_vgic_init(&s->g), 0);
+}
+
+static void test_rt_apply_accepted_profile(void **state)
+{
+	struct rt_state *s = *state;
+	uint64_t v = 0;
+	uint32_t iidr = 0;
+
+	rt_start(s, &profile_accepted);
+	const struct kvmprof_result *dfr0 = find_result(&s->report, "ID_AA64DFR0_EL1");
+	assert_non_null(dfr0);
+	/* The requires: holds exactly where the writable-mask capability exists. */
+	if (release_is_series("6.1"))
+		assert_int_equal(dfr0->outcome, KVMPROF_OUT_SKIPPED_REQUIRES);
+	else if (release_is_series("6.12"))
+		assert_int_not_equal(dfr0->outcome, KVMPROF_OUT_SKIPPED_REQUIRES);
+
+	kvmprof_report_reset(&s->report);
+	int rc = kvmprof_apply_devices(&s->ctx, s->g.gic_fd, &s->report);
+	print_report("kvmprof_apply_devices", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, 1);
+	assert_int_equal(s->report.results[0].outcome, KVMPROF_OUT_APPLIED);
+
+	/* What the kernel now presents, read without the runtime. */
+	assert_int_equal(get_reg(s->g.vcpu_fd, REG_ID_AA64PFR0_EL1, &v), 0);
+	assert_true(FIELD4(v, PFR0_CSV2_SHIFT) <= 1);
+	if (release_is_series("6.12")) {
+		assert_int_equal(get_reg(s->g.vcpu_fd, REG_ID_AA64DFR0_EL1, &v), 0);
+		assert_true(FIELD4(v, DFR0_WRPS_SHIFT) <= 1);
+	}
+	assert_int_equal(get_reg(s->g.vcpu_fd, REG_PSCI_VERSION, &v), 0);
+	assert_int_equal(v, PSCI_VER(1, 0));
+	assert_int_equal(get_iidr(s->g.gic_fd, &iidr), 0);
+	assert_int_equal(iidr, (GICD_IIDR_KVM_DEFAULT & ~GICD_IIDR_REVISION_MASK) |
+				       (2u << GICD_IIDR_REVISION_SHIFT));
+	kvmprof_vm_fini(&s->ctx);
+}
+
+/* Revision 1: strict apply fails, the report says why and what is
+ * accepted, and the kernel keeps its default. */
+static void test_rt_reject_iidr_revision_1(void **state)
+{
+	struct rt_state *s = *state;
+	char reason[256];
+	uint32_t iidr = 0;
+
+	rt_start(s, &profile_rejected);
+	kvmprof_report_reset(&s->report);
+	int rc = kvmprof_apply_devices(&s->ctx, s->g.gic_fd, &s->report);
+	print_report("kvmprof_apply_devices", rc, &s->report);
+	assert_int_equal(rc, KVMPROF_ERR_REJECTED);
+	assert_int_equal(s->report.count, 1);
+	const struct kvmprof_result *r = &s->report.results[0];
+	assert_int_equal(r->outcome, KVMPROF_OUT_REJECTED);
+	assert_int_equal(r->err, -EINVAL);
+	assert_int_equal(r->written, 0);
+	int n = kvmprof_result_reason(r, reason, sizeof(reason));
+	print_message("verdict: %s\n", reason);
+	assert_true(n > 0);
+	assert_non_null(strstr(reason, "Revision"));
+	/* Real KVM takes revisions 2 and 3 (vgic-mmio-v3.c, real-kvm.md): the
+	 * runtime is expected to find and name that range. */
+	print_message("accepted range reported: %" PRIu64 "..%" PRIu64 "\n", r->accepted_lo,
+		      r->accepted_hi);
+	assert_int_equal(r->accepted_lo, 2);
+	assert_int_equal(r->accepted_hi, 3);
+	assert_int_equal(get_iidr(s->g.gic_fd, &iidr), 0);
+	assert_int_equal(iidr, GICD_IIDR_KVM_DEFAULT);
+	kvmprof_vm_fini(&s->ctx);
+}
+
+/* A dry run writes nothing. */
+static void test_rt_check_changes_nothing(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	uint64_t psci = 0;
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_accepted, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_apply_vm(&s->ctx, &s->report), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_apply_vcpu_init(&s->ctx, s->g.vcpu_fd, &s->g.init, &s->report), 0);
+	kvmprof_report_reset(&s->report);
+	int rc = kvmprof_check(&s->ctx, KVMPROF_PHASE_VCPU_REGS, s->g.vcpu_fd, &s->report);
+	print_report("kvmprof_check(vcpu-regs)", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, 3);
+	assert_int_equal(s->report.n_written, 0);
+	const struct kvmprof_result *r = find_result(&s->report, "PSCI_VERSION");
+	assert_non_null(r);
+	assert_int_equal(r->outcome, KVMPROF_OUT_CHECK_OK);
+	assert_int_equal(get_reg(s->g.vcpu_fd, REG_PSCI_VERSION, &psci), 0);
+	assert_int_equal(psci, PSCI_VER(1, 1));
+	kvmprof_vm_fini(&s->ctx);
+}
+
+/* Phases out of order are refused before any ioctl. */
+static void test_rt_phase_order(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_accepted, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&s->ctx, s->g.vcpu_fd, &s->report), KVMPROF_ERR_PHASE);
+	kvmprof_vm_fini(&s->ctx);
+}
+
+static const struct CMUnitTest runtime_tests[] = {
+	cmocka_unit_test_setup_teardown(test_rt_apply_accepted_profile, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_reject_iidr_revision_1, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_check_changes_nothing, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_phase_order, rt_setup, rt_teardown),
+};
+
+#else /* GUEST_WITHOUT_RUNTIME: the runtime did not build for aarch64 */
+
+static void test_rt_runtime_built(void **state)
+{
+	(void)state;
+	fail_msg("libkvmprof did not build for aarch64 (see build-arm64/runtime-build.log): "
+		 "runtime tests not run");
+}
+
+static const struct CMUnitTest runtime_tests[] = {
+	cmocka_unit_test(test_rt_runtime_built),
+};
+#endif
+
+static const struct CMUnitTest fact_tests[] = {
+	cmocka_unit_test_setup_teardown(test_fact_kernel_release, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_api_version, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_clidr_default, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_writable_masks_cap, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_psci_version, facts_setup, facts_teardown),
+	cmocka_unit_test(test_fact_psci_needs_feature),
+	cmocka_unit_test_setup_teardown(test_fact_pfr0_csv2_lower, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_dfr0_wrps, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_midr_write_refused, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_gicd_iidr_before_init, facts_setup, facts_teardown),
+	cmocka_unit_test_setup_teardown(test_fact_gicd_iidr, facts_setup, facts_teardown),
+};
+
+int main(void)
+{
+	int failed = 0;
+
+	guest_begin();
+	uname(&guest_uname);
+	/* cmocka prints results on stdout and failures on stderr: keep them in
+	 * order on the one serial console. */
+	dup2(STDOUT_FILENO, STDERR_FILENO);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	failed += cmocka_run_group_tests_name("arm64_kvm_facts", fact_tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("arm64_kvm_runtime", runtime_tests, NULL, NULL);
+	return guest_end(failed ? 1 : 0);
+}
