@@ -25,13 +25,13 @@ for dir in "$@"; do
 	for t in "$dir"/tests/test_*; do
 		[ -x "$t" ] || continue
 		echo "=== $t"
-		{ "$t" 2>&1; echo "[exit status $?]"; } | tally "$t"
+		tally "$t" < <("$t" 2>&1; echo "[exit status $?]")
 	done
 done
 for s in tests/suites/*.sh; do
 	[ -x "$s" ] || continue
 	echo "=== $s"
-	{ "$s" 2>&1; echo "[exit status $?]"; } | tally "$s"
+	tally "$s" < <("$s" 2>&1; echo "[exit status $?]")
 done
 
 for b in "${broken[@]+"${broken[@]}"}"; do
