@@ -161,7 +161,7 @@ static const char *portable_path(const char *path)
 	if (!path || path[0] != '/')
 		return path;
 	slash = strrchr(path, '/');
-	return slash[1] ? slash + 1 : path;
+	return slash + 1; /* may be empty ("/dir/"), never absolute */
 }
 
 static char *origin_of(struct srcpos pos)
@@ -694,8 +694,9 @@ static void emit_entry(struct cgen *g, size_t idx, const struct pentry *e)
 		fputs(",\n", out);
 	}
 	fputs("\t\t.id = ", out);
-	if (e->kind == KVMPROF_KIND_ENABLE_CAP || e->kind == KVMPROF_KIND_VCPU_FEATURE)
-		fprintf(out, "%" PRIu64, e->id); /* KVM's headers number these in decimal */
+	if (e->kind == KVMPROF_KIND_ENABLE_CAP || e->kind == KVMPROF_KIND_QUIRKS ||
+	    e->kind == KVMPROF_KIND_X2APIC_API || e->kind == KVMPROF_KIND_VCPU_FEATURE)
+		fprintf(out, "%" PRIu64, e->id); /* KVM's headers number caps in decimal */
 	else
 		fprintf(out, "0x%" PRIx64 "ull", e->id);
 	put_comment(out, e->name);
