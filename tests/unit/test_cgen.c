@@ -881,6 +881,35 @@ static void test_no_entries(void **state)
 	free_profile(p);
 }
 
+/* C11 promises string literals of 4095 bytes: that many stay a literal,
+ * one more becomes an array; both compile under -pedantic -Werror. */
+static void test_long_strings(void **state)
+{
+	struct cgen_opts o = { .source_label = "l.yaml" };
+
+	for (size_t len = 4095; len <= 4096; len++) {
+		struct profile *p = new_profile("l.yaml", "long", KVMPROF_ARCH_ARM64);
+		struct workdir w;
+		char *text;
+		size_t text_len;
+
+		p->description = malloc(len + 1);
+		assert_non_null(p->description);
+		memset(p->description, 'x', len);
+		p->description[len] = '\0';
+		assert_int_equal(emit(p, &o, 0, &text, &text_len, NULL), 0);
+		if (len == 4095)
+			assert_null(strstr(text, "kvmprof_profile_long_description["));
+		else
+			assert_non_null(strstr(text, "kvmprof_profile_long_description[4097]"));
+		free(text);
+		workdir_make(&w);
+		assert_int_equal(compile_and_check(&w, p, &o), 0);
+		workdir_remove(&w);
+		free_profile(p);
+	}
+}
+
 /* FNV-1a 64, written out again to pin the documented rendering. */
 static uint64_t fnv1a64(const char *s)
 {
@@ -977,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_no_entries),
 		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_long_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
