@@ -343,7 +343,7 @@ static void check_golden(const char *name, const char *text, size_t len)
 	char path[256];
 	const char *update = getenv("KVMPROF_UPDATE_GOLDEN");
 	char *want;
-	size_t want_len;
+	size_t want_len = 0;
 
 	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.golden", name);
 	if (update && strcmp(update, "1") == 0) {
