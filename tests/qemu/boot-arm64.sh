@@ -27,7 +27,9 @@
 #   --mem MB          memory (default 512)
 #   --timeout S       wall-clock bound for the whole boot (default 120)
 #   --append "..."    more kernel command line words (KEY=value words reach
-#                     /init as environment variables, others as argv)
+#                     /init as environment variables, others as argv;
+#                     KVMPROF_CPU=MODEL is always added, so /init knows
+#                     which host ID values to expect)
 #   --qemu-arg ARG    extra QEMU argument (repeatable)
 #   --log FILE        keep the whole serial log (kernel messages included)
 #   --raw             print the whole serial log, not only the marked part
@@ -86,7 +88,7 @@ t0=$(date +%s.%N)
 timeout -k 5 "$timeout_s" qemu-system-aarch64 -M "$machine" -cpu "$cpu_arg" \
 	-smp "$smp" -m "$mem" -nographic -no-reboot -monitor none -serial stdio -nodefaults \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4$append" \
+	-append "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4 KVMPROF_CPU=$cpu$append" \
 	"${qemu_extra[@]+"${qemu_extra[@]}"}" </dev/null >"$log" 2>"$work/qemu.err"
 qemu_rc=$?
 t1=$(date +%s.%N)

@@ -59,11 +59,12 @@ esac
 # "PACKAGE VERSION" of every candidate in the apt lists, oldest first
 # (sort -V orders 6.1.0-9 before 6.1.0-44 and 6.12.99 before 6.12.100).
 candidates() {
-	local p v
-	for p in $(apt-cache pkgnames linux-image-6 2>/dev/null | grep -E "$pattern" | sort -uV); do
-		v=$(apt-cache show --no-all-versions "$p:$arch" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-		[ -n "$v" ] && echo "$p $v"
-	done
+	local names
+	names=$(apt-cache pkgnames linux-image-6 2>/dev/null | grep -E "$pattern" | sort -uV)
+	[ -n "$names" ] || return 0
+	# One apt-cache call for all of them: each call loads the whole cache.
+	apt-cache show --no-all-versions $(printf "%s:$arch " $names) 2>/dev/null |
+		awk '/^Package: / { p = $2 } /^Version: / && p != "" { print p, $2; p = "" }' | sort -V
 }
 
 if [ $list -eq 1 ]; then
