@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * regdb.c - lookups over the generated register database (regdb_data.c) and
+ * the arm64 one-reg encoding helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "regdb.h"
+
+/*
+ * arm64 one-reg id of a system register, from Documentation/virt/kvm/api.rst
+ * ("ARM64 system registers have the following id bit patterns:
+ * 0x6030 0000 0013 <op0:2> <op1:3> <crn:4> <crm:4> <op2:3>") and
+ * arch/arm64/include/uapi/asm/kvm.h. The uapi macro values are spelled out so
+ * this builds on any host architecture.
+ */
+#define REGDB_KVM_REG_ARM64 0x6000000000000000ULL        /* KVM_REG_ARM64 */
+#define REGDB_KVM_REG_SIZE_U64 0x0030000000000000ULL     /* KVM_REG_SIZE_U64 */
+#define REGDB_KVM_REG_ARM64_SYSREG (0x0013ULL << 16)     /* KVM_REG_ARM64_SYSREG */
+
+uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2)
+{
+	return REGDB_KVM_REG_ARM64 | REGDB_KVM_REG_SIZE_U64 | REGDB_KVM_REG_ARM64_SYSREG |
+	       ((uint64_t)(op0 & 0x3) << 14) | ((uint64_t)(op1 & 0x7) << 11) |
+	       ((uint64_t)(crn & 0xf) << 7) | ((uint64_t)(crm & 0xf) << 3) | (uint64_t)(op2 & 0x7);
+}
+
+/* Reads a decimal number of at most two digits <= max; advances *p. */
+static int parse_small(const char **p, unsigned max, unsigned *out)
+{
+	const char *s = *p;
+	unsigned v = 0;
+	int digits = 0;
+
+	while (*s >= '0' && *s <= '9' && digits < 3) {
+		v = v * 10 + (unsigned)(*s - '0');
+		s++;
+		digits++;
+	}
+	if (digits == 0 || digits > 2 || v > max)
+		return -1;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int regdb_parse_generic_sysreg(const char *name, uint64_t *id)
+{
+	unsigned op0, op1, crn, crm, op2;
+	const char *p = name;
+
+	if (!name || (*p != 'S' && *p != 's'))
+		return -1;
+	p++;
+	if (parse_small(&p, 3, &op0) || *p++ != '_' ||
+	    parse_small(&p, 7, &op1) || *p++ != '_' ||
+	    (*p != 'C' && *p != 'c') || (p++, parse_small(&p, 15, &crn)) || *p++ != '_' ||
+	    (*p != 'C' && *p != 'c') || (p++, parse_small(&p, 15, &crm)) || *p++ != '_' ||
+	    parse_small(&p, 7, &op2) || *p != '\0')
+		return -1;
+	if (id)
+		*id = regdb_arm64_sysreg_id(op0, op1, crn, crm, op2);
+	return 0;
+}
+
+/* regdb_regs[] is sorted by (arch, name) with strcmp order (gen-regdb.awk). */
+static const struct regdb_reg *find_in_arch(const char *name, int arch)
+{
+	size_t lo = 0, hi = regdb_n_regs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct regdb_reg *r = &regdb_regs[mid];
+		int c = r->arch != arch ? (r->arch < arch ? -1 : 1) : strcmp(r->name, name);
+
+		if (c == 0)
+			return r;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct regdb_reg *regdb_reg_by_name(const char *name, int arch)
+{
+	const struct regdb_reg *r;
+
+	if (!name)
+		return NULL;
+	if (arch != 0)
+		return find_in_arch(name, arch);
+	r = find_in_arch(name, 1 /* KVMPROF_ARCH_ARM64 */);
+	return r ? r : find_in_arch(name, 2 /* KVMPROF_ARCH_X86_64 */);
+}
+
+const struct regdb_reg *regdb_reg_by_id(int arch, int space, uint64_t id, int cpuid_reg)
+{
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		const struct regdb_reg *r = &regdb_regs[i];
+
+		if ((arch != 0 && r->arch != arch) || r->space != space || r->id != id)
+			continue;
+		if (space == REGDB_X86_CPUID && r->cpuid_reg != cpuid_reg)
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+const struct regdb_field *regdb_field_by_name(const struct regdb_reg *r, const char *name)
+{
+	if (!r || !name)
+		return NULL;
+	for (uint32_t i = 0; i < r->n_fields; i++)
+		if (strcmp(r->fields[i].name, name) == 0)
+			return &r->fields[i];
+	return NULL;
+}
+
+static int sym_arch_matches(const struct regdb_sym *s, int arch)
+{
+	return arch == 0 || s->arch == 0 || s->arch == arch;
+}
+
+/* regdb_syms[] is sorted by (kind, name): a few hundred entries, scanned. */
+const struct regdb_sym *regdb_sym_by_name(int kind, const char *name, int arch)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < regdb_n_syms; i++) {
+		const struct regdb_sym *s = &regdb_syms[i];
+
+		if (s->kind == kind && sym_arch_matches(s, arch) && strcmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch)
+{
+	for (size_t i = 0; i < regdb_n_syms; i++) {
+		const struct regdb_sym *s = &regdb_syms[i];
+
+		if (s->kind == kind && s->value == value && sym_arch_matches(s, arch))
+			return s;
+	}
+	return NULL;
+}

@@ -1,0 +1,564 @@
+# SPDX-License-Identifier: MIT
+#
+# gen-regdb.awk - turns compiler/regdb/*.db into regdb_data.c (see regdb.h,
+# docs/regdb.md for the format). Portable awk: runs under mawk, gawk and
+# busybox awk (no gensub, asort, length(array) or regex intervals).
+#
+#   awk -f compiler/regdb/gen-regdb.awk compiler/regdb/*.db > regdb_data.c
+#
+# Every malformed record is reported as "file:line: error: ..." on stderr;
+# any error makes the exit status 1 (the Makefile then keeps no output).
+
+BEGIN {
+	nerr = 0
+	nregs = 0
+	nsyms = 0
+	nfiles = 0
+	in_reg = 0
+	cur_sym = 0
+	ARCHNUM["arm64"] = 1
+	ARCHNUM["x86_64"] = 2
+	ARCHNUM["any"] = 0
+	SPACENUM["sysreg"] = 1
+	SPACENUM["onereg"] = 1  # any other arm64 ONE_REG id (core regs): same space, full id
+	SPACENUM["fw"] = 2
+	SPACENUM["demux"] = 3
+	SPACENUM["vgic-v3-dist"] = 4
+	SPACENUM["vgic-v3-redist"] = 5
+	SPACENUM["vgic-v2-dist"] = 6
+	SPACENUM["cpuid"] = 7
+	SPACENUM["msr"] = 8
+	CPUIDREG["eax"] = 0; CPUIDREG["ebx"] = 1; CPUIDREG["ecx"] = 2; CPUIDREG["edx"] = 3
+	KINDNUM["cap"] = 1
+	KINDNUM["quirk"] = 2
+	KINDNUM["x2apic"] = 3
+	KINDNUM["vcpu-feature"] = 4
+	HEXDIG = "0123456789abcdef"
+}
+
+function err(msg) {
+	printf "%s:%d: error: %s\n", FILENAME, FNR, msg > "/dev/stderr"
+	nerr++
+}
+
+function where() { return FILENAME ":" FNR }
+
+# "0x1A" -> "1a" (lower case, no leading zeros, "0" for zero); "" if not hex.
+function hexdigits(s,    t) {
+	t = tolower(s)
+	if (t !~ /^0x[0-9a-f]+$/)
+		return ""
+	t = substr(t, 3)
+	sub(/^0+/, "", t)
+	return t == "" ? "0" : t
+}
+
+function hexval(d,    i, v) {
+	v = 0
+	for (i = 1; i <= length(d); i++)
+		v = v * 16 + index(HEXDIG, substr(d, i, 1)) - 1
+	return v
+}
+
+function pad(d, n) {
+	while (length(d) < n)
+		d = "0" d
+	return d
+}
+
+# Decimal or 0x-hex small number; -1 if not a number.
+function num(s,    d) {
+	if (s ~ /^[0-9]+$/)
+		return s + 0
+	d = hexdigits(s)
+	if (d == "")
+		return -1
+	return hexval(d)
+}
+
+# The text of a "..." token that runs to the end of the line, unescaped
+# (\" and \\); sets QERR on a malformed string.
+function quoted(s,    out, i, c) {
+	QERR = ""
+	if (s !~ /^".*"$/ || length(s) < 2) {
+		QERR = "expected a \"quoted string\""
+		return ""
+	}
+	s = substr(s, 2, length(s) - 2)
+	out = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\\") {
+			i++
+			c = substr(s, i, 1)
+			if (c != "\\" && c != "\"") {
+				QERR = "unknown escape in string (only \\\\ and \\\" are allowed)"
+				return ""
+			}
+		} else if (c == "\"") {
+			QERR = "unescaped \" inside string"
+			return ""
+		}
+		out = out c
+	}
+	return out
+}
+
+# What follows the first n words of the current line (trimmed).
+function rest_after(n,    s, i) {
+	s = $0
+	sub(/^[ \t]+/, "", s)
+	for (i = 0; i < n; i++) {
+		sub(/^[^ \t]+/, "", s)
+		sub(/^[ \t]+/, "", s)
+	}
+	sub(/[ \t]+$/, "", s)
+	return s
+}
+
+function cstr(s) {
+	if (s == "")
+		return "NULL"
+	gsub(/\\/, "\\\\", s)
+	gsub(/"/, "\\\"", s)
+	return "\"" s "\""
+}
+
+function join(a, b) { return a == "" ? b : a "; " b }
+
+function close_reg() {
+	if (!in_reg)
+		return
+	if (R_source[nregs] == "")
+		R_source[nregs] = file_default_source
+	if (R_source[nregs] == "") {
+		printf "%s: error: reg %s has no source\n", R_where[nregs], R_name[nregs] > "/dev/stderr"
+		nerr++
+	}
+	in_reg = 0
+}
+
+function close_sym() {
+	if (cur_sym && S_source[cur_sym] == "")
+		S_source[cur_sym] = file_default_source
+	if (cur_sym && S_source[cur_sym] == "") {
+		printf "%s: error: sym %s has no source\n", S_where[cur_sym], S_name[cur_sym] > "/dev/stderr"
+		nerr++
+	}
+	cur_sym = 0
+}
+
+function end_of_file() {
+	if (in_reg) {
+		printf "%s: error: reg %s: missing 'end' before end of file\n", R_where[nregs], R_name[nregs] > "/dev/stderr"
+		nerr++
+		in_reg = 0
+	}
+	close_sym()
+}
+
+function new_file() {
+	end_of_file()
+	cur_arch = ""
+	file_default_source = ""
+	base = FILENAME
+	sub(/.*\//, "", base)
+	FILES[++nfiles] = base
+}
+
+# reg NAME SPACE ENCODING... [width N] [id-reg]
+function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
+	name = $2
+	space = $3
+	if (name == "" || space == "") {
+		err("reg needs a name and a space")
+		return
+	}
+	if (name !~ /^[A-Za-z0-9_.]+$/)
+		err("reg name '" name "' has characters other than letters, digits, '_' and '.'")
+	if (!(space in SPACENUM)) {
+		err("unknown register space '" space "'")
+		return
+	}
+	if (cur_arch == "" || cur_arch == "any") {
+		err("reg " name " before an 'arch arm64|x86_64' line")
+		return
+	}
+	if ((SPACENUM[space] == 7 || SPACENUM[space] == 8) != (cur_arch == "x86_64")) {
+		err("space " space " does not belong to arch " cur_arch)
+		return
+	}
+	nregs++
+	in_reg = 1
+	R_name[nregs] = name
+	R_arch[nregs] = ARCHNUM[cur_arch]
+	R_space[nregs] = SPACENUM[space]
+	R_cpuid[nregs] = 0
+	R_flags[nregs] = 0
+	R_nf[nregs] = 0
+	R_doc[nregs] = ""
+	R_source[nregs] = ""
+	R_hist[nregs] = ""
+	R_where[nregs] = where()
+	if (name in REGNAME)
+		err("duplicate register name " name " (first at " REGNAME[name] ")")
+	else
+		REGNAME[name] = where()
+
+	i = 4
+	w = 0
+	id = ""
+	if (space == "sysreg") {
+		op0 = num($4); op1 = num($5); crn = num($6); crm = num($7); op2 = num($8)
+		if (op0 < 0 || op0 > 3 || op1 < 0 || op1 > 7 || crn < 0 || crn > 15 ||
+		    crm < 0 || crm > 15 || op2 < 0 || op2 > 7) {
+			err("sysreg needs op0 (0-3) op1 (0-7) CRn (0-15) CRm (0-15) op2 (0-7)")
+			return
+		}
+		# KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG (0x0013 << 16)
+		# | op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2  (Documentation/virt/kvm/api.rst)
+		lo = op0 * 16384 + op1 * 2048 + crn * 128 + crm * 8 + op2
+		id = "603000000013" sprintf("%04x", lo)
+		w = 64
+		i = 9
+	} else if (space == "cpuid") {
+		leaf = hexdigits($4); sub_ = hexdigits($5)
+		if (leaf == "" || sub_ == "" || length(leaf) > 8 || length(sub_) > 8 || !(tolower($6) in CPUIDREG)) {
+			err("cpuid needs LEAF SUBLEAF (0x hex, 32 bit) and eax|ebx|ecx|edx")
+			return
+		}
+		id = pad(leaf, 8) pad(sub_, 8)
+		R_cpuid[nregs] = CPUIDREG[tolower($6)]
+		w = 32
+		i = 7
+	} else {
+		d = hexdigits($4)
+		if (d == "" || length(d) > 16) {
+			err(space " needs a 0x hex id of at most 64 bits")
+			return
+		}
+		id = pad(d, 16)
+		if (space == "onereg" || space == "fw" || space == "demux") {
+			if (substr(id, 1, 2) != "60") {
+				err(space " id " $4 " is not a KVM_REG_ARM64 id (0x60...)")
+				return
+			}
+			# KVM_REG_SIZE field, bits 55:52: 2 = U32, 3 = U64, 4 = U128
+			sz = substr(id, 3, 1)
+			w = sz == "2" ? 32 : sz == "3" ? 64 : sz == "4" ? 128 : 0
+			if (w == 0) {
+				err(space " id " $4 " has an unsupported KVM_REG_SIZE")
+				return
+			}
+		} else if (space == "msr") {
+			w = 64
+		} else {
+			w = 32 # vGIC distributor/redistributor registers
+		}
+		i = 5
+	}
+	for (; i <= NF; i++) {
+		if ($i == "width") {
+			i++
+			if ($i !~ /^(8|16|32|64|128)$/) {
+				err("width must be 8, 16, 32, 64 or 128")
+				continue
+			}
+			w = $i + 0
+		} else if ($i == "id-reg") {
+			R_flags[nregs] = 1
+		} else {
+			err("unknown reg option '" $i "'")
+		}
+	}
+	R_width[nregs] = w
+	R_id[nregs] = id
+	key = R_arch[nregs] "|" R_space[nregs] "|" id "|" R_cpuid[nregs]
+	if (key in REGID)
+		err("reg " name ": duplicate id 0x" id " in this space (also " REGID[key] ")")
+	else
+		REGID[key] = name " at " where()
+}
+
+# field HI[:LO] NAME [signed] [lower-safe] ["doc"]
+function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc) {
+	if (!in_reg) {
+		err("field outside a reg ... end block")
+		return
+	}
+	r = nregs
+	s = rest_after(1)
+	q = index(s, "\"")
+	doc = ""
+	if (q > 0) {
+		doc = quoted(substr(s, q))
+		if (QERR != "")
+			err(QERR)
+		s = substr(s, 1, q - 1)
+	}
+	n = split(s, t, /[ \t]+/)
+	if (n < 2) {
+		err("field needs HI:LO and a name")
+		return
+	}
+	if (t[1] ~ /^[0-9]+:[0-9]+$/) {
+		hi = t[1]; sub(/:.*/, "", hi); hi += 0
+		lo = t[1]; sub(/.*:/, "", lo); lo += 0
+	} else if (t[1] ~ /^[0-9]+$/) {
+		hi = lo = t[1] + 0
+	} else {
+		err("bad bit range '" t[1] "' (want HI:LO or BIT)")
+		return
+	}
+	fname = t[2]
+	if (fname !~ /^[A-Za-z_][A-Za-z0-9_]*$/)
+		err("field name '" fname "' is not an identifier")
+	if (hi < lo) {
+		err("field " fname ": high bit " hi " below low bit " lo)
+		return
+	}
+	if (hi >= R_width[r]) {
+		err("field " fname " (" hi ":" lo ") outside the " R_width[r] "-bit register " R_name[r])
+		return
+	}
+	sig = 0
+	ls = 0
+	for (k = 3; k <= n; k++) {
+		if (t[k] == "signed")
+			sig = 1
+		else if (t[k] == "lower-safe")
+			ls = 2
+		else if (t[k] != "")
+			err("unknown field option '" t[k] "'")
+	}
+	if ((r "|" fname) in FNAME) {
+		err("duplicate field name " fname " in " R_name[r])
+		return
+	}
+	flags = sig + ls
+	FNAME[r "|" fname] = 1
+	for (b = lo; b <= hi; b++) {
+		if ((r "|" b) in FBIT) {
+			err("field " fname " (" hi ":" lo ") overlaps field " FBIT[r "|" b] " at bit " b)
+			return
+		}
+	}
+	for (b = lo; b <= hi; b++)
+		FBIT[r "|" b] = fname
+	k = ++R_nf[r]
+	F_name[r, k] = fname
+	F_shift[r, k] = lo
+	F_width[r, k] = hi - lo + 1
+	F_flags[r, k] = flags
+	F_doc[r, k] = doc
+}
+
+# sym KIND NAME VALUE ["doc"]
+function parse_sym(    s, q, doc, n, t, kind, name, v, d, key) {
+	close_sym()
+	if (cur_arch == "") {
+		err("sym before an 'arch arm64|x86_64|any' line")
+		return
+	}
+	s = rest_after(1)
+	q = index(s, "\"")
+	doc = ""
+	if (q > 0) {
+		doc = quoted(substr(s, q))
+		if (QERR != "")
+			err(QERR)
+		s = substr(s, 1, q - 1)
+	}
+	n = split(s, t, /[ \t]+/)
+	if (t[n] == "")
+		n--
+	if (n != 3) {
+		err("sym needs KIND NAME VALUE [\"doc\"]")
+		return
+	}
+	kind = t[1]; name = t[2]; v = t[3]
+	if (!(kind in KINDNUM)) {
+		err("unknown sym kind '" kind "' (cap, quirk, x2apic, vcpu-feature)")
+		return
+	}
+	if (num(v) < 0) {
+		err("sym value '" v "' is not a number")
+		return
+	}
+	if (v ~ /^[0-9]+$/) {
+		sub(/^0+/, "", v)
+		if (v == "")
+			v = "0"
+	} else {
+		v = "0x" hexdigits(v)
+	}
+	nsyms++
+	cur_sym = nsyms
+	S_kind[nsyms] = KINDNUM[kind]
+	S_name[nsyms] = name
+	S_arch[nsyms] = ARCHNUM[cur_arch]
+	S_value[nsyms] = v
+	S_num[nsyms] = num(v)
+	S_doc[nsyms] = doc
+	S_source[nsyms] = ""
+	S_hist[nsyms] = ""
+	S_where[nsyms] = where()
+	key = kind "|" name
+	if (key in SYMNAME)
+		err("duplicate " kind " name " name " (first at " SYMNAME[key] ")")
+	else
+		SYMNAME[key] = where()
+	key = kind "|" S_num[nsyms]
+	if (key in SYMVAL)
+		err("duplicate " kind " value " v " (also " SYMVAL[key] ")")
+	else
+		SYMVAL[key] = name
+}
+
+FNR == 1 { new_file() }
+
+# Comments and blank lines.
+/^[ \t]*(#.*)?$/ { next }
+
+{
+	kw = $1
+	if (kw == "arch") {
+		if (in_reg)
+			err("arch inside a reg block")
+		close_sym()
+		if (NF != 2 || !($2 in ARCHNUM))
+			err("arch must be arm64, x86_64 or any")
+		else
+			cur_arch = $2
+	} else if (kw == "reg") {
+		close_sym()
+		if (in_reg) {
+			err("reg " $2 " starts before 'end' of reg " R_name[nregs] " (" R_where[nregs] ")")
+			close_reg()
+		}
+		parse_reg()
+	} else if (kw == "end") {
+		if (!in_reg)
+			err("'end' without a reg")
+		close_reg()
+	} else if (kw == "field") {
+		parse_field()
+	} else if (kw == "doc" || kw == "source" || kw == "history") {
+		text = quoted(rest_after(1))
+		if (QERR != "") {
+			err(QERR)
+		} else if (in_reg) {
+			if (kw == "doc") R_doc[nregs] = join(R_doc[nregs], text)
+			else if (kw == "source") R_source[nregs] = join(R_source[nregs], text)
+			else R_hist[nregs] = join(R_hist[nregs], text)
+		} else if (cur_sym) {
+			if (kw == "doc") S_doc[cur_sym] = join(S_doc[cur_sym], text)
+			else if (kw == "source") S_source[cur_sym] = join(S_source[cur_sym], text)
+			else S_hist[cur_sym] = join(S_hist[cur_sym], text)
+		} else {
+			err(kw " outside a reg or sym")
+		}
+	} else if (kw == "default-source") {
+		if (in_reg)
+			err("default-source inside a reg block")
+		close_sym()
+		file_default_source = quoted(rest_after(1))
+		if (QERR != "")
+			err(QERR)
+	} else if (kw == "sym") {
+		if (in_reg) {
+			err("sym inside a reg block (missing 'end' of " R_name[nregs] "?)")
+			close_reg()
+		}
+		parse_sym()
+	} else {
+		err("unknown keyword '" kw "'")
+	}
+}
+
+function reg_less(a, b) {
+	if (R_arch[a] != R_arch[b])
+		return R_arch[a] < R_arch[b]
+	return R_name[a] < R_name[b]
+}
+
+function sym_less(a, b) {
+	if (S_kind[a] != S_kind[b])
+		return S_kind[a] < S_kind[b]
+	return S_name[a] < S_name[b]
+}
+
+END {
+	end_of_file()
+	if (nerr > 0) {
+		printf "gen-regdb: %d error(s)\n", nerr > "/dev/stderr"
+		exit 1
+	}
+	# Insertion sorts: a few thousand records, fast enough and portable.
+	for (i = 1; i <= nregs; i++) RO[i] = i
+	for (i = 2; i <= nregs; i++) {
+		x = RO[i]
+		for (j = i - 1; j >= 1 && reg_less(x, RO[j]); j--)
+			RO[j + 1] = RO[j]
+		RO[j + 1] = x
+	}
+	for (i = 1; i <= nsyms; i++) SO[i] = i
+	for (i = 2; i <= nsyms; i++) {
+		x = SO[i]
+		for (j = i - 1; j >= 1 && sym_less(x, SO[j]); j--)
+			SO[j + 1] = SO[j]
+		SO[j + 1] = x
+	}
+
+	printf "/* Generated by compiler/regdb/gen-regdb.awk from"
+	for (i = 1; i <= nfiles; i++)
+		printf " %s", FILES[i]
+	printf ". Do not edit. */\n"
+	printf "#include <stddef.h>\n#include <stdint.h>\n\n#include \"regdb.h\"\n\n"
+
+	# Field arrays, named after the register's sorted position; fields by shift, descending.
+	for (i = 1; i <= nregs; i++) {
+		r = RO[i]
+		if (R_nf[r] == 0)
+			continue
+		for (k = 1; k <= R_nf[r]; k++) FO[k] = k
+		for (k = 2; k <= R_nf[r]; k++) {
+			x = FO[k]
+			for (j = k - 1; j >= 1 && F_shift[r, x] > F_shift[r, FO[j]]; j--)
+				FO[j + 1] = FO[j]
+			FO[j + 1] = x
+		}
+		printf "/* %s */\nstatic const struct regdb_field regdb_fields_%d[] = {\n", R_name[r], i - 1
+		for (k = 1; k <= R_nf[r]; k++) {
+			f = FO[k]
+			printf "\t{ .name = %s, .shift = %d, .width = %d, .flags = 0x%x, .doc = %s },\n",
+				cstr(F_name[r, f]), F_shift[r, f], F_width[r, f], F_flags[r, f], cstr(F_doc[r, f])
+		}
+		printf "};\n\n"
+	}
+
+	printf "const struct regdb_reg regdb_regs[] = {\n"
+	for (i = 1; i <= nregs; i++) {
+		r = RO[i]
+		printf "\t{\n\t\t.name = %s,\n", cstr(R_name[r])
+		printf "\t\t.arch = %d,\n\t\t.space = %d,\n\t\t.width = %d,\n\t\t.cpuid_reg = %d,\n",
+			R_arch[r], R_space[r], R_width[r], R_cpuid[r]
+		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r], R_id[r]
+		if (R_nf[r] > 0)
+			printf "\t\t.fields = regdb_fields_%d,\n\t\t.n_fields = %d,\n", i - 1, R_nf[r]
+		else
+			printf "\t\t.fields = NULL,\n\t\t.n_fields = 0,\n"
+		printf "\t\t.doc = %s,\n\t\t.source = %s,\n\t\t.history = %s,\n\t},\n",
+			cstr(R_doc[r]), cstr(R_source[r]), cstr(R_hist[r])
+	}
+	printf "};\nconst size_t regdb_n_regs = %d;\n\n", nregs
+
+	printf "const struct regdb_sym regdb_syms[] = {\n"
+	for (i = 1; i <= nsyms; i++) {
+		s = SO[i]
+		printf "\t{ .name = %s, .kind = %d, .arch = %d, .value = UINT64_C(%s),\n\t  .doc = %s,\n\t  .source = %s,\n\t  .history = %s },\n",
+			cstr(S_name[s]), S_kind[s], S_arch[s], S_value[s], cstr(S_doc[s]),
+			cstr(S_source[s]), cstr(S_hist[s])
+	}
+	printf "};\nconst size_t regdb_n_syms = %d;\n", nsyms
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_regdb.c - the register database: known encodings, table invariants,
+ * coverage of Firecracker's arm64 fingerprints, generator error reports.
+ * Runs from the repository root (tests/run-tests.sh does).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <cmocka.h>
+
+#include "kvmprof.h"
+#include "regdb.h"
+
+/* Firecracker fingerprints live beside the repository (see /work/shared/firecracker/README.md). */
+static const char *fc_dir(void)
+{
+	const char *d = getenv("KVMPROF_FIRECRACKER_DIR");
+
+	return d ? d : "../shared/firecracker";
+}
+
+static void test_known_encodings(void **state)
+{
+	const struct regdb_reg *r;
+	const struct regdb_field *f;
+
+	(void)state;
+	assert_int_equal(regdb_arm64_sysreg_id(3, 0, 0, 4, 0), 0x603000000013c020ULL);
+	assert_int_equal(regdb_arm64_sysreg_id(3, 0, 0, 0, 0), 0x603000000013c000ULL);
+
+	r = regdb_reg_by_name("ID_AA64PFR0_EL1", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_int_equal(r->id, 0x603000000013c020ULL);
+	assert_int_equal(r->space, REGDB_ARM64_SYSREG);
+	assert_true(r->flags & REGDB_R_ID_REG);
+	f = regdb_field_by_name(r, "FP");
+	assert_non_null(f);
+	assert_int_equal(f->shift, 16);
+	assert_int_equal(f->width, 4);
+	assert_true(f->flags & REGDB_F_SIGNED);
+	f = regdb_field_by_name(r, "CSV3");
+	assert_non_null(f);
+	assert_int_equal(f->shift, 60);
+	assert_true(f->flags & REGDB_F_LOWER_SAFE);
+	assert_false(f->flags & REGDB_F_SIGNED);
+	assert_non_null(r->history);
+	assert_ptr_equal(regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, 0x603000000013c020ULL, 0), r);
+
+	r = regdb_reg_by_name("MIDR_EL1", 0);
+	assert_non_null(r);
+	assert_int_equal(r->id, 0x603000000013c000ULL);
+
+	/* TGRAN16 is unsigned, TGRAN4/TGRAN64 signed (Linux sysreg). */
+	r = regdb_reg_by_name("ID_AA64MMFR0_EL1", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_true(regdb_field_by_name(r, "TGRAN4")->flags & REGDB_F_SIGNED);
+	assert_false(regdb_field_by_name(r, "TGRAN16")->flags & REGDB_F_SIGNED);
+
+	r = regdb_reg_by_name("KVM_REG_ARM_PSCI_VERSION", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_int_equal(r->space, REGDB_ARM64_FW);
+	assert_int_equal(r->id, 0x6030000000140000ULL);
+	assert_int_equal(r->width, 64);
+
+	r = regdb_reg_by_name("KVM_REG_ARM_VENDOR_HYP_BMAP_2", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_int_equal(r->id, 0x6030000000160003ULL);
+
+	r = regdb_reg_by_name("CCSIDR_EL1.L1D", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_int_equal(r->space, REGDB_ARM64_DEMUX);
+	assert_int_equal(r->id, 0x6020000000110000ULL);
+	assert_int_equal(r->width, 32);
+
+	r = regdb_reg_by_name("GICD_IIDR", KVMPROF_ARCH_ARM64);
+	assert_non_null(r);
+	assert_int_equal(r->space, REGDB_VGIC_V3_DIST);
+	assert_int_equal(r->id, 8);
+	f = regdb_field_by_name(r, "Revision");
+	assert_non_null(f);
+	assert_int_equal(f->shift, 12);
+	assert_int_equal(f->width, 4);
+	assert_non_null(regdb_reg_by_name("GICv2_GICD_IIDR", KVMPROF_ARCH_ARM64));
+
+	r = regdb_reg_by_name("CPUID.0x7.0x0.EBX", KVMPROF_ARCH_X86_64);
+	assert_non_null(r);
+	assert_int_equal(r->space, REGDB_X86_CPUID);
+	assert_int_equal(r->id, (0x7ULL << 32) | 0);
+	assert_int_equal(r->cpuid_reg, KVMPROF_CPUID_EBX);
+	f = regdb_field_by_name(r, "AVX512F");
+	assert_non_null(f);
+	assert_int_equal(f->shift, 16);
+	assert_int_equal(f->width, 1);
+	assert_ptr_equal(regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID, 0x7ULL << 32,
+					 KVMPROF_CPUID_EBX), r);
+	assert_ptr_not_equal(regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID, 0x7ULL << 32,
+					     KVMPROF_CPUID_ECX), r);
+
+	r = regdb_reg_by_name("IA32_ARCH_CAPABILITIES", KVMPROF_ARCH_X86_64);
+	assert_non_null(r);
+	assert_int_equal(r->id, 0x10a);
+	assert_int_equal(regdb_field_by_name(r, "RDCL_NO")->shift, 0);
+
+	/* Unknown names and wrong arch. */
+	assert_null(regdb_reg_by_name("NO_SUCH_REG", 0));
+	assert_null(regdb_reg_by_name("ID_AA64PFR0_EL1", KVMPROF_ARCH_X86_64));
+	assert_null(regdb_field_by_name(r, "NO_SUCH_FIELD"));
+}
+
+static void test_generic_sysreg(void **state)
+{
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(regdb_parse_generic_sysreg("S3_0_C0_C4_0", &id), 0);
+	assert_int_equal(id, 0x603000000013c020ULL);
+	assert_int_equal(regdb_parse_generic_sysreg("S2_0_C1_C1_4", &id), 0);
+	assert_ptr_equal(regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0),
+			 regdb_reg_by_name("OSLSR_EL1", KVMPROF_ARCH_ARM64));
+	assert_int_equal(regdb_parse_generic_sysreg("S3_3_C14_C15_7", &id), 0);
+	assert_int_equal(id, regdb_arm64_sysreg_id(3, 3, 14, 15, 7));
+	assert_int_equal(regdb_parse_generic_sysreg("S4_0_C0_C0_0", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("S3_8_C0_C0_0", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("S3_0_C16_C0_0", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("S3_0_C0_C0_8", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("S3_0_C0_C0", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("S3_0_C0_C0_0x", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("ID_AA64PFR0_EL1", &id), -1);
+	assert_int_equal(regdb_parse_generic_sysreg("", &id), -1);
+}
+
+static void test_syms(void **state)
+{
+	const struct regdb_sym *s;
+
+	(void)state;
+	s = regdb_sym_by_name(REGDB_SYM_CAP, "KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES", 0);
+	assert_non_null(s);
+	assert_int_equal(s->value, 230);
+	s = regdb_sym_by_name(REGDB_SYM_CAP, "KVM_CAP_X2APIC_API", KVMPROF_ARCH_X86_64);
+	assert_non_null(s);
+	assert_int_equal(s->value, 129);
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_CAP, "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS", 0)->value, 239);
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_CAP, "KVM_CAP_X86_APIC_BUS_CYCLES_NS", 0)->value, 237);
+	assert_string_equal(regdb_sym_by_value(REGDB_SYM_CAP, 213, 0)->name, "KVM_CAP_DISABLE_QUIRKS2");
+
+	/* Quirks 0..10 exist, as the 6.12.117 mask 0x7ff says (real-kvm.md). */
+	for (uint64_t bit = 0; bit <= 10; bit++)
+		assert_non_null(regdb_sym_by_value(REGDB_SYM_QUIRK, bit, KVMPROF_ARCH_X86_64));
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_QUIRK, "KVM_X86_QUIRK_LINT0_REENABLED", 0)->value, 0);
+	assert_null(regdb_sym_by_value(REGDB_SYM_QUIRK, 0, KVMPROF_ARCH_ARM64));
+
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_X2APIC_FLAG, "USE_32BIT_IDS", 0)->value, 0);
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_X2APIC_FLAG, "DISABLE_BROADCAST_QUIRK", 0)->value, 1);
+	assert_non_null(regdb_sym_by_value(REGDB_SYM_X2APIC_FLAG, 2, 0));
+	assert_non_null(regdb_sym_by_value(REGDB_SYM_X2APIC_FLAG, 3, 0));
+
+	s = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "psci-0.2", KVMPROF_ARCH_ARM64);
+	assert_non_null(s);
+	assert_int_equal(s->value, 2);
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "pmu-v3", 0)->value, 3);
+	assert_int_equal(regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "has-el2", 0)->value, 7);
+	assert_null(regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "psci-0.2", KVMPROF_ARCH_X86_64));
+	assert_null(regdb_sym_by_name(REGDB_SYM_CAP, "KVM_CAP_NO_SUCH", 0));
+}
+
+static void test_reg_invariants(void **state)
+{
+	(void)state;
+	assert_true(regdb_n_regs > 700);
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		const struct regdb_reg *r = &regdb_regs[i];
+		uint64_t used = 0;
+
+		assert_non_null(r->name);
+		assert_non_null(r->source);
+		assert_true(r->arch == KVMPROF_ARCH_ARM64 || r->arch == KVMPROF_ARCH_X86_64);
+		assert_true(r->space >= REGDB_ARM64_SYSREG && r->space <= REGDB_X86_MSR);
+		assert_true(r->width == 32 || r->width == 64 || r->width == 128);
+		if (i > 0) {
+			const struct regdb_reg *p = &regdb_regs[i - 1];
+
+			/* sorted by (arch, name), names unique */
+			assert_true(p->arch < r->arch || (p->arch == r->arch && strcmp(p->name, r->name) < 0));
+		}
+		assert_ptr_equal(regdb_reg_by_name(r->name, 0), r);
+		assert_ptr_equal(regdb_reg_by_id(r->arch, r->space, r->id, r->cpuid_reg), r);
+		if (r->space == REGDB_ARM64_SYSREG || r->space == REGDB_ARM64_FW || r->space == REGDB_ARM64_DEMUX)
+			assert_int_equal(r->id >> 60, 6); /* KVM_REG_ARM64 */
+		for (uint32_t k = 0; k < r->n_fields; k++) {
+			const struct regdb_field *f = &r->fields[k];
+			uint64_t mask;
+
+			assert_true(f->width >= 1 && f->shift + f->width <= r->width);
+			if (k > 0)
+				assert_true(f->shift < r->fields[k - 1].shift); /* descending */
+			for (uint32_t j = 0; j < k; j++)
+				assert_string_not_equal(f->name, r->fields[j].name);
+			if (r->width <= 64) {
+				mask = (f->width == 64 ? ~0ULL : ((1ULL << f->width) - 1)) << f->shift;
+				assert_true((used & mask) == 0); /* no overlap */
+				used |= mask;
+			}
+			assert_ptr_equal(regdb_field_by_name(r, f->name), f);
+		}
+	}
+}
+
+static void test_sym_invariants(void **state)
+{
+	(void)state;
+	assert_true(regdb_n_syms > 200);
+	for (size_t i = 0; i < regdb_n_syms; i++) {
+		const struct regdb_sym *s = &regdb_syms[i];
+
+		assert_non_null(s->name);
+		assert_non_null(s->source);
+		assert_true(s->kind >= REGDB_SYM_CAP && s->kind <= REGDB_SYM_VCPU_FEATURE);
+		if (i > 0) {
+			const struct regdb_sym *p = &regdb_syms[i - 1];
+
+			assert_true(p->kind < s->kind || (p->kind == s->kind && strcmp(p->name, s->name) < 0));
+		}
+		assert_ptr_equal(regdb_sym_by_name(s->kind, s->name, s->arch), s);
+		assert_ptr_equal(regdb_sym_by_value(s->kind, s->value, s->arch), s);
+	}
+}
+
+/* Every "addr": "0x..." of Firecracker's arm64 fingerprints is a known register. */
+static void test_firecracker_arm64_ids_known(void **state)
+{
+	DIR *d = opendir(fc_dir());
+	struct dirent *de;
+	int files = 0, ids = 0, unknown = 0;
+
+	(void)state;
+	if (!d) {
+		printf("SKIP: %s not found (set KVMPROF_FIRECRACKER_DIR)\n", fc_dir());
+		skip();
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[1024], buf[256];
+		FILE *fp;
+		int c, n = 0;
+		static const char key[] = "\"addr\"";
+
+		if (strncmp(de->d_name, "fingerprint_ARM_", 16) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fc_dir(), de->d_name);
+		fp = fopen(path, "r");
+		assert_non_null(fp);
+		files++;
+		/* Scan for "addr" then the next quoted string. */
+		while ((c = fgetc(fp)) != EOF) {
+			n = (c == key[n]) ? n + 1 : (c == key[0]);
+			if (key[n] != '\0')
+				continue;
+			n = 0;
+			while ((c = fgetc(fp)) != EOF && c != '"')
+				;
+			size_t len = 0;
+			while ((c = fgetc(fp)) != EOF && c != '"' && len + 1 < sizeof(buf))
+				buf[len++] = (char)c;
+			buf[len] = '\0';
+			uint64_t id = strtoull(buf, NULL, 16);
+			int space = ((id >> 16) & 0xffff) == 0x14 || ((id >> 16) & 0xffff) == 0x16 ? REGDB_ARM64_FW
+				    : ((id >> 16) & 0xffff) == 0x11 ? REGDB_ARM64_DEMUX
+				    : REGDB_ARM64_SYSREG;
+			ids++;
+			if (!regdb_reg_by_id(KVMPROF_ARCH_ARM64, space, id, 0)) {
+				printf("unknown arm64 id %s in %s\n", buf, de->d_name);
+				unknown++;
+			}
+		}
+		fclose(fp);
+	}
+	closedir(d);
+	if (files == 0) {
+		printf("SKIP: no fingerprint_ARM_*.json in %s\n", fc_dir());
+		skip();
+	}
+	assert_true(ids > 300 * files / 2);
+	assert_int_equal(unknown, 0);
+}
+
+/* Runs the generator with `awk_cmd` on tests/regdb/<fixture>; returns its exit status, stderr in err. */
+static int run_gen(const char *awk_cmd, const char *fixture, char *err, size_t errsz)
+{
+	char cmd[1024];
+	const char *errfile = "build-regdb-test.err";
+	FILE *fp;
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s -f compiler/regdb/gen-regdb.awk tests/regdb/%s >/dev/null 2>%s",
+		 awk_cmd, fixture, errfile);
+	rc = system(cmd);
+	fp = fopen(errfile, "r");
+	n = fp ? fread(err, 1, errsz - 1, fp) : 0;
+	err[n] = '\0';
+	if (fp)
+		fclose(fp);
+	remove(errfile);
+	return rc;
+}
+
+static void test_generator_failures(void **state)
+{
+	static const struct {
+		const char *fixture, *where, *what;
+	} cases[] = {
+		{ "bad-overlap.db", "bad-overlap.db:5: error:", "overlaps" },
+		{ "bad-dup-name.db", "bad-dup-name.db:6: error:", "duplicate register name" },
+		{ "bad-dup-id.db", "bad-dup-id.db:6: error:", "duplicate id" },
+		{ "bad-width.db", "bad-width.db:4: error:", "outside the 32-bit register" },
+		{ "bad-keyword.db", "bad-keyword.db:5: error:", "unknown keyword" },
+		{ "bad-missing-end.db", "bad-missing-end.db:5: error:", "before 'end'" },
+		{ "bad-eof.db", "bad-eof.db:3: error:", "missing 'end'" },
+		{ "bad-dup-field.db", "bad-dup-field.db:5: error:", "duplicate field name" },
+	};
+	static const char *awks[] = { "awk", "mawk", "gawk", "busybox awk" };
+	char err[4096];
+	int tried = 0;
+
+	(void)state;
+	FILE *probe_fp = fopen("tests/regdb/good.db", "r");
+
+	if (!probe_fp) {
+		printf("SKIP: run from the repository root (tests/regdb/ not found)\n");
+		skip();
+	}
+	fclose(probe_fp);
+	for (size_t a = 0; a < sizeof(awks) / sizeof(awks[0]); a++) {
+		char probe[256];
+
+		snprintf(probe, sizeof(probe), "%s 'BEGIN { exit 0 }' >/dev/null 2>&1", awks[a]);
+		if (system(probe) != 0)
+			continue; /* this awk is not installed */
+		tried++;
+		assert_int_equal(run_gen(awks[a], "good.db", err, sizeof(err)), 0);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int rc = run_gen(awks[a], cases[i].fixture, err, sizeof(err));
+
+			if (rc == 0 || !strstr(err, cases[i].where) || !strstr(err, cases[i].what))
+				printf("%s on %s: status %d, stderr: %s\n", awks[a], cases[i].fixture, rc, err);
+			assert_int_not_equal(rc, 0);
+			assert_non_null(strstr(err, cases[i].where));
+			assert_non_null(strstr(err, cases[i].what));
+		}
+	}
+	assert_true(tried > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_encodings),
+		cmocka_unit_test(test_generic_sysreg),
+		cmocka_unit_test(test_syms),
+		cmocka_unit_test(test_reg_invariants),
+		cmocka_unit_test(test_sym_invariants),
+		cmocka_unit_test(test_firecracker_arm64_ids_known),
+		cmocka_unit_test(test_generator_failures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
