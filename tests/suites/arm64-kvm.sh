@@ -46,18 +46,23 @@ if ! deps_out=$(scripts/deps.sh --check --quiet arm64); then
 	scripts/deps.sh arm64 >&2 || skip "scripts/deps.sh arm64 could not install the packages"
 fi
 
-if ! tests/arm64/build.sh "$out" 2>"$out.build.log"; then
-	cat "$out.build.log"
-	if grep -q 'apt-get download' "$out.build.log"; then
-		rm -f "$out.build.log"
+# Several `make check` runs may share this tree: one suite at a time.
+mkdir -p "$out"
+exec 8>"$out/.suite.lock"
+flock 8
+
+if ! tests/arm64/build.sh "$out" 2>"$out/build.log"; then
+	cat "$out/build.log"
+	if grep -q 'apt-get download' "$out/build.log"; then
+		rm -f "$out/build.log"
 		skip "libcmocka for arm64 could not be downloaded"
 	fi
-	rm -f "$out.build.log"
+	rm -f "$out/build.log"
 	fail_one arm64_build "tests/arm64/build.sh failed"
 	exit 1
 fi
-grep -v '^Get:\|^Fetched' "$out.build.log"
-rm -f "$out.build.log"
+grep -v '^Get:\|^Fetched' "$out/build.log"
+rm -f "$out/build.log"
 
 libs=()
 while read -r lib; do libs+=(--lib "$lib"); done <"$out/test_arm64_kvm.libs"
