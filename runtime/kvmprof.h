@@ -41,6 +41,12 @@
 extern "C" {
 #endif
 
+/* The shared library is built with -fvisibility=hidden: what this header
+ * declares is its exported API (libkvmprof.map keeps it to kvmprof_*). */
+#if defined(__GNUC__) && !defined(KVMPROF_NO_VISIBILITY)
+#pragma GCC visibility push(default)
+#endif
+
 #define KVMPROF_VERSION_MAJOR 0
 #define KVMPROF_VERSION_MINOR 1
 #define KVMPROF_VERSION_PATCH 0
@@ -414,6 +420,10 @@ int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd,
  */
 int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
 		  struct kvmprof_report *report);
+
+#if defined(__GNUC__) && !defined(KVMPROF_NO_VISIBILITY)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

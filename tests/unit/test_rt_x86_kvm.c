@@ -422,6 +422,54 @@ static void test_readback_differs_real(void **state)
 	fix_close(f);
 }
 
+/* PVM rewrites CPUID (real-kvm.md): after KVM_SET_CPUID2, KVM_GET_CPUID2
+ * already shows bits such as CPUID.1.ECX[0] (SSE3) that the table set to 0.
+ * The report must say what the kernel really presents: judged here
+ * against the test's own KVM_GET_CPUID2. */
+static const struct kvmprof_entry cpuid_rb_entries[] = {
+	{ .name = "CPUID.0x1.0x0.ECX.SSE3", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
+	  .reg = KVMPROF_CPUID_ECX, .id = CPUID_ID(1, 0), .value = 0, .mask = 1 },
+};
+static const struct kvmprof_profile cpuid_rb_profile =
+	RT_PROFILE(RT_HOST_ARCH, cpuid_rb_entries, 0, 0, 1, 0);
+
+static void test_cpuid_readback_truth(void **state)
+{
+	struct vmfix *f = fix_open();
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} got;
+	uint32_t ecx = 0;
+	int vcpu, ret;
+
+	(void)state;
+	SKIP_IF_NO_KVM(f);
+	assert_int_equal(fix_init(f, &cpuid_rb_profile, 0), 0);
+	vcpu = ioctl(f->vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	assert_int_equal(kvmprof_apply_vm(&f->ctx, &f->rep), 0);
+	ret = kvmprof_apply_vcpu_regs(&f->ctx, vcpu, &f->rep);
+	rt_print_report(&f->rep);
+	got.h.nent = 256;
+	assert_int_equal(ioctl(vcpu, KVM_GET_CPUID2, &got), 0);
+	for (uint32_t i = 0; i < got.h.nent && i < 256; i++)
+		if (got.e[i].function == 1)
+			ecx = got.e[i].ecx;
+	assert_int_equal(f->res[0].after, ecx);
+	if (ecx & 1) {
+		printf("this kernel rewrote CPUID.1.ECX to 0x%x (PVM)\n", ecx);
+		assert_int_equal(ret, KVMPROF_ERR_READBACK);
+		assert_int_equal(f->res[0].outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	} else {
+		assert_int_equal(ret, 0);
+		assert_true(f->res[0].outcome == KVMPROF_OUT_ALREADY_EQUAL ||
+			    f->res[0].outcome == KVMPROF_OUT_APPLIED);
+	}
+	close(vcpu);
+	fix_close(f);
+}
+
 /* ---- phase order and table checks ---- */
 
 static void test_wrong_phase(void **state)
@@ -553,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_unsupported_lenient),
 		cmocka_unit_test(test_msr_rejected_mid_batch),
 		cmocka_unit_test(test_readback_differs_real),
+		cmocka_unit_test(test_cpuid_readback_truth),
 		cmocka_unit_test(test_wrong_phase),
 		cmocka_unit_test(test_abi_arch_requires),
 		cmocka_unit_test(test_concurrent_64_vcpus),
