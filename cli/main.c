@@ -100,8 +100,8 @@ struct profile *cli_load_checked(const char *path, struct diag *d)
 {
 	struct profile *p = profile_load_resolved(path, cli_search_path, d);
 
-	if (p && d->n_errors == 0)
-		profile_check(p, d);
+	if (p)
+		profile_check(p, d); /* conditions are independent of other errors: report them too */
 	return p;
 }
 

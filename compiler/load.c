@@ -127,10 +127,10 @@ static void unknown_key(struct loader *L, const yaml_node_t *k, const char *wher
 		   scalar(k), where, known);
 }
 
-/* The profile name entries record as their origin; interned, so it outlives the profile. */
-static const char *stated_by(struct loader *L)
+/* The profile name entries record as their origin (a copy the entry owns). */
+static char *stated_by(struct loader *L)
 {
-	return L->p->name ? diag_intern(L->d, L->p->name) : NULL;
+	return xstrdup(L->p->name);
 }
 
 /* ---- expressions ---------------------------------------------------------- */
@@ -587,7 +587,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 {
 	struct pentry *e = new_entry(L);
 	uint64_t dont_care = 0;
-	int have_dc = 0;
+	int have_dc = 0, field_keys = 0, bad_value = 0;
 
 	e->pos = pos_of(L, k);
 	e->profile = stated_by(L);
@@ -630,7 +630,9 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		key = scalar(ek);
 		if (!strcmp(key, "value")) {
 			uint64_t value, mask;
+			bad_value = 1;
 			if (eval_value(L, ev, &value, &mask) == 0) {
+				bad_value = 0;
 				if (value & ~width_mask(e->width))
 					diag_error(L->d, text_pos(L, ev), "value-width",
 						   "%s is %d bits wide; 0x%" PRIx64 " does not fit", e->name, e->width, value);
@@ -664,6 +666,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		if (!key || !strcmp(key, "value") || !strcmp(key, "policy") || !strcmp(key, "dont-care") ||
 		    !strcmp(key, "requires") || !strcmp(key, "optional") || !strcmp(key, "note"))
 			continue;
+		field_keys++;
 		rf = e->reg ? regdb_field_by_name(e->reg, key) : NULL;
 		if (!rf) {
 			if (e->reg && e->reg->n_fields)
@@ -685,7 +688,8 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		e->mask &= ~dont_care;
 		e->value &= e->mask;
 	}
-	if (!e->has_value && e->n_fields == 0)
+	/* Said only when nothing was tried: a bad value or field has been reported already. */
+	if (!e->has_value && e->n_fields == 0 && !field_keys && !bad_value)
 		diag_error(L->d, pos_of(L, v), "missing-key", "%s states neither a value nor a field", e->name);
 }
 
@@ -1092,6 +1096,11 @@ struct profile *profile_load_with_base(const char *path, const struct profile *b
 		struct srcpos pos = { L.file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1 };
 		diag_error(d, pos, "yaml", "%s%s%s", parser.problem ? parser.problem : "invalid YAML",
 			   parser.context ? " " : "", parser.context ? parser.context : "");
+		if (parser.context) {
+			struct srcpos cpos = { L.file, (int)parser.context_mark.line + 1,
+					       (int)parser.context_mark.column + 1 };
+			diag_note(d, cpos, "%s started here", parser.context + (strncmp(parser.context, "while parsing ", 14) ? 0 : 14));
+		}
 		yaml_parser_delete(&parser);
 		fclose(in);
 		return NULL;

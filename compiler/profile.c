@@ -24,6 +24,7 @@ void pentry_clear(struct pentry *e)
 	size_t i;
 
 	free(e->name);
+	free(e->profile);
 	for (i = 0; i < e->n_fields; i++)
 		free(e->fields[i].name);
 	free(e->fields);

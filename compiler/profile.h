@@ -47,7 +47,7 @@ struct pentry {
 	struct expr *requires;
 	struct srcpos requires_pos;  /* first character of the condition */
 	struct srcpos pos;           /* the entry's key */
-	const char *profile;         /* name of the profile (in a base chain) that stated it */
+	char *profile;               /* name of the profile (in a base chain) that stated it (owned) */
 	char *note;                  /* `note:` for reviewers, may be NULL */
 	int has_value;               /* a whole value (or x-literal) was stated */
 	int removed;                 /* `~`: removes the base's entry (loader only) */

@@ -40,6 +40,7 @@ static void copy_entry(struct pentry *dst, const struct pentry *src)
 {
 	*dst = *src;
 	dst->name = xstrdup(src->name);
+	dst->profile = xstrdup(src->profile);
 	dst->note = xstrdup(src->note);
 	dst->requires_text = xstrdup(src->requires_text);
 	dst->requires = src->requires_text ? expr_parse(src->requires_text, &(struct expr_error){ 0 }) : NULL;
@@ -99,7 +100,9 @@ static void merge_fields(struct pentry *m, struct pentry *c)
 		m->policy = c->policy;
 	m->flags |= c->flags;
 	m->pos = c->pos;
+	free(m->profile);
 	m->profile = c->profile;
+	c->profile = NULL;
 }
 
 static void merge(struct profile *child, const struct profile *base, struct diag *d)

@@ -48,6 +48,15 @@ static void put_masked(FILE *out, uint64_t value, uint64_t mask, int width)
 		put_hex(out, value);
 		return;
 	}
+	if (width > 32) {
+		/* 64 binary digits are unreadable: a value and its don't-care mask */
+		fputs("{value: ", out);
+		put_hex(out, value & mask);
+		fputs(", dont-care: ", out);
+		put_hex(out, ~mask & width_mask(width));
+		fputc('}', out);
+		return;
+	}
 	fputs("0b", out);
 	for (int bit = width - 1; bit >= 0; bit--) {
 		uint64_t b = UINT64_C(1) << bit;
@@ -109,8 +118,15 @@ static void put_register(FILE *out, const struct pentry *e, const char *indent)
 	uint64_t rest = bits_outside_fields(e);
 	if (e->n_fields == 0 || rest) {
 		/* bits beyond the fields: state them as a value (fields must agree with it) */
+		uint64_t wm = width_mask(e->width);
 		fputs("value: ", out);
-		put_masked(out, e->value, e->n_fields ? e->mask : e->mask, e->width);
+		if ((e->mask & wm) == wm || e->width <= 32) {
+			put_masked(out, e->value, e->mask, e->width);
+		} else {
+			put_hex(out, e->value & e->mask);
+			fputs(", dont-care: ", out);
+			put_hex(out, ~e->mask & wm);
+		}
 		first = 0;
 	}
 	for (size_t i = 0; i < e->n_fields; i++) {

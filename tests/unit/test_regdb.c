@@ -62,13 +62,13 @@ static void test_known_encodings(void **state)
 	assert_true(regdb_field_by_name(r, "TGRAN4")->flags & REGDB_F_SIGNED);
 	assert_false(regdb_field_by_name(r, "TGRAN16")->flags & REGDB_F_SIGNED);
 
-	r = regdb_reg_by_name("KVM_REG_ARM_PSCI_VERSION", KVMPROF_ARCH_ARM64);
+	r = regdb_reg_by_name("PSCI_VERSION", KVMPROF_ARCH_ARM64);
 	assert_non_null(r);
 	assert_int_equal(r->space, REGDB_ARM64_FW);
 	assert_int_equal(r->id, 0x6030000000140000ULL);
 	assert_int_equal(r->width, 64);
 
-	r = regdb_reg_by_name("KVM_REG_ARM_VENDOR_HYP_BMAP_2", KVMPROF_ARCH_ARM64);
+	r = regdb_reg_by_name("VENDOR_HYP_BMAP_2", KVMPROF_ARCH_ARM64);
 	assert_non_null(r);
 	assert_int_equal(r->id, 0x6030000000160003ULL);
 
