@@ -108,10 +108,11 @@ struct profile *cli_load_checked(const char *path, struct diag *d)
 static void usage_compile(FILE *f)
 {
 	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]...\n"
-	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--header]\n"
+	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--headers]\n"
 	      "Resolves inheritance, checks the profile and writes C tables (struct kvmprof_profile).\n"
 	      "  -o FILE        the .c to write (atomically; nothing is written on error)\n"
-	      "  --header FILE  also write a header declaring the profile (with -d: NAME.h beside NAME.c)\n"
+	      "  --header FILE  also write a header declaring the profile\n"
+	      "  --headers      with -d: also write NAME.h beside each NAME.c\n"
 	      "  -d DIR         compile several profiles, writing DIR/NAME.c\n"
 	      "  --symbol NAME  C name of the profile (default: kvmprof_profile_<name>)\n"
 	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
@@ -145,7 +146,8 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 static int cmd_compile(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "header", optional_argument, NULL, 'H' },
+		{ "output", required_argument, NULL, 'o' }, { "header", required_argument, NULL, 'H' },
+		{ "headers", no_argument, NULL, 'E' },
 		{ "symbol", required_argument, NULL, 's' }, { "include", required_argument, NULL, 'I' },
 		{ "outdir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
@@ -157,6 +159,7 @@ static int cmd_compile(int argc, char **argv)
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'H': want_header = 1; header = optarg; break;
+		case 'E': want_header = 1; break;
 		case 's': symbol = optarg; break;
 		case 'I': cli_add_include(optarg); break;
 		case 'd': outdir = optarg; break;
@@ -166,7 +169,7 @@ static int cmd_compile(int argc, char **argv)
 	}
 	cli_default_includes();
 	if (optind >= argc || (!out && !outdir) || (out && outdir) || (out && argc - optind > 1) ||
-	    (outdir && symbol) || (out && want_header && !header)) {
+	    (outdir && (symbol || header)) || (out && want_header && !header)) {
 		usage_compile(stderr);
 		return 2;
 	}
