@@ -132,9 +132,12 @@ LIBS_ALL := $(BUILD)/libkvmprof.a $(BUILD)/libkvmprof.so $(BUILD)/libkvmprofc.a 
 all: $(LIBS_ALL) $(BUILD)/kvmprof
 tests: all $(TEST_BINS)
 
+VERSION := $(shell sed -n 's/^\#define KVMPROF_VERSION_STRING "\(.*\)"/\1/p' runtime/kvmprof.h)
+
+# The .pc made at build time names PREFIX; `make install` writes its own for its PREFIX.
 $(BUILD)/kvmprof.pc: runtime/kvmprof.pc.in
 	@mkdir -p $(BUILD)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define KVMPROF_VERSION_STRING "\(.*\)"/\1/p' runtime/kvmprof.h)|g' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # The suite: normal build, then ASan+UBSan build; one closing tally.
 check:
@@ -154,7 +157,7 @@ install: all
 	install -m 644 $(BUILD)/libkvmprof.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libkvmprof.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libkvmprof.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libkvmprof.so
-	install -m 644 $(BUILD)/kvmprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/kvmprof.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kvmprof.pc
 	install -m 755 $(BUILD)/kvmprof $(DESTDIR)$(PREFIX)/bin/
 
 clean:
