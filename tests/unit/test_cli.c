@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_cli.c - the kvmprof command as users run it (the binary next to this
+ * test's build directory): exit codes, usage errors, atomic output, lint's
+ * review rules, and every shipped profile compiling to identical bytes that
+ * a strict C compiler accepts.
+ */
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char kvmprof[PATH_MAX]; /* BUILD/kvmprof */
+static char workdir[64];       /* a private temporary directory */
+
+/* Runs a shell command; returns its exit status and its stdout+stderr in *out. */
+static int run(char **out, const char *fmt, ...)
+{
+	char cmd[8192], *text = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *p, *mem;
+	int c, status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	mem = open_memstream(&text, &len);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, mem);
+	fclose(mem);
+	status = pclose(p);
+	if (out)
+		*out = text;
+	else
+		free(text);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static int count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void test_usage_errors(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, "%s", kvmprof), 2);
+	assert_non_null(strstr(out, "usage: kvmprof"));
+	free(out);
+	assert_int_equal(run(&out, "%s frobnicate", kvmprof), 2);
+	assert_non_null(strstr(out, "unknown verb 'frobnicate'"));
+	free(out);
+	assert_int_equal(run(NULL, "%s compile", kvmprof), 2);
+	assert_int_equal(run(NULL, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml", kvmprof), 2); /* no -o */
+	assert_int_equal(run(NULL, "%s compile a.yaml b.yaml -o x.c", kvmprof), 2);
+	assert_int_equal(run(NULL, "%s lint", kvmprof), 2);
+	assert_int_equal(run(NULL, "%s lint -Wfoo x.yaml", kvmprof), 2);
+	assert_int_equal(run(NULL, "%s show", kvmprof), 2);
+	assert_int_equal(run(NULL, "%s explain", kvmprof), 2);
+	assert_int_equal(run(&out, "%s --version", kvmprof), 0);
+	assert_non_null(strstr(out, "table ABI 1"));
+	free(out);
+	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", NULL }; *v; v++) {
+		assert_int_equal(run(&out, "%s %s --help", kvmprof, *v), 0);
+		assert_non_null(strstr(out, "usage: kvmprof"));
+		free(out);
+	}
+}
+
+/* A failing compile leaves neither the output nor a temporary file behind,
+ * and does not touch an existing output. */
+static void test_compile_is_atomic(void **state)
+{
+	char bad[128], out_c[128], out_h[128], *msg;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/broken.yaml", workdir);
+	snprintf(out_c, sizeof(out_c), "%s/out/broken.c", workdir);
+	snprintf(out_h, sizeof(out_h), "%s/out/broken.h", workdir);
+	mkdir(strcat(strcpy((char[128]){ 0 }, workdir), "/out"), 0700);
+	write_file(bad, "kvmprof: 1\nname: broken\narch: arm64\nvcpu:\n  registers:\n"
+			"    ID_AA64PFR0_EL1: {GIC: 0x10}\n    NOPE_EL1: 1\n");
+	assert_int_equal(run(&msg, "%s compile %s -o %s --header %s", kvmprof, bad, out_c, out_h), 1);
+	/* both errors in one run, each with file:line:col and a caret */
+	assert_non_null(strstr(msg, "broken.yaml:6:28: error: field ID_AA64PFR0_EL1.GIC is 4 bits wide"));
+	assert_non_null(strstr(msg, "broken.yaml:7:5: error: unknown register 'NOPE_EL1'"));
+	assert_non_null(strstr(msg, "    7 |     NOPE_EL1: 1\n      |     ^"));
+	assert_non_null(strstr(msg, "2 errors"));
+	free(msg);
+	assert_false(exists(out_c));
+	assert_false(exists(out_h));
+	assert_int_equal(count_files(strcat(strcpy((char[128]){ 0 }, workdir), "/out")), 0);
+
+	/* an existing output survives a failed compile unchanged */
+	write_file(out_c, "previous\n");
+	assert_int_equal(run(NULL, "%s compile %s -o %s", kvmprof, bad, out_c), 1);
+	assert_int_equal(run(&msg, "cat %s", out_c), 0);
+	assert_string_equal(msg, "previous\n");
+	free(msg);
+	unlink(out_c);
+
+	/* an unwritable destination is an error, not a crash */
+	assert_int_equal(run(&msg, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml -o /nonexistent/dir/x.c", kvmprof), 1);
+	assert_non_null(strstr(msg, "/nonexistent/dir/x.c: error: cannot create"));
+	free(msg);
+}
+
+static void test_lint_rules(void **state)
+{
+	char base[128], child[128], *out;
+
+	(void)state;
+	snprintf(base, sizeof(base), "%s/lint-base.yaml", workdir);
+	snprintf(child, sizeof(child), "%s/lint-child.yaml", workdir);
+	write_file(base, "kvmprof: 1\nname: lint-base\narch: arm64\ndescription: base\n"
+			 "provenance: {kind: authored}\nvcpu:\n  registers:\n    PSCI_VERSION: {Major: 1, Minor: 1}\n");
+	write_file(child, "kvmprof: 1\nname: lint-child\narch: arm64\nbase: lint-base\nvcpu:\n  registers:\n"
+			  "    PSCI_VERSION: {Major: 1, Minor: 1}\n    ID_AA64PFR0_EL1: 0x11\n");
+	assert_int_equal(run(&out, "%s lint %s", kvmprof, child), 0); /* warnings only */
+	assert_non_null(strstr(out, "lint-child.yaml:1:1: warning: no provenance"));
+	assert_non_null(strstr(out, "[missing-provenance]"));
+	assert_non_null(strstr(out, "[missing-description]"));
+	assert_non_null(strstr(out, "lint-child.yaml:7:5: warning: PSCI_VERSION repeats what base 'lint-base' already states [repeats-base]"));
+	assert_non_null(strstr(out, "lint-child.yaml:8:5: warning: ID_AA64PFR0_EL1 is stated as a raw value"));
+	assert_non_null(strstr(out, "0 errors, 4 warnings"));
+	free(out);
+	assert_int_equal(run(&out, "%s lint -Werror %s", kvmprof, child), 1);
+	assert_non_null(strstr(out, "4 errors, 0 warnings"));
+	free(out);
+	assert_int_equal(run(&out, "%s lint %s", kvmprof, base), 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+static int is_yaml(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && !strcmp(e->d_name + n - 5, ".yaml");
+}
+
+/* Every shipped profile lints clean, compiles to the same bytes twice, and
+ * the C compiles with -Werror -pedantic against the runtime header. */
+static void test_shipped_profiles(void **state)
+{
+	struct dirent **names;
+	int n = scandir("profiles", &names, is_yaml, alphasort), checked = 0;
+	const char *cc = getenv("CC") ? getenv("CC") : "cc";
+
+	(void)state;
+	assert_true(n >= 3);
+	for (int i = 0; i < n; i++) {
+		char *out;
+		const char *f = names[i]->d_name;
+
+		assert_int_equal(run(&out, "%s lint -Werror profiles/%s", kvmprof, f), 0);
+		assert_string_equal(out, "");
+		free(out);
+		assert_int_equal(run(&out, "%s compile profiles/%s -o %s/a.c --header %s/a.h && "
+				      "%s compile profiles/%s -o %s/b.c --header %s/a.h && cmp %s/a.c %s/b.c && "
+				      "%s -std=c11 -Wall -Wextra -Werror -pedantic -Iruntime -I%s -c %s/a.c -o %s/a.o",
+				 kvmprof, f, workdir, workdir, kvmprof, f, workdir, workdir, workdir, workdir, cc,
+				 workdir, workdir, workdir), 0);
+		free(out);
+		assert_int_equal(run(&out, "grep -c '/work/\\|/home/\\|/tmp/' %s/a.c", workdir), 1); /* no paths of this machine */
+		free(out);
+		checked++;
+		free(names[i]);
+	}
+	free(names);
+	assert_int_equal(checked, n);
+}
+
+static void test_explain(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, "%s explain GICD_IIDR.Revision", kvmprof), 0);
+	assert_non_null(strstr(out, "GICD_IIDR.Revision: bits 15:12"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain ID_AA64PFR0_EL1", kvmprof), 0);
+	assert_non_null(strstr(out, "id 0x603000000013c020"));
+	assert_non_null(strstr(out, "source:"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain KVM_CAP_X2APIC_API", kvmprof), 0);
+	assert_non_null(strstr(out, "KVM capability 129"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain NO_SUCH_THING", kvmprof), 1);
+	assert_non_null(strstr(out, "not in the register database"));
+	free(out);
+}
+
+static int setup(void **state)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	(void)state;
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	/* BUILD/tests/test_cli -> BUILD/kvmprof */
+	snprintf(kvmprof, sizeof(kvmprof), "%s/../kvmprof", dirname(exe));
+	if (access(kvmprof, X_OK)) {
+		fprintf(stderr, "test_cli: %s is not built\n", kvmprof);
+		return -1;
+	}
+	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-cli-XXXXXX");
+	return mkdtemp(workdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return run(NULL, "rm -rf %s", workdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_compile_is_atomic),
+		cmocka_unit_test(test_lint_rules),
+		cmocka_unit_test(test_shipped_profiles),
+		cmocka_unit_test(test_explain),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
