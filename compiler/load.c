@@ -914,8 +914,10 @@ static void load_vcpu(struct loader *L, const yaml_node_t *map)
 			load_features(L, v);
 		else if (!strcmp(key, "registers"))
 			load_registers(L, v, 0);
+		else if (!strcmp(key, "register-set"))
+			; /* the expected KVM_GET_REG_LIST with a policy per register: read by host.c */
 		else
-			unknown_key(L, k, "vcpu:", "features, registers");
+			unknown_key(L, k, "vcpu:", "features, registers, register-set");
 	}
 }
 
@@ -1043,9 +1045,11 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 			vcpu = v;
 		} else if (!strcmp(key, "devices")) {
 			devices = v;
+		} else if (!strcmp(key, "host")) {
+			/* A capture's record of what its kernel can present: read by host.c (check --against). */
 		} else {
 			unknown_key(L, k, "the profile",
-				    "kvmprof, name, arch, description, provenance, base, requires, vm, vcpu, devices");
+				    "kvmprof, name, arch, description, provenance, base, requires, vm, vcpu, devices, host");
 		}
 	}
 	if (!have_version)
