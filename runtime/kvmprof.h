@@ -107,9 +107,21 @@ enum kvmprof_kind {
 	KVMPROF_KIND_ONE_REG = 5,
 	/* One 32-bit register of a CPUID leaf, applied through one
 	 * KVM_SET_CPUID2 per vCPU. id = (function << 32) | index,
-	 * reg = KVMPROF_CPUID_EAX..EDX, aux = KVM_CPUID_FLAG_* of the leaf. */
+	 * reg = KVMPROF_CPUID_EAX..EDX, aux = KVM_CPUID_FLAG_* of the leaf.
+	 * The table set is KVM_GET_SUPPORTED_CPUID with every CPUID entry
+	 * applied, built once per VM and the same for all vCPUs; it is set
+	 * only if at least one CPUID entry applies. Feature registers
+	 * (1.ECX/EDX, 7.x, 0xD.1.EAX, 0x80000001.ECX/EDX, 0x80000008.EBX,
+	 * 0x80000021.EAX, 0x40000001.EAX) may not set a bit the supported
+	 * table has 0 (UNSUPPORTED); other registers are taken as stated.
+	 * An entry equal to the supported value is ALREADY_EQUAL, yet still
+	 * judged on read-back (KVM_GET_CPUID2). */
 	KVMPROF_KIND_CPUID = 6,
-	/* KVM_SET_MSRS, batched. id = MSR index. */
+	/* KVM_SET_MSRS, batched. id = MSR index. Must be in
+	 * KVM_GET_MSR_FEATURE_INDEX_LIST or KVM_GET_MSR_INDEX_LIST; a feature
+	 * MSR may not set bits /dev/kvm's value has 0. When KVM_SET_MSRS
+	 * stops early, the MSR at the returned count is REJECTED; strict
+	 * stops there, lenient resumes after it. */
 	KVMPROF_KIND_MSR = 7,
 	/* KVM_SET_DEVICE_ATTR on a device fd. aux = KVM device type
 	 * (KVM_DEV_TYPE_ARM_VGIC_V3 ...), group = attribute group,
@@ -385,7 +397,9 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 void kvmprof_vm_fini(struct kvmprof_vm *vm);
 
 /* The VM-wide phase: before the first vCPU is created. Once per VM;
- * a second call, or a call after a vCPU phase, is KVMPROF_ERR_PHASE. */
+ * a second call, or a call after a vCPU phase, is KVMPROF_ERR_PHASE.
+ * Capabilities, quirks and x2APIC flags cannot be read back: APPLIED means
+ * KVM_ENABLE_CAP succeeded (the reason says so). */
 int kvmprof_apply_vm(struct kvmprof_vm *vm, struct kvmprof_report *report);
 
 struct kvm_vcpu_init;
@@ -402,11 +416,27 @@ int kvmprof_apply_vcpu_init(struct kvmprof_vm *vm, int vcpu_fd,
  * Registers of one vCPU, before its first KVM_RUN: ONE_REG, one
  * KVM_SET_CPUID2, MSRs batched in KVM_SET_MSRS. Thread-safe: one thread per
  * vCPU may call it at the same time. No memory is allocated.
+ * Order of writes: CPUID (KVM gates MSRs on it), ONE_REG in table order,
+ * MSRs. The first call of a VM also reads the facts shared by all vCPUs
+ * (register list, arm64 writable masks, requires: of vCPU entries).
+ * Returns 0, KVMPROF_ERR_PHASE (before kvmprof_apply_vm(); arm64: before
+ * any kvmprof_apply_vcpu_init()), KVMPROF_ERR_UNSUPPORTED (nothing
+ * written), KVMPROF_ERR_REJECTED / KVMPROF_ERR_READBACK (strict: entries
+ * before it stay written; `written` says which), KVMPROF_ERR_REPORT_FULL,
+ * KVMPROF_ERR_INVAL or -errno.
  */
 int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd,
 			    struct kvmprof_report *report);
 
-/* Device attributes (vGIC registers) after KVM_DEV_ARM_VGIC_CTRL_INIT. */
+/*
+ * Device attributes (vGIC registers) after KVM_DEV_ARM_VGIC_CTRL_INIT.
+ * Applies every device entry of the profile to dev_fd (profiles state vGIC
+ * registers only: pass the vGIC fd). Requires kvmprof_apply_vm() first;
+ * a vGIC that answers EBUSY (not initialised) gives KVMPROF_ERR_PHASE.
+ * On EINVAL for an entry whose faulting field is at most 4 bits wide, each
+ * value of the field is written and the default restored, to report the
+ * accepted range (accepted_lo/hi).
+ */
 int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd,
 			  struct kvmprof_report *report);
 

@@ -66,6 +66,8 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 	if (need_regs) {
 		v->reg_list[0] = KVMPROF_MAX_REGS;
 		r = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, v->reg_list);
+		if (r == -ENOEXEC) /* arm64: this vCPU is not initialised yet */
+			return KVMPROF_ERR_PHASE;
 		/* x86 (PVM) answers n = 0 yet serves ONE_REG for MSRs; a list
 		 * larger than ours (E2BIG) is unknown too: then membership is
 		 * decided by KVM_GET_ONE_REG alone. */
@@ -97,10 +99,16 @@ int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 		return v->vcpu_facts_err;
 	pthread_mutex_lock(&v->lock);
 	if (!v->vcpu_facts_ready) {
-		v->vcpu_facts_err = compute_vcpu_facts(v, vcpu_fd);
-		__atomic_store_n(&v->vcpu_facts_ready, 1, __ATOMIC_RELEASE);
+		r = compute_vcpu_facts(v, vcpu_fd);
+		/* Too early (no vCPU init) is the caller's to fix: try again
+		 * next time rather than keep the error. */
+		if (r != KVMPROF_ERR_PHASE) {
+			v->vcpu_facts_err = r;
+			__atomic_store_n(&v->vcpu_facts_ready, 1, __ATOMIC_RELEASE);
+		}
+	} else {
+		r = v->vcpu_facts_err;
 	}
-	r = v->vcpu_facts_err;
 	pthread_mutex_unlock(&v->lock);
 	return r;
 }

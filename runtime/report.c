@@ -193,6 +193,9 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 					name, (ull)r->wanted, (ull)r->before, (ull)r->after);
 		}
 	case KVMPROF_OUT_ALREADY_EQUAL:
+		if (e->kind == KVMPROF_KIND_QUIRKS || e->kind == KVMPROF_KIND_X2APIC_API)
+			return snprintf(buf, len, "%s: no flag stated as set, nothing to write (kernel offers 0x%llx)",
+					name, (ull)r->before);
 		return snprintf(buf, len, "%s: this kernel already presents 0x%llx, nothing to write",
 				name, (ull)r->before);
 	case KVMPROF_OUT_SKIPPED_REQUIRES:
