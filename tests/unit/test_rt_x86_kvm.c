@@ -196,6 +196,37 @@ static void test_vm_phase_lenient(void **state)
 	fix_close(f);
 }
 
+/* real-kvm.md: the VM fd offers x2APIC flag bit 2 once a split irqchip
+ * exists (0xb -> 0xf on PVM). Validation must ask the VM fd, at apply time. */
+static const struct kvmprof_entry x2apic_entries[] = {
+	{ .name = "x2apic suppress-EOI", .kind = KVMPROF_KIND_X2APIC_API, .phase = 0,
+	  .value = 0x4, .mask = 0x4 },
+};
+static const struct kvmprof_profile x2apic_profile =
+	RT_PROFILE(RT_HOST_ARCH, x2apic_entries, 1, 0, 0, 0);
+
+static void test_x2apic_after_split_irqchip(void **state)
+{
+	struct vmfix *f = fix_open();
+	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	int offered;
+
+	(void)state;
+	SKIP_IF_NO_KVM(f);
+	if (ioctl(f->vm, KVM_ENABLE_CAP, &split) < 0) {
+		printf("SKIP: KVM_CAP_SPLIT_IRQCHIP: %s\n", strerror(errno));
+		fix_close(f);
+		skip();
+	}
+	offered = ioctl(f->vm, KVM_CHECK_EXTENSION, KVM_CAP_X2APIC_API);
+	assert_int_equal(fix_init(f, &x2apic_profile, 0), 0);
+	assert_int_equal(kvmprof_apply_vm(&f->ctx, &f->rep), (offered & 4) ? 0 : KVMPROF_ERR_UNSUPPORTED);
+	rt_print_report(&f->rep);
+	assert_int_equal(f->res[0].before, (uint64_t)offered);
+	assert_int_equal(f->res[0].outcome, (offered & 4) ? KVMPROF_OUT_APPLIED : KVMPROF_OUT_UNSUPPORTED);
+	fix_close(f);
+}
+
 /* ---- vCPU registers: CPUID, MSRs, ONE_REG ---- */
 
 static const struct kvmprof_entry vcpu_entries[] = {
@@ -596,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_vm_phase_applied),
 		cmocka_unit_test(test_vm_phase_strict_unsupported),
 		cmocka_unit_test(test_vm_phase_lenient),
+		cmocka_unit_test(test_x2apic_after_split_irqchip),
 		cmocka_unit_test(test_vcpu_regs_applied),
 		cmocka_unit_test(test_vcpu_unsupported_strict_and_check),
 		cmocka_unit_test(test_vcpu_unsupported_lenient),
