@@ -282,11 +282,16 @@ struct verb {
 	const char *summary;
 };
 
+int cmd_diff(int argc, char **argv);     /* cli/diff.c */
+int cmd_baseline(int argc, char **argv); /* cli/baseline.c */
+
 static const struct verb verbs[] = {
 	{ "compile", cmd_compile, "turn a profile into C tables for libkvmprof" },
 	{ "lint", cmd_lint, "check a profile and apply the review rules" },
 	{ "show", cmd_show, "print the resolved profile (inheritance applied)" },
 	{ "explain", cmd_explain, "what a register, field, capability or quirk means and its history" },
+	{ "diff", cmd_diff, "what a guest would notice between two profiles, field by field" },
+	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
 	{ NULL, NULL, NULL }
 };
 

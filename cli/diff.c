@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* diff.c - `kvmprof diff A B`: the verb lives in compiler/diff.c so tests run it in process. */
+#include "cli.h"
+#include "diff.h"
+
+int cmd_diff(int argc, char **argv);
+
+int cmd_diff(int argc, char **argv)
+{
+	return diff_main(argc, argv, stdout, stderr);
+}

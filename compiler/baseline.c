@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: MIT */
+/* baseline.c - `kvmprof baseline`: the richest profile every input can present. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline.h"
+
+#define MAX_BASELINE_INCLUDES 32
+#define MAX_BASELINE_INPUTS 64
+
+static uint64_t width_mask(unsigned width)
+{
+	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
+}
+
+__attribute__((format(printf, 1, 2)))
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = xcalloc((size_t)n + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Appends to a growing string; *s may be NULL. */
+__attribute__((format(printf, 2, 3)))
+static void append(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	size_t old = *s ? strlen(*s) : 0;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	*s = xrealloc(*s, old + (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(*s + old, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+}
+
+static void put_number(char **s, uint64_t v)
+{
+	if (v < 10)
+		append(s, "%" PRIu64, v);
+	else
+		append(s, "0x%" PRIx64, v);
+}
+
+struct baseliner {
+	struct profile *const *in;
+	size_t n;
+	struct diag *d;
+	const struct pentry **match; /* the current target in each input */
+	int failed;
+};
+
+static const char *input_file(const struct profile *p)
+{
+	return p->file ? p->file : p->name;
+}
+
+/*
+ * "no safe common value for CLIDR_EL1.Ctype1: a.yaml has 3, b.yaml has 1",
+ * at the first input's position, with a note where each other input states it.
+ */
+static void no_common_value(struct baseliner *B, const char *what, const uint64_t *vals, const char *const *texts,
+			    const struct srcpos *where, const char *why)
+{
+	char *msg = NULL;
+
+	for (size_t i = 0; i < B->n; i++) {
+		append(&msg, "%s%s has ", i ? ", " : "", input_file(B->in[i]));
+		if (texts)
+			append(&msg, "%s", texts[i]);
+		else
+			put_number(&msg, vals[i]);
+	}
+	diag_error(B->d, where[0], "baseline", "no safe common value for %s: %s%s", what, msg, why ? why : "");
+	for (size_t i = 1; i < B->n; i++)
+		diag_note(B->d, where[i], "%s states %s here", input_file(B->in[i]), what);
+	free(msg);
+	B->failed = 1;
+}
+
+static const struct pfield *stated_field(const struct pentry *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_fields; i++)
+		if (!strcmp(e->fields[i].name, name))
+			return &e->fields[i];
+	return NULL;
+}
+
+static int64_t sign_extend(uint64_t v, unsigned width)
+{
+	if (width >= 64)
+		return (int64_t)v;
+	uint64_t sign = UINT64_C(1) << (width - 1);
+	return (int64_t)((v ^ sign) - sign);
+}
+
+/* A deep copy of src without its fields (the caller rebuilds them). */
+static void copy_entry_head(struct pentry *dst, const struct pentry *src, const char *profile_name)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name);
+	dst->note = NULL;
+	dst->requires_text = xstrdup(src->requires_text);
+	dst->requires = src->requires_text ? expr_parse(src->requires_text, &(struct expr_error){ 0 }) : NULL;
+	dst->fields = NULL;
+	dst->n_fields = 0;
+	dst->profile = xstrdup(profile_name);
+}
+
+static struct pfield *add_field(struct pentry *e, const char *name, unsigned shift, unsigned width, int policy,
+				uint8_t flags, struct srcpos pos)
+{
+	struct pfield *f;
+
+	e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
+	f = &e->fields[e->n_fields++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(name);
+	f->shift = (uint8_t)shift;
+	f->width = (uint8_t)width;
+	f->policy = (uint8_t)policy;
+	f->flags = flags;
+	f->value = 0;
+	f->pos = pos;
+	return f;
+}
+
+/*
+ * One bit range of a register across the inputs into out (whose value/mask
+ * start as the first input's). Returns 1 if the combined value differs from
+ * some input's (so a field worth naming in the output).
+ */
+static int combine_range(struct baseliner *B, struct pentry *out, const struct regdb_field *f, const char *label,
+			 unsigned shift, unsigned width)
+{
+	uint64_t fm = width_mask(width) << shift, vals[MAX_BASELINE_INPUTS], m0 = B->match[0]->mask & fm;
+	struct srcpos where[MAX_BASELINE_INPUTS];
+	int same_mask = 1, same_value = 1;
+	char what[160];
+
+	snprintf(what, sizeof(what), f ? "%s.%s" : "%s[%s]", out->name, label);
+	for (size_t i = 0; i < B->n; i++) {
+		const struct pentry *e = B->match[i];
+		const struct pfield *pf = f ? stated_field(e, f->name) : NULL;
+		vals[i] = (e->value & e->mask & fm) >> shift;
+		where[i] = pf ? pf->pos : e->pos;
+		if ((e->mask & fm) != m0)
+			same_mask = 0;
+		if (vals[i] != vals[0])
+			same_value = 0;
+	}
+	if (!same_mask) {
+		diag_note(B->d, B->match[0]->pos, "%s is not stated alike by every input; the baseline leaves it don't-care",
+			  what);
+		out->mask &= ~fm;
+		out->value &= ~fm;
+		return 0;
+	}
+	if (m0 == 0 || same_value)
+		return 0;
+	uint64_t result = vals[0];
+	if (m0 != fm) {
+		no_common_value(B, what, vals, NULL, where, " (partly don't-care)");
+		return 0;
+	}
+	if (f && (f->flags & REGDB_F_LOWER_SAFE)) {
+		for (size_t i = 1; i < B->n; i++) {
+			int lower = (f->flags & REGDB_F_SIGNED) ? sign_extend(vals[i], width) < sign_extend(result, width)
+							       : vals[i] < result;
+			if (lower)
+				result = vals[i];
+		}
+	} else if (f && out->kind == KVMPROF_KIND_CPUID && width == 1) {
+		for (size_t i = 1; i < B->n; i++)
+			result &= vals[i]; /* a CPUID feature flag: present only if present everywhere */
+	} else {
+		no_common_value(B, what, vals, NULL, where, NULL);
+		return 0;
+	}
+	out->value = (out->value & ~fm) | (result << shift);
+	return 1;
+}
+
+/* The stricter of the inputs' policies for a field (or the entry, f == NULL). */
+static int combined_policy(struct baseliner *B, const struct regdb_field *f)
+{
+	int policy = KVMPROF_POLICY_AT_MOST;
+
+	for (size_t i = 0; i < B->n; i++) {
+		const struct pfield *pf = f ? stated_field(B->match[i], f->name) : NULL;
+		int p = pf ? pf->policy : B->match[i]->policy;
+		if (p == KVMPROF_POLICY_EXACT)
+			policy = KVMPROF_POLICY_EXACT;
+	}
+	return policy;
+}
+
+static void combine_register(struct baseliner *B, struct pentry *out)
+{
+	const struct regdb_reg *r = out->reg;
+	unsigned width = (unsigned)out->width;
+	uint64_t changed = 0;
+
+	out->policy = combined_policy(B, NULL);
+	if (!r || r->n_fields == 0) {
+		char label[32];
+		snprintf(label, sizeof(label), "bits %u:0", width - 1);
+		combine_range(B, out, NULL, label, 0, width);
+		return;
+	}
+	uint64_t covered = 0;
+	for (uint32_t i = 0; i < r->n_fields; i++)
+		covered |= width_mask(r->fields[i].width) << r->fields[i].shift;
+	int top = (int)width - 1;
+	uint32_t fi = 0;
+	while (top >= 0) {
+		if (fi < r->n_fields && (int)(r->fields[fi].shift + r->fields[fi].width - 1) >= top) {
+			const struct regdb_field *f = &r->fields[fi++];
+			if (combine_range(B, out, f, f->name, f->shift, f->width))
+				changed |= width_mask(f->width) << f->shift;
+			top = (int)f->shift - 1;
+			continue;
+		}
+		int lo = top;
+		while (lo > 0 && !(covered & (UINT64_C(1) << (lo - 1))))
+			lo--;
+		char label[32];
+		snprintf(label, sizeof(label), "bits %d:%d", top, lo);
+		combine_range(B, out, NULL, label, (unsigned)lo, (unsigned)(top - lo + 1));
+		top = lo - 1;
+	}
+	/* Name the fields some input named, and those the baseline lowered, when still stated. */
+	for (uint32_t i = 0; i < r->n_fields; i++) {
+		const struct regdb_field *f = &r->fields[i];
+		uint64_t fm = width_mask(f->width) << f->shift;
+		const struct pfield *pf0 = stated_field(B->match[0], f->name);
+		int named = (changed & fm) != 0;
+		if ((out->mask & fm) != fm)
+			continue;
+		for (size_t k = 0; k < B->n && !named; k++)
+			named = stated_field(B->match[k], f->name) != NULL;
+		if (!named)
+			continue;
+		struct pfield *pf = add_field(out, f->name, f->shift, f->width, combined_policy(B, f),
+					      (f->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0,
+					      pf0 ? pf0->pos : B->match[0]->pos);
+		pf->value = (out->value & fm) >> f->shift;
+	}
+}
+
+static int same_string(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Quirks and x2APIC flags: the flags stated by every input, which must agree. */
+static void combine_flag_set(struct baseliner *B, struct pentry *out)
+{
+	int quirks = out->kind == KVMPROF_KIND_QUIRKS;
+	uint64_t all = UINT64_MAX, any = 0;
+
+	for (size_t i = 0; i < B->n; i++) {
+		all &= B->match[i]->mask;
+		any |= B->match[i]->mask;
+	}
+	out->mask = 0;
+	out->value = 0;
+	for (unsigned bit = 0; bit < 64; bit++) {
+		uint64_t m = UINT64_C(1) << bit, vals[MAX_BASELINE_INPUTS];
+		const char *texts[MAX_BASELINE_INPUTS];
+		struct srcpos where[MAX_BASELINE_INPUTS];
+		const struct regdb_sym *s;
+		char name[64];
+		int same = 1;
+
+		if (!(any & m))
+			continue;
+		s = regdb_sym_by_value(quirks ? REGDB_SYM_QUIRK : REGDB_SYM_X2APIC_FLAG, bit, KVMPROF_ARCH_X86_64);
+		snprintf(name, sizeof(name), "%s", s ? s->name : "?");
+		if (!(all & m)) {
+			diag_note(B->d, B->match[0]->pos, "%s %s is not stated by every input; left out of the baseline",
+				  quirks ? "quirk" : "x2APIC API flag", name);
+			continue;
+		}
+		for (size_t i = 0; i < B->n; i++) {
+			const struct pfield *pf = stated_field(B->match[i], name);
+			vals[i] = (B->match[i]->value & m) != 0;
+			texts[i] = quirks ? (vals[i] ? "disable" : "keep") : (vals[i] ? "on" : "off");
+			where[i] = pf ? pf->pos : B->match[i]->pos;
+			if (vals[i] != vals[0])
+				same = 0;
+		}
+		if (!same) {
+			no_common_value(B, name, vals, texts, where, NULL);
+			continue;
+		}
+		out->mask |= m;
+		out->value |= vals[0] << bit;
+		struct pfield *pf = add_field(out, name, bit, 1, KVMPROF_POLICY_EXACT, 0, where[0]);
+		pf->value = vals[0];
+	}
+}
+
+/* Combines the current target (B->match) into out; 0 if something is left to state. */
+static int combine_entry(struct baseliner *B, struct pentry *out)
+{
+	const struct pentry *e0 = B->match[0];
+	uint64_t vals[MAX_BASELINE_INPUTS];
+	const char *texts[MAX_BASELINE_INPUTS];
+	struct srcpos where[MAX_BASELINE_INPUTS];
+	char *owned[MAX_BASELINE_INPUTS] = { 0 };
+
+	copy_entry_head(out, e0, NULL); /* its profile is named by the caller */
+	for (size_t i = 1; i < B->n; i++) {
+		if (!(B->match[i]->flags & KVMPROF_ENTRY_OPTIONAL))
+			out->flags &= ~KVMPROF_ENTRY_OPTIONAL;
+		if (!same_string(B->match[i]->requires_text, e0->requires_text)) {
+			for (size_t k = 0; k < B->n; k++) {
+				texts[k] = B->match[k]->requires_text ? B->match[k]->requires_text : "(always)";
+				where[k] = B->match[k]->requires_text ? B->match[k]->requires_pos : B->match[k]->pos;
+			}
+			char what[160];
+			snprintf(what, sizeof(what), "the condition (requires:) of %s", e0->name);
+			no_common_value(B, what, NULL, texts, where, NULL);
+			break;
+		}
+	}
+	for (size_t i = 0; i < B->n; i++)
+		where[i] = B->match[i]->pos;
+	switch (e0->kind) {
+	case KVMPROF_KIND_QUIRKS:
+	case KVMPROF_KIND_X2APIC_API:
+		combine_flag_set(B, out);
+		return out->mask ? 0 : -1;
+	case KVMPROF_KIND_ENABLE_CAP:
+		for (size_t i = 1; i < B->n; i++)
+			if (memcmp(B->match[i]->args, e0->args, sizeof(e0->args))) {
+				for (size_t k = 0; k < B->n; k++) {
+					const uint64_t *a = B->match[k]->args;
+					owned[k] = xasprintf("args [0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 "]",
+							     a[0], a[1], a[2], a[3]);
+					texts[k] = owned[k];
+				}
+				no_common_value(B, e0->name, NULL, texts, where, NULL);
+				for (size_t k = 0; k < B->n; k++)
+					free(owned[k]);
+				break;
+			}
+		return 0;
+	case KVMPROF_KIND_VCPU_FEATURE:
+		for (size_t i = 1; i < B->n; i++)
+			if (B->match[i]->value != e0->value) {
+				for (size_t k = 0; k < B->n; k++) {
+					vals[k] = B->match[k]->value;
+					texts[k] = vals[k] ? "on" : "off";
+				}
+				no_common_value(B, e0->name, vals, texts, where, NULL);
+				break;
+			}
+		return 0;
+	default:
+		combine_register(B, out);
+		return out->mask ? 0 : -1;
+	}
+}
+
+static const struct pentry *find_target(const struct profile *p, const struct pentry *e)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (pentry_same_target(&p->entries[i], e))
+			return &p->entries[i];
+	return NULL;
+}
+
+static const char *arch_name(int arch)
+{
+	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "?";
+}
+
+static void add_provenance(struct profile *p, const char *key, char *value)
+{
+	p->provenance = xrealloc(p->provenance, (p->n_provenance + 1) * sizeof(*p->provenance));
+	p->provenance[p->n_provenance].key = xstrdup(key);
+	p->provenance[p->n_provenance].value = value;
+	p->provenance[p->n_provenance].pos = (struct srcpos){ 0 };
+	p->n_provenance++;
+}
+
+/* Different profile-wide conditions: the baseline may run wherever any input may. */
+static void combine_requires(struct baseliner *B, struct profile *out)
+{
+	char *joined = NULL;
+
+	for (size_t i = 0; i < B->n; i++)
+		if (!B->in[i]->requires_text)
+			return; /* one input runs anywhere: so does the baseline */
+	for (size_t i = 0; i < B->n; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < i; k++)
+			seen |= !strcmp(B->in[k]->requires_text, B->in[i]->requires_text);
+		if (!seen)
+			append(&joined, "%s(%s)", joined ? " || " : "", B->in[i]->requires_text);
+	}
+	for (size_t i = 1; i < B->n; i++)
+		if (strcmp(B->in[i]->requires_text, B->in[0]->requires_text))
+			goto different;
+	free(joined);
+	joined = xstrdup(B->in[0]->requires_text);
+different:
+	out->requires_text = joined;
+	out->requires = expr_parse(joined, &(struct expr_error){ 0 });
+}
+
+struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, struct diag *d)
+{
+	const struct pentry *match[MAX_BASELINE_INPUTS];
+	struct baseliner B = { in, n, d, match, 0 };
+	struct profile *out;
+
+	if (n == 0 || n > MAX_BASELINE_INPUTS) {
+		diag_error(d, (struct srcpos){ 0 }, "baseline", "a baseline takes 1 to %d profiles", MAX_BASELINE_INPUTS);
+		return NULL;
+	}
+	for (size_t i = 1; i < n; i++)
+		if (in[i]->arch != in[0]->arch) {
+			diag_error(d, in[i]->pos, "baseline", "%s is for %s, %s is for %s: a baseline needs one architecture",
+				   input_file(in[i]), arch_name(in[i]->arch), input_file(in[0]), arch_name(in[0]->arch));
+			return NULL;
+		}
+	out = xcalloc(1, sizeof(*out));
+	out->name = xstrdup(name);
+	out->arch = in[0]->arch;
+	out->format_version = 1;
+	out->description = xstrdup("Baseline of");
+	add_provenance(out, "kind", xstrdup("baseline"));
+	for (size_t i = 0; i < n; i++) {
+		char key[32], hash[32];
+		profile_hash(in[i], hash);
+		snprintf(key, sizeof(key), "inputs[%zu]", i);
+		add_provenance(out, key, xasprintf("%s (%s, %s)", in[i]->name, input_file(in[i]), hash));
+		append(&out->description, "%s %s", i ? "," : "", in[i]->name);
+	}
+	append(&out->description, ": what every one of them can present (kvmprof baseline).");
+	combine_requires(&B, out);
+	out->entries = xcalloc(in[0]->n_entries + 1, sizeof(*out->entries));
+	for (size_t e = 0; e < in[0]->n_entries; e++) {
+		const struct pentry *e0 = &in[0]->entries[e];
+		size_t missing = n;
+		match[0] = e0;
+		for (size_t i = 1; i < n && missing == n; i++)
+			if (!(match[i] = find_target(in[i], e0)))
+				missing = i;
+		if (missing != n) {
+			diag_note(d, e0->pos, "%s is not stated by %s; left out of the baseline", e0->name,
+				  input_file(in[missing]));
+			continue;
+		}
+		struct pentry *o = &out->entries[out->n_entries];
+		if (combine_entry(&B, o) == 0) {
+			free(o->profile);
+			o->profile = xstrdup(out->name);
+			out->n_entries++;
+		} else {
+			diag_note(d, e0->pos, "%s: nothing stated alike by every input; left out of the baseline",
+				  e0->name);
+			pentry_clear(o);
+		}
+	}
+	/* Targets the first input lacks: reported once, where they are first stated. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t e = 0; e < in[i]->n_entries; e++) {
+			const struct pentry *ei = &in[i]->entries[e];
+			int earlier = 0;
+			for (size_t k = 1; k < i && !earlier; k++)
+				earlier = find_target(in[k], ei) != NULL;
+			if (!earlier && !find_target(in[0], ei))
+				diag_note(d, ei->pos, "%s is not stated by %s; left out of the baseline", ei->name,
+					  input_file(in[0]));
+		}
+	if (B.failed) {
+		profile_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* ---- the verb ------------------------------------------------------------------- */
+
+static void usage_baseline(FILE *f)
+{
+	fputs("usage: kvmprof baseline [-o OUT.yaml] [--name NAME] [-I DIR]... A.yaml B.yaml...\n"
+	      "Writes the richest profile that every input can present: arm64 lower-safe ID fields take\n"
+	      "the minimum, x86 CPUID feature bits the intersection, other fields must be equal.\n"
+	      "  -o FILE      write the baseline here (atomically; nothing is written on error);\n"
+	      "               default: standard output\n"
+	      "  --name NAME  the baseline's name (default: FILE without .yaml, or \"baseline\")\n"
+	      "  -I DIR       where base profiles are looked up (default: profiles)\n"
+	      "Exit status: 0 written, 1 an input error or no safe common value, 2 usage error.\n", f);
+}
+
+/* "dir/x.yaml" -> "x" (the name a profile in that file must have). */
+static char *name_of_path(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
+		n -= 5;
+	return xstrndup(b, n);
+}
+
+int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn write_fn)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
+		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	const char *search[MAX_BASELINE_INCLUDES + 1] = { 0 };
+	const char *output = NULL, *name = NULL;
+	struct profile *in[MAX_BASELINE_INPUTS] = { 0 }, *result = NULL;
+	int n_search = 0, c, rc = 0;
+	size_t n_in = 0;
+	char *derived = NULL;
+	struct diag d;
+
+	optind = 0; /* glibc: full re-initialisation, so repeated calls parse afresh */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:n:I:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'n': name = optarg; break;
+		case 'I':
+			if (n_search < MAX_BASELINE_INCLUDES)
+				search[n_search++] = optarg;
+			break;
+		case 'h': usage_baseline(out); return 0;
+		default:
+			fprintf(err, "kvmprof baseline: bad option '%s'\n", argv[optind - 1]);
+			usage_baseline(err);
+			return 2;
+		}
+	}
+	if (argc - optind < 2 || argc - optind > MAX_BASELINE_INPUTS) {
+		fprintf(err, "kvmprof baseline: need 2 to %d profiles, got %d\n", MAX_BASELINE_INPUTS, argc - optind);
+		usage_baseline(err);
+		return 2;
+	}
+	if (output) {
+		derived = name_of_path(output);
+		if (name && strcmp(name, derived)) {
+			fprintf(err, "kvmprof baseline: --name %s does not match the output file %s "
+				"(a profile's name is its file name without .yaml)\n", name, output);
+			free(derived);
+			return 2;
+		}
+		name = derived;
+	} else if (!name) {
+		name = "baseline";
+	}
+	if (n_search == 0)
+		search[n_search++] = "profiles";
+	diag_init(&d, err);
+	for (int i = optind; i < argc; i++) {
+		int before = d.n_errors;
+		struct profile *p = profile_load_resolved(argv[i], search, &d);
+		if (p)
+			profile_check(p, &d);
+		if (!p || d.n_errors > before)
+			rc = 1;
+		in[n_in++] = p;
+	}
+	if (rc == 0) {
+		result = profile_baseline(in, n_in, name, &d);
+		if (!result)
+			rc = 1;
+	}
+	if (result) {
+		if (output)
+			rc = write_fn(output, result, &d) == 0 ? 0 : 1;
+		else
+			profile_write_yaml(result, out);
+	}
+	if (d.n_errors)
+		fprintf(err, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
+	profile_free(result);
+	for (size_t i = 0; i < n_in; i++)
+		profile_free(in[i]);
+	free(derived);
+	diag_fini(&d);
+	return rc;
+}

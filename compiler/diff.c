@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: MIT */
+/* diff.c - `kvmprof diff`: guest-visible differences between two resolved profiles. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+
+#define MAX_DIFF_INCLUDES 32
+
+static uint64_t width_mask(unsigned width)
+{
+	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
+}
+
+__attribute__((format(printf, 1, 2)))
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = xcalloc((size_t)n + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Small numbers in decimal, the rest in hex: as the YAML writer does. */
+static char *fmt_number(uint64_t v)
+{
+	return v < 10 ? xasprintf("%" PRIu64, v) : xasprintf("0x%" PRIx64, v);
+}
+
+/*
+ * `width` bits of value under mask: NULL when no bit is stated, a number when
+ * all are, else a binary literal with x for the don't-care bits.
+ */
+static char *fmt_bits(uint64_t value, uint64_t mask, unsigned width)
+{
+	uint64_t all = width_mask(width);
+	char *s, *p;
+
+	mask &= all;
+	if (mask == 0)
+		return NULL;
+	if (mask == all)
+		return fmt_number(value & all);
+	s = p = xcalloc(2 + width + width / 4 + 1, 1);
+	*p++ = '0';
+	*p++ = 'b';
+	for (int bit = (int)width - 1; bit >= 0; bit--) {
+		uint64_t b = UINT64_C(1) << bit;
+		*p++ = !(mask & b) ? 'x' : (value & b) ? '1' : '0';
+		if (bit && bit % 4 == 0)
+			*p++ = '_';
+	}
+	return s;
+}
+
+static const char *policy_name(int policy)
+{
+	return policy == KVMPROF_POLICY_AT_MOST ? "at-most" : "exact";
+}
+
+const char *pdiff_kind_name(int kind)
+{
+	switch (kind) {
+	case PDIFF_VALUE: return "value";
+	case PDIFF_STATED: return "stated/unstated";
+	case PDIFF_ONLY_A: return "only-a";
+	case PDIFF_ONLY_B: return "only-b";
+	case PDIFF_POLICY: return "policy";
+	case PDIFF_REQUIRES: return "requires";
+	case PDIFF_OPTIONAL: return "optional";
+	default: return "?";
+	}
+}
+
+int pdiff_format_by_name(const char *name)
+{
+	if (!strcmp(name, "text"))
+		return PDIFF_FORMAT_TEXT;
+	if (!strcmp(name, "markdown") || !strcmp(name, "md"))
+		return PDIFF_FORMAT_MARKDOWN;
+	if (!strcmp(name, "json"))
+		return PDIFF_FORMAT_JSON;
+	return -1;
+}
+
+/* Takes ownership of a and b. */
+static void add_item(struct pdiff *d, int phase, const char *name, const char *field, char *a, char *b, int kind)
+{
+	struct pdiff_item *it;
+
+	d->items = xrealloc(d->items, (d->n_items + 1) * sizeof(*d->items));
+	it = &d->items[d->n_items++];
+	it->name = xstrdup(name);
+	it->field = xstrdup(field);
+	it->a = a;
+	it->b = b;
+	it->kind = kind;
+	it->phase = phase;
+}
+
+/* Value items: which kind a pair of (possibly missing) sides is. */
+static int presence_kind(const struct pentry *a, const struct pentry *b, uint64_t amask, uint64_t bmask)
+{
+	if (!a)
+		return PDIFF_ONLY_B;
+	if (!b)
+		return PDIFF_ONLY_A;
+	return amask == bmask ? PDIFF_VALUE : PDIFF_STATED;
+}
+
+/* One bit range (a field or a gap between fields) of a register on both sides. */
+static void diff_bits(struct pdiff *d, const struct pentry *a, const struct pentry *b, const char *name,
+		      const char *field, unsigned shift, unsigned width)
+{
+	uint64_t fm = width_mask(width) << shift;
+	uint64_t am = a ? a->mask & fm : 0, bm = b ? b->mask & fm : 0;
+	uint64_t av = a ? a->value & am : 0, bv = b ? b->value & bm : 0;
+	int phase = a ? a->phase : b->phase;
+
+	if (am == bm && av == bv)
+		return;
+	add_item(d, phase, name, field, fmt_bits(av >> shift, am >> shift, width),
+		 fmt_bits(bv >> shift, bm >> shift, width), presence_kind(a, b, am, bm));
+}
+
+static const struct pfield *stated_field(const struct pentry *e, const char *name)
+{
+	for (size_t i = 0; e && i < e->n_fields; i++)
+		if (!strcmp(e->fields[i].name, name))
+			return &e->fields[i];
+	return NULL;
+}
+
+/* Registers: per database field, then the bits between fields, most significant first. */
+static void diff_register(struct pdiff *d, const struct pentry *a, const struct pentry *b)
+{
+	const struct pentry *any = a ? a : b;
+	const struct regdb_reg *r = any->reg;
+	unsigned width = (unsigned)any->width;
+
+	if (!r || r->n_fields == 0 || (!a && any->mask == width_mask(width)) ||
+	    (!b && any->mask == width_mask(width))) {
+		/* no names to report by, or a whole value present on one side only */
+		diff_bits(d, a, b, any->name, NULL, 0, width);
+		return;
+	}
+	uint64_t covered = 0;
+	for (uint32_t i = 0; i < r->n_fields; i++)
+		covered |= width_mask(r->fields[i].width) << r->fields[i].shift;
+	/* fields are sorted by shift, descending; walk from the top bit down, emitting gaps too */
+	int top = (int)width - 1;
+	uint32_t fi = 0;
+	while (top >= 0) {
+		if (fi < r->n_fields && (int)(r->fields[fi].shift + r->fields[fi].width - 1) >= top) {
+			const struct regdb_field *f = &r->fields[fi++];
+			diff_bits(d, a, b, any->name, f->name, f->shift, f->width);
+			top = (int)f->shift - 1;
+			continue;
+		}
+		int lo = top;
+		while (lo > 0 && !(covered & (UINT64_C(1) << (lo - 1))))
+			lo--;
+		char range[32];
+		snprintf(range, sizeof(range), "bits %d:%d", top, lo);
+		diff_bits(d, a, b, any->name, range, (unsigned)lo, (unsigned)(top - lo + 1));
+		top = lo - 1;
+	}
+}
+
+/* Policies of a register stated on both sides: the entry's, then fields' own. */
+static void diff_policies(struct pdiff *d, const struct pentry *a, const struct pentry *b)
+{
+	const struct regdb_reg *r = a->reg;
+
+	if (a->policy != b->policy)
+		add_item(d, a->phase, a->name, "policy", xstrdup(policy_name(a->policy)),
+			 xstrdup(policy_name(b->policy)), PDIFF_POLICY);
+	/* a field's own policy, when it departs from its entry's and so is not explained above */
+	for (uint32_t i = 0; r && i < r->n_fields; i++) {
+		const struct pfield *fa = stated_field(a, r->fields[i].name), *fb = stated_field(b, r->fields[i].name);
+		int pa = fa ? fa->policy : a->policy, pb = fb ? fb->policy : b->policy;
+		if (pa != pb && (pa != a->policy || pb != b->policy)) {
+			char *label = xasprintf("%s policy", r->fields[i].name);
+			add_item(d, a->phase, a->name, label, xstrdup(policy_name(pa)), xstrdup(policy_name(pb)),
+				 PDIFF_POLICY);
+			free(label);
+		}
+	}
+}
+
+static char *fmt_args(const struct pentry *e)
+{
+	if (!e->args[1] && !e->args[2] && !e->args[3])
+		return fmt_number(e->args[0]);
+	char *s[4], *out;
+	for (int i = 0; i < 4; i++)
+		s[i] = fmt_number(e->args[i]);
+	out = xasprintf("[%s, %s, %s, %s]", s[0], s[1], s[2], s[3]);
+	for (int i = 0; i < 4; i++)
+		free(s[i]);
+	return out;
+}
+
+/* Quirks and x2APIC flags: one item per named bit. */
+static void diff_flag_set(struct pdiff *d, const struct pentry *a, const struct pentry *b)
+{
+	const struct pentry *any = a ? a : b;
+	int quirks = any->kind == KVMPROF_KIND_QUIRKS;
+	uint64_t am = a ? a->mask : 0, bm = b ? b->mask : 0;
+
+	for (unsigned bit = 0; bit < 64; bit++) {
+		uint64_t m = UINT64_C(1) << bit;
+		const struct regdb_sym *s;
+		char label[64];
+		char *va = NULL, *vb = NULL;
+		int kind;
+
+		if (!((am | bm) & m))
+			continue;
+		if ((am & m) && (bm & m) && ((a->value ^ b->value) & m) == 0)
+			continue;
+		s = regdb_sym_by_value(quirks ? REGDB_SYM_QUIRK : REGDB_SYM_X2APIC_FLAG, bit, KVMPROF_ARCH_X86_64);
+		if (s)
+			snprintf(label, sizeof(label), "%s", s->name);
+		else
+			snprintf(label, sizeof(label), "bit %u", bit);
+		if (am & m)
+			va = xstrdup(quirks ? (a->value & m ? "disable" : "keep") : (a->value & m ? "on" : "off"));
+		if (bm & m)
+			vb = xstrdup(quirks ? (b->value & m ? "disable" : "keep") : (b->value & m ? "on" : "off"));
+		kind = !va ? PDIFF_ONLY_B : !vb ? PDIFF_ONLY_A : PDIFF_VALUE;
+		/* quirk names are unique on their own; x2APIC flags read better under the capability */
+		if (quirks)
+			add_item(d, any->phase, label, NULL, va, vb, kind);
+		else
+			add_item(d, any->phase, any->name, label, va, vb, kind);
+	}
+}
+
+static void diff_entry_value(struct pdiff *d, const struct pentry *a, const struct pentry *b)
+{
+	const struct pentry *any = a ? a : b;
+	char *va = NULL, *vb = NULL;
+
+	switch (any->kind) {
+	case KVMPROF_KIND_QUIRKS:
+	case KVMPROF_KIND_X2APIC_API:
+		diff_flag_set(d, a, b);
+		return;
+	case KVMPROF_KIND_ENABLE_CAP:
+		if (a && b && !memcmp(a->args, b->args, sizeof(a->args)))
+			return;
+		va = a ? fmt_args(a) : NULL;
+		vb = b ? fmt_args(b) : NULL;
+		break;
+	case KVMPROF_KIND_VCPU_FEATURE:
+		if (a && b && a->value == b->value)
+			return;
+		va = a ? xstrdup(a->value ? "on" : "off") : NULL;
+		vb = b ? xstrdup(b->value ? "on" : "off") : NULL;
+		break;
+	default:
+		diff_register(d, a, b);
+		return;
+	}
+	add_item(d, any->phase, any->name, NULL, va, vb, !a ? PDIFF_ONLY_B : !b ? PDIFF_ONLY_A : PDIFF_VALUE);
+}
+
+static char *fmt_condition(const char *text)
+{
+	return xstrdup(text ? text : "(always)");
+}
+
+static void diff_entry_attrs(struct pdiff *d, const struct pentry *a, const struct pentry *b)
+{
+	if ((a->requires_text || b->requires_text) &&
+	    (!a->requires_text || !b->requires_text || strcmp(a->requires_text, b->requires_text)))
+		add_item(d, a->phase, a->name, "requires", fmt_condition(a->requires_text),
+			 fmt_condition(b->requires_text), PDIFF_REQUIRES);
+	if (a->kind == KVMPROF_KIND_ONE_REG || a->kind == KVMPROF_KIND_CPUID || a->kind == KVMPROF_KIND_MSR ||
+	    a->kind == KVMPROF_KIND_DEVICE_ATTR)
+		diff_policies(d, a, b);
+	if ((a->flags ^ b->flags) & KVMPROF_ENTRY_OPTIONAL)
+		add_item(d, a->phase, a->name, "optional", xstrdup(a->flags & KVMPROF_ENTRY_OPTIONAL ? "true" : "false"),
+			 xstrdup(b->flags & KVMPROF_ENTRY_OPTIONAL ? "true" : "false"), PDIFF_OPTIONAL);
+}
+
+static const struct pentry *find_target(const struct profile *p, const struct pentry *e)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (pentry_same_target(&p->entries[i], e))
+			return &p->entries[i];
+	return NULL;
+}
+
+/* Items of one entry keep their order (field position); entries sort by phase, then name. */
+static int item_cmp(const void *x, const void *y)
+{
+	const struct pdiff_item *a = *(const struct pdiff_item *const *)x, *b = *(const struct pdiff_item *const *)y;
+	int c;
+
+	if (a->phase != b->phase)
+		return a->phase < b->phase ? -1 : 1;
+	c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	return a < b ? -1 : a > b; /* stable: items were appended in field order */
+}
+
+static void sort_items(struct pdiff *d)
+{
+	const struct pdiff_item **order = xcalloc(d->n_items, sizeof(*order));
+	struct pdiff_item *sorted = xcalloc(d->n_items, sizeof(*sorted));
+
+	for (size_t i = 0; i < d->n_items; i++)
+		order[i] = &d->items[i];
+	qsort(order, d->n_items, sizeof(*order), item_cmp);
+	for (size_t i = 0; i < d->n_items; i++)
+		sorted[i] = *order[i];
+	free(order);
+	free(d->items);
+	d->items = sorted;
+}
+
+static void fill_side(struct pdiff_side *s, const struct profile *p)
+{
+	s->name = xstrdup(p->name ? p->name : "");
+	s->file = xstrdup(p->file ? p->file : "");
+	profile_hash(p, s->hash);
+}
+
+void profile_diff(const struct profile *a, const struct profile *b, struct pdiff *out)
+{
+	memset(out, 0, sizeof(*out));
+	fill_side(&out->a, a);
+	fill_side(&out->b, b);
+	if ((a->requires_text || b->requires_text) &&
+	    (!a->requires_text || !b->requires_text || strcmp(a->requires_text, b->requires_text)))
+		add_item(out, -1, "profile", "requires", fmt_condition(a->requires_text),
+			 fmt_condition(b->requires_text), PDIFF_REQUIRES);
+	for (size_t i = 0; i < a->n_entries; i++) {
+		const struct pentry *ea = &a->entries[i], *eb = find_target(b, ea);
+		diff_entry_value(out, ea, eb);
+		if (eb)
+			diff_entry_attrs(out, ea, eb);
+	}
+	for (size_t i = 0; i < b->n_entries; i++)
+		if (!find_target(a, &b->entries[i]))
+			diff_entry_value(out, NULL, &b->entries[i]);
+	sort_items(out);
+}
+
+static void free_side(struct pdiff_side *s)
+{
+	free(s->name);
+	free(s->file);
+}
+
+void pdiff_free(struct pdiff *d)
+{
+	for (size_t i = 0; i < d->n_items; i++) {
+		free(d->items[i].name);
+		free(d->items[i].field);
+		free(d->items[i].a);
+		free(d->items[i].b);
+	}
+	free(d->items);
+	free_side(&d->a);
+	free_side(&d->b);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+/* Attribute items (policy, requires, optional) read "NAME[.FIELD] policy: a -> b". */
+static int is_attribute(int kind)
+{
+	return kind == PDIFF_POLICY || kind == PDIFF_REQUIRES || kind == PDIFF_OPTIONAL;
+}
+
+/* "CLIDR_EL1.Ctype1", "CLIDR_EL1[bits 63:47]", "ID_AA64DFR0_EL1.DebugVer policy", "CLIDR_EL1 requires" */
+static void put_label(FILE *out, const struct pdiff_item *it)
+{
+	fputs(it->name, out);
+	if (!it->field)
+		return;
+	if (!strncmp(it->field, "bits ", 5))
+		fprintf(out, "[%s]", it->field);
+	else if (is_attribute(it->kind) && strchr(it->field, ' '))
+		fprintf(out, ".%s", it->field);  /* "DebugVer policy" */
+	else if (is_attribute(it->kind))
+		fprintf(out, " %s", it->field);  /* "policy", "requires", "optional" */
+	else
+		fprintf(out, ".%s", it->field);
+}
+
+static const char *shown(const char *v)
+{
+	return v ? v : "(not stated)";
+}
+
+static void write_text(const struct pdiff *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n_items; i++) {
+		const struct pdiff_item *it = &d->items[i];
+		put_label(out, it);
+		fprintf(out, ": %s -> %s", shown(it->a), shown(it->b));
+		if (it->kind == PDIFF_STATED)
+			fputs("  (stated/unstated)", out);
+		fputc('\n', out);
+	}
+}
+
+/* Inside a markdown table cell: `|` would end the cell, backticks the code span. */
+static void put_md_code(FILE *out, const char *s)
+{
+	fputc('`', out);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '`')
+			fputc('\'', out);
+		else if (*s == '\n')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+	fputc('`', out);
+}
+
+static void put_md_value(FILE *out, const char *v)
+{
+	if (v)
+		put_md_code(out, v);
+	else
+		fputs("*not stated*", out);
+}
+
+static void write_markdown(const struct pdiff *d, FILE *out)
+{
+	fputs("#### kvmprof diff: ", out);
+	put_md_code(out, d->a.name);
+	fputs(" → ", out);
+	put_md_code(out, d->b.name);
+	fputs("\n\n", out);
+	if (d->n_items == 0) {
+		fputs("No guest-visible differences.\n", out);
+		return;
+	}
+	fputs("| setting | ", out);
+	put_md_code(out, d->a.name);
+	fputs(" | ", out);
+	put_md_code(out, d->b.name);
+	fputs(" | kind |\n| --- | --- | --- | --- |\n", out);
+	for (size_t i = 0; i < d->n_items; i++) {
+		const struct pdiff_item *it = &d->items[i];
+		char *label = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&label, &len);
+
+		if (!mem)
+			abort();
+		put_label(mem, it);
+		fclose(mem);
+		fputs("| ", out);
+		put_md_code(out, label);
+		fputs(" | ", out);
+		put_md_value(out, it->a);
+		fputs(" | ", out);
+		put_md_value(out, it->b);
+		fprintf(out, " | %s |\n", pdiff_kind_name(it->kind));
+		free(label);
+	}
+	fprintf(out, "\n%zu difference%s (%s, %s).\n", d->n_items, d->n_items == 1 ? "" : "s", d->a.hash,
+		d->b.hash);
+}
+
+static void put_json_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out); /* UTF-8 passes through */
+	}
+	fputc('"', out);
+}
+
+static void put_json_side(FILE *out, const char *key, const struct pdiff_side *s)
+{
+	fprintf(out, "  \"%s\": {\"name\": ", key);
+	put_json_string(out, s->name);
+	fputs(", \"file\": ", out);
+	put_json_string(out, s->file);
+	fputs(", \"hash\": ", out);
+	put_json_string(out, s->hash);
+	fputs("},\n", out);
+}
+
+static void write_json(const struct pdiff *d, FILE *out)
+{
+	fputs("{\n", out);
+	put_json_side(out, "a", &d->a);
+	put_json_side(out, "b", &d->b);
+	fputs("  \"differences\": [", out);
+	for (size_t i = 0; i < d->n_items; i++) {
+		const struct pdiff_item *it = &d->items[i];
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
+		put_json_string(out, it->name);
+		fputs(", \"field\": ", out);
+		put_json_string(out, it->field);
+		fputs(", \"a\": ", out);
+		put_json_string(out, it->a);
+		fputs(", \"b\": ", out);
+		put_json_string(out, it->b);
+		fputs(", \"kind\": ", out);
+		put_json_string(out, pdiff_kind_name(it->kind));
+		fputc('}', out);
+	}
+	fputs(d->n_items ? "\n  ]\n}\n" : "]\n}\n", out);
+}
+
+void pdiff_write(const struct pdiff *d, int format, FILE *out)
+{
+	switch (format) {
+	case PDIFF_FORMAT_MARKDOWN: write_markdown(d, out); break;
+	case PDIFF_FORMAT_JSON: write_json(d, out); break;
+	default: write_text(d, out); break;
+	}
+}
+
+/* ---- the verb ------------------------------------------------------------------- */
+
+static void usage_diff(FILE *f)
+{
+	fputs("usage: kvmprof diff [--format text|markdown|json] [-I DIR]... A.yaml B.yaml\n"
+	      "Lists what a guest would notice moving from profile A to profile B, field by field,\n"
+	      "after resolving inheritance: \"ID_AA64PFR0_EL1.CSV2: 1 -> 0\".\n"
+	      "  --format FMT  text (default), markdown (for a pull request), json (for CI)\n"
+	      "  -I DIR        where base profiles are looked up (default: profiles)\n"
+	      "Exit status: 0 same, 1 different, 2 usage error or an input that cannot be loaded.\n", f);
+}
+
+/* Loads, resolves and checks; NULL (with the errors in d) if unusable. */
+static struct profile *load_input(const char *path, const char *const *search, struct diag *d)
+{
+	int before = d->n_errors;
+	struct profile *p = profile_load_resolved(path, search, d);
+
+	if (p)
+		profile_check(p, d);
+	if (p && d->n_errors == before)
+		return p;
+	profile_free(p);
+	return NULL;
+}
+
+int diff_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "include", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	const char *search[MAX_DIFF_INCLUDES + 1] = { 0 };
+	int n_search = 0, format = PDIFF_FORMAT_TEXT, c, rc;
+	struct profile *a, *b;
+	struct diag d;
+	struct pdiff result;
+
+	optind = 0; /* glibc: full re-initialisation, so repeated calls parse afresh */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f:I:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = pdiff_format_by_name(optarg);
+			if (format < 0) {
+				fprintf(err, "kvmprof diff: unknown format '%s' (text, markdown or json)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'I':
+			if (n_search < MAX_DIFF_INCLUDES)
+				search[n_search++] = optarg;
+			break;
+		case 'h':
+			usage_diff(out);
+			return 0;
+		default:
+			fprintf(err, "kvmprof diff: bad option '%s'\n", argv[optind - 1]);
+			usage_diff(err);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(err, "kvmprof diff: need two profiles, got %d\n", argc - optind);
+		usage_diff(err);
+		return 2;
+	}
+	if (n_search == 0)
+		search[n_search++] = "profiles";
+	diag_init(&d, err);
+	a = load_input(argv[optind], search, &d);
+	b = load_input(argv[optind + 1], search, &d);
+	if (!a || !b) {
+		fprintf(err, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
+		profile_free(a);
+		profile_free(b);
+		diag_fini(&d);
+		return 2;
+	}
+	profile_diff(a, b, &result);
+	if (format == PDIFF_FORMAT_TEXT && result.n_items == 0)
+		fputs("no guest-visible differences\n", out);
+	else
+		pdiff_write(&result, format, out);
+	rc = result.n_items ? 1 : 0;
+	pdiff_free(&result);
+	profile_free(a);
+	profile_free(b);
+	diag_fini(&d);
+	return rc;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * diff.h - what a guest would notice between two resolved profiles
+ * (`kvmprof diff A B`), field by field, with the fields' names and both values.
+ *
+ * Entries are matched by target (pentry_same_target). A register with named
+ * fields in the register database is compared per database field, whether or
+ * not the profiles stated the field by name; bits outside every field are
+ * reported as ranges ("bits 15:12"). Besides values, the diff reports bits
+ * stated in one profile and don't-care in the other, entries and flags present
+ * on one side only, and differences of policy, requires and optional.
+ *
+ * Output order is stable: by phase, then by entry name, then by field
+ * position (most significant first).
+ */
+#ifndef KVMPROF_DIFF_H
+#define KVMPROF_DIFF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "profile.h"
+
+/* What differs; the JSON "kind" is the string of pdiff_kind_name(). */
+enum pdiff_kind {
+	PDIFF_VALUE = 0,   /* "value": stated on both sides, different */
+	PDIFF_STATED,      /* "stated/unstated": some bits are don't-care on one side only */
+	PDIFF_ONLY_A,      /* "only-a": the entry or flag is stated by A alone */
+	PDIFF_ONLY_B,      /* "only-b" */
+	PDIFF_POLICY,      /* "policy": exact vs at-most */
+	PDIFF_REQUIRES,    /* "requires": the condition differs (profile-wide or per entry) */
+	PDIFF_OPTIONAL,    /* "optional": true vs false */
+};
+
+struct pdiff_item {
+	char *name;  /* canonical entry name ("CPUID.0x7.0x0.EBX"), a quirk's name, or "profile" */
+	char *field; /* "AVX512F", "bits 15:12", or NULL for the whole entry */
+	char *a, *b; /* the values as text; NULL = not stated on that side */
+	int kind;    /* enum pdiff_kind */
+	int phase;   /* enum kvmprof_phase, -1 for profile-wide items; for ordering */
+};
+
+struct pdiff_side {
+	char *name;     /* the profile's name */
+	char *file;     /* as loaded */
+	char hash[32];  /* profile_hash() */
+};
+
+struct pdiff {
+	struct pdiff_side a, b;
+	struct pdiff_item *items;
+	size_t n_items;
+};
+
+enum pdiff_format {
+	PDIFF_FORMAT_TEXT = 0,     /* one line each: "ID_AA64PFR0_EL1.CSV2: 1 -> 0" */
+	PDIFF_FORMAT_MARKDOWN = 1, /* a table to paste into a pull request */
+	PDIFF_FORMAT_JSON = 2,     /* {"a":{...},"b":{...},"differences":[{name,field,a,b,kind}]} */
+};
+
+/* Compares two resolved profiles (of any arch) into out; out is owned by the caller (pdiff_free). */
+void profile_diff(const struct profile *a, const struct profile *b, struct pdiff *out);
+void pdiff_free(struct pdiff *d);
+
+const char *pdiff_kind_name(int kind);
+/* "text", "markdown", "json" -> enum pdiff_format; -1 if unknown. */
+int pdiff_format_by_name(const char *name);
+void pdiff_write(const struct pdiff *d, int format, FILE *out);
+
+/*
+ * The whole `kvmprof diff` verb: argv[0] is "diff"; options -I DIR,
+ * --format FMT, --help; two profile paths. Loads and checks both (with
+ * inheritance), writes the differences to out and diagnostics to err.
+ * Returns the exit status as diff(1) does: 0 same, 1 different, 2 a usage
+ * error or an input that cannot be loaded (missing file, errors in it).
+ * Resets getopt (optind) itself, so it can be called repeatedly in tests.
+ */
+int diff_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif /* KVMPROF_DIFF_H */
