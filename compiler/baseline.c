@@ -64,6 +64,7 @@ struct baseliner {
 	struct diag *d;
 	const struct pentry **match; /* the current target in each input */
 	int failed;
+	int hinted;                  /* the "how to resolve it" note was given */
 };
 
 static const char *input_file(const struct profile *p)
@@ -90,6 +91,12 @@ static void no_common_value(struct baseliner *B, const char *what, const uint64_
 	diag_error(B->d, where[0], "baseline", "no safe common value for %s: %s%s", what, msg, why ? why : "");
 	for (size_t i = 1; i < B->n; i++)
 		diag_note(B->d, where[i], "%s states %s here", input_file(B->in[i]), what);
+	if (!B->hinted) {
+		diag_note(B->d, (struct srcpos){ 0 }, "only lower-safe ID fields (minimum) and CPUID feature bits (AND) "
+			  "are combined; other values must agree: align the inputs, or remove the entry (NAME: ~) "
+			  "in a profile derived from one of them");
+		B->hinted = 1;
+	}
 	free(msg);
 	B->failed = 1;
 }
@@ -166,8 +173,16 @@ static int combine_range(struct baseliner *B, struct pentry *out, const struct r
 			same_value = 0;
 	}
 	if (!same_mask) {
-		diag_note(B->d, B->match[0]->pos, "%s is not stated alike by every input; the baseline leaves it don't-care",
-			  what);
+		size_t has = 0, lacks = 0;
+		for (size_t i = 0; i < B->n; i++) {
+			uint64_t m = B->match[i]->mask & fm;
+			if (m > (B->match[has]->mask & fm))
+				has = i;
+			if (m < (B->match[lacks]->mask & fm))
+				lacks = i;
+		}
+		diag_note(B->d, where[has], "%s is not stated %sby %s; the baseline leaves it don't-care", what,
+			  B->match[lacks]->mask & fm ? "fully " : "", input_file(B->in[lacks]));
 		out->mask &= ~fm;
 		out->value &= ~fm;
 		return 0;
@@ -294,8 +309,15 @@ static void combine_flag_set(struct baseliner *B, struct pentry *out)
 		s = regdb_sym_by_value(quirks ? REGDB_SYM_QUIRK : REGDB_SYM_X2APIC_FLAG, bit, KVMPROF_ARCH_X86_64);
 		snprintf(name, sizeof(name), "%s", s ? s->name : "?");
 		if (!(all & m)) {
-			diag_note(B->d, B->match[0]->pos, "%s %s is not stated by every input; left out of the baseline",
-				  quirks ? "quirk" : "x2APIC API flag", name);
+			size_t has = 0, lacks = 0;
+			while (!(B->match[has]->mask & m))
+				has++;
+			while (B->match[lacks]->mask & m)
+				lacks++;
+			const struct pfield *pf = stated_field(B->match[has], name);
+			diag_note(B->d, pf ? pf->pos : B->match[has]->pos,
+				  "%s %s is not stated by %s; left out of the baseline",
+				  quirks ? "quirk" : "x2APIC API flag", name, input_file(B->in[lacks]));
 			continue;
 		}
 		for (size_t i = 0; i < B->n; i++) {
@@ -430,7 +452,7 @@ different:
 struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, struct diag *d)
 {
 	const struct pentry *match[MAX_BASELINE_INPUTS];
-	struct baseliner B = { in, n, d, match, 0 };
+	struct baseliner B = { in, n, d, match, 0, 0 };
 	struct profile *out;
 
 	if (n == 0 || n > MAX_BASELINE_INPUTS) {
@@ -543,7 +565,7 @@ int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn
 
 	optind = 0; /* glibc: full re-initialisation, so repeated calls parse afresh */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:n:I:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:n:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'n': name = optarg; break;

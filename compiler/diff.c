@@ -52,10 +52,17 @@ static char *fmt_bits(uint64_t value, uint64_t mask, unsigned width)
 		return NULL;
 	if (mask == all)
 		return fmt_number(value & all);
+	/* leading stated zeros are implied, as in a profile's own binary literals */
+	int high = (int)width - 1;
+	while (high > 3 && (mask >> high & 1) && !(value >> high & 1))
+		high--;
+	high |= 3;
+	if (high >= (int)width)
+		high = (int)width - 1;
 	s = p = xcalloc(2 + width + width / 4 + 1, 1);
 	*p++ = '0';
 	*p++ = 'b';
-	for (int bit = (int)width - 1; bit >= 0; bit--) {
+	for (int bit = high; bit >= 0; bit--) {
 		uint64_t b = UINT64_C(1) << bit;
 		*p++ = !(mask & b) ? 'x' : (value & b) ? '1' : '0';
 		if (bit && bit % 4 == 0)
@@ -142,6 +149,36 @@ static const struct pfield *stated_field(const struct pentry *e, const char *nam
 	return NULL;
 }
 
+/*
+ * A register's whole stated value: a number when every bit is stated, the
+ * stated fields "{GIC: 1, CSV2: 1}" when they are all that is stated, else a
+ * binary literal with x for the don't-care bits.
+ */
+static char *fmt_entry(const struct pentry *e)
+{
+	uint64_t fields = 0;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	for (size_t i = 0; i < e->n_fields; i++)
+		fields |= width_mask(e->fields[i].width) << e->fields[i].shift;
+	if (e->mask == width_mask((unsigned)e->width) || !e->n_fields || fields != e->mask)
+		return fmt_bits(e->value, e->mask, (unsigned)e->width);
+	mem = open_memstream(&s, &len);
+	if (!mem)
+		abort();
+	fputc('{', mem);
+	for (size_t i = 0; i < e->n_fields; i++) {
+		char *v = fmt_number(e->fields[i].value);
+		fprintf(mem, "%s%s: %s", i ? ", " : "", e->fields[i].name, v);
+		free(v);
+	}
+	fputc('}', mem);
+	fclose(mem);
+	return s;
+}
+
 /* Registers: per database field, then the bits between fields, most significant first. */
 static void diff_register(struct pdiff *d, const struct pentry *a, const struct pentry *b)
 {
@@ -149,9 +186,13 @@ static void diff_register(struct pdiff *d, const struct pentry *a, const struct 
 	const struct regdb_reg *r = any->reg;
 	unsigned width = (unsigned)any->width;
 
-	if (!r || r->n_fields == 0 || (!a && any->mask == width_mask(width)) ||
-	    (!b && any->mask == width_mask(width))) {
-		/* no names to report by, or a whole value present on one side only */
+	if (!a || !b) {
+		/* an entry on one side only: one line, its whole stated value */
+		char *v = fmt_entry(any);
+		add_item(d, any->phase, any->name, NULL, a ? v : NULL, b ? v : NULL, a ? PDIFF_ONLY_A : PDIFF_ONLY_B);
+		return;
+	}
+	if (!r || r->n_fields == 0) {
 		diff_bits(d, a, b, any->name, NULL, 0, width);
 		return;
 	}
@@ -589,7 +630,7 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
 
 	optind = 0; /* glibc: full re-initialisation, so repeated calls parse afresh */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f:I:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = pdiff_format_by_name(optarg);
