@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "firecracker.h"
 #include "profile.h"
 
 #define MAX_INCLUDES 32
@@ -290,6 +291,8 @@ static const struct verb verbs[] = {
 	{ "lint", cmd_lint, "check a profile and apply the review rules" },
 	{ "show", cmd_show, "print the resolved profile (inheritance applied)" },
 	{ "explain", cmd_explain, "what a register, field, capability or quirk means and its history" },
+	{ "import", cmd_import, "a Firecracker CPU fingerprint or template as a profile" },
+	{ "export", cmd_export, "a profile as a Firecracker custom CPU template" },
 	{ "diff", cmd_diff, "what a guest would notice between two profiles, field by field" },
 	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
 	{ NULL, NULL, NULL }

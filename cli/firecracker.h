@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * firecracker.h - Firecracker CPU fingerprints and custom CPU templates as
+ * kvmprof profiles, and back (see docs/firecracker.md).
+ *
+ * Firecracker's JSON (firecracker-microvm/firecracker, docs/cpu_templates/
+ * cpu-templates.md and cpu-template-helper.md):
+ *   fingerprint: {firecracker_version, kernel_version, microcode_version,
+ *                 bios_version, bios_revision, guest_cpu_config: TEMPLATE}
+ *   template:    {kvm_capabilities: ["170", "!56"],
+ *                 vcpu_features: [{index: 0, bitmap: "0b1xx"}],          arm64
+ *                 reg_modifiers: [{addr: "0x6030...", bitmap: "0b..."}], arm64
+ *                 cpuid_modifiers: [{leaf: "0x7", subleaf: "0x0", flags: 1,
+ *                     modifiers: [{register: "ebx", bitmap: "0b..."}]}], x86_64
+ *                 msr_modifiers: [{addr: "0x10a", bitmap: "0b..."}]}      x86_64
+ * A bitmap digit x leaves the bit alone: (old & ~filter) | value.
+ */
+#ifndef KVMPROF_FIRECRACKER_H
+#define KVMPROF_FIRECRACKER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "profile.h"
+
+struct fc_import_opts {
+	const char *name;         /* profile name; NULL: derived (fc_derive_name) */
+	const char *description;  /* NULL: derived */
+	int arch;                 /* enum kvmprof_arch; 0: from the content */
+};
+
+/* What one import read and kept (tests compare these with the JSON). */
+struct fc_import_stats {
+	size_t n_reg_modifiers;   /* arm64 registers read */
+	size_t n_cpuid_registers; /* CPUID output registers read (modifiers[]) */
+	size_t n_cpuid_leaves;
+	size_t n_msr_modifiers;
+	size_t n_vcpu_features;   /* feature bits stated (0/1 digits) */
+	size_t n_kvm_capabilities;
+	size_t n_unknown;         /* kept by raw id: the database does not know them */
+	size_t n_not_carried;     /* reported as not expressible in a profile */
+	int fingerprint;          /* 1: a fingerprint, 0: a template */
+};
+
+/*
+ * Reads a fingerprint or a custom CPU template and builds a profile (no
+ * base). Errors and the report of unknown ids go to d, with the JSON path.
+ * NULL, or a profile with d->n_errors > 0, means the import failed.
+ */
+struct profile *fc_import(const char *path, const struct fc_import_opts *o, struct fc_import_stats *st,
+			  struct diag *d);
+
+/*
+ * "linux-6.1-arm64-graviton2" for fingerprint_ARM_NEOVERSE_N1_6.1host.json,
+ * "firecracker-x86_64-t2cl" for tmpl_T2CL.json. 0, or -1 if not derivable.
+ */
+int fc_derive_name(const char *path, const char *kernel_version, int arch, char *out, size_t len);
+
+/*
+ * Moves the entries stated identically by all n profiles into a new profile
+ * `name` and makes it their base. The n profiles must share an arch.
+ */
+struct profile *fc_common_base(struct profile **ps, size_t n, const char *name, const char *description);
+
+/* Writes p as YAML (profile_write_yaml), with `base:` when p->base is set. */
+void fc_write_profile_yaml(const struct profile *p, FILE *out);
+
+/*
+ * Writes a resolved profile as a Firecracker custom CPU template. What the
+ * template cannot carry is listed on `lost` (one line each) and counted.
+ * Returns 0, or -1 with an error in d.
+ */
+int fc_export(const struct profile *p, FILE *out, FILE *lost, size_t *n_lost, struct diag *d);
+
+/* KVM_CPUID_FLAG_SIGNIFICANT_INDEX for a leaf as KVM 6.1 reports it. */
+int fc_cpuid_leaf_indexed(uint32_t leaf);
+
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#endif /* KVMPROF_FIRECRACKER_H */
