@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_diff.c - `kvmprof diff`, in process through diff_main() and profile_diff():
+ *  - golden outputs in text, markdown and json for an arm64 and an x86 pair
+ *    (tests/golden/diff/; KVMPROF_UPDATE_GOLDEN=1 rewrites them);
+ *  - exit status 0 same / 1 different / 2 usage or input error;
+ *  - inheritance resolved before comparing; per-field reporting through the
+ *    register database; stated/unstated bits; one-sided entries; policies;
+ *  - the shipped arm64 profiles differ in CLIDR_EL1.Ctype1 alone.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "diff.h"
+
+#define OK "tests/corpus/ok/"
+#define GOLDEN_DIR "tests/golden/diff"
+
+struct run {
+	int rc;
+	char *out, *err;
+};
+
+/* Runs the verb with argv (NULL-terminated, "diff" first), capturing both streams. */
+static struct run run_diff(const char *const *args)
+{
+	char *argv[16];
+	int argc = 0;
+	size_t out_len = 0, err_len = 0;
+	struct run r = { 0 };
+	FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
+
+	assert_non_null(out);
+	assert_non_null(err);
+	for (; args[argc]; argc++)
+		argv[argc] = (char *)args[argc];
+	argv[argc] = NULL;
+	r.rc = diff_main(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void check_golden(const char *name, const char *text)
+{
+	char path[256];
+	char *want;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
+	if (getenv("KVMPROF_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		return;
+	}
+	want = slurp(path);
+	if (!want)
+		fail_msg("%s: cannot read; run with KVMPROF_UPDATE_GOLDEN=1 to create it", path);
+	if (strcmp(want, text)) {
+		fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, want, text);
+		free(want);
+		fail_msg("%s differs; if the change is intended, run with KVMPROF_UPDATE_GOLDEN=1", path);
+	}
+	free(want);
+}
+
+static void golden_pair(const char *a, const char *b, const char *stem)
+{
+	static const char *const formats[][2] = { { "text", "txt" }, { "markdown", "md" }, { "json", "json" } };
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *args[] = { "diff", "--format", formats[i][0], a, b, NULL };
+		struct run r = run_diff(args);
+		char name[64];
+
+		assert_int_equal(r.rc, 1);
+		assert_string_equal(r.err, "");
+		snprintf(name, sizeof(name), "%s.%s", stem, formats[i][1]);
+		check_golden(name, r.out);
+		run_free(&r);
+	}
+}
+
+static void test_golden_arm64(void **state)
+{
+	(void)state;
+	golden_pair(OK "diff-a.yaml", OK "diff-b.yaml", "arm64");
+}
+
+static void test_golden_x86(void **state)
+{
+	(void)state;
+	golden_pair(OK "diff-x86-a.yaml", OK "diff-x86-b.yaml", "x86_64");
+}
+
+static struct profile *load(const char *path)
+{
+	static const char *const search[] = { "tests/corpus/ok", NULL };
+	struct diag d;
+	struct profile *p;
+
+	diag_init(&d, stderr);
+	p = profile_load_resolved(path, search, &d);
+	assert_non_null(p);
+	profile_check(p, &d);
+	assert_int_equal(d.n_errors, 0);
+	diag_fini(&d);
+	return p;
+}
+
+static const struct pdiff_item *find_item(const struct pdiff *d, const char *name, const char *field)
+{
+	for (size_t i = 0; i < d->n_items; i++)
+		if (!strcmp(d->items[i].name, name) &&
+		    ((!field && !d->items[i].field) || (field && d->items[i].field && !strcmp(d->items[i].field, field))))
+			return &d->items[i];
+	return NULL;
+}
+
+static void assert_item(const struct pdiff *d, const char *name, const char *field, const char *a, const char *b,
+			int kind)
+{
+	const struct pdiff_item *it = find_item(d, name, field);
+
+	if (!it)
+		fail_msg("no difference reported for %s%s%s", name, field ? "." : "", field ? field : "");
+	if (a)
+		assert_string_equal(it->a, a);
+	else
+		assert_null(it->a);
+	if (b)
+		assert_string_equal(it->b, b);
+	else
+		assert_null(it->b);
+	assert_int_equal(it->kind, kind);
+}
+
+/* The semantics behind the golden files, one by one. */
+static void test_semantics(void **state)
+{
+	struct profile *a = load(OK "diff-a.yaml"), *b = load(OK "diff-b.yaml");
+	struct pdiff d;
+
+	(void)state;
+	profile_diff(a, b, &d);
+	assert_item(&d, "ID_AA64PFR0_EL1", "CSV2", "1", "0", PDIFF_VALUE);
+	assert_item(&d, "ID_AA64PFR0_EL1", "AdvSIMD", "0", "0xf", PDIFF_VALUE);
+	assert_null(find_item(&d, "ID_AA64PFR0_EL1", "CSV3")); /* equal: not reported */
+	assert_item(&d, "GICD_IIDR", "Revision", "3", "2", PDIFF_VALUE);
+	/* a whole value is compared by the database's fields, not the stated ones */
+	assert_item(&d, "CLIDR_EL1", "Ctype1", "3", "1", PDIFF_VALUE);
+	assert_null(find_item(&d, "CLIDR_EL1", "LoC"));
+	assert_item(&d, "CLIDR_EL1", "bits 63:47", "0", "1", PDIFF_VALUE);
+	assert_item(&d, "CLIDR_EL1", "requires", "(always)", "kernel >= 6.3", PDIFF_REQUIRES);
+	/* don't-care in A, stated in B */
+	assert_item(&d, "CTR_EL0", "IminLine", NULL, "4", PDIFF_STATED);
+	assert_item(&d, "ID_AA64DFR0_EL1", "DebugVer", "6", "8", PDIFF_VALUE);
+	assert_item(&d, "ID_AA64DFR0_EL1", "policy", "at-most", "exact", PDIFF_POLICY);
+	assert_item(&d, "PSCI_VERSION", NULL, "0x10001", NULL, PDIFF_ONLY_A);
+	assert_item(&d, "REVIDR_EL1", NULL, NULL, "0", PDIFF_ONLY_B);
+	assert_item(&d, "pmu-v3", NULL, "on", "off", PDIFF_VALUE);
+	assert_item(&d, "profile", "requires", "(always)", "kernel >= 6.3", PDIFF_REQUIRES);
+	assert_null(find_item(&d, "MIDR_EL1", NULL));
+	assert_null(find_item(&d, "psci-0.2", NULL));
+	/* ordered by phase, then name */
+	for (size_t i = 1; i < d.n_items; i++) {
+		assert_true(d.items[i - 1].phase <= d.items[i].phase);
+		if (d.items[i - 1].phase == d.items[i].phase)
+			assert_true(strcmp(d.items[i - 1].name, d.items[i].name) <= 0);
+	}
+	pdiff_free(&d);
+	/* the other way round: the sides swap */
+	profile_diff(b, a, &d);
+	assert_item(&d, "PSCI_VERSION", NULL, NULL, "0x10001", PDIFF_ONLY_B);
+	assert_item(&d, "CTR_EL0", "IminLine", "4", NULL, PDIFF_STATED);
+	pdiff_free(&d);
+	profile_free(a);
+	profile_free(b);
+}
+
+static void test_x86_semantics(void **state)
+{
+	struct profile *a = load(OK "diff-x86-a.yaml"), *b = load(OK "diff-x86-b.yaml");
+	struct pdiff d;
+
+	(void)state;
+	profile_diff(a, b, &d);
+	/* CPUID.7.0.EBX and CPUID.0x7.0x0.EBX are one register, named canonically */
+	assert_item(&d, "CPUID.0x7.0x0.EBX", "AVX512F", "1", "0", PDIFF_VALUE);
+	assert_item(&d, "CPUID.0x1.0x0.ECX", "X2APIC", "1", "0", PDIFF_VALUE);
+	assert_item(&d, "CPUID.0x1.0x0.EAX", "Model", "0xf", "8", PDIFF_VALUE);
+	assert_item(&d, "KVM_X86_QUIRK_CD_NW_CLEARED", NULL, "disable", "keep", PDIFF_VALUE);
+	assert_item(&d, "KVM_X86_QUIRK_SLOT_ZAP_ALL", NULL, NULL, "disable", PDIFF_ONLY_B);
+	assert_null(find_item(&d, "KVM_X86_QUIRK_LINT0_REENABLED", NULL));
+	assert_item(&d, "KVM_CAP_X2APIC_API", "USE_32BIT_IDS", "on", "off", PDIFF_VALUE);
+	assert_item(&d, "KVM_CAP_X86_DISABLE_EXITS", NULL, "2", "3", PDIFF_VALUE);
+	pdiff_free(&d);
+	profile_free(a);
+	profile_free(b);
+}
+
+static void test_same_is_exit_0(void **state)
+{
+	const char *text[] = { "diff", OK "x86-all.yaml", OK "x86-all.yaml", NULL };
+	const char *json[] = { "diff", "--format=json", OK "diff-a.yaml", OK "diff-a.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_diff(text);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "no guest-visible differences\n");
+	run_free(&r);
+	r = run_diff(json);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\"differences\": []"));
+	run_free(&r);
+}
+
+/* Inheritance is resolved first: the child restates its base, so only overrides differ. */
+static void test_inheritance_resolved(void **state)
+{
+	const char *args[] = { "diff", "-I", "tests/corpus/ok", OK "base-arm64.yaml", OK "child-arm64.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_diff(args);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.out, "CLIDR_EL1.Ctype1: 3 -> 1\n"));
+	assert_non_null(strstr(r.out, "REVIDR_EL1: 0 -> (not stated)\n"));
+	assert_non_null(strstr(r.out, "CTR_EL0: (not stated) -> 0b1011_0100_0100_0100_1100_0000_0000_xxxx\n"));
+	assert_non_null(strstr(r.out, "ID_AA64PFR0_EL1.CSV2: (not stated) -> 1"));
+	assert_null(strstr(r.out, "ID_AA64PFR0_EL1.GIC")); /* inherited unchanged */
+	assert_null(strstr(r.out, "GICD_IIDR"));
+	assert_null(strstr(r.out, "PSCI_VERSION"));
+	run_free(&r);
+}
+
+static void test_shipped_arm64(void **state)
+{
+	const char *args[] = { "diff", "profiles/linux-6.1-arm64-qemu-max.yaml",
+			       "profiles/linux-6.12-arm64-qemu-max.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_diff(args);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "CLIDR_EL1.Ctype1: 3 -> 1\n");
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+	const char *unknown_format[] = { "diff", "--format", "yaml", OK "diff-a.yaml", OK "diff-b.yaml", NULL };
+	const char *one[] = { "diff", OK "diff-a.yaml", NULL };
+	const char *three[] = { "diff", OK "diff-a.yaml", OK "diff-a.yaml", OK "diff-a.yaml", NULL };
+	const char *bad_option[] = { "diff", "--frobnicate", OK "diff-a.yaml", OK "diff-b.yaml", NULL };
+	const char *missing[] = { "diff", OK "diff-a.yaml", OK "no-such-profile.yaml", NULL };
+	const char *broken[] = { "diff", "tests/corpus/errors/unknown-field.yaml", OK "diff-a.yaml", NULL };
+	const char *help[] = { "diff", "--help", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_diff(unknown_format);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "unknown format 'yaml'"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+
+	r = run_diff(one);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "need two profiles, got 1"));
+	assert_non_null(strstr(r.err, "usage: kvmprof diff"));
+	run_free(&r);
+
+	r = run_diff(three);
+	assert_int_equal(r.rc, 2);
+	run_free(&r);
+
+	r = run_diff(bad_option);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "--frobnicate"));
+	run_free(&r);
+
+	r = run_diff(missing);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "no-such-profile.yaml"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+
+	/* an input with errors: reported with file:line:col, exit 2, no diff */
+	r = run_diff(broken);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "tests/corpus/errors/unknown-field.yaml:"));
+	assert_non_null(strstr(r.err, "[unknown-field]"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+
+	r = run_diff(help);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "usage: kvmprof diff"));
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+/* Values that would break a markdown table or a JSON string are escaped. */
+static void test_escaping(void **state)
+{
+	struct pdiff_item item = { .name = "X", .field = "requires", .a = "a || \"b\"", .b = NULL,
+				   .kind = PDIFF_REQUIRES, .phase = 2 };
+	struct pdiff d = { .a = { "p|a", "a.yaml", "h" }, .b = { "pb", "b.yaml", "h" }, .items = &item, .n_items = 1 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	(void)state;
+	mem = open_memstream(&text, &len);
+	pdiff_write(&d, PDIFF_FORMAT_MARKDOWN, mem);
+	fclose(mem);
+	assert_non_null(strstr(text, "| `X requires` | `a \\|\\| \"b\"` | *not stated* | requires |"));
+	assert_non_null(strstr(text, "`p\\|a`"));
+	free(text);
+	mem = open_memstream(&text, &len);
+	pdiff_write(&d, PDIFF_FORMAT_JSON, mem);
+	fclose(mem);
+	assert_non_null(strstr(text, "\"a\": \"a || \\\"b\\\"\", \"b\": null, \"kind\": \"requires\""));
+	free(text);
+	assert_int_equal(pdiff_format_by_name("md"), PDIFF_FORMAT_MARKDOWN);
+	assert_int_equal(pdiff_format_by_name("xml"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_arm64),
+		cmocka_unit_test(test_golden_x86),
+		cmocka_unit_test(test_semantics),
+		cmocka_unit_test(test_x86_semantics),
+		cmocka_unit_test(test_same_is_exit_0),
+		cmocka_unit_test(test_inheritance_resolved),
+		cmocka_unit_test(test_shipped_arm64),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_escaping),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
