@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_baseline.c - `kvmprof baseline`, in process through baseline_main() and
+ * profile_baseline():
+ *  - arm64: lower-safe fields take the minimum (signed fields compare signed),
+ *    the stricter policy wins, one-sided targets and bits are left out with notes;
+ *  - x86: CPUID feature bits are intersected, quirks must agree;
+ *  - the written YAML (golden files in tests/golden/baseline/) loads back to
+ *    the same profile;
+ *  - no safe common value, architectures that differ, the shipped arm64
+ *    profiles (CLIDR_EL1.Ctype1 is a cache type, not ordered: an error), usage
+ *    errors; nothing is written on any error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "baseline.h"
+#include "diff.h"
+
+#define OK "tests/corpus/ok/"
+#define GOLDEN_DIR "tests/golden/baseline"
+
+struct run {
+	int rc;
+	char *out, *err;
+};
+
+static int n_writes;
+static char written_path[512];
+
+/* The test's write_fn: a plain write (the CLI's is atomic), counted. */
+static int write_plain(const char *path, const struct profile *p, struct diag *d)
+{
+	FILE *f = fopen(path, "w");
+
+	(void)d;
+	n_writes++;
+	snprintf(written_path, sizeof(written_path), "%s", path);
+	if (!f)
+		return -1;
+	profile_write_yaml(p, f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static struct run run_baseline(const char *const *args)
+{
+	char *argv[16];
+	int argc = 0;
+	size_t out_len = 0, err_len = 0;
+	struct run r = { 0 };
+	FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
+
+	assert_non_null(out);
+	assert_non_null(err);
+	for (; args[argc]; argc++)
+		argv[argc] = (char *)args[argc];
+	argv[argc] = NULL;
+	n_writes = 0;
+	r.rc = baseline_main(argc, argv, out, err, write_plain);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void check_golden(const char *name, const char *text)
+{
+	char path[256];
+	char *want;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
+	if (getenv("KVMPROF_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		return;
+	}
+	want = slurp(path);
+	if (!want)
+		fail_msg("%s: cannot read; run with KVMPROF_UPDATE_GOLDEN=1 to create it", path);
+	if (strcmp(want, text)) {
+		fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, want, text);
+		free(want);
+		fail_msg("%s differs; if the change is intended, run with KVMPROF_UPDATE_GOLDEN=1", path);
+	}
+	free(want);
+}
+
+/* Loaded profiles' positions point into this diag's file names: it lives as long as the group. */
+static struct diag load_diag;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	diag_init(&load_diag, stderr);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	diag_fini(&load_diag);
+	return 0;
+}
+
+static struct profile *load(const char *path)
+{
+	static const char *const search[] = { "tests/corpus/ok", "profiles", NULL };
+	int before = load_diag.n_errors;
+	struct profile *p;
+
+	p = profile_load_resolved(path, search, &load_diag);
+	assert_non_null(p);
+	profile_check(p, &load_diag);
+	assert_int_equal(load_diag.n_errors, before);
+	return p;
+}
+
+static const struct pentry *entry(const struct profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (!strcmp(p->entries[i].name, name))
+			return &p->entries[i];
+	return NULL;
+}
+
+static uint64_t field(const struct pentry *e, unsigned shift, unsigned width)
+{
+	assert_non_null(e);
+	uint64_t m = ((UINT64_C(1) << width) - 1) << shift;
+	assert_true((e->mask & m) == m); /* stated */
+	return (e->value & m) >> shift;
+}
+
+/* Baseline of in-memory profiles; diagnostics captured. */
+static struct profile *baseline_of(struct profile **in, size_t n, const char *name, char **err)
+{
+	size_t len = 0;
+	FILE *mem = open_memstream(err, &len);
+	struct diag d;
+	struct profile *p;
+
+	diag_init(&d, mem);
+	d.quiet_source = 1;
+	p = profile_baseline(in, n, name, &d);
+	diag_fini(&d);
+	fclose(mem);
+	return p;
+}
+
+static void test_arm64_minimum(void **state)
+{
+	struct profile *in[3] = { load(OK "diff-a.yaml"), load(OK "baseline-arm64-b.yaml"), NULL };
+	char *err = NULL;
+	struct profile *p;
+	const struct pentry *e;
+
+	(void)state;
+	p = baseline_of(in, 2, "bl", &err);
+	assert_non_null(p);
+	assert_int_equal(p->arch, KVMPROF_ARCH_ARM64);
+	e = entry(p, "ID_AA64PFR0_EL1");
+	assert_int_equal(field(e, 56, 4), 0);   /* CSV2: min(1, 0) */
+	assert_int_equal(field(e, 60, 4), 1);   /* CSV3: equal */
+	assert_int_equal(field(e, 20, 4), 0xf); /* AdvSIMD is signed: min(0, -1) = -1 (absent) */
+	e = entry(p, "ID_AA64DFR0_EL1");
+	assert_int_equal(field(e, 0, 4), 6);    /* DebugVer: min(6, 8) */
+	assert_int_equal(e->policy, KVMPROF_POLICY_EXACT); /* at-most vs exact: the stricter */
+	e = entry(p, "CLIDR_EL1");
+	assert_int_equal(e->value, 0x2000023);
+	e = entry(p, "CTR_EL0");
+	assert_non_null(e);
+	assert_int_equal(e->mask & 0xf, 0);     /* IminLine: don't-care in diff-a, so in the baseline */
+	assert_int_equal(e->value & ~UINT64_C(0xf), 0xb444c000);
+	assert_null(entry(p, "PSCI_VERSION"));  /* only in diff-a */
+	assert_non_null(entry(p, "pmu-v3"));
+	assert_int_equal(field(entry(p, "GICD_IIDR"), 12, 4), 3);
+	assert_non_null(strstr(err, "tests/corpus/ok/diff-a.yaml:17:5: note: PSCI_VERSION is not stated by "
+				    "tests/corpus/ok/baseline-arm64-b.yaml; left out of the baseline"));
+	assert_non_null(strstr(err, "note: CTR_EL0.IminLine is not stated by tests/corpus/ok/diff-a.yaml"));
+	assert_null(strstr(err, "error"));
+	profile_free(p);
+	free(err);
+
+	/* three inputs, one repeated: the same baseline */
+	in[2] = in[0];
+	p = baseline_of(in, 3, "bl", &err);
+	assert_non_null(p);
+	assert_int_equal(field(entry(p, "ID_AA64DFR0_EL1"), 0, 4), 6);
+	assert_int_equal(field(entry(p, "ID_AA64PFR0_EL1"), 56, 4), 0);
+	profile_free(p);
+	free(err);
+	profile_free(in[0]);
+	profile_free(in[1]);
+}
+
+static void test_x86_intersection(void **state)
+{
+	struct profile *in[2] = { load(OK "diff-x86-a.yaml"), load(OK "baseline-x86-b.yaml") };
+	char *err = NULL;
+	struct profile *p;
+	const struct pentry *e;
+
+	(void)state;
+	p = baseline_of(in, 2, "bl", &err);
+	assert_non_null(p);
+	e = entry(p, "CPUID.0x7.0x0.EBX");
+	assert_int_equal(field(e, 16, 1), 0); /* AVX512F: 1 & 0 */
+	assert_int_equal(field(e, 5, 1), 1);  /* AVX2 */
+	assert_int_equal(e->mask & (1u << 9), 0); /* ERMS: stated by one input only */
+	e = entry(p, "CPUID.0x1.0x0.ECX");
+	assert_int_equal(field(e, 21, 1), 0); /* X2APIC: 1 & 0 */
+	assert_int_equal(field(e, 28, 1), 1); /* AVX */
+	e = entry(p, "CPUID.0x1.0x0.EAX");
+	assert_int_equal(field(e, 4, 4), 0xf); /* Model: equal */
+	e = entry(p, "KVM_CAP_DISABLE_QUIRKS2");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0x3);  /* LINT0_REENABLED, CD_NW_CLEARED; SLOT_ZAP_ALL left out */
+	assert_int_equal(e->value, 0x2); /* CD_NW_CLEARED: disable */
+	assert_null(entry(p, "CPUID.0xd.0x0.EAX"));
+	assert_non_null(strstr(err, "quirk KVM_X86_QUIRK_SLOT_ZAP_ALL is not stated by tests/corpus/ok/diff-x86-a.yaml"));
+	assert_non_null(strstr(err, "tests/corpus/ok/baseline-x86-b.yaml:21:5: note: CPUID.0xd.0x0.EAX is not stated"));
+	profile_free(p);
+	free(err);
+	profile_free(in[0]);
+	profile_free(in[1]);
+}
+
+/* The verb writes YAML (golden) that loads back to the same profile. */
+static void golden_case(const char *a, const char *b, const char *stem)
+{
+	char dir[] = "/tmp/kvmprof-baseline-XXXXXX", out[600], golden[64];
+	const char *args[] = { "baseline", a, b, "-o", out, NULL };
+	struct run r;
+	char *text;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/%s.yaml", dir, stem);
+	r = run_baseline(args);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(n_writes, 1);
+	assert_string_equal(written_path, out);
+	assert_string_equal(r.out, "");
+	assert_null(strstr(r.err, "error"));
+	text = slurp(out);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"kind\": \"baseline\""));
+	snprintf(golden, sizeof(golden), "%s.yaml", stem);
+	check_golden(golden, text);
+
+	/* without -o, the same YAML on standard output */
+	{
+		const char *show[] = { "baseline", a, b, "--name", stem, NULL };
+		struct run s = run_baseline(show);
+		assert_int_equal(s.rc, 0);
+		assert_int_equal(n_writes, 0);
+		assert_string_equal(s.out, text);
+		run_free(&s);
+	}
+	free(text);
+
+	/* loads back (its name matches its file) with nothing a guest sees changed on the way */
+	{
+		struct profile *in[2] = { load(a), load(b) }, *back = load(out), *mem;
+		char *err = NULL, h1[32], h2[32];
+		struct pdiff d;
+
+		mem = baseline_of(in, 2, stem, &err);
+		assert_non_null(mem);
+		assert_string_equal(back->name, stem);
+		profile_diff(mem, back, &d);
+		assert_int_equal(d.n_items, 0);
+		pdiff_free(&d);
+		profile_hash(mem, h1);
+		profile_hash(back, h2);
+		assert_string_equal(h1, h2);
+		profile_free(mem);
+		profile_free(back);
+		profile_free(in[0]);
+		profile_free(in[1]);
+		free(err);
+	}
+	unlink(out);
+	rmdir(dir);
+	run_free(&r);
+}
+
+static void test_golden_arm64(void **state)
+{
+	(void)state;
+	golden_case(OK "diff-a.yaml", OK "baseline-arm64-b.yaml", "baseline-arm64");
+}
+
+static void test_golden_x86(void **state)
+{
+	(void)state;
+	golden_case(OK "diff-x86-a.yaml", OK "baseline-x86-b.yaml", "baseline-x86");
+}
+
+static void test_no_safe_common_value(void **state)
+{
+	const char *args[] = { "baseline", "-o", "/tmp/kvmprof-test-never-written.yaml", OK "diff-a.yaml",
+			       OK "diff-b.yaml", NULL };
+	const char *x86[] = { "baseline", OK "diff-x86-a.yaml", OK "diff-x86-b.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_baseline(args);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(n_writes, 0);
+	assert_int_equal(access("/tmp/kvmprof-test-never-written.yaml", F_OK), -1);
+	assert_non_null(strstr(r.err, "tests/corpus/ok/diff-a.yaml:20:27: error: no safe common value for "
+				      "GICD_IIDR.Revision: tests/corpus/ok/diff-a.yaml has 3, tests/corpus/ok/diff-b.yaml "
+				      "has 2 [baseline]"));
+	assert_non_null(strstr(r.err, "tests/corpus/ok/diff-b.yaml:22:27: note: tests/corpus/ok/diff-b.yaml states "
+				      "GICD_IIDR.Revision here"));
+	assert_non_null(strstr(r.err, "no safe common value for pmu-v3: tests/corpus/ok/diff-a.yaml has on, "
+				      "tests/corpus/ok/diff-b.yaml has off"));
+	assert_non_null(strstr(r.err, "no safe common value for CLIDR_EL1[bits 63:47]"));
+	assert_non_null(strstr(r.err, "no safe common value for the condition (requires:) of CLIDR_EL1"));
+	assert_non_null(strstr(r.err, "5 errors\n"));
+	/* lower-safe fields that differ are not errors */
+	assert_null(strstr(r.err, "ID_AA64PFR0_EL1"));
+	assert_null(strstr(r.err, "ID_AA64DFR0_EL1"));
+	run_free(&r);
+
+	r = run_baseline(x86);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "no safe common value for KVM_X86_QUIRK_CD_NW_CLEARED: "
+				      "tests/corpus/ok/diff-x86-a.yaml has disable, tests/corpus/ok/diff-x86-b.yaml has keep"));
+	assert_non_null(strstr(r.err, "no safe common value for USE_32BIT_IDS"));
+	assert_non_null(strstr(r.err, "no safe common value for CPUID.0x1.0x0.EAX.Model: "
+				      "tests/corpus/ok/diff-x86-a.yaml has 0xf, tests/corpus/ok/diff-x86-b.yaml has 8"));
+	assert_non_null(strstr(r.err, "no safe common value for KVM_CAP_X86_DISABLE_EXITS"));
+	/* feature bits are intersected, not errors */
+	assert_null(strstr(r.err, "AVX512F"));
+	assert_null(strstr(r.err, "X2APIC:"));
+	run_free(&r);
+}
+
+static void test_arch_mismatch(void **state)
+{
+	const char *args[] = { "baseline", OK "diff-a.yaml", OK "diff-x86-a.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_baseline(args);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "tests/corpus/ok/diff-x86-a.yaml:1:1: error: tests/corpus/ok/diff-x86-a.yaml is "
+				      "for x86_64, tests/corpus/ok/diff-a.yaml is for arm64"));
+	run_free(&r);
+}
+
+/*
+ * The shipped profiles differ in CLIDR_EL1.Ctype1 (3 = separate I+D on 6.1,
+ * 1 = instruction-only as fabricated since 6.3). Ctype is a cache type, not an
+ * ordered ID field (no lower-safe flag in the database): no common value.
+ */
+static void test_shipped_arm64(void **state)
+{
+	const char *args[] = { "baseline", "-o", "/tmp/kvmprof-test-shipped-never.yaml",
+			       "profiles/linux-6.1-arm64-qemu-max.yaml", "profiles/linux-6.12-arm64-qemu-max.yaml", NULL };
+	const struct regdb_reg *clidr = regdb_reg_by_name("CLIDR_EL1", KVMPROF_ARCH_ARM64);
+	const struct regdb_field *ctype1 = clidr ? regdb_field_by_name(clidr, "Ctype1") : NULL;
+	struct run r;
+
+	(void)state;
+	assert_non_null(ctype1);
+	assert_int_equal(ctype1->flags & REGDB_F_LOWER_SAFE, 0);
+	r = run_baseline(args);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(n_writes, 0);
+	assert_non_null(strstr(r.err, "profiles/linux-6.1-arm64-qemu-max.yaml:22:43: error: no safe common value for "
+				      "CLIDR_EL1.Ctype1: profiles/linux-6.1-arm64-qemu-max.yaml has 3, "
+				      "profiles/linux-6.12-arm64-qemu-max.yaml has 1 [baseline]"));
+	assert_non_null(strstr(r.err, "1 error\n"));
+	run_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+	const char *one[] = { "baseline", OK "diff-a.yaml", NULL };
+	const char *name_mismatch[] = { "baseline", "-o", "/tmp/x.yaml", "--name", "y", OK "diff-a.yaml",
+					OK "diff-a.yaml", NULL };
+	const char *bad_option[] = { "baseline", "--frobnicate", OK "diff-a.yaml", OK "diff-a.yaml", NULL };
+	const char *missing[] = { "baseline", OK "diff-a.yaml", OK "no-such-profile.yaml", NULL };
+	const char *help[] = { "baseline", "--help", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_baseline(one);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "need 2 to 64 profiles, got 1"));
+	run_free(&r);
+
+	r = run_baseline(name_mismatch);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "--name y does not match the output file /tmp/x.yaml"));
+	assert_int_equal(n_writes, 0);
+	run_free(&r);
+
+	r = run_baseline(bad_option);
+	assert_int_equal(r.rc, 2);
+	run_free(&r);
+
+	r = run_baseline(missing);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "no-such-profile.yaml"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+
+	r = run_baseline(help);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "usage: kvmprof baseline"));
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arm64_minimum),
+		cmocka_unit_test(test_x86_intersection),
+		cmocka_unit_test(test_golden_arm64),
+		cmocka_unit_test(test_golden_x86),
+		cmocka_unit_test(test_no_safe_common_value),
+		cmocka_unit_test(test_arch_mismatch),
+		cmocka_unit_test(test_shipped_arm64),
+		cmocka_unit_test(test_usage_errors),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
