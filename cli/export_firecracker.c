@@ -220,7 +220,7 @@ static void export_arm64(struct exporter *X)
 	fputs(first ? "]" : "\n  ]", X->out);
 }
 
-static const char *const cpuid_reg_names[] = { "eax", "ebx", "ecx", "edx" };
+static const char *const export_cpuid_reg_names[] = { "eax", "ebx", "ecx", "edx" };
 
 static void export_x86(struct exporter *X)
 {
@@ -251,7 +251,7 @@ static void export_x86(struct exporter *X)
 				fprintf(X->out, "%s\n    {\"leaf\": \"0x%" PRIx32 "\", \"subleaf\": \"0x%" PRIx32
 					"\", \"flags\": %" PRIu32 ", \"modifiers\": [", first ? "" : ",", leaf, subleaf, flags);
 			fprintf(X->out, "%s\n      {\"register\": \"%s\", \"bitmap\": ", any ? "," : "",
-				cpuid_reg_names[r->cpuid_reg & 3]);
+				export_cpuid_reg_names[r->cpuid_reg & 3]);
 			put_bitmap(X->out, r->value, r->mask, 32);
 			fputs("}", X->out);
 			any = 1;

@@ -688,6 +688,14 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 	p->pos.file = diag_intern(d, path);
 	p->pos.line = 1;
 	p->pos.col = 1;
+	/* the lists' shapes first: a wrong one would otherwise hide behind the arch question */
+	for (const char *const *k = tmpl_keys; *k; k++) {
+		const struct json_value *v = json_member(cfg, *k);
+		if (v && expect(&I, v, JSON_ARRAY, "an array")) {
+			json_free(root);
+			return p;
+		}
+	}
 	p->arch = detect_arch(&I, cfg, kernel, o->arch);
 	if (!p->arch) {
 		json_free(root);
