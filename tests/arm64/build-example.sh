@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# tests/arm64/build-example.sh OUT_DIR [KVMPROF]
+#
+# Builds examples/vmm.c for aarch64 as a static /init carrying compiled
+# profiles (tests/arm64/example_init.c): the profiles are compiled on this
+# host by KVMPROF (default build/kvmprof), the generated C and the runtime
+# are cross-compiled with ${CROSS}gcc. Writes OUT_DIR/example_init.
+# Carried profiles (symbol <- file):
+#   example_linux_6_1  <- profiles/linux-6.1-arm64-qemu-max.yaml
+#   example_linux_6_12 <- profiles/linux-6.12-arm64-qemu-max.yaml
+#   example_iidr_rev2  <- tests/arm64/profiles/example-arm64-iidr-rev2.yaml
+#   example_iidr_rev1  <- tests/arm64/profiles/example-arm64-iidr-rev1.yaml
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+out=${1:?usage: build-example.sh OUT_DIR [KVMPROF]}
+kvmprof=${2:-build/kvmprof}
+CROSS=${CROSS:-aarch64-linux-gnu-}
+CC="${CROSS}gcc"
+# The project's flags (Makefile WARN/CSTD).
+CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -O2 -g)
+mkdir -p "$out/runtime"
+
+[ -x "$kvmprof" ] || { echo "build-example: $kvmprof missing (make all)" >&2; exit 1; }
+command -v "$CC" >/dev/null || { echo "build-example: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
+
+srcs=()
+while read -r sym yaml; do
+	"$kvmprof" compile "$yaml" -o "$out/$sym.c" --symbol "$sym"
+	srcs+=("$out/$sym.c")
+done <<'LIST'
+example_linux_6_1 profiles/linux-6.1-arm64-qemu-max.yaml
+example_linux_6_12 profiles/linux-6.12-arm64-qemu-max.yaml
+example_iidr_rev2 tests/arm64/profiles/example-arm64-iidr-rev2.yaml
+example_iidr_rev1 tests/arm64/profiles/example-arm64-iidr-rev1.yaml
+LIST
+
+objs=()
+for src in runtime/*.c; do
+	obj=$out/runtime/$(basename "${src%.c}").o
+	"$CC" "${CFLAGS[@]}" -Iruntime -c -o "$obj" "$src" &
+	objs+=("$obj")
+done
+wait_all=0
+for job in $(jobs -p); do wait "$job" || wait_all=1; done
+[ $wait_all -eq 0 ] || { echo "build-example: the runtime does not build for aarch64" >&2; exit 1; }
+"$CC" "${CFLAGS[@]}" -static -Iruntime -Itests/arm64 -o "$out/example_init" \
+	tests/arm64/example_init.c "${srcs[@]}" "${objs[@]}" -lpthread
+echo "build-example: $out/example_init built" >&2
