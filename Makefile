@@ -148,6 +148,10 @@ check:
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
 
+# docs/fleet-report.md: 5.10 vs 6.1 diff and compatibility of the shipped AWS fleet profiles
+fleet-report: all
+	$(Q)scripts/gen-fleet-report.sh $(BUILD)/kvmprof docs/fleet-report.md
+
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
 
@@ -159,11 +163,14 @@ install: all
 	ln -sf libkvmprof.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libkvmprof.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/kvmprof.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kvmprof.pc
 	install -m 755 $(BUILD)/kvmprof $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 man/kvmprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/kvmprof-profile.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf build build-san build-arm64
 
-.PHONY: all tests check demo bench install clean
+.PHONY: all tests check demo bench install clean fleet-report
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
