@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# tests/suites/arm64-example.sh - examples/vmm.c on real KVM/arm64, in `make check`.
+#
+# Compiles four profiles with the host's build/kvmprof (profiles/linux-6.1- and
+# linux-6.12-arm64-qemu-max.yaml, tests/arm64/profiles/example-arm64-iidr-rev2
+# and -rev1.yaml), cross-compiles them with examples/vmm.c into one static
+# /init (tests/arm64/build-example.sh), and boots the newest Debian 6.12 and
+# 6.1 kernels under qemu-system-aarch64 TCG -cpu max (tests/qemu/). In each
+# boot the example VMM runs every profile in its own VM: it applies the
+# profile phase by phase, then a guest reads each stated register for itself
+# (MRS, HVC PSCI_VERSION, GICD_IIDR through the distributor's MMIO) and the
+# VMM compares. Asserted per kernel, in cmocka's output format:
+#   rev2_guest_saw_profile  ID fields (at-most), PSCI 1.0 and GICD_IIDR
+#                           revision 2 applied, and the guest saw them
+#   rev1_refused            the runtime's verdict "GICD_IIDR.Revision=1: this
+#                           kernel accepts 2..3 only"; the guest sees revision 3
+#   own_profile             linux-<series>-arm64-qemu-max on its own kernel:
+#                           the guest sees what the profile states
+#   other_kernels_clidr     the other series' profile (CLIDR_EL1 differs):
+#                           6.12 accepts 6.1's CLIDR_EL1 0x2000023 and the guest
+#                           sees it; 6.1 refuses 6.12's 0x2000021 ("Ctype1=1:
+#                           this kernel accepts 3..3 only") and the guest keeps
+#                           0x2000023
+# Missing packages as non-root or kernels that cannot be downloaded make the
+# suite one skipped test, never a pass.
+# Environment: BUILD=build (host build with kvmprof), KVMPROF_ARM64_SERIES="6.12 6.1",
+#              KVMPROF_ARM64_TIMEOUT=120 (s per boot).
+set -u
+cd "$(dirname "$0")/../.."
+build=${BUILD:-build}
+series_list=${KVMPROF_ARM64_SERIES:-6.12 6.1}
+timeout_s=${KVMPROF_ARM64_TIMEOUT:-120}
+out=build-arm64/example
+profiles=example-arm64-iidr-rev2,example-arm64-iidr-rev1,linux-6.12-arm64-qemu-max,linux-6.1-arm64-qemu-max
+passed=0 failed=0 skipped=0 failures=() skips=()
+
+ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
+bad() { echo "[  ERROR   ] --- $2"; echo "[  FAILED  ] $1"; failed=$((failed + 1)); failures+=("$1"); }
+summary() {
+	echo "[==========] $((passed + failed + skipped)) test(s) run."
+	echo "[  PASSED  ] $passed test(s)."
+	if [ $skipped -gt 0 ]; then
+		echo "[  SKIPPED ] $skipped test(s), listed below:"
+		printf '[  SKIPPED ] %s\n' "${skips[@]}"
+	fi
+	if [ $failed -gt 0 ]; then
+		echo "[  FAILED  ] $failed test(s), listed below:"
+		printf '[  FAILED  ] %s\n' "${failures[@]}"
+	fi
+	awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "arm64-example: suite took %.1f s\n", b - a }'
+	[ $failed -eq 0 ]
+	exit
+}
+skip() { # $1 reason
+	echo "SKIP: arm64 example suite: $1"
+	echo "[==========] 1 test(s) run."
+	echo "[  SKIPPED ] 1 test(s), listed below:"
+	echo "[  SKIPPED ] arm64-example"
+	exit 0
+}
+
+t_start=$(date +%s.%N)
+if ! deps_out=$(scripts/deps.sh --check --quiet arm64); then
+	if [ "$(id -u)" -ne 0 ]; then
+		missing=$(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')
+		skip "packages missing: ${missing:-none, the arm64 architecture is not added} (scripts/deps.sh arm64 as root)"
+	fi
+	scripts/deps.sh arm64 >&2 || skip "scripts/deps.sh arm64 could not install the packages"
+fi
+
+mkdir -p "$out"
+exec 8>"$out/.suite.lock" # several `make check` runs may share this tree
+flock 8
+
+echo "[==========] Running the example VMM on real KVM/arm64."
+echo "[ RUN      ] example_builds"
+if tests/arm64/build-example.sh "$out" "$build/kvmprof" 2>"$out/build.log"; then
+	ok example_builds
+else
+	cat "$out/build.log"
+	bad example_builds "tests/arm64/build-example.sh failed"
+	summary
+fi
+
+# section NAME FILE: what vmm.c printed for profile NAME, its exit line included.
+section() { awk -v n="$1" '$0 == "example: profile " n { on = 1 } on { print } on && $0 ~ "^example: profile " n " exit" { exit }' "$2"; }
+# expect TEST TEXT REGEX...: every regex matches a line of TEXT, else TEST fails naming it.
+expect() {
+	local name=$1 text=$2 re
+	shift 2
+	echo "[ RUN      ] $name"
+	for re in "$@"; do
+		if ! printf '%s\n' "$text" | grep -Eq -- "$re"; then
+			bad "$name" "no line matches /$re/"
+			return
+		fi
+	done
+	ok "$name"
+}
+
+for series in $series_list; do
+	if ! kernel=$(tests/qemu/get-kernel.sh arm64 "$series" 2>"$out/get-kernel.log"); then
+		cat "$out/get-kernel.log"
+		skip "no arm64 $series kernel (tests/qemu/get-kernel.sh arm64 $series failed)"
+	fi
+	grep '^get-kernel: ' "$out/get-kernel.log"
+	echo "arm64-example: booting linux $series with -cpu max, KVMPROF_PROFILE=$profiles"
+	tests/qemu/boot-arm64.sh --kernel "$kernel" --init "$out/example_init" --cpu max \
+		--timeout "$timeout_s" --log "$out/serial-$series.log" --append "KVMPROF_PROFILE=$profiles" \
+		>"$out/run-$series.txt" 2>"$out/boot-$series.err"
+	boot_rc=$?
+	sed 's/^/  | /' "$out/run-$series.txt"
+	cat "$out/boot-$series.err"
+	echo "[ RUN      ] boot_linux_$series"
+	if [ $boot_rc -ne 0 ]; then
+		bad "boot_linux_$series" "the example did not run to its end (boot-arm64.sh exit $boot_rc; log: $out/serial-$series.log)"
+		continue
+	fi
+	ok "boot_linux_$series"
+	run=$out/run-$series.txt
+
+	expect "rev2_guest_saw_profile_$series" "$(section example-arm64-iidr-rev2 "$run")" \
+		'^  vcpu-regs  ID_AA64PFR0_EL1 +applied ' '^  vcpu-regs  PSCI_VERSION +applied ' \
+		'^  device     GICD_IIDR +applied ' \
+		'^  MRS   ID_AA64PFR0_EL1 .* ok \(runtime: applied\)$' \
+		'^  MRS   ID_AA64ISAR0_EL1 .* ok \(runtime: ' \
+		'^  HVC   PSCI_VERSION .* guest saw 0x00010000  ok ' \
+		'^  MMIO  GICD_IIDR .* guest saw 0x[0-9a-f]{4}2[0-9a-f]{3}  ok \(runtime: applied\)$' \
+		'^the guest saw what the profile states$' '^example: profile example-arm64-iidr-rev2 exit 0$'
+	expect "rev1_refused_$series" "$(section example-arm64-iidr-rev1 "$run")" \
+		'^  device     GICD_IIDR +rejected +GICD_IIDR\.Revision=1: this kernel accepts 2\.\.3 only$' \
+		'^  MMIO  GICD_IIDR .* guest saw 0x[0-9a-f]{4}3[0-9a-f]{3}  DIFFERENT \(runtime: rejected\)$' \
+		'^example: profile example-arm64-iidr-rev1 exit 1$'
+	case $series in
+	6.12) other=6.1 ;;
+	6.1) other=6.12 ;;
+	*) other= ;;
+	esac
+	if [ -z "$other" ]; then
+		echo "[ RUN      ] own_profile_$series"
+		echo "SKIP: no profiles/linux-$series-arm64-qemu-max.yaml expectations for series $series"
+		echo "[  SKIPPED ] own_profile_$series"
+		skipped=$((skipped + 1)) skips+=("own_profile_$series")
+		continue
+	fi
+	expect "own_profile_$series" "$(section "linux-$series-arm64-qemu-max" "$run")" \
+		'^  MRS   CLIDR_EL1 .* ok \(runtime: already-equal\)$' \
+		'^  HVC   PSCI_VERSION .* guest saw 0x00010001  ok ' \
+		'^  MMIO  GICD_IIDR .* guest saw 0x4b00343b  ok ' \
+		"^example: profile linux-$series-arm64-qemu-max exit 0\$"
+	if [ "$series" = 6.12 ]; then # CLIDR_EL1 is writable since 6.3
+		expect "other_kernels_clidr_$series" "$(section "linux-$other-arm64-qemu-max" "$run")" \
+			'^  vcpu-regs  CLIDR_EL1 +applied +CLIDR_EL1: set to 0x2000023 \(was 0x2000021\)' \
+			'^  MRS   CLIDR_EL1 .* guest saw 0x02000023  ok \(runtime: applied\)$' \
+			"^example: profile linux-$other-arm64-qemu-max exit 0\$"
+	else # 6.1: CLIDR_EL1 is the host's, a write of another value is EINVAL
+		expect "other_kernels_clidr_$series" "$(section "linux-$other-arm64-qemu-max" "$run")" \
+			'^  vcpu-regs  CLIDR_EL1 +rejected +CLIDR_EL1\.Ctype1=1: this kernel accepts 3\.\.3 only$' \
+			'^  MRS   CLIDR_EL1 .* guest saw 0x02000023  DIFFERENT \(runtime: rejected\)$' \
+			"^example: profile linux-$other-arm64-qemu-max exit 1\$"
+	fi
+done
+summary
