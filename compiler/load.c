@@ -25,6 +25,7 @@
 #define VGIC_GRP_REDIST_REGS 5
 #define CAP_X2APIC_API 129       /* KVM_CAP_X2APIC_API */
 #define CAP_DISABLE_QUIRKS2 213  /* KVM_CAP_DISABLE_QUIRKS2 */
+#define CPUID_FLAG_SIGNIFICANT_INDEX 1 /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), arch/x86/include/uapi/asm/kvm.h */
 
 struct loader {
 	struct diag *d;
@@ -657,6 +658,13 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 				e->note = xstrdup(scalar(ev));
 			else
 				diag_error(L->d, pos_of(L, ev), "yaml", "note must be text");
+		} else if (!strcmp(key, "significant-index")) {
+			int b;
+			if (e->kind != KVMPROF_KIND_CPUID)
+				diag_error(L->d, pos_of(L, ek), "unknown-key",
+					   "significant-index is a CPUID setting; %s is not a CPUID register", e->name);
+			else if (parse_bool(L, ev, "significant-index", &b) == 0 && b)
+				e->aux |= CPUID_FLAG_SIGNIFICANT_INDEX;
 		}
 	}
 	FOR_PAIRS(L, v, pair) {
@@ -664,7 +672,8 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		const char *key = scalar(ek);
 		const struct regdb_field *rf;
 		if (!key || !strcmp(key, "value") || !strcmp(key, "policy") || !strcmp(key, "dont-care") ||
-		    !strcmp(key, "requires") || !strcmp(key, "optional") || !strcmp(key, "note"))
+		    !strcmp(key, "requires") || !strcmp(key, "optional") || !strcmp(key, "note") ||
+		    !strcmp(key, "significant-index"))
 			continue;
 		field_keys++;
 		rf = e->reg ? regdb_field_by_name(e->reg, key) : NULL;

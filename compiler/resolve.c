@@ -99,6 +99,8 @@ static void merge_fields(struct pentry *m, struct pentry *c)
 	if (c->policy != KVMPROF_POLICY_EXACT)
 		m->policy = c->policy;
 	m->flags |= c->flags;
+	if (m->kind == KVMPROF_KIND_CPUID)
+		m->aux |= c->aux;
 	m->pos = c->pos;
 	free(m->profile);
 	m->profile = c->profile;

@@ -96,6 +96,11 @@ static void put_entry_tail(FILE *out, const struct pentry *e, int first)
 		fprintf(out, "%soptional: true", first ? "" : ", ");
 		first = 0;
 	}
+	if (e->kind == KVMPROF_KIND_CPUID && (e->aux & 1)) {
+		/* KVM_CPUID_FLAG_SIGNIFCANT_INDEX: the leaf has subleaves */
+		fprintf(out, "%ssignificant-index: true", first ? "" : ", ");
+		first = 0;
+	}
 	if (e->note) {
 		fprintf(out, "%snote: ", first ? "" : ", ");
 		yaml_put_string(out, e->note);
@@ -105,7 +110,8 @@ static void put_entry_tail(FILE *out, const struct pentry *e, int first)
 static void put_register(FILE *out, const struct pentry *e, const char *indent)
 {
 	int simple = e->n_fields == 0 && e->policy == KVMPROF_POLICY_EXACT && !e->requires_text &&
-		     !(e->flags & KVMPROF_ENTRY_OPTIONAL) && !e->note;
+		     !(e->flags & KVMPROF_ENTRY_OPTIONAL) && !e->note &&
+		     !(e->kind == KVMPROF_KIND_CPUID && (e->aux & 1));
 
 	fprintf(out, "%s%s: ", indent, e->name);
 	if (simple) {
