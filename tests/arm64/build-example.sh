@@ -10,6 +10,7 @@
 #   example_linux_6_12 <- profiles/linux-6.12-arm64-qemu-max.yaml
 #   example_iidr_rev2  <- tests/arm64/profiles/example-arm64-iidr-rev2.yaml
 #   example_iidr_rev1  <- tests/arm64/profiles/example-arm64-iidr-rev1.yaml
+#   example_outcomes   <- tests/arm64/profiles/example-arm64-outcomes.yaml
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -33,6 +34,7 @@ example_linux_6_1 profiles/linux-6.1-arm64-qemu-max.yaml
 example_linux_6_12 profiles/linux-6.12-arm64-qemu-max.yaml
 example_iidr_rev2 tests/arm64/profiles/example-arm64-iidr-rev2.yaml
 example_iidr_rev1 tests/arm64/profiles/example-arm64-iidr-rev1.yaml
+example_outcomes tests/arm64/profiles/example-arm64-outcomes.yaml
 LIST
 
 objs=()

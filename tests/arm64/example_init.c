@@ -21,13 +21,14 @@
 #include "guest_init.h"
 
 extern const struct kvmprof_profile example_linux_6_1, example_linux_6_12, example_iidr_rev2,
-	example_iidr_rev1;
+	example_iidr_rev1, example_outcomes;
 
 static const struct kvmprof_profile *const carried[] = {
 	&example_linux_6_1,
 	&example_linux_6_12,
 	&example_iidr_rev2,
 	&example_iidr_rev1,
+	&example_outcomes,
 };
 
 static const struct kvmprof_profile *find_profile(const char *name, size_t len)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/suites/arm64-example.sh - examples/vmm.c on real KVM/arm64, in `make check`.
 #
-# Compiles four profiles with the host's build/kvmprof (profiles/linux-6.1- and
-# linux-6.12-arm64-qemu-max.yaml, tests/arm64/profiles/example-arm64-iidr-rev2
-# and -rev1.yaml), cross-compiles them with examples/vmm.c into one static
+# Compiles five profiles with the host's build/kvmprof (profiles/linux-6.1- and
+# linux-6.12-arm64-qemu-max.yaml, tests/arm64/profiles/example-arm64-iidr-rev2,
+# -rev1 and -outcomes.yaml), cross-compiles them with examples/vmm.c into one static
 # /init (tests/arm64/build-example.sh), and boots the newest Debian 6.12 and
 # 6.1 kernels under qemu-system-aarch64 TCG -cpu max (tests/qemu/). In each
 # boot the example VMM runs every profile in its own VM: it applies the
@@ -21,6 +21,11 @@
 #                           sees it; 6.1 refuses 6.12's 0x2000021 ("Ctype1=1:
 #                           this kernel accepts 3..3 only") and the guest keeps
 #                           0x2000023
+#   outcomes                tests/arm64/profiles/example-arm64-outcomes.yaml:
+#                           ID_AA64ISAR0_EL1.AES at most 1 applied on 6.12,
+#                           refused on 6.1 ("accepts 2..2 only"); MIDR_EL1
+#                           PartNum 0xd0c unsupported on 6.12 (outside the
+#                           writable mask), refused on 6.1; what the guest sees
 # Missing packages as non-root or kernels that cannot be downloaded make the
 # suite one skipped test, never a pass.
 # Environment: BUILD=build (host build with kvmprof), KVMPROF_ARM64_SERIES="6.12 6.1",
@@ -31,7 +36,7 @@ build=${BUILD:-build}
 series_list=${KVMPROF_ARM64_SERIES:-6.12 6.1}
 timeout_s=${KVMPROF_ARM64_TIMEOUT:-120}
 out=build-arm64/example
-profiles=example-arm64-iidr-rev2,example-arm64-iidr-rev1,linux-6.12-arm64-qemu-max,linux-6.1-arm64-qemu-max
+profiles=example-arm64-iidr-rev2,example-arm64-iidr-rev1,example-arm64-outcomes,linux-6.12-arm64-qemu-max,linux-6.1-arm64-qemu-max
 passed=0 failed=0 skipped=0 failures=() skips=()
 
 ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
@@ -131,6 +136,20 @@ for series in $series_list; do
 		'^  device     GICD_IIDR +rejected +GICD_IIDR\.Revision=1: this kernel accepts 2\.\.3 only$' \
 		'^  MMIO  GICD_IIDR .* guest saw 0x[0-9a-f]{4}3[0-9a-f]{3}  DIFFERENT \(runtime: rejected\)$' \
 		'^example: profile example-arm64-iidr-rev1 exit 1$'
+	outcomes=$(section example-arm64-outcomes "$run")
+	case $series in
+	6.12) expect "outcomes_$series" "$outcomes" \
+		'^  vcpu-regs  ID_AA64ISAR0_EL1 +applied ' '^  MRS   ID_AA64ISAR0_EL1 .* ok \(runtime: applied\)$' \
+		'^  vcpu-regs  ID_AA64PFR0_EL1 +applied ' '^  MRS   ID_AA64PFR0_EL1 .* ok \(runtime: applied\)$' \
+		'^  vcpu-regs  MIDR_EL1 +unsupported +MIDR_EL1\.PartNum: not writable on this kernel' \
+		'^  MRS   MIDR_EL1 .* DIFFERENT \(runtime: unsupported\)$' '^example: profile example-arm64-outcomes exit 1$' ;;
+	6.1) expect "outcomes_$series" "$outcomes" \
+		'^  vcpu-regs  ID_AA64ISAR0_EL1 +rejected +ID_AA64ISAR0_EL1\.AES=1: this kernel accepts 2\.\.2 only$' \
+		'^  MRS   ID_AA64ISAR0_EL1 .* DIFFERENT \(runtime: rejected\)$' \
+		'^  vcpu-regs  ID_AA64PFR0_EL1 +applied ' '^  MRS   ID_AA64PFR0_EL1 .* ok \(runtime: applied\)$' \
+		'^  vcpu-regs  MIDR_EL1 +rejected ' '^  MRS   MIDR_EL1 .* DIFFERENT \(runtime: rejected\)$' \
+		'^example: profile example-arm64-outcomes exit 1$' ;;
+	esac
 	case $series in
 	6.12) other=6.1 ;;
 	6.1) other=6.12 ;;
