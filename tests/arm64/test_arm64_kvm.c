@@ -722,11 +722,42 @@ static void test_rt_phase_order(void **state)
 	kvmprof_vm_fini(&s->ctx);
 }
 
+/* Device registers before KVM_DEV_ARM_VGIC_CTRL_INIT: the vGIC answers EBUSY
+ * and the runtime says it was called out of phase; after it, they apply.
+ * (Was examples/arm64_vmm.c's demonstration.) */
+static void test_rt_devices_before_vgic_init(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	int rc;
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_accepted, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	assert_int_equal(kvmprof_apply_vm(&s->ctx, &s->report), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_apply_vcpu_init(&s->ctx, s->g.vcpu_fd, &s->g.init, &s->report), 0);
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&s->ctx, s->g.vcpu_fd, &s->report), 0);
+	assert_int_equal(guest_vgic_create(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_devices(&s->ctx, s->g.gic_fd, &s->report);
+	print_report("kvmprof_apply_devices before CTRL_INIT", rc, &s->report);
+	assert_int_equal(rc, KVMPROF_ERR_PHASE);
+	assert_int_equal(s->report.n_written, 0);
+	assert_int_equal(guest_vgic_init(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_devices(&s->ctx, s->g.gic_fd, &s->report);
+	print_report("kvmprof_apply_devices after CTRL_INIT", rc, &s->report);
+	assert_int_equal(rc, 0);
+	kvmprof_vm_fini(&s->ctx);
+}
+
 static const struct CMUnitTest runtime_tests[] = {
 	cmocka_unit_test_setup_teardown(test_rt_apply_accepted_profile, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_reject_iidr_revision_1, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_check_changes_nothing, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_phase_order, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_devices_before_vgic_init, rt_setup, rt_teardown),
 };
 
 #else /* GUEST_WITHOUT_RUNTIME: the runtime did not build for aarch64 */
