@@ -22,5 +22,7 @@ int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag 
 
 int cmd_show(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif /* KVMPROF_CLI_H */

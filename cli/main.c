@@ -295,6 +295,8 @@ static const struct verb verbs[] = {
 	{ "export", cmd_export, "a profile as a Firecracker custom CPU template" },
 	{ "diff", cmd_diff, "what a guest would notice between two profiles, field by field" },
 	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
+	{ "capture", cmd_capture, "a profile of what this host's KVM presents, with its host facts" },
+	{ "check", cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
 	{ NULL, NULL, NULL }
 };
 

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture.c - what the running kernel presents to a fresh VM, as a profile
+ * plus its `host:` facts (see capture.h and docs/cli.md, "capture").
+ *
+ * The VM is a scratch VM: created, read (and on arm64 its vGIC fields
+ * probed by writing each value and restoring the default), and closed.
+ * Facts a kernel does not offer are left out (unknown), never written as 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "capture.h"
+#include "kvm_compat.h"
+#include "regdb.h"
+
+#if defined(__x86_64__)
+#define CAPTURE_ARCH KVMPROF_ARCH_X86_64
+#elif defined(__aarch64__)
+#define CAPTURE_ARCH KVMPROF_ARCH_ARM64
+#else
+#define CAPTURE_ARCH KVMPROF_ARCH_NONE
+#endif
+
+#define MAX_REG_LIST 8192
+#define MAX_CPUID 256
+#define MAX_MSRS 1024
+
+struct cap_state {
+	int kvm_fd, vm_fd, vcpu_fd, gic_fd;
+	struct profile *p;
+	struct host_facts *h;
+	char *err;
+	size_t errlen;
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+static int fail(struct cap_state *s, int err, const char *what)
+{
+	snprintf(s->err, s->errlen, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+static uint64_t width_mask(unsigned w)
+{
+	return w >= 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+}
+
+static struct pentry *add_entry(struct profile *p, const char *name, int kind, int phase)
+{
+	struct pentry *e;
+
+	p->entries = xrealloc(p->entries, (p->n_entries + 1) * sizeof(*p->entries));
+	e = &p->entries[p->n_entries++];
+	memset(e, 0, sizeof(*e));
+	e->name = xstrdup(name);
+	e->kind = kind;
+	e->phase = phase;
+	e->policy = KVMPROF_POLICY_EXACT;
+	e->has_value = 1;
+	e->profile = xstrdup(p->name);
+	return e;
+}
+
+/* A register entry stating every field the database names, plus the whole
+ * value (bits outside the fields included). */
+static void add_register(struct profile *p, const struct regdb_reg *r, int kind, int phase, uint64_t value)
+{
+	struct pentry *e = add_entry(p, r->name, kind, phase);
+
+	e->reg = r;
+	e->id = r->id;
+	e->width = r->width;
+	e->cpuid_reg = r->cpuid_reg;
+	e->value = value & width_mask(r->width);
+	e->mask = width_mask(r->width);
+	if (r->n_fields) {
+		e->fields = xcalloc(r->n_fields, sizeof(*e->fields));
+		for (uint32_t i = 0; i < r->n_fields; i++) {
+			const struct regdb_field *f = &r->fields[i];
+			struct pfield *pf = &e->fields[e->n_fields++];
+
+			pf->name = xstrdup(f->name);
+			pf->shift = f->shift;
+			pf->width = f->width;
+			pf->policy = KVMPROF_POLICY_EXACT;
+			pf->flags = (f->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0;
+			pf->value = (value >> f->shift) & width_mask(f->width);
+		}
+	}
+}
+
+static void add_provenance(struct profile *p, const char *key, const char *value)
+{
+	p->provenance = xrealloc(p->provenance, (p->n_provenance + 1) * sizeof(*p->provenance));
+	memset(&p->provenance[p->n_provenance], 0, sizeof(*p->provenance));
+	p->provenance[p->n_provenance].key = xstrdup(key);
+	p->provenance[p->n_provenance].value = xstrdup(value);
+	p->n_provenance++;
+}
+
+/* First "model name" (x86) or "CPU part"/"CPU implementer" (arm64) of /proc/cpuinfo. */
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512], impl[64] = "", part[64] = "";
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		colon++;
+		colon += strspn(colon, " \t");
+		colon[strcspn(colon, "\n")] = '\0';
+		if (!strncmp(line, "model name", 10) && !buf[0])
+			snprintf(buf, len, "%s", colon);
+		else if (!strncmp(line, "CPU implementer", 15) && !impl[0])
+			snprintf(impl, sizeof(impl), "%s", colon);
+		else if (!strncmp(line, "CPU part", 8) && !part[0])
+			snprintf(part, sizeof(part), "%s", colon);
+	}
+	fclose(f);
+	if (!buf[0] && part[0])
+		snprintf(buf, len, "implementer %s part %s", impl, part);
+}
+
+static void slug(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+	int dash = 0;
+
+	for (; *in && n + 1 < len; in++) {
+		char c = *in;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.') {
+			out[n++] = c;
+			dash = 0;
+		} else if (!dash && n) {
+			out[n++] = '-';
+			dash = 1;
+		}
+	}
+	while (n && out[n - 1] == '-')
+		n--;
+	out[n] = '\0';
+}
+
+void capture_default_name(char *buf, size_t len)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0;
+	char host[128] = "", where[128];
+
+	if (uname(&u) == 0) {
+		sscanf(u.release, "%u.%u", &a, &b);
+		slug(u.nodename, host, sizeof(host));
+	}
+	if (!host[0] || !strcmp(host, "localhost") || !strcmp(host, "none")) {
+		char cpu[128];
+		cpu_model(cpu, sizeof(cpu));
+		slug(cpu, host, sizeof(host));
+	}
+	snprintf(where, sizeof(where), "%s", host[0] ? host : "unknown");
+	snprintf(buf, len, "linux-%u.%u-%s-%s", a, b,
+		 CAPTURE_ARCH == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64", where);
+}
+
+/* ---- facts common to both architectures ---- */
+
+static void capture_caps(struct cap_state *s)
+{
+	struct host_facts *h = s->h;
+
+	for (size_t i = 0; i < regdb_n_syms; i++) {
+		const struct regdb_sym *sym = &regdb_syms[i];
+		int v;
+
+		if (sym->kind != REGDB_SYM_CAP || (sym->arch && sym->arch != h->arch))
+			continue;
+		v = xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)sym->value);
+		if (v < 0)
+			continue; /* not even answerable: unknown */
+		h->caps = xrealloc(h->caps, (h->n_caps + 1) * sizeof(*h->caps));
+		h->caps[h->n_caps++] = (struct host_cap){ xstrdup(sym->name), sym->value, v };
+	}
+}
+
+static int reg_list(struct cap_state *s)
+{
+	struct kvm_reg_list probe = { .n = 0 };
+	struct kvm_reg_list *list;
+	int r = xioctl(s->vcpu_fd, KVM_GET_REG_LIST, &probe);
+	struct host_facts *h = s->h;
+
+	if (r < 0 && r != -E2BIG)
+		return 0; /* no register list on this kernel: unknown */
+	if (probe.n > MAX_REG_LIST)
+		return fail(s, -E2BIG, "KVM_GET_REG_LIST");
+	h->have_reg_list = 1;
+	if (probe.n == 0)
+		return 0;
+	list = xcalloc(1, sizeof(*list) + probe.n * sizeof(uint64_t));
+	list->n = probe.n;
+	r = xioctl(s->vcpu_fd, KVM_GET_REG_LIST, list);
+	if (r < 0) {
+		free(list);
+		return fail(s, r, "KVM_GET_REG_LIST");
+	}
+	h->reg_list = xcalloc(list->n, sizeof(uint64_t));
+	memcpy(h->reg_list, list->reg, list->n * sizeof(uint64_t));
+	h->n_reg_list = list->n;
+	free(list);
+	return 0;
+}
+
+/* Defaults of the listed registers up to 64 bits wide. */
+static void reg_values(struct cap_state *s)
+{
+	struct host_facts *h = s->h;
+
+	h->reg_values = xcalloc(h->n_reg_list, sizeof(*h->reg_values));
+	for (size_t i = 0; i < h->n_reg_list; i++) {
+		uint64_t id = h->reg_list[i], val = 0;
+		unsigned bytes = 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+		struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&val };
+
+		if (bytes > 8 || xioctl(s->vcpu_fd, KVM_GET_ONE_REG, &one) < 0)
+			continue;
+		h->reg_values[h->n_reg_values++] = (struct host_reg_value){ id, val & width_mask(bytes * 8) };
+	}
+}
+
+static void regset_from_list(struct host_facts *h)
+{
+	h->have_regset = h->n_reg_list > 0;
+	h->regset = xcalloc(h->n_reg_list, sizeof(*h->regset));
+	for (size_t i = 0; i < h->n_reg_list; i++)
+		h->regset[h->n_regset++] = (struct host_regset_entry){ h->reg_list[i], NULL, HOST_REG_REQUIRED, { 0 } };
+}
+
+#if defined(__aarch64__)
+/* ---- arm64 ---- */
+
+/* Guest physical addresses of QEMU's virt machine (hw/arm/virt.c:
+ * VIRT_GIC_DIST 0x08000000, VIRT_GIC_REDIST 0x080A0000). */
+#define GIC_DIST_BASE 0x08000000ull
+#define GIC_REDIST_BASE 0x080a0000ull
+
+static int dev_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)addr };
+	return xioctl(fd, req, &a);
+}
+
+/* Registers of the profile: ID, identification, cache and firmware
+ * registers (what a guest reads to learn its machine); vCPU state
+ * registers (no fields in the database) are the VMM's business. */
+static int guest_visible(const struct regdb_reg *r)
+{
+	return r->space == REGDB_ARM64_FW || r->space == REGDB_ARM64_DEMUX ||
+	       (r->flags & REGDB_R_ID_REG) || r->n_fields > 0;
+}
+
+static const struct regdb_reg *arm64_reg(uint64_t id)
+{
+	const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
+
+	if (!r)
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_FW, id, 0);
+	if (!r)
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_DEMUX, id, 0);
+	return r;
+}
+
+static void writable_masks(struct cap_state *s)
+{
+	uint64_t masks[KVM_ARM_FEATURE_ID_RANGE_SIZE];
+	struct reg_mask_range range = { .addr = (uintptr_t)masks, .range = KVM_ARM_FEATURE_ID_RANGE };
+	struct host_facts *h = s->h;
+
+	if (xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) <= 0)
+		return;
+	memset(masks, 0, sizeof(masks));
+	if (xioctl(s->vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) < 0)
+		return;
+	h->have_masks = 1;
+	h->masks = xcalloc(KVM_ARM_FEATURE_ID_RANGE_SIZE, sizeof(*h->masks));
+	/* Index: op1 {0, 1, 3} -> {0, 1, 2}, then CRm, op2 (KVM_ARM_FEATURE_ID_RANGE_IDX). */
+	for (unsigned i = 0; i < KVM_ARM_FEATURE_ID_RANGE_SIZE; i++) {
+		unsigned op1 = i >> 6 == 2 ? 3 : i >> 6;
+
+		if (masks[i])
+			h->masks[h->n_masks++] = (struct host_reg_value){
+				regdb_arm64_sysreg_id(3, op1, 0, (i >> 3) & 7, i & 7), masks[i] };
+	}
+}
+
+static void vgic(struct cap_state *s)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = GIC_DIST_BASE, redist = GIC_REDIST_BASE;
+	struct host_facts *h = s->h;
+	struct profile *p = s->p;
+
+	if (xioctl(s->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+		return; /* no vGICv3 here: nothing recorded */
+	s->gic_fd = (int)cd.fd;
+	if (dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) < 0 ||
+	    dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist) < 0 ||
+	    dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0)
+		return;
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		const struct regdb_reg *r = &regdb_regs[i];
+		uint32_t val = 0;
+
+		if (r->arch != KVMPROF_ARCH_ARM64 || r->space != REGDB_VGIC_V3_DIST)
+			continue;
+		if (dev_attr(s->gic_fd, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, r->id, &val) < 0)
+			continue;
+		h->attrs = xrealloc(h->attrs, (h->n_attrs + 1) * sizeof(*h->attrs));
+		h->attrs[h->n_attrs++] = (struct host_attr){ KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+							     r->id, val };
+		add_register(p, r, KVMPROF_KIND_DEVICE_ATTR, KVMPROF_PHASE_DEVICE, val);
+		p->entries[p->n_entries - 1].aux = KVM_DEV_TYPE_ARM_VGIC_V3;
+		p->entries[p->n_entries - 1].group = KVM_DEV_ARM_VGIC_GRP_DIST_REGS;
+		/* Which values of each narrow field does this kernel accept?
+		 * Write each, restore the default; keep contiguous answers. */
+		for (uint32_t f = 0; f < r->n_fields; f++) {
+			const struct regdb_field *rf = &r->fields[f];
+			uint32_t fm = (uint32_t)width_mask(rf->width) << rf->shift;
+			int lo = -1, hi = -1, gaps = 0;
+
+			if (rf->width > 4)
+				continue;
+			for (uint32_t v = 0; v < (1u << rf->width); v++) {
+				uint32_t test = (val & ~fm) | (v << rf->shift);
+
+				if (dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, r->id, &test) < 0)
+					continue;
+				if (hi >= 0 && (int)v != hi + 1)
+					gaps = 1;
+				if (lo < 0)
+					lo = (int)v;
+				hi = (int)v;
+			}
+			dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, r->id, &val);
+			if (lo < 0 || gaps || (lo == 0 && hi == (int)width_mask(rf->width)))
+				continue; /* nothing, a gap (not a range) or everything: no limit worth recording */
+			h->ranges = xrealloc(h->ranges, (h->n_ranges + 1) * sizeof(*h->ranges));
+			h->ranges[h->n_ranges++] = (struct host_range){ xstrdup(r->name), xstrdup(rf->name),
+									(uint64_t)lo, (uint64_t)hi };
+		}
+	}
+}
+
+static int capture_arch(struct cap_state *s)
+{
+	struct kvm_vcpu_init init;
+	struct profile *p = s->p;
+	struct host_facts *h = s->h;
+	const struct regdb_sym *psci = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "psci-0.2", KVMPROF_ARCH_ARM64);
+	int r;
+
+	memset(&init, 0, sizeof(init));
+	r = xioctl(s->vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
+	if (r < 0)
+		return fail(s, r, "KVM_ARM_PREFERRED_TARGET");
+	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
+	if (s->vcpu_fd < 0)
+		return fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
+	/* PSCI 0.2 as every VMM asks for it (QEMU, kvmtool, Firecracker). */
+	if (psci && xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
+		init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+		struct pentry *e = add_entry(p, psci->name, KVMPROF_KIND_VCPU_FEATURE, KVMPROF_PHASE_VCPU_INIT);
+		e->id = psci->value;
+		e->width = 1;
+		e->value = 1;
+		e->mask = 1;
+	}
+	r = xioctl(s->vcpu_fd, KVM_ARM_VCPU_INIT, &init);
+	if (r < 0)
+		return fail(s, r, "KVM_ARM_VCPU_INIT");
+	r = reg_list(s);
+	if (r < 0)
+		return r;
+	reg_values(s);
+	writable_masks(s);
+	for (size_t i = 0; i < h->n_reg_values; i++) {
+		const struct regdb_reg *rr = arm64_reg(h->reg_values[i].id);
+
+		if (rr && guest_visible(rr))
+			add_register(p, rr, KVMPROF_KIND_ONE_REG, KVMPROF_PHASE_VCPU_REGS, h->reg_values[i].value);
+	}
+	vgic(s);
+	return 0;
+}
+
+#elif defined(__x86_64__)
+/* ---- x86_64 ---- */
+
+static const struct host_cpuid_leaf *leaf_of(const struct host_facts *h, uint32_t fn, uint32_t idx)
+{
+	for (size_t i = 0; i < h->n_cpuid; i++)
+		if (h->cpuid[i].function == fn &&
+		    (!(h->cpuid[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || h->cpuid[i].index == idx))
+			return &h->cpuid[i];
+	return NULL;
+}
+
+static int msr_read(int fd, uint32_t index, uint64_t *value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} b;
+
+	memset(&b, 0, sizeof(b));
+	b.hdr.nmsrs = 1;
+	b.e.index = index;
+	if (xioctl(fd, KVM_GET_MSRS, &b) != 1)
+		return -1;
+	*value = b.e.data;
+	return 0;
+}
+
+static void msr_lists(struct cap_state *s)
+{
+	struct {
+		struct kvm_msr_list hdr;
+		uint32_t idx[MAX_MSRS];
+	} list;
+	struct host_facts *h = s->h;
+
+	list.hdr.nmsrs = MAX_MSRS;
+	if (xioctl(s->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) == 0) {
+		h->have_feature_msrs = 1;
+		h->feature_msrs = xcalloc(list.hdr.nmsrs, sizeof(*h->feature_msrs));
+		for (uint32_t i = 0; i < list.hdr.nmsrs; i++) {
+			uint64_t v;
+			if (msr_read(s->kvm_fd, list.hdr.indices[i], &v) == 0)
+				h->feature_msrs[h->n_feature_msrs++] = (struct host_msr){ list.hdr.indices[i], v };
+		}
+	}
+	list.hdr.nmsrs = MAX_MSRS;
+	if (xioctl(s->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list) == 0) {
+		h->have_msr_list = 1;
+		h->msr_list = xcalloc(list.hdr.nmsrs, sizeof(uint32_t));
+		memcpy(h->msr_list, list.hdr.indices, list.hdr.nmsrs * sizeof(uint32_t));
+		h->n_msr_list = list.hdr.nmsrs;
+	}
+}
+
+static int capture_arch(struct cap_state *s)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[MAX_CPUID];
+	} cpuid;
+	struct host_facts *h = s->h;
+	struct profile *p = s->p;
+	const struct host_cap *c;
+	int r;
+
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.hdr.nent = MAX_CPUID;
+	r = xioctl(s->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid);
+	if (r == 0) {
+		h->have_cpuid = 1;
+		h->cpuid = xcalloc(cpuid.hdr.nent, sizeof(*h->cpuid));
+		for (uint32_t i = 0; i < cpuid.hdr.nent; i++) {
+			const struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+			h->cpuid[h->n_cpuid++] = (struct host_cpuid_leaf){ e->function, e->index, e->flags,
+									    { e->eax, e->ebx, e->ecx, e->edx } };
+		}
+	}
+	msr_lists(s);
+	if ((c = host_cap_by_number(h, KVM_CAP_DISABLE_QUIRKS2)) != NULL) {
+		h->have_quirks = 1;
+		h->quirks = (uint64_t)c->value;
+	}
+	if ((c = host_cap_by_number(h, KVM_CAP_X2APIC_API)) != NULL) {
+		h->have_x2apic = 1;
+		h->x2apic = (uint64_t)c->value;
+	}
+	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
+	if (s->vcpu_fd < 0)
+		return fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
+	r = reg_list(s);
+	if (r < 0)
+		return r;
+	reg_values(s);
+	/* CPUID registers the database names, as KVM_GET_SUPPORTED_CPUID offers them. */
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		const struct regdb_reg *rr = &regdb_regs[i];
+		const struct host_cpuid_leaf *l;
+
+		if (rr->arch != KVMPROF_ARCH_X86_64 || rr->space != REGDB_X86_CPUID || !rr->n_fields)
+			continue;
+		l = leaf_of(h, (uint32_t)(rr->id >> 32), (uint32_t)rr->id);
+		if (l)
+			add_register(p, rr, KVMPROF_KIND_CPUID, KVMPROF_PHASE_VCPU_REGS, l->regs[rr->cpuid_reg]);
+	}
+	/* Feature MSRs the database names: a fresh vCPU's value. */
+	for (size_t i = 0; i < h->n_feature_msrs; i++) {
+		const struct regdb_reg *rr = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, h->feature_msrs[i].index, 0);
+		uint64_t v;
+
+		if (!rr || msr_read(s->vcpu_fd, h->feature_msrs[i].index, &v) < 0)
+			continue;
+		h->vcpu_msrs = xrealloc(h->vcpu_msrs, (h->n_vcpu_msrs + 1) * sizeof(*h->vcpu_msrs));
+		h->vcpu_msrs[h->n_vcpu_msrs++] = (struct host_msr){ h->feature_msrs[i].index, v };
+		add_register(p, rr, KVMPROF_KIND_MSR, KVMPROF_PHASE_VCPU_REGS, v);
+	}
+	return 0;
+}
+#else
+static int capture_arch(struct cap_state *s)
+{
+	return fail(s, -EOPNOTSUPP, "capture on this architecture");
+}
+#endif
+
+int capture_run(const struct capture_opts *o, struct profile **pp, struct host_facts *h, char *err, size_t errlen)
+{
+	struct cap_state s = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .gic_fd = -1, .h = h, .err = err,
+			       .errlen = errlen };
+	struct profile *p = xcalloc(1, sizeof(*p));
+	char name[256], buf[512], cpu[256];
+	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->arch = CAPTURE_ARCH;
+	h->present = 1;
+	if (o->name)
+		snprintf(name, sizeof(name), "%s", o->name);
+	else
+		capture_default_name(name, sizeof(name));
+	p->name = xstrdup(name);
+	p->arch = CAPTURE_ARCH;
+	p->format_version = 1;
+	s.p = p;
+	*pp = p;
+
+	s.kvm_fd = open(o->kvm_path ? o->kvm_path : "/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (s.kvm_fd < 0) {
+		r = fail(&s, -errno, o->kvm_path ? o->kvm_path : "/dev/kvm");
+		goto out;
+	}
+	s.vm_fd = xioctl(s.kvm_fd, KVM_CREATE_VM, (void *)0);
+	if (s.vm_fd < 0) {
+		r = fail(&s, s.vm_fd, "KVM_CREATE_VM");
+		goto out;
+	}
+#if defined(__x86_64__)
+	/* Capabilities are answered on the VM fd after the irqchip exists
+	 * (real-kvm.md: X2APIC_API and APIC_BUS_CYCLES_NS depend on it). */
+	xioctl(s.vm_fd, KVM_CREATE_IRQCHIP, NULL);
+#endif
+	capture_caps(&s);
+	r = capture_arch(&s);
+	if (r < 0)
+		goto out;
+	regset_from_list(h);
+
+	uname(&u);
+	h->kernel = xstrdup(u.release);
+	h->machine = xstrdup(u.machine);
+	{
+		unsigned a = 0, b = 0, c = 0;
+		if (sscanf(u.release, "%u.%u.%u", &a, &b, &c) >= 2)
+			h->kernel_version = KVMPROF_KERNEL_VERSION(a, b, c);
+	}
+	cpu_model(cpu, sizeof(cpu));
+	gmtime_r(&now, &tm);
+	snprintf(buf, sizeof(buf), "What KVM presented to a fresh VM on %s (Linux %s, %s), captured by kvmprof capture.",
+		 u.nodename, u.release, u.machine);
+	p->description = xstrdup(buf);
+	add_provenance(p, "kind", "captured");
+	add_provenance(p, "kernel", u.release);
+	add_provenance(p, "machine", u.machine);
+	if (cpu[0])
+		add_provenance(p, "cpu", cpu);
+	add_provenance(p, "host", u.nodename);
+	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+	add_provenance(p, "date", buf);
+	add_provenance(p, "tool", "kvmprof capture " KVMPROF_VERSION_STRING);
+	r = 0;
+out:
+	if (s.gic_fd >= 0)
+		close(s.gic_fd);
+	if (s.vcpu_fd >= 0)
+		close(s.vcpu_fd);
+	if (s.vm_fd >= 0)
+		close(s.vm_fd);
+	if (s.kvm_fd >= 0)
+		close(s.kvm_fd);
+	return r;
+}
+
+int capture_write(FILE *out, const struct profile *p, const struct host_facts *h)
+{
+	char *buf = NULL, *at;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		return -1;
+	profile_write_yaml(p, mem);
+	fclose(mem);
+	/* register-set: belongs under vcpu:, which profile_write_yaml opens. */
+	at = strstr(buf, "\nvcpu:\n");
+	if (h->have_regset && at) {
+		at += strlen("\nvcpu:\n");
+		fwrite(buf, 1, (size_t)(at - buf), out);
+		host_regset_write_yaml(h, out);
+		fputs(at, out);
+	} else {
+		fputs(buf, out);
+		if (h->have_regset) {
+			fputs("vcpu:\n", out);
+			host_regset_write_yaml(h, out);
+		}
+	}
+	free(buf);
+	host_facts_write_yaml(h, out);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture.h - reads what the running kernel presents to a fresh VM (the
+ * `kvmprof capture` verb and the static kvmprof-capture program). Needs no
+ * libyaml: the result is written with yaml_out.c and host_out.c.
+ */
+#ifndef KVMPROF_CAPTURE_H
+#define KVMPROF_CAPTURE_H
+
+#include <stdio.h>
+
+#include "host.h"
+#include "profile.h"
+
+struct capture_opts {
+	const char *name;     /* profile name; NULL: capture_default_name() */
+	const char *kvm_path; /* NULL: /dev/kvm */
+};
+
+/*
+ * Creates a scratch VM (x86: with an in-kernel irqchip; arm64: a vCPU with
+ * PSCI 0.2 and a vGICv3), reads its defaults and the host's facts, and
+ * fills *p (a profile: vCPU features, registers the database knows and KVM
+ * lists, vGIC registers) and *h (the host: section). Returns 0, or -errno
+ * with a message in err.
+ */
+int capture_run(const struct capture_opts *o, struct profile **p, struct host_facts *h,
+		char *err, size_t errlen);
+
+/* linux-<major.minor>-<arch>-<hostname or cpu>, lower case, [a-z0-9.-]. */
+void capture_default_name(char *buf, size_t len);
+
+/* The whole capture as YAML: profile_write_yaml, vcpu: register-set:, host:. */
+int capture_write(FILE *out, const struct profile *p, const struct host_facts *h);
+
+#endif /* KVMPROF_CAPTURE_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* capture_verb.c - `kvmprof capture [-o FILE] [--name NAME]` (see capture.h). */
+#include <getopt.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cli.h"
+
+struct capture_out {
+	const struct profile *p;
+	const struct host_facts *h;
+};
+
+static int emit_capture(void *ctx, FILE *out, struct diag *d)
+{
+	struct capture_out *c = ctx;
+
+	(void)d;
+	return capture_write(out, c->p, c->h);
+}
+
+static void usage_capture(FILE *f)
+{
+	fputs("usage: kvmprof capture [-o FILE.yaml] [--name NAME]\n"
+	      "Creates a scratch VM on the running kernel and writes a profile of what it presents by default\n"
+	      "(registers the database knows and KVM lists, firmware and vGIC registers, vCPU features) with a\n"
+	      "host: section of what the kernel can present (capabilities, quirks, x2APIC flags, register list,\n"
+	      "writable masks, probed vGIC ranges, supported CPUID, feature MSRs), for offline `kvmprof check`.\n"
+	      "  -o FILE      write FILE atomically (default: standard output); the profile is named after it\n"
+	      "  --name NAME  the profile's name (default: linux-<major.minor>-<arch>-<hostname>, or FILE's name)\n", f);
+}
+
+/* NAME.yaml -> NAME */
+static void name_of_file(const char *path, char *buf, size_t len)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
+		n -= 5;
+	snprintf(buf, len, "%.*s", (int)n, b);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	struct capture_opts o = { 0 };
+	const char *out = NULL;
+	char file_name[256], err[512] = "";
+	struct profile *p = NULL;
+	struct host_facts h;
+	struct diag d;
+	int c, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'h': usage_capture(stdout); return 0;
+		default: usage_capture(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "kvmprof capture: unexpected argument '%s'\n", argv[optind]);
+		usage_capture(stderr);
+		return 2;
+	}
+	if (o.name && !o.name[0]) {
+		fputs("kvmprof capture: --name must not be empty\n", stderr);
+		return 2;
+	}
+	if (out) {
+		/* The loader insists that a profile's name is its file's name. */
+		name_of_file(out, file_name, sizeof(file_name));
+		if (o.name && strcmp(o.name, file_name)) {
+			fprintf(stderr, "kvmprof capture: --name %s does not match the file name %s "
+					"(a profile is named after its file: write %s.yaml)\n", o.name, out, o.name);
+			return 2;
+		}
+		o.name = file_name;
+	}
+	if (capture_run(&o, &p, &h, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kvmprof capture: %s\n", err);
+		rc = 1;
+	} else if (out) {
+		struct capture_out co = { p, &h };
+		diag_init(&d, stderr);
+		rc = cli_write_atomic(out, emit_capture, &co, &d) == 0 ? 0 : 1;
+		diag_fini(&d);
+	} else {
+		rc = capture_write(stdout, p, &h) == 0 ? 0 : 1;
+	}
+	profile_free(p);
+	host_facts_free(&h);
+	return rc;
+}

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay.c - an emulation of a captured kernel, answering libkvmprof's
+ * ioctls from a capture's host: facts (see replay.h for what it answers and
+ * how). It is an emulation, not a kernel: its verdicts are as good as the
+ * capture, and what the capture does not record is noted as unknown.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kvm.h>
+
+#include "internal.h"
+#include "kvm_compat.h"
+#include "profile.h"
+#include "regdb.h"
+#include "replay.h"
+
+static void note_unknown(struct replay *r, int kind, uint64_t id, const char *what)
+{
+	if (replay_unknown_of(r, kind, id) || r->n_unknown >= REPLAY_MAX_UNKNOWN)
+		return;
+	r->unknown[r->n_unknown].kind = kind;
+	r->unknown[r->n_unknown].id = id;
+	snprintf(r->unknown[r->n_unknown].what, sizeof(r->unknown[0].what), "%s", what);
+	r->n_unknown++;
+}
+
+const struct replay_unknown *replay_unknown_of(const struct replay *r, int kind, uint64_t id)
+{
+	for (unsigned i = 0; i < r->n_unknown; i++)
+		if (r->unknown[i].kind == kind && r->unknown[i].id == id)
+			return &r->unknown[i];
+	return NULL;
+}
+
+static uint64_t width_mask(unsigned w)
+{
+	return w >= 64 || w == 0 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+}
+
+static int64_t sext(uint64_t v, unsigned w)
+{
+	return w < 64 && (v >> (w - 1)) & 1 ? (int64_t)(v | ~width_mask(w)) : (int64_t)v;
+}
+
+/* ---- capabilities ---- */
+
+static int check_extension(struct replay *r, uint64_t cap)
+{
+	const struct host_cap *c = host_cap_by_number(r->h, cap);
+
+	if (!c) {
+		note_unknown(r, KVMPROF_KIND_ENABLE_CAP, cap, "the capture does not record this capability");
+		return 0;
+	}
+	return c->value < 0 ? 0 : (int)c->value;
+}
+
+static int enable_cap(struct replay *r, const struct kvm_enable_cap *cap)
+{
+	int offered = check_extension(r, cap->cap);
+
+	if (offered <= 0)
+		return -EINVAL;
+	if ((cap->cap == KVM_CAP_DISABLE_QUIRKS2 || cap->cap == KVM_CAP_X2APIC_API) &&
+	    (cap->args[0] & ~(uint64_t)offered))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- ONE_REG ---- */
+
+static long reg_index(const struct replay *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->h->n_reg_values; i++)
+		if (r->h->reg_values[i].id == id)
+			return (long)i;
+	return -1;
+}
+
+static int get_reg_list(struct replay *r, struct kvm_reg_list *list)
+{
+	const struct host_facts *h = r->h;
+
+	if (!h->have_reg_list) {
+		note_unknown(r, KVMPROF_KIND_ONE_REG, 0, "the capture has no register list");
+		return -EINVAL;
+	}
+	if (list->n < h->n_reg_list) {
+		list->n = h->n_reg_list;
+		return -E2BIG;
+	}
+	list->n = h->n_reg_list;
+	memcpy(list->reg, h->reg_list, h->n_reg_list * sizeof(uint64_t));
+	return 0;
+}
+
+static int get_one_reg(struct replay *r, struct kvm_one_reg *one)
+{
+	long i = reg_index(r, one->id);
+	unsigned bytes = 1u << ((one->id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+	uint64_t v;
+
+	if (i < 0) {
+		if (host_reg_listed(r->h, one->id) || !r->h->have_reg_list) {
+			note_unknown(r, KVMPROF_KIND_ONE_REG, one->id, "the capture does not record this register's value");
+			return -EIO;
+		}
+		return -ENOENT;
+	}
+	v = r->values[i];
+	memcpy((void *)(uintptr_t)one->addr, &v, bytes < 8 ? bytes : 8);
+	return 0;
+}
+
+/* arm64: may the kernel move register `id` from def to val? 1 yes, 0 no, -1 unknown. */
+static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uint64_t val)
+{
+	const struct host_facts *h = r->h;
+	const struct host_reg_value *m;
+	const struct regdb_reg *reg;
+	uint64_t changed = def ^ val, enc = id & 0xffff;
+	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15, crm = (enc >> 3) & 15;
+
+	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
+	 * (arch/arm64/include/uapi/asm/kvm.h): op0 3, op1 {0,1,3}, CRn 0, CRm 0..7. */
+	if (!h->have_masks || ((id >> 16) & 0xfff) != 0x13 || op0 != 3 || crn != 0 || crm > 7 ||
+	    (op1 != 0 && op1 != 1 && op1 != 3))
+		return -1;
+	m = host_reg_mask(h, id);
+	if (changed & ~(m ? m->value : 0))
+		return 0;
+	/* Lower is safe: a writable ID field may go down, not up
+	 * (KVM's arm64_check_features; selftest set_id_regs.c). */
+	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
+	for (uint32_t f = 0; reg && f < reg->n_fields; f++) {
+		const struct regdb_field *rf = &reg->fields[f];
+		uint64_t fm = width_mask(rf->width) << rf->shift, a, b;
+
+		if (!(changed & fm) || !(rf->flags & REGDB_F_LOWER_SAFE))
+			continue;
+		a = (val & fm) >> rf->shift;
+		b = (def & fm) >> rf->shift;
+		if ((rf->flags & REGDB_F_SIGNED) ? sext(a, rf->width) > sext(b, rf->width) : a > b)
+			return 0;
+	}
+	return 1;
+}
+
+static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
+{
+	long i = reg_index(r, one->id);
+	unsigned bytes = 1u << ((one->id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+	uint64_t v = 0;
+	int ok;
+
+	if (i < 0)
+		return host_reg_listed(r->h, one->id) ? -EIO : -ENOENT;
+	memcpy(&v, (const void *)(uintptr_t)one->addr, bytes < 8 ? bytes : 8);
+	if (v == r->values[i])
+		return 0;
+	ok = r->h->arch == KVMPROF_ARCH_ARM64 ? arm64_writable(r, one->id, r->h->reg_values[i].value, v) : -1;
+	if (ok < 0) {
+		note_unknown(r, KVMPROF_KIND_ONE_REG, one->id,
+			     r->h->arch == KVMPROF_ARCH_ARM64 && !r->h->have_masks
+				     ? "the capture has no writable masks (kernel before 6.8?): whether it accepts the change is unknown"
+				     : "the capture does not record whether the kernel accepts a change of this register");
+		return -ENODATA;
+	}
+	if (!ok)
+		return -EINVAL;
+	r->values[i] = v;
+	return 0;
+}
+
+/* ---- device attributes ---- */
+
+static long attr_index(const struct replay *r, uint32_t group, uint64_t attr)
+{
+	for (size_t i = 0; i < r->h->n_attrs; i++)
+		if (r->h->attrs[i].group == group && r->h->attrs[i].attr == attr)
+			return (long)i;
+	return -1;
+}
+
+static const struct regdb_reg *attr_reg(const struct replay *r, uint32_t group, uint64_t attr)
+{
+	long i = attr_index(r, group, attr);
+	int space;
+
+	if (i < 0)
+		return NULL;
+	space = r->h->attrs[i].device == 5 /* KVM_DEV_TYPE_ARM_VGIC_V2 */ ? REGDB_VGIC_V2_DIST
+		: group == 5 /* KVM_DEV_ARM_VGIC_GRP_REDIST_REGS */ ? REGDB_VGIC_V3_REDIST : REGDB_VGIC_V3_DIST;
+	return regdb_reg_by_id(KVMPROF_ARCH_ARM64, space, attr, 0);
+}
+
+static int device_attr(struct replay *r, unsigned long req, const struct kvm_device_attr *a)
+{
+	long i = attr_index(r, a->group, a->attr);
+	const struct regdb_reg *reg;
+	uint64_t v = 0, changed;
+	uint32_t v32;
+
+	if (i < 0) {
+		if (!r->h->n_attrs)
+			note_unknown(r, KVMPROF_KIND_DEVICE_ATTR, a->attr, "the capture records no device attributes");
+		return -ENXIO;
+	}
+	reg = attr_reg(r, a->group, a->attr);
+	if (req == KVM_HAS_DEVICE_ATTR)
+		return 0;
+	if (req == KVM_GET_DEVICE_ATTR) {
+		if (!reg || reg->width <= 32) {
+			v32 = (uint32_t)r->attr_values[i];
+			memcpy((void *)(uintptr_t)a->addr, &v32, sizeof(v32));
+		} else {
+			memcpy((void *)(uintptr_t)a->addr, &r->attr_values[i], sizeof(uint64_t));
+		}
+		return 0;
+	}
+	if (!reg || reg->width <= 32) {
+		memcpy(&v32, (const void *)(uintptr_t)a->addr, sizeof(v32));
+		v = v32;
+	} else {
+		memcpy(&v, (const void *)(uintptr_t)a->addr, sizeof(v));
+	}
+	changed = v ^ r->h->attrs[i].value;
+	for (uint32_t f = 0; reg && f < reg->n_fields && changed; f++) {
+		const struct regdb_field *rf = &reg->fields[f];
+		uint64_t fm = width_mask(rf->width) << rf->shift;
+		const struct host_range *range;
+
+		if (!(changed & fm))
+			continue;
+		range = host_range_find(r->h, reg->name, rf->name);
+		if (!range)
+			break; /* a change the capture did not probe: unknown */
+		if (((v & fm) >> rf->shift) < range->lo || ((v & fm) >> rf->shift) > range->hi)
+			return -EINVAL;
+		changed &= ~fm;
+	}
+	if (changed) {
+		note_unknown(r, KVMPROF_KIND_DEVICE_ATTR, a->attr,
+			     "the capture does not record which values of this register the kernel accepts");
+		return -ENODATA;
+	}
+	r->attr_values[i] = v;
+	return 0;
+}
+
+/* ---- x86: CPUID and MSRs ---- */
+
+#if defined(__x86_64__)
+static int supported_cpuid(struct replay *r, struct kvmprof_cpuid_table *t)
+{
+	const struct host_facts *h = r->h;
+
+	if (!h->have_cpuid) {
+		note_unknown(r, KVMPROF_KIND_CPUID, 0, "the capture has no supported CPUID");
+		return -ENODATA;
+	}
+	if (t->nent < h->n_cpuid) {
+		t->nent = (uint32_t)h->n_cpuid;
+		return -E2BIG;
+	}
+	t->nent = (uint32_t)h->n_cpuid;
+	for (size_t i = 0; i < h->n_cpuid; i++) {
+		memset(&t->entries[i], 0, sizeof(t->entries[i]));
+		t->entries[i].function = h->cpuid[i].function;
+		t->entries[i].index = h->cpuid[i].index;
+		t->entries[i].flags = h->cpuid[i].flags;
+		memcpy(t->entries[i].regs, h->cpuid[i].regs, sizeof(t->entries[i].regs));
+	}
+	return 0;
+}
+
+static int msr_list(struct replay *r, struct kvm_msr_list *l, int features)
+{
+	const struct host_facts *h = r->h;
+	size_t n = features ? h->n_feature_msrs : h->n_msr_list;
+
+	if (features ? !h->have_feature_msrs : !h->have_msr_list) {
+		note_unknown(r, KVMPROF_KIND_MSR, 0, "the capture has no MSR lists");
+		return -ENODATA;
+	}
+	if (l->nmsrs < n) {
+		l->nmsrs = (uint32_t)n;
+		return -E2BIG;
+	}
+	l->nmsrs = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		l->indices[i] = features ? h->feature_msrs[i].index : h->msr_list[i];
+	return 0;
+}
+
+static const struct host_msr *feature_msr(const struct host_facts *h, uint32_t index)
+{
+	for (size_t i = 0; i < h->n_feature_msrs; i++)
+		if (h->feature_msrs[i].index == index)
+			return &h->feature_msrs[i];
+	return NULL;
+}
+
+static long vcpu_msr(const struct replay *r, uint32_t index)
+{
+	for (size_t i = 0; i < r->h->n_vcpu_msrs; i++)
+		if (r->h->vcpu_msrs[i].index == index)
+			return (long)i;
+	return -1;
+}
+
+/* Returns how many MSRs were read or written, like KVM. */
+static int msrs(struct replay *r, int fd, struct kvm_msrs *m, int set)
+{
+	for (uint32_t i = 0; i < m->nmsrs; i++) {
+		struct kvm_msr_entry *e = &m->entries[i];
+		const struct host_msr *f = feature_msr(r->h, e->index);
+		long k = vcpu_msr(r, e->index);
+
+		if (fd == REPLAY_KVM_FD) {
+			if (set || !f)
+				return (int)i;
+			e->data = f->value;
+			continue;
+		}
+		if (k < 0) {
+			note_unknown(r, KVMPROF_KIND_MSR, e->index, "the capture does not record this MSR's vCPU value");
+			return (int)i;
+		}
+		if (!set) {
+			e->data = r->msr_values[k];
+			continue;
+		}
+		if (e->data != r->msr_values[k] && !(f && !(e->data & ~f->value))) {
+			note_unknown(r, KVMPROF_KIND_MSR, e->index,
+				     "the capture does not record whether the vCPU accepts this MSR value");
+			return (int)i;
+		}
+		r->msr_values[k] = e->data;
+	}
+	return (int)m->nmsrs;
+}
+#endif
+
+/* ---- the backend ---- */
+
+static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+	struct replay *r = ctx;
+
+	switch (req) {
+	case KVM_CHECK_EXTENSION:
+		return check_extension(r, (uint64_t)(uintptr_t)arg);
+	case KVM_ENABLE_CAP:
+		return enable_cap(r, arg);
+	case KVM_GET_REG_LIST:
+		return get_reg_list(r, arg);
+	case KVM_GET_ONE_REG:
+		return get_one_reg(r, arg);
+	case KVM_SET_ONE_REG:
+		return set_one_reg(r, arg);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		return device_attr(r, req, arg);
+#if defined(__aarch64__)
+	case KVM_ARM_GET_REG_WRITABLE_MASKS: {
+		struct reg_mask_range *range = arg;
+		uint64_t *masks = (uint64_t *)(uintptr_t)range->addr;
+
+		if (!r->h->have_masks)
+			return -EINVAL;
+		memset(masks, 0, KVM_ARM_FEATURE_ID_RANGE_SIZE * sizeof(uint64_t));
+		for (size_t i = 0; i < r->h->n_masks; i++) {
+			uint64_t id = r->h->masks[i].id;
+			unsigned op1 = (id >> 11) & 7, crm = (id >> 3) & 7, op2 = id & 7;
+			masks[((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | op2] = r->h->masks[i].value;
+		}
+		return 0;
+	}
+	case KVM_ARM_VCPU_INIT:
+		return 0;
+#endif
+#if defined(__x86_64__)
+	case KVM_GET_SUPPORTED_CPUID:
+		return supported_cpuid(r, arg);
+	case KVM_SET_CPUID2:
+		free(r->cpuid_set);
+		r->cpuid_set = xcalloc(1, sizeof(struct kvmprof_cpuid_table));
+		memcpy(r->cpuid_set, arg, sizeof(uint64_t) +
+		       ((struct kvmprof_cpuid_table *)arg)->nent * sizeof(struct kvmprof_cpuid_leaf));
+		return 0;
+	case KVM_GET_CPUID2: {
+		struct kvmprof_cpuid_table *t = arg, *set = r->cpuid_set;
+
+		if (!set)
+			return -ENODATA;
+		if (t->nent < set->nent) {
+			t->nent = set->nent;
+			return -E2BIG;
+		}
+		memcpy(t, set, sizeof(uint64_t) + set->nent * sizeof(struct kvmprof_cpuid_leaf));
+		return 0;
+	}
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return msr_list(r, arg, 1);
+	case KVM_GET_MSR_INDEX_LIST:
+		return msr_list(r, arg, 0);
+	case KVM_GET_MSRS:
+		return msrs(r, fd, arg, 0);
+	case KVM_SET_MSRS:
+		return msrs(r, fd, arg, 1);
+#endif
+	default:
+		note_unknown(r, 0, req, "an ioctl the replay does not emulate");
+		return -ENOTTY;
+	}
+}
+
+static int replay_uname(void *ctx, char *buf, size_t len)
+{
+	struct replay *r = ctx;
+
+	if (!r->h->kernel || len == 0)
+		return -ENODATA;
+	snprintf(buf, len, "%s", r->h->kernel);
+	return 0;
+}
+
+void replay_init(struct replay *r, const struct host_facts *h)
+{
+	memset(r, 0, sizeof(*r));
+	r->h = h;
+	r->sys.ioctl = replay_ioctl;
+	r->sys.uname_release = replay_uname;
+	r->sys.ctx = r;
+	r->values = xcalloc(h->n_reg_values + 1, sizeof(uint64_t));
+	for (size_t i = 0; i < h->n_reg_values; i++)
+		r->values[i] = h->reg_values[i].value;
+	r->attr_values = xcalloc(h->n_attrs + 1, sizeof(uint64_t));
+	for (size_t i = 0; i < h->n_attrs; i++)
+		r->attr_values[i] = h->attrs[i].value;
+	r->msr_values = xcalloc(h->n_vcpu_msrs + 1, sizeof(uint64_t));
+	for (size_t i = 0; i < h->n_vcpu_msrs; i++)
+		r->msr_values[i] = h->vcpu_msrs[i].value;
+}
+
+void replay_fini(struct replay *r)
+{
+	free(r->values);
+	free(r->attr_values);
+	free(r->msr_values);
+	free(r->cpuid_set);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tables.h - a resolved profile as the runtime's tables, built in memory:
+ * the same struct kvmprof_profile that `kvmprof compile` emits as C (cgen.c),
+ * so the CLI can hand a YAML profile straight to libkvmprof (check).
+ */
+#ifndef KVMPROF_TABLES_H
+#define KVMPROF_TABLES_H
+
+#include "kvmprof.h"
+#include "profile.h"
+
+/* Owns everything the tables point to. */
+struct tables {
+	struct kvmprof_profile profile;
+	struct kvmprof_entry *entries;
+	struct kvmprof_field *fields;   /* all entries' fields, one array */
+	struct kvmprof_cond *conds;     /* [0] the profile's, [1 + i] entry i's */
+	struct kvmprof_insn *code;      /* all condition programs, one array */
+	char **strings;                 /* origins and flattened provenance */
+	size_t n_strings;
+};
+
+/*
+ * Builds t from p (resolved, entries sorted by phase). Conditions compile
+ * with expr_compile_cond and check_cap_lookup, like cgen. The tables point
+ * into p (names, texts): p must outlive t. Returns 0, or -1 with an error in d.
+ */
+int tables_build(const struct profile *p, struct tables *t, struct diag *d);
+void tables_free(struct tables *t);
+
+#endif /* KVMPROF_TABLES_H */
