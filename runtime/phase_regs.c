@@ -400,6 +400,7 @@ int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
 			 * KVM_DEV_ARM_VGIC_CTRL_INIT: the caller is early. */
 			r->outcome = KVMPROF_OUT_REJECTED;
 			r->err = ret;
+			r->wanted = e->value & e->mask; /* what the profile asks; nothing was written */
 			kvmprof__stop_after(res, 0, n);
 			return ret == -EBUSY ? KVMPROF_ERR_PHASE : ret;
 		}

@@ -208,6 +208,9 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 			return snprintf(buf, len, "%s.%s=%llu: this kernel accepts %llu..%llu only",
 					name, f->name, (ull)kvmprof__field_get(r->wanted, f),
 					(ull)r->accepted_lo, (ull)r->accepted_hi);
+		if (e->kind == KVMPROF_KIND_DEVICE_ATTR && r->err == -EBUSY && !r->written)
+			return snprintf(buf, len, "%s: KVM cannot read or write it yet (device or resource busy): "
+					"apply devices after KVM_DEV_ARM_VGIC_CTRL_INIT; nothing written", name);
 		if (e->kind == KVMPROF_KIND_MSR && r->err == -EINVAL)
 			return snprintf(buf, len, "%s: KVM_SET_MSRS stopped at MSR 0x%llx, refusing 0x%llx (kernel keeps 0x%llx)",
 					name, (ull)e->id, (ull)r->wanted, (ull)r->before);

@@ -378,6 +378,13 @@ static void test_fake_device_before_init(void **state)
 	assert_int_equal(kvmprof_apply_devices(&c->vm, FAKE_DEV, &c->rep), KVMPROF_ERR_PHASE);
 	assert_int_equal(c->res[0].err, -EBUSY);
 	assert_int_equal(c->rep.n_written, 0);
+	{
+		char reason[256];
+		kvmprof_result_reason(&c->res[0], reason, sizeof(reason));
+		/* says what to do, and never claims a value was refused */
+		assert_non_null(strstr(reason, "after KVM_DEV_ARM_VGIC_CTRL_INIT; nothing written"));
+		assert_null(strstr(reason, "refused 0x0"));
+	}
 	stop(c);
 }
 
