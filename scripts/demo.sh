@@ -39,7 +39,7 @@ case $rc in
 0) echo "demo: the guest saw what the profile states" ;;
 1) echo "demo: the kernel did not present everything the profile states; the report above names each"
    echo "      entry and what the kernel and the guest showed instead"
-   if grep -q kvm_pvm /proc/modules 2>/dev/null; then
+   if [ -d /sys/module/kvm_pvm ]; then
 	echo "      (this host's KVM is PVM: its guests run CPUID on the real CPU, so hidden CPUID bits"
 	echo "      stay visible; docs/integration.md has the details)"
    fi ;;
