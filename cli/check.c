@@ -4,12 +4,15 @@
  * the host a capture describes) present the profile?
  *
  * The answer comes from libkvmprof itself: the profile's tables are built
- * in memory (tables.c) and applied, leniently, to a scratch VM that is
- * thrown away afterwards - live on /dev/kvm, or offline on the replay
- * backend (replay.c), an emulation of the captured kernel. Applying to a
- * scratch VM rather than only validating lets the kernel (or its
- * emulation) refuse a value and report the range it accepts
- * (GICD_IIDR.Revision), which a dry run cannot see.
+ * in memory (tables.c) and handed to the runtime.
+ *  - live: a scratch VM on /dev/kvm and the runtime's dry run (every entry
+ *    validated against the kernel, nothing written);
+ *  - offline (--against): the replay backend (replay.c), an emulation of
+ *    the captured kernel, with the runtime applying the profile leniently:
+ *    the emulation refuses what the capture says the kernel refuses, and
+ *    the runtime then probes and reports the accepted range
+ *    (GICD_IIDR.Revision 2..3), which a dry run cannot see. Nothing real
+ *    is written either way.
  *
  * Exit status: 0 yes, 1 no (or unknown), 2 usage or input error.
  */
@@ -83,9 +86,9 @@ struct checker {
 static void usage_check(FILE *f)
 {
 	fputs("usage: kvmprof check PROFILE.yaml [--against CAPTURE.yaml] [--format text|json] [-I DIR]...\n"
-	      "Can this host (or the host CAPTURE describes) present PROFILE? Applies the profile with\n"
-	      "libkvmprof to a scratch VM - live on /dev/kvm, or offline on an emulation of the captured\n"
-	      "kernel - and names every entry that blocks, with the reason, and the register-list drift.\n"
+	      "Can this host (or the host CAPTURE describes) present PROFILE? Runs libkvmprof's dry run on\n"
+	      "a scratch VM of /dev/kvm, or applies the profile to an emulation of the captured kernel\n"
+	      "(offline), and names every entry that blocks, with the reason, and the register-list drift.\n"
 	      "  --against FILE  answer offline for the host of a `kvmprof capture`\n"
 	      "  --format FMT    text (default) or json\n"
 	      "  -I DIR          where base profiles are looked up (default: profiles)\n"
@@ -308,7 +311,9 @@ static void live_reg_list(struct checker *c, int vcpu_fd)
 static int run_live(struct checker *c)
 {
 	const struct kvmprof_profile *p = &c->t.profile;
-	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT };
+	/* The runtime's dry run: validates every entry against this kernel,
+	 * writes nothing (KVMPROF_DRY_RUN makes each apply call a check). */
+	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT | KVMPROF_DRY_RUN };
 	int kvm_fd, vm_fd, vcpu_fd = -1, r;
 
 	if (p->arch != BUILD_ARCH) {
@@ -357,8 +362,21 @@ static int run_live(struct checker *c)
 		struct kvm_vcpu_init init;
 		memset(&init, 0, sizeof(init));
 		xioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
+		uint32_t first = c->report.count;
 		r = kvmprof_apply_vcpu_init(&c->vm, vcpu_fd, &init, &c->report);
 		if (!answer_err(r))
+			phase_error(c, KVMPROF_PHASE_VCPU_INIT, r);
+		/* The dry run leaves the vCPU uninitialised; registers need it
+		 * initialised with the features the profile asks for. */
+		for (uint32_t i = first; i < c->report.count; i++) {
+			const struct kvmprof_result *res = &c->results[i];
+			uint64_t bit = res->entry->id;
+			if ((res->outcome == KVMPROF_OUT_CHECK_OK || res->outcome == KVMPROF_OUT_ALREADY_EQUAL) &&
+			    res->wanted && bit < 32 * 7)
+				init.features[bit / 32] |= 1u << (bit % 32);
+		}
+		r = xioctl(vcpu_fd, KVM_ARM_VCPU_INIT, &init);
+		if (r < 0)
 			phase_error(c, KVMPROF_PHASE_VCPU_INIT, r);
 	}
 #endif

@@ -104,7 +104,8 @@ void host_facts_write_yaml(const struct host_facts *h, FILE *out)
 		fputc('\n', out);
 	}
 	if (h->have_reg_list) {
-		fprintf(out, "  reg-list:  # KVM_GET_REG_LIST, %zu registers\n", h->n_reg_list);
+		fprintf(out, "  reg-list:%s  # KVM_GET_REG_LIST, %zu registers\n", h->n_reg_list ? "" : " []",
+			h->n_reg_list);
 		for (size_t i = 0; i < h->n_reg_list; i++) {
 			fprintf(out, "    - 0x%" PRIx64, h->reg_list[i]);
 			put_comment_name(out, h->arch, h->reg_list[i]);
@@ -121,7 +122,8 @@ void host_facts_write_yaml(const struct host_facts *h, FILE *out)
 		}
 	}
 	if (h->have_masks) {
-		fputs("  writable-masks:  # KVM_ARM_GET_REG_WRITABLE_MASKS, non-zero masks\n", out);
+		fprintf(out, "  writable-masks:%s  # KVM_ARM_GET_REG_WRITABLE_MASKS, non-zero masks\n",
+			h->n_masks ? "" : " {}");
 		for (size_t i = 0; i < h->n_masks; i++) {
 			fprintf(out, "    0x%" PRIx64 ": ", h->masks[i].id);
 			put_num(out, h->masks[i].value);
@@ -144,7 +146,8 @@ void host_facts_write_yaml(const struct host_facts *h, FILE *out)
 				h->ranges[i].reg, h->ranges[i].field, h->ranges[i].lo, h->ranges[i].hi);
 	}
 	if (h->have_cpuid) {
-		fputs("  cpuid:  # KVM_GET_SUPPORTED_CPUID: [function, index, flags, eax, ebx, ecx, edx]\n", out);
+		fprintf(out, "  cpuid:%s  # KVM_GET_SUPPORTED_CPUID: [function, index, flags, eax, ebx, ecx, edx]\n",
+			h->n_cpuid ? "" : " []");
 		for (size_t i = 0; i < h->n_cpuid; i++) {
 			const struct host_cpuid_leaf *l = &h->cpuid[i];
 			fprintf(out, "    - [0x%" PRIx32 ", 0x%" PRIx32 ", 0x%" PRIx32 ", 0x%" PRIx32 ", 0x%" PRIx32
@@ -153,7 +156,8 @@ void host_facts_write_yaml(const struct host_facts *h, FILE *out)
 		}
 	}
 	if (h->have_feature_msrs) {
-		fputs("  feature-msrs:  # /dev/kvm KVM_GET_MSRS of KVM_GET_MSR_FEATURE_INDEX_LIST\n", out);
+		fprintf(out, "  feature-msrs:%s  # /dev/kvm KVM_GET_MSRS of KVM_GET_MSR_FEATURE_INDEX_LIST\n",
+			h->n_feature_msrs ? "" : " {}");
 		for (size_t i = 0; i < h->n_feature_msrs; i++)
 			fprintf(out, "    0x%" PRIx32 ": 0x%" PRIx64 "\n", h->feature_msrs[i].index,
 				h->feature_msrs[i].value);
