@@ -6,6 +6,7 @@
 # the top of the repository, extracts its boot/ folder, and prints the path of
 # boot/vmlinuz-* on stdout. Cached: a package already extracted is reused, and
 # when apt cannot download, the newest cached kernel of the series is used.
+# x86's KVM is modular (kvm_amd): --modules also extracts the KVM modules.
 #
 #   ARCH     arm64 | amd64 (Debian architecture; arm64 needs
 #            `dpkg --add-architecture arm64 && apt-get update`, see scripts/deps.sh)
@@ -15,12 +16,21 @@
 #            linux-image-...             that exact package
 #
 # Options:
-#   --flavour F     image flavour (default: ARCH; e.g. cloud-arm64, arm64-16k)
-#   --modules       also extract lib/modules/ (x86: kvm_amd is a module)
+#   --flavour F     image flavour (default: ARCH; e.g. cloud-arm64, arm64-16k,
+#                   cloud-amd64)
+#   --modules       also extract the KVM modules, and only those, into
+#                   lib/modules/RELEASE/kernel/ (virt/lib/irqbypass.ko,
+#                   arch/x86/kvm/kvm.ko, kvm-amd.ko, kvm-intel.ko), .ko.xz and
+#                   .ko.zst decompressed (the .deb has no modules.dep; an
+#                   initramfs loads them with finit_module in the order
+#                   irqbypass, kvm, kvm-amd); --info then prints
+#                   modules=PATH... in that load order (none on arm64, where
+#                   KVM is built in)
 #   --list          print every package of the series the mirror has, oldest
 #                   first, as "PACKAGE VERSION", and exit
 #   --info          print KEY=VALUE lines instead of the bare path:
 #                   package= version= release= vmlinuz= dir= cached=0|1
+#                   (and modules= with --modules)
 # What it chose and from where goes to stderr as one "get-kernel: ..." line.
 # Exit: 0 ok, 1 nothing found / download failed, 2 usage.
 set -u
@@ -83,6 +93,8 @@ report() { # $1 package, $2 version, $3 dir, $4 cached
 	if [ $info -eq 1 ]; then
 		printf 'package=%s\nversion=%s\nrelease=%s\nvmlinuz=%s\ndir=%s\ncached=%s\n' \
 			"$1" "$2" "$release" "$vmlinuz" "$3" "$4"
+		# .modules: the KVM modules relative to dir, in load order.
+		[ $modules -eq 1 ] && printf 'modules=%s\n' "$(sed "s|^|$3/|" "$3/.modules" | paste -sd' ')"
 	else
 		printf '%s\n' "$vmlinuz"
 	fi
@@ -96,7 +108,7 @@ cached_fallback() {
 		[ -f "$d/.complete" ] || continue
 		d=${d%/}
 		printf '%s\n' "${d##*/}" | cut -d_ -f1 | grep -qE "$pattern" || continue
-		[ -n "$modules" ] && [ $modules -eq 1 ] && [ ! -d "$d/lib/modules" ] && continue
+		[ $modules -eq 1 ] && [ ! -f "$d/.modules" ] && continue
 		best="$best${d##*/}"$'\n'
 	done
 	best=$(printf '%s' "$best" | sort -V | tail -n1)
@@ -112,14 +124,15 @@ if [ -z "$chosen" ]; then
 fi
 pkg=${chosen% *} ver=${chosen#* }
 dir="$cache/${pkg}_${ver}"
-if [ -f "$dir/.complete" ] && { [ $modules -eq 0 ] || [ -d "$dir/lib/modules" ]; }; then
+have_all() { [ -f "$dir/.complete" ] && { [ $modules -eq 0 ] || [ -f "$dir/.modules" ]; }; }
+if have_all; then
 	report "$pkg" "$ver" "$dir" 1
 fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9 # one download at a time; a second caller then finds it cached
-if [ -f "$dir/.complete" ] && { [ $modules -eq 0 ] || [ -d "$dir/lib/modules" ]; }; then
+if have_all; then
 	report "$pkg" "$ver" "$dir" 1
 fi
 tmp=$(mktemp -d "$cache/.dl.XXXXXX")
@@ -135,11 +148,37 @@ fi
 deb=$(ls "$tmp"/*.deb | head -n1)
 mkdir -p "$tmp/x"
 members=(./boot)
-[ $modules -eq 1 ] && members+=(./lib/modules ./usr/lib/modules)
-# tar exits non-zero when one of the members is absent (lib/ vs usr/lib/).
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" "${members[@]}" 2>/dev/null
+# Only KVM's modules: the whole tree is 100+ MB and nothing else is loaded.
+kvm_modules=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko
+	kernel/arch/x86/kvm/kvm-intel.ko)
+if [ $modules -eq 1 ]; then
+	for m in "${kvm_modules[@]}"; do
+		members+=("./lib/modules/*/$m*" "./usr/lib/modules/*/$m*")
+	done
+fi
+# tar exits non-zero when one of the members is absent (lib/ vs usr/lib/,
+# .ko vs .ko.xz, no modules on arm64).
+dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards -C "$tmp/x" "${members[@]}" 2>/dev/null
 ls "$tmp"/x/boot/vmlinuz-* >/dev/null 2>&1 || { echo "get-kernel: $deb has no boot/vmlinuz-*" >&2; exit 1; }
 [ -d "$tmp/x/usr/lib/modules" ] && mkdir -p "$tmp/x/lib" && mv "$tmp/x/usr/lib/modules" "$tmp/x/lib/"
+if [ $modules -eq 1 ]; then
+	# finit_module() takes compressed modules only when the kernel has
+	# CONFIG_MODULE_DECOMPRESS and the caller passes MODULE_INIT_COMPRESSED_FILE:
+	# decompress here so any loader works.
+	find "$tmp/x/lib/modules" -name '*.ko.xz' -exec xz -d {} + 2>/dev/null
+	if find "$tmp/x/lib/modules" -name '*.ko.zst' 2>/dev/null | grep -q .; then
+		command -v zstd >/dev/null || { echo "get-kernel: $deb has .ko.zst modules: install zstd" >&2; exit 1; }
+		find "$tmp/x/lib/modules" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+	fi
+	: >"$tmp/x/.modules"
+	if [ "$arch" = amd64 ]; then # the AMD load order; kvm-intel.ko stays beside them
+		for m in "${kvm_modules[@]:0:3}"; do
+			f=$(cd "$tmp/x" && ls lib/modules/*/"$m" 2>/dev/null | head -n1)
+			[ -n "$f" ] || { echo "get-kernel: $deb has no $m" >&2; exit 1; }
+			echo "$f" >>"$tmp/x/.modules"
+		done
+	fi
+fi
 rm -rf "$dir" && mv "$tmp/x" "$dir"
 touch "$dir/.complete"
 report "$pkg" "$ver" "$dir" 0
