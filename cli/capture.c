@@ -473,6 +473,33 @@ static void msr_lists(struct cap_state *s)
 	}
 }
 
+/* A flag set the kernel offers, every flag the database names at 0 (keep / off). */
+static void add_flags(struct profile *p, const char *name, int kind, uint64_t cap, int sym_kind, uint64_t offered)
+{
+	struct pentry *e = NULL;
+
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const struct regdb_sym *sym;
+		struct pfield *f;
+
+		if (!(offered >> bit & 1) || !(sym = regdb_sym_by_value(sym_kind, bit, KVMPROF_ARCH_X86_64)))
+			continue;
+		if (!e) {
+			e = add_entry(p, name, kind, KVMPROF_PHASE_VM);
+			e->id = cap;
+			e->width = 64;
+			e->has_value = 0;
+		}
+		e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
+		f = &e->fields[e->n_fields++];
+		memset(f, 0, sizeof(*f));
+		f->name = xstrdup(sym->name);
+		f->shift = (uint8_t)bit;
+		f->width = 1;
+		e->mask |= UINT64_C(1) << bit;
+	}
+}
+
 static int capture_arch(struct cap_state *s)
 {
 	struct {
@@ -505,6 +532,11 @@ static int capture_arch(struct cap_state *s)
 		h->have_x2apic = 1;
 		h->x2apic = (uint64_t)c->value;
 	}
+	/* The defaults: every quirk offered kept, every x2APIC flag off. */
+	if (h->have_quirks && h->quirks)
+		add_flags(p, "KVM_CAP_DISABLE_QUIRKS2", KVMPROF_KIND_QUIRKS, KVM_CAP_DISABLE_QUIRKS2, REGDB_SYM_QUIRK, h->quirks);
+	if (h->have_x2apic && h->x2apic)
+		add_flags(p, "KVM_CAP_X2APIC_API", KVMPROF_KIND_X2APIC_API, KVM_CAP_X2APIC_API, REGDB_SYM_X2APIC_FLAG, h->x2apic);
 	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (s->vcpu_fd < 0)
 		return fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");

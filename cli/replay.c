@@ -50,6 +50,11 @@ static int check_extension(struct replay *r, uint64_t cap)
 {
 	const struct host_cap *c = host_cap_by_number(r->h, cap);
 
+	/* host: quirks / x2apic-api stand for their capabilities too */
+	if (!c && cap == KVM_CAP_DISABLE_QUIRKS2 && r->h->have_quirks)
+		return (int)r->h->quirks;
+	if (!c && cap == KVM_CAP_X2APIC_API && r->h->have_x2apic)
+		return (int)r->h->x2apic;
 	if (!c) {
 		note_unknown(r, KVMPROF_KIND_ENABLE_CAP, cap, "the capture does not record this capability");
 		return 0;

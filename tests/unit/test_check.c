@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_check.c - `kvmprof check --against` offline, on the capture fixtures
+ * of tests/corpus/captures/: real captures of KVM/arm64 6.1.192 and
+ * 6.12.117 (QEMU -cpu max) and hand-written ones modelled on
+ * /work/shared/real-kvm.md (kvm_amd 6.1 vs 6.12 quirk masks, a reduced 6.1
+ * register list). Outputs are compared with the .golden files of tests/check/
+ * (regenerate with KVMPROF_UPDATE_GOLDEN=1); every usage error must exit 2.
+ * Also the pieces under the verb: host_facts_load (values, errors with
+ * file:line:col) and tables_build.
+ */
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host.h"
+#include "profile.h"
+#include "tables.h"
+
+#define CAPS "tests/corpus/captures"
+#define GOLDEN_DIR "tests/check"
+
+static char kvmprof[PATH_MAX];
+
+/* Runs a shell command; returns its exit status, stdout in *out (stderr
+ * too when with_stderr). */
+static int run(char **out, int with_stderr, const char *fmt, ...)
+{
+	char cmd[8192], *text = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *p, *mem;
+	int c, status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, with_stderr ? " 2>&1" : " 2>/dev/null", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	mem = open_memstream(&text, &len);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, mem);
+	fclose(mem);
+	status = pclose(p);
+	if (out)
+		*out = text;
+	else
+		free(text);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void check_golden(const char *name, const char *text)
+{
+	char path[512], got_path[600];
+	const char *update = getenv("KVMPROF_UPDATE_GOLDEN");
+	char *want = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.golden", name);
+	if (update && *update == '1') {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		return;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("%s: cannot read; run with KVMPROF_UPDATE_GOLDEN=1 to create it", path);
+	want = calloc(1, 1 << 20);
+	assert_non_null(want);
+	len = fread(want, 1, (1 << 20) - 1, f);
+	fclose(f);
+	want[len] = '\0';
+	if (strcmp(want, text)) {
+		snprintf(got_path, sizeof(got_path), "%s.got", path);
+		f = fopen(got_path, "w");
+		if (f) {
+			fputs(text, f);
+			fclose(f);
+		}
+		free(want);
+		fail_msg("%s differs from this output (written to %s); if the change is intended, run with "
+			 "KVMPROF_UPDATE_GOLDEN=1", path, got_path);
+	}
+	free(want);
+}
+
+/* check PROFILE --against CAPTURE [--format F]: exit status, golden output */
+static void golden_check(const char *golden, const char *profile, const char *capture, const char *format,
+			 int want_rc)
+{
+	char *out;
+	int rc = run(&out, 0, "%s check %s --against %s --format %s", kvmprof, profile, capture, format);
+
+	check_golden(golden, out);
+	if (rc != want_rc)
+		fail_msg("%s against %s: exit %d, want %d:\n%s", profile, capture, rc, want_rc, out);
+	free(out);
+}
+
+/* ---- across the real differences of real-kvm.md ---- */
+
+static void x86_quirks_61_text(void **state)
+{
+	(void)state;
+	golden_check("x86-quirks-vs-6.1.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "text", 1);
+}
+
+static void x86_quirks_61_json(void **state)
+{
+	(void)state;
+	golden_check("x86-quirks-vs-6.1.json", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "json", 1);
+}
+
+static void x86_quirks_612_text(void **state)
+{
+	(void)state;
+	golden_check("x86-quirks-vs-6.12.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.12.yaml", "text", 0);
+}
+
+/* The quirk bit 6.1 lacks is named with both masks. */
+static void x86_quirk_named(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1.yaml", kvmprof,
+			     CAPS, CAPS), 1);
+	assert_non_null(strstr(out, "KVM_CAP_DISABLE_QUIRKS2: bits 0x100 are not offered by this kernel (it offers 0x7f)"));
+	assert_non_null(strstr(out, "verdict: no - blocked by KVM_CAP_X86_APIC_BUS_CYCLES_NS, KVM_CAP_DISABLE_QUIRKS2"));
+	assert_non_null(strstr(out, "offline"));
+	free(out);
+}
+
+static void arm64_61_vs_612_text(void **state)
+{
+	(void)state;
+	golden_check("arm64-6.1-vs-6.12.txt", CAPS "/linux-6.1-arm64-capture.yaml",
+		     CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
+}
+
+static void arm64_612_vs_61_text(void **state)
+{
+	(void)state;
+	golden_check("arm64-6.12-vs-6.1.txt", CAPS "/linux-6.12-arm64-capture.yaml",
+		     CAPS "/linux-6.1-arm64-capture.yaml", "text", 1);
+}
+
+static void arm64_61_vs_612_json(void **state)
+{
+	(void)state;
+	golden_check("arm64-6.1-vs-6.12.json", CAPS "/linux-6.1-arm64-capture.yaml",
+		     CAPS "/linux-6.12-arm64-capture.yaml", "json", 1);
+}
+
+/* CLIDR_EL1 is named both ways, with both values. */
+static void clidr_named(void **state)
+{
+	char *out;
+
+	(void)state;
+	run(&out, 0, "%s check %s/linux-6.1-arm64-capture.yaml --against %s/linux-6.12-arm64-capture.yaml", kvmprof,
+	    CAPS, CAPS);
+	assert_non_null(strstr(out, "CLIDR_EL1: accepted 0x2000023 (default 0x2000021)"));
+	free(out);
+	run(&out, 0, "%s check %s/linux-6.12-arm64-capture.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof,
+	    CAPS, CAPS);
+	assert_non_null(strstr(out, "CLIDR_EL1: wanted 0x2000021 (default 0x2000023)"));
+	assert_non_null(strstr(out, "verdict: no"));
+	free(out);
+}
+
+static void gicd_rev1_text(void **state)
+{
+	char *out;
+
+	(void)state;
+	golden_check("gicd-rev1-vs-6.12.txt", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
+	run(&out, 0, "%s check %s/gicd-rev1.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof, CAPS, CAPS);
+	assert_non_null(strstr(out, "rejected     GICD_IIDR.Revision=1: this kernel accepts 2..3 only"));
+	free(out);
+}
+
+static void gicd_rev1_json(void **state)
+{
+	(void)state;
+	golden_check("gicd-rev1-vs-6.12.json", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "json", 1);
+}
+
+static void regset_drift_text(void **state)
+{
+	(void)state;
+	golden_check("regset-vs-tiny-6.1.txt", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "text", 1);
+}
+
+static void regset_drift_json(void **state)
+{
+	char *out;
+
+	(void)state;
+	golden_check("regset-vs-tiny-6.1.json", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "json", 1);
+	run(&out, 0, "%s check %s/regset-6.12.yaml --against %s/tiny-arm64-6.1.yaml --format json", kvmprof, CAPS, CAPS);
+	/* new: listed but unknown to the profile; missing: required but unlisted;
+	 * MIDR_EL1 is hidden (no remark), S3_0_C10_C2_2 tolerated. */
+	assert_non_null(strstr(out, "\"drift\": {\"new\": [\"ID_AA64PFR0_EL1\"], \"missing\": [\"S3_0_C2_C0_3\"]}"));
+	assert_null(strstr(out, "MIDR_EL1"));
+	free(out);
+}
+
+/* Every capture can present itself. */
+static void self_checks_pass(void **state)
+{
+	static const char *const caps[] = { "linux-6.1-arm64-capture", "linux-6.12-arm64-capture", "kvm-amd-6.1",
+					    "kvm-amd-6.12", "tiny-arm64-6.1" };
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int rc = run(&out, 1, "%s check %s/%s.yaml --against %s/%s.yaml", kvmprof, CAPS, caps[i], CAPS, caps[i]);
+		if (rc != 0)
+			fail_msg("%s against itself: exit %d\n%s", caps[i], rc, out);
+		assert_non_null(strstr(out, "verdict: yes"));
+		free(out);
+	}
+}
+
+/* ---- usage and input errors: exit 2 and a message ---- */
+
+static void usage_errors(void **state)
+{
+	static const struct {
+		const char *args, *message;
+	} cases[] = {
+		{ "check", "no profile given" },
+		{ "check " CAPS "/gicd-rev1.yaml " CAPS "/regset-6.12.yaml", "one profile at a time" },
+		{ "check " CAPS "/gicd-rev1.yaml --format xml", "unknown format 'xml'" },
+		{ "check " CAPS "/gicd-rev1.yaml --frobnicate", "usage: kvmprof check" },
+		{ "check " CAPS "/gicd-rev1.yaml --against", "usage: kvmprof check" },
+		{ "check " CAPS "/no-such.yaml", "no-such.yaml" },
+		{ "check " CAPS "/gicd-rev1.yaml --against " CAPS "/no-such.yaml", "no-such.yaml" },
+		{ "check " CAPS "/gicd-rev1.yaml --against " CAPS "/regset-6.12.yaml", "has no host: section" },
+		{ "check " CAPS "/gicd-rev1.yaml --against " CAPS "/kvm-amd-6.1.yaml", "describes an x86_64 host" },
+		{ "check " CAPS "/gicd-rev1.yaml --against tests/corpus/errors/unknown-keys.yaml", "unknown-key" },
+		{ "check tests/corpus/errors/conflict.yaml", "conflict" },
+		{ "capture extra-argument", "unexpected argument 'extra-argument'" },
+		{ "capture --name other -o somewhere/mine.yaml", "does not match the file name" },
+		{ "capture --name ''", "--name must not be empty" },
+		{ "capture --bogus", "usage: kvmprof capture" },
+	};
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = run(&out, 1, "%s %s", kvmprof, cases[i].args);
+		if (rc != 2 || !strstr(out, cases[i].message))
+			fail_msg("kvmprof %s: exit %d (want 2), output lacks '%s':\n%s", cases[i].args, rc,
+				 cases[i].message, out);
+		free(out);
+	}
+	/* --help is not an error */
+	assert_int_equal(run(&out, 1, "%s check --help", kvmprof), 0);
+	assert_non_null(strstr(out, "Exit status: 0 yes, 1 no or unknown, 2 usage or input error"));
+	free(out);
+	assert_int_equal(run(&out, 1, "%s capture --help", kvmprof), 0);
+	free(out);
+}
+
+/* A malformed host: section is an input error with file:line:col. */
+static void host_section_errors(void **state)
+{
+	char dir[] = "/tmp/kvmprof-test-check-XXXXXX", path[64], *out;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.yaml", dir); /* name: x, as the loader insists */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: x\narch: x86_64\nhost:\n  quirks: lots\n  reg-list: {a: 1}\n  colour: blue\n"
+	      "  capabilities: {KVM_CAP_NONESUCH: 1}\n  cpuid:\n    - [1, 2, 3]\n", f);
+	fclose(f);
+	assert_int_equal(run(&out, 1, "%s check %s/x86-quirks-6.12.yaml --against %s", kvmprof, CAPS, path), 2);
+	assert_non_null(strstr(out, ":5:11: error: quirks must be a number [host]"));
+	assert_non_null(strstr(out, ":6:13: error: host: reg-list: must be a list of register ids [host]"));
+	assert_non_null(strstr(out, ":7:3: error: unknown key 'colour' in host:"));
+	assert_non_null(strstr(out, ":8:18: error: unknown capability 'KVM_CAP_NONESUCH'"));
+	assert_non_null(strstr(out, ":10:7: error: a CPUID leaf must be [function, index, flags, eax, ebx, ecx, edx]"));
+	free(out);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- the pieces: host_facts_load, tables_build ---- */
+
+static void host_facts_values(void **state)
+{
+	struct host_facts h;
+	struct diag d;
+	FILE *null = fopen("/dev/null", "w");
+	const struct host_cap *c;
+
+	(void)state;
+	diag_init(&d, null);
+	assert_int_equal(host_facts_load(CAPS "/linux-6.12-arm64-capture.yaml", KVMPROF_ARCH_ARM64, &h, &d), 0);
+	assert_true(h.present);
+	assert_string_equal(h.kernel, "6.12.117+deb12-arm64");
+	assert_int_equal(h.kernel_version, KVMPROF_KERNEL_VERSION(6, 12, 117));
+	assert_int_equal(h.n_reg_list, 259); /* real-kvm.md: 259 registers on 6.12 */
+	assert_true(h.have_masks);
+	assert_int_equal(host_reg_value(&h, 0x603000000013c801ull)->value, 0x2000021); /* CLIDR_EL1 */
+	assert_int_equal(host_attr_find(&h, 1, 0x8)->value, 0x4b00343b);             /* GICD_IIDR */
+	assert_int_equal(host_range_find(&h, "GICD_IIDR", "Revision")->lo, 2);
+	assert_int_equal(host_range_find(&h, "GICD_IIDR", "Revision")->hi, 3);
+	c = host_cap_by_number(&h, 230);
+	assert_non_null(c);
+	assert_int_equal(c->value, 1);
+	assert_true(h.have_regset);
+	assert_int_equal(h.n_regset, 259);
+	host_facts_free(&h);
+
+	assert_int_equal(host_facts_load(CAPS "/linux-6.1-arm64-capture.yaml", KVMPROF_ARCH_ARM64, &h, &d), 0);
+	assert_int_equal(h.n_reg_list, 242); /* real-kvm.md: 242 on 6.1 */
+	assert_false(h.have_masks);
+	assert_int_equal(host_reg_value(&h, 0x603000000013c801ull)->value, 0x2000023);
+	host_facts_free(&h);
+
+	assert_int_equal(host_facts_load(CAPS "/kvm-amd-6.12.yaml", KVMPROF_ARCH_X86_64, &h, &d), 0);
+	assert_true(h.have_quirks);
+	assert_int_equal(h.quirks, 0x7ff);
+	assert_int_equal(h.n_cpuid, 2);
+	assert_int_equal(h.cpuid[1].regs[1], 0x219c07ab);
+	assert_int_equal(h.n_feature_msrs, 4);
+	assert_false(h.have_regset);
+	host_facts_free(&h);
+	assert_int_equal(d.n_errors, 0);
+	diag_fini(&d);
+	fclose(null);
+}
+
+static void tables_from_profile(void **state)
+{
+	const char *search[] = { "profiles", NULL };
+	struct diag d;
+	FILE *null = fopen("/dev/null", "w");
+	struct profile *p;
+	struct tables t;
+
+	(void)state;
+	diag_init(&d, null);
+	p = profile_load_resolved("profiles/linux-6.12-arm64-qemu-max.yaml", search, &d);
+	assert_non_null(p);
+	assert_int_equal(tables_build(p, &t, &d), 0);
+	assert_int_equal(t.profile.magic, KVMPROF_TABLE_MAGIC);
+	assert_int_equal(t.profile.n_entries, p->n_entries);
+	assert_int_equal(t.profile.phase_start[KVMPROF_PHASE_COUNT], p->n_entries);
+	for (int ph = 0; ph < KVMPROF_PHASE_COUNT; ph++)
+		for (uint32_t i = t.profile.phase_start[ph]; i < t.profile.phase_start[ph + 1]; i++)
+			assert_int_equal(t.profile.entries[i].phase, ph);
+	for (size_t i = 0; i < p->n_entries; i++) {
+		assert_string_equal(t.profile.entries[i].name, p->entries[i].name);
+		assert_int_equal(t.profile.entries[i].n_fields, p->entries[i].n_fields);
+		assert_int_equal(t.profile.entries[i].requires != NULL, p->entries[i].requires != NULL);
+		if (t.profile.entries[i].requires)
+			assert_int_equal(t.profile.entries[i].requires->code[t.profile.entries[i].requires->n_code - 1].op,
+					 KVMPROF_OP_END);
+	}
+	assert_non_null(strstr(t.profile.source_hash, "fnv1a64:"));
+	tables_free(&t);
+	profile_free(p);
+	diag_fini(&d);
+	fclose(null);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(x86_quirks_61_text),   cmocka_unit_test(x86_quirks_61_json),
+		cmocka_unit_test(x86_quirks_612_text),  cmocka_unit_test(x86_quirk_named),
+		cmocka_unit_test(arm64_61_vs_612_text), cmocka_unit_test(arm64_612_vs_61_text),
+		cmocka_unit_test(arm64_61_vs_612_json), cmocka_unit_test(clidr_named),
+		cmocka_unit_test(gicd_rev1_text),       cmocka_unit_test(gicd_rev1_json),
+		cmocka_unit_test(regset_drift_text),    cmocka_unit_test(regset_drift_json),
+		cmocka_unit_test(self_checks_pass),     cmocka_unit_test(usage_errors),
+		cmocka_unit_test(host_section_errors),  cmocka_unit_test(host_facts_values),
+		cmocka_unit_test(tables_from_profile),
+	};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return 1;
+	exe[n] = '\0';
+	snprintf(kvmprof, sizeof(kvmprof), "%s/../kvmprof", dirname(exe));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
