@@ -52,7 +52,7 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-static int fail(struct cap_state *s, int err, const char *what)
+static int capture_fail(struct cap_state *s, int err, const char *what)
 {
 	snprintf(s->err, s->errlen, "%s: %s", what, strerror(-err));
 	return err;
@@ -218,7 +218,7 @@ static int reg_list(struct cap_state *s)
 	if (r < 0 && r != -E2BIG)
 		return 0; /* no register list on this kernel: unknown */
 	if (probe.n > MAX_REG_LIST)
-		return fail(s, -E2BIG, "KVM_GET_REG_LIST");
+		return capture_fail(s, -E2BIG, "KVM_GET_REG_LIST");
 	h->have_reg_list = 1;
 	if (probe.n == 0)
 		return 0;
@@ -227,7 +227,7 @@ static int reg_list(struct cap_state *s)
 	r = xioctl(s->vcpu_fd, KVM_GET_REG_LIST, list);
 	if (r < 0) {
 		free(list);
-		return fail(s, r, "KVM_GET_REG_LIST");
+		return capture_fail(s, r, "KVM_GET_REG_LIST");
 	}
 	h->reg_list = xcalloc(list->n, sizeof(uint64_t));
 	memcpy(h->reg_list, list->reg, list->n * sizeof(uint64_t));
@@ -387,10 +387,10 @@ static int capture_arch(struct cap_state *s)
 	memset(&init, 0, sizeof(init));
 	r = xioctl(s->vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
 	if (r < 0)
-		return fail(s, r, "KVM_ARM_PREFERRED_TARGET");
+		return capture_fail(s, r, "KVM_ARM_PREFERRED_TARGET");
 	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (s->vcpu_fd < 0)
-		return fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
+		return capture_fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
 	/* PSCI 0.2 as every VMM asks for it (QEMU, kvmtool, Firecracker). */
 	if (psci && xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
 		init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
@@ -402,7 +402,7 @@ static int capture_arch(struct cap_state *s)
 	}
 	r = xioctl(s->vcpu_fd, KVM_ARM_VCPU_INIT, &init);
 	if (r < 0)
-		return fail(s, r, "KVM_ARM_VCPU_INIT");
+		return capture_fail(s, r, "KVM_ARM_VCPU_INIT");
 	r = reg_list(s);
 	if (r < 0)
 		return r;
@@ -539,7 +539,7 @@ static int capture_arch(struct cap_state *s)
 		add_flags(p, "KVM_CAP_X2APIC_API", KVMPROF_KIND_X2APIC_API, KVM_CAP_X2APIC_API, REGDB_SYM_X2APIC_FLAG, h->x2apic);
 	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (s->vcpu_fd < 0)
-		return fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
+		return capture_fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
 	r = reg_list(s);
 	if (r < 0)
 		return r;
@@ -571,7 +571,7 @@ static int capture_arch(struct cap_state *s)
 #else
 static int capture_arch(struct cap_state *s)
 {
-	return fail(s, -EOPNOTSUPP, "capture on this architecture");
+	return capture_fail(s, -EOPNOTSUPP, "capture on this architecture");
 }
 #endif
 
@@ -601,12 +601,12 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 
 	s.kvm_fd = open(o->kvm_path ? o->kvm_path : "/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (s.kvm_fd < 0) {
-		r = fail(&s, -errno, o->kvm_path ? o->kvm_path : "/dev/kvm");
+		r = capture_fail(&s, -errno, o->kvm_path ? o->kvm_path : "/dev/kvm");
 		goto out;
 	}
 	s.vm_fd = xioctl(s.kvm_fd, KVM_CREATE_VM, (void *)0);
 	if (s.vm_fd < 0) {
-		r = fail(&s, s.vm_fd, "KVM_CREATE_VM");
+		r = capture_fail(&s, s.vm_fd, "KVM_CREATE_VM");
 		goto out;
 	}
 #if defined(__x86_64__)

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_capture.c - `kvmprof capture` on this machine's real /dev/kvm:
+ * capture -> load -> compile -> lint clean -> check against this host
+ * (live) and against itself (offline) both say yes. Also capture_run()
+ * directly: the facts a capture must hold. Skipped, visibly, without
+ * /dev/kvm.
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+/* The capture code lives with the CLI (cli/capture.c), which test binaries do
+ * not link: compile it into this test. */
+#include "capture.c"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host.h"
+#include "profile.h"
+
+static char kvmprof[PATH_MAX];
+static char workdir[64];
+
+static int run(char **out, const char *fmt, ...)
+{
+	char cmd[8192], *text = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *p, *mem;
+	int c, status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	mem = open_memstream(&text, &len);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, mem);
+	fclose(mem);
+	status = pclose(p);
+	if (out)
+		*out = text;
+	else
+		free(text);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int have_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+#define NEED_KVM()                                                                   \
+	do {                                                                         \
+		if (!have_kvm()) {                                                   \
+			print_message("SKIP: no usable /dev/kvm on this machine\n"); \
+			skip();                                                      \
+		}                                                                    \
+	} while (0)
+
+static void capture_compile_lint_check(void **state)
+{
+	char *out;
+	int rc;
+
+	(void)state;
+	NEED_KVM();
+	rc = run(&out, "cd %s && %s capture -o host-capture.yaml", workdir, kvmprof);
+	if (rc)
+		fail_msg("capture: exit %d\n%s", rc, out);
+	free(out);
+	rc = run(&out, "cd %s && %s compile host-capture.yaml -o host-capture.c --header host-capture.h && "
+		       "cc -std=c11 -Wall -Wextra -Werror -I%s/runtime -c host-capture.c -o host-capture.o",
+		 workdir, kvmprof, getenv("PWD") ? getenv("PWD") : ".");
+	if (rc)
+		fail_msg("compile: exit %d\n%s", rc, out);
+	free(out);
+	rc = run(&out, "cd %s && %s lint -Werror host-capture.yaml", workdir, kvmprof);
+	if (rc || out[0])
+		fail_msg("lint: exit %d, not clean:\n%s", rc, out);
+	free(out);
+	rc = run(&out, "cd %s && %s check host-capture.yaml", workdir, kvmprof);
+	if (rc || !strstr(out, "verdict: yes"))
+		fail_msg("live check against the same host: exit %d\n%s", rc, out);
+	free(out);
+	rc = run(&out, "cd %s && %s check host-capture.yaml --against host-capture.yaml --format json", workdir, kvmprof);
+	if (rc || !strstr(out, "\"verdict\": \"yes\"") || !strstr(out, "\"offline\": true"))
+		fail_msg("offline check against itself: exit %d\n%s", rc, out);
+	free(out);
+}
+
+/* capture_run() fills what the issue lists: caps, quirk mask, x2APIC
+ * flags, supported CPUID, feature MSRs (x86); registers and masks (arm64). */
+static void capture_facts(void **state)
+{
+	struct capture_opts o = { .name = "t" };
+	struct profile *p = NULL;
+	struct host_facts h;
+	char err[256];
+
+	(void)state;
+	NEED_KVM();
+	assert_int_equal(capture_run(&o, &p, &h, err, sizeof(err)), 0);
+	assert_string_equal(p->name, "t");
+	assert_non_null(h.kernel);
+	assert_true(h.kernel_version > KVMPROF_KERNEL_VERSION(4, 0, 0));
+	assert_true(h.n_caps > 50);
+	assert_non_null(host_cap_by_number(&h, 7)); /* KVM_CAP_USER_MEMORY */
+	assert_true(h.have_reg_list);
+#if defined(__x86_64__)
+	assert_true(h.have_quirks);
+	assert_true(h.have_x2apic);
+	assert_true(h.have_cpuid && h.n_cpuid > 10);
+	assert_true(h.have_feature_msrs && h.n_feature_msrs > 0);
+	assert_true(h.have_msr_list && h.n_msr_list > 10);
+#endif
+	for (size_t i = 0; i < p->n_provenance; i++)
+		if (!strcmp(p->provenance[i].key, "kind"))
+			assert_string_equal(p->provenance[i].value, "captured");
+	assert_true(p->n_entries > 0);
+	for (size_t i = 1; i < p->n_entries; i++)
+		assert_true(p->entries[i - 1].phase <= p->entries[i].phase);
+	profile_free(p);
+	host_facts_free(&h);
+}
+
+static void capture_bad_device(void **state)
+{
+	struct capture_opts o = { .name = "t", .kvm_path = "/nonexistent/kvm" };
+	struct profile *p = NULL;
+	struct host_facts h;
+	char err[256];
+
+	(void)state;
+	assert_true(capture_run(&o, &p, &h, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/kvm"));
+	profile_free(p);
+	host_facts_free(&h);
+}
+
+static void default_name(void **state)
+{
+	char name[256];
+
+	(void)state;
+	capture_default_name(name, sizeof(name));
+	assert_int_equal(strncmp(name, "linux-", 6), 0);
+	for (const char *s = name; *s; s++)
+		assert_true((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_');
+}
+
+static int setup(void **state)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	(void)state;
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(kvmprof, sizeof(kvmprof), "%s/../kvmprof", dirname(exe));
+	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-test-capture-XXXXXX");
+	return mkdtemp(workdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", workdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(capture_compile_lint_check),
+		cmocka_unit_test(capture_facts),
+		cmocka_unit_test(capture_bad_device),
+		cmocka_unit_test(default_name),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
