@@ -41,6 +41,13 @@ struct regdb_field {
 
 /* struct regdb_reg.flags */
 #define REGDB_R_ID_REG 0x1u /* arm64 feature ID register: fields default to at-most */
+/*
+ * vCPU run-time state, not environment: core/FP registers, EL1 context,
+ * timers, PMU and debug state, per-vCPU MPIDR_EL1. A VMM or the guest owns
+ * the value; a profile that pinned it would clobber boot state (X0 = FDT
+ * address, PC). `state` in the .db; never together with id-reg.
+ */
+#define REGDB_R_STATE 0x2u
 
 struct regdb_reg {
 	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */

@@ -166,7 +166,8 @@ function new_file() {
 	FILES[++nfiles] = base
 }
 
-# reg NAME SPACE ENCODING... [width N] [id-reg]
+# reg NAME SPACE ENCODING... [width N] [id-reg] [state]
+# R_flags: 1 = id-reg (REGDB_R_ID_REG), 2 = state (REGDB_R_STATE); exclusive.
 function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
 	name = $2
 	space = $3
@@ -265,8 +266,12 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 				continue
 			}
 			w = $i + 0
-		} else if ($i == "id-reg") {
-			R_flags[nregs] = 1
+		} else if ($i == "id-reg" || $i == "state") {
+			# an ID register describes the platform; a state register does not
+			if (R_flags[nregs] != 0 && R_flags[nregs] != ($i == "id-reg" ? 1 : 2))
+				err("reg " name " cannot be both id-reg and state")
+			else
+				R_flags[nregs] = $i == "id-reg" ? 1 : 2
 		} else {
 			err("unknown reg option '" $i "'")
 		}

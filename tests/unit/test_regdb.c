@@ -212,6 +212,42 @@ static void test_reg_invariants(void **state)
 	}
 }
 
+/* REGDB_R_STATE: vCPU run-time state, never an ID register; the platform's identity is not state. */
+static void test_state_flag(void **state)
+{
+	static const char *const st[] = { "CORE.X0", "CORE.PC", "CORE.PSTATE", "CORE.V31", "CORE.FPCR",
+					  "SCTLR_EL1", "TTBR0_EL1", "TPIDR_EL0", "CONTEXTIDR_EL1",
+					  "KVM_REG_ARM_TIMER_CNT", "CNTP_CVAL_EL0", "PMEVCNTR0_EL0", "PMCR_EL0",
+					  "DBGBVR0_EL1", "OSLSR_EL1", "MPIDR_EL1", "CSSELR_EL1" };
+	static const char *const env[] = { "MIDR_EL1", "REVIDR_EL1", "AIDR_EL1", "CTR_EL0", "CLIDR_EL1",
+					   "DCZID_EL0", "ID_AA64PFR0_EL1", "ID_AA64DFR0_EL1", "CCSIDR_EL1.L1D",
+					   "PSCI_VERSION", "SMCCC_ARCH_WORKAROUND_1", "STD_BMAP" };
+	size_t n_state = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		const struct regdb_reg *r = regdb_reg_by_name(st[i], KVMPROF_ARCH_ARM64);
+		assert_non_null(r);
+		if (!(r->flags & REGDB_R_STATE))
+			fail_msg("%s is not marked state", st[i]);
+	}
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const struct regdb_reg *r = regdb_reg_by_name(env[i], KVMPROF_ARCH_ARM64);
+		assert_non_null(r);
+		if (r->flags & REGDB_R_STATE)
+			fail_msg("%s is marked state", env[i]);
+	}
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		const struct regdb_reg *r = &regdb_regs[i];
+		if (!(r->flags & REGDB_R_STATE))
+			continue;
+		n_state++;
+		assert_false(r->flags & REGDB_R_ID_REG);
+		assert_int_equal(r->space, REGDB_ARM64_SYSREG); /* firmware, demux and vGIC are environment */
+	}
+	assert_int_equal(n_state, 246 + 2); /* arm64-state.db, MPIDR_EL1, CSSELR_EL1 */
+}
+
 static void test_sym_invariants(void **state)
 {
 	(void)state;
@@ -323,6 +359,7 @@ static void test_generator_failures(void **state)
 		{ "bad-missing-end.db", "bad-missing-end.db:5: error:", "before 'end'" },
 		{ "bad-eof.db", "bad-eof.db:3: error:", "missing 'end'" },
 		{ "bad-dup-field.db", "bad-dup-field.db:5: error:", "duplicate field name" },
+		{ "bad-state-id-reg.db", "bad-state-id-reg.db:3: error:", "cannot be both id-reg and state" },
 	};
 	static const char *awks[] = { "awk", "mawk", "gawk", "busybox awk" };
 	char err[4096];
@@ -364,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_generic_sysreg),
 		cmocka_unit_test(test_syms),
 		cmocka_unit_test(test_reg_invariants),
+		cmocka_unit_test(test_state_flag),
 		cmocka_unit_test(test_sym_invariants),
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
 		cmocka_unit_test(test_generator_failures),
