@@ -281,7 +281,8 @@ static int run_offline(struct checker *c)
 	kvmprof_vm_fini(&c->vm);
 	c->have_reg_list = c->cap.have_reg_list;
 	c->reg_list = xcalloc(c->cap.n_reg_list + 1, sizeof(uint64_t));
-	memcpy(c->reg_list, c->cap.reg_list, c->cap.n_reg_list * sizeof(uint64_t));
+	if (c->cap.n_reg_list)
+		memcpy(c->reg_list, c->cap.reg_list, c->cap.n_reg_list * sizeof(uint64_t));
 	c->n_reg_list = c->cap.n_reg_list;
 	return 0;
 }

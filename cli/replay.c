@@ -97,7 +97,8 @@ static int get_reg_list(struct replay *r, struct kvm_reg_list *list)
 		return -E2BIG;
 	}
 	list->n = h->n_reg_list;
-	memcpy(list->reg, h->reg_list, h->n_reg_list * sizeof(uint64_t));
+	if (h->n_reg_list)
+		memcpy(list->reg, h->reg_list, h->n_reg_list * sizeof(uint64_t));
 	return 0;
 }
 
