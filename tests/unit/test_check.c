@@ -350,6 +350,61 @@ static void host_facts_values(void **state)
 	fclose(null);
 }
 
+/* host_facts_write_yaml writes what host_facts_load reads back. */
+static void host_facts_round_trip(void **state)
+{
+	static const char *const files[] = { CAPS "/linux-6.12-arm64-capture.yaml", CAPS "/kvm-amd-6.1.yaml" };
+	char dir[] = "/tmp/kvmprof-test-check-XXXXXX", path[64];
+	FILE *null = fopen("/dev/null", "w"), *f;
+	struct host_facts a, b;
+	struct diag d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rt.yaml", dir);
+	diag_init(&d, null);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int arch = i == 0 ? KVMPROF_ARCH_ARM64 : KVMPROF_ARCH_X86_64;
+
+		assert_int_equal(host_facts_load(files[i], arch, &a, &d), 0);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("kvmprof: 1\nname: rt\n", f);
+		fprintf(f, "arch: %s\nvcpu:\n", arch == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64");
+		if (a.have_regset)
+			host_regset_write_yaml(&a, f);
+		host_facts_write_yaml(&a, f);
+		fclose(f);
+		assert_int_equal(host_facts_load(path, arch, &b, &d), 0);
+		assert_string_equal(a.kernel, b.kernel);
+		assert_int_equal(a.n_caps, b.n_caps);
+		for (size_t k = 0; k < a.n_caps; k++)
+			assert_int_equal(a.caps[k].value, b.caps[k].value);
+		assert_int_equal(a.have_quirks, b.have_quirks);
+		assert_int_equal(a.quirks, b.quirks);
+		assert_int_equal(a.n_reg_list, b.n_reg_list);
+		assert_int_equal(a.n_reg_values, b.n_reg_values);
+		for (size_t k = 0; k < a.n_reg_values; k++)
+			assert_int_equal(a.reg_values[k].value, b.reg_values[k].value);
+		assert_int_equal(a.have_masks, b.have_masks);
+		assert_int_equal(a.n_masks, b.n_masks);
+		assert_int_equal(a.n_attrs, b.n_attrs);
+		assert_int_equal(a.n_ranges, b.n_ranges);
+		assert_int_equal(a.n_cpuid, b.n_cpuid);
+		assert_int_equal(a.n_feature_msrs, b.n_feature_msrs);
+		assert_int_equal(a.n_vcpu_msrs, b.n_vcpu_msrs);
+		assert_int_equal(a.n_msr_list, b.n_msr_list);
+		assert_int_equal(a.n_regset, b.n_regset);
+		host_facts_free(&a);
+		host_facts_free(&b);
+	}
+	assert_int_equal(d.n_errors, 0);
+	diag_fini(&d);
+	fclose(null);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void tables_from_profile(void **state)
 {
 	const char *search[] = { "profiles", NULL };
@@ -395,6 +450,7 @@ int main(void)
 		cmocka_unit_test(regset_drift_text),    cmocka_unit_test(regset_drift_json),
 		cmocka_unit_test(self_checks_pass),     cmocka_unit_test(usage_errors),
 		cmocka_unit_test(host_section_errors),  cmocka_unit_test(host_facts_values),
+		cmocka_unit_test(host_facts_round_trip),
 		cmocka_unit_test(tables_from_profile),
 	};
 	char exe[PATH_MAX];
