@@ -108,8 +108,8 @@ expect() {
 	done
 	ok "$name"
 }
-# seen TEXT REG: the value the guest saw for CPUID register REG.
-seen() { printf '%s\n' "$1" | sed -n "s/^  CPUID $2 .* guest saw \(0x[0-9a-f]*\) .*/\1/p" | head -n1; }
+# seen TEXT REG: the value the guest saw for CPUID register REG (dots are literal).
+seen() { printf '%s\n' "$1" | sed -n "s/^  CPUID ${2//./\\.} .* guest saw \(0x[0-9a-f]*\) .*/\1/p" | head -n1; }
 # bits_clear TEST TEXT REG MASK: the guest saw every bit of MASK clear in REG.
 bits_clear() {
 	local v
@@ -195,8 +195,8 @@ for series in $series_list; do
 		'^the guest saw what the profile states$' '^run: example-x86-hidden-features exit 0$'
 	# What the guest's CPUID returned, checked here too: AVX2 (7.0.EBX[5]),
 	# AVX512F ([16]); MOVBE (1.ECX[22]), RDRAND ([30]). Intel SDM vol. 2A, CPUID.
-	bits_clear "hidden_features_guest_leaf7_$series" "$text" 'CPUID\.0x7\.0x0\.EBX' 0x10020
-	bits_clear "hidden_features_guest_leaf1_$series" "$text" 'CPUID\.0x1\.0x0\.ECX' 0x40400000
+	bits_clear "hidden_features_guest_leaf7_$series" "$text" CPUID.0x7.0x0.EBX 0x10020
+	bits_clear "hidden_features_guest_leaf1_$series" "$text" CPUID.0x1.0x0.ECX 0x40400000
 
 	text=$(section example-x86-outcomes "$run")
 	case $series in
@@ -212,7 +212,7 @@ for series in $series_list; do
 		'^  CPUID CPUID\.0x7\.0x0\.EBX +wanted 0x00010000 mask 0x00010000 guest saw 0x[0-9a-f]+  DIFFERENT \(runtime: unsupported\)$' \
 		'^  CPUID CPUID\.0x1\.0x0\.ECX .* ok \(runtime: applied\)$' \
 		'^run: example-x86-outcomes exit 1$'
-	bits_clear "outcomes_guest_no_avx512f_$series" "$text" 'CPUID\.0x7\.0x0\.EBX' 0x10000
-	bits_clear "outcomes_guest_no_rdrand_$series" "$text" 'CPUID\.0x1\.0x0\.ECX' 0x40000000
+	bits_clear "outcomes_guest_no_avx512f_$series" "$text" CPUID.0x7.0x0.EBX 0x10000
+	bits_clear "outcomes_guest_no_rdrand_$series" "$text" CPUID.0x1.0x0.ECX 0x40000000
 done
 summary
