@@ -19,21 +19,8 @@
 
 #include "firecracker.h"
 
-/*
- * Leaves for which KVM sets KVM_CPUID_FLAG_SIGNIFICANT_INDEX (Linux 6.1
- * arch/x86/kvm/cpuid.c, do_host_cpuid(); the 6.1 fingerprints agree). Used
- * when a profile carries no flags of its own: format-1 YAML cannot state them.
- */
-int fc_cpuid_leaf_indexed(uint32_t leaf)
-{
-	switch (leaf) {
-	case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14:
-	case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f: case 0x8000001d:
-		return 1;
-	default:
-		return 0;
-	}
-}
+/* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), Linux arch/x86/include/uapi/asm/kvm.h; pentry.aux bit 0 */
+#define CPUID_FLAG_SIGNIFICANT_INDEX 1u
 
 struct exporter {
 	const struct profile *p;
@@ -238,8 +225,17 @@ static void export_x86(struct exporter *X)
 		if (e->kind != KVMPROF_KIND_CPUID || done[i])
 			continue;
 		uint32_t leaf = (uint32_t)(e->id >> 32), subleaf = (uint32_t)e->id;
-		uint32_t flags = e->aux ? e->aux : (uint32_t)fc_cpuid_leaf_indexed(leaf);
+		uint32_t flags = 0;
 		int any = 0;
+		/* the profile's `significant-index` (aux bit 0) on any register of this leaf and subleaf */
+		for (size_t j = i; j < n; j++)
+			if (p->entries[j].kind == KVMPROF_KIND_CPUID && p->entries[j].id == e->id && !done[j])
+				flags |= p->entries[j].aux & CPUID_FLAG_SIGNIFICANT_INDEX;
+		if (subleaf != 0 && !flags && X->lost)
+			/* KVM answers every subleaf of such a leaf with this entry: worth a look, nothing lost */
+			fprintf(X->lost, "%s: warning: %s states subleaf 0x%" PRIx32 " of leaf 0x%" PRIx32 " without "
+				"significant-index; KVM ignores the subleaf of such a leaf (exported with flags 0)\n",
+				p->name, e->name, subleaf, leaf);
 		for (size_t j = i; j < n; j++) {
 			const struct pentry *r = &p->entries[j];
 			if (r->kind != KVMPROF_KIND_CPUID || r->id != e->id || done[j])

@@ -19,6 +19,7 @@
 #define KVMPROF_FIRECRACKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "profile.h"
@@ -27,6 +28,19 @@ struct fc_import_opts {
 	const char *name;         /* profile name; NULL: derived (fc_derive_name) */
 	const char *description;  /* NULL: derived */
 	int arch;                 /* enum kvmprof_arch; 0: from the content */
+};
+
+/*
+ * A register of the JSON left out of the profile because it is vCPU run-time
+ * state (REGDB_R_STATE: core/FP registers, EL1 context, timers, PMU and
+ * debug state, MPIDR_EL1 ...), not environment: a profile that pinned X0 or
+ * PC would clobber the VMM's own boot state. See docs/firecracker.md.
+ */
+struct fc_omitted {
+	const struct regdb_reg *reg;
+	uint64_t id;
+	uint64_t value, mask;     /* bits 63:0 of the bitmap (0/1 digits) */
+	char *path;               /* JSON path of the element, "$.guest_cpu_config.reg_modifiers[17]" */
 };
 
 /* What one import read and kept (tests compare these with the JSON). */
@@ -39,12 +53,20 @@ struct fc_import_stats {
 	size_t n_kvm_capabilities;
 	size_t n_unknown;         /* kept by raw id: the database does not know them */
 	size_t n_not_carried;     /* reported as not expressible in a profile */
+	struct fc_omitted *omitted; /* state registers left out, in JSON order */
+	size_t n_omitted;
 	int fingerprint;          /* 1: a fingerprint, 0: a template */
 };
+
+/* Frees what fc_import() allocated in st (the omitted list). */
+void fc_import_stats_free(struct fc_import_stats *st);
 
 /*
  * Reads a fingerprint or a custom CPU template and builds a profile (no
  * base). Errors and the report of unknown ids go to d, with the JSON path.
+ * vCPU state registers are left out and listed in st->omitted (the count
+ * goes to provenance); free st with fc_import_stats_free() (st may be NULL).
+ * A CPUID leaf's flags become `significant-index` (pentry.aux bit 0).
  * NULL, or a profile with d->n_errors > 0, means the import failed.
  */
 struct profile *fc_import(const char *path, const struct fc_import_opts *o, struct fc_import_stats *st,
@@ -71,9 +93,6 @@ void fc_write_profile_yaml(const struct profile *p, FILE *out);
  * Returns 0, or -1 with an error in d.
  */
 int fc_export(const struct profile *p, FILE *out, FILE *lost, size_t *n_lost, struct diag *d);
-
-/* KVM_CPUID_FLAG_SIGNIFICANT_INDEX for a leaf as KVM 6.1 reports it. */
-int fc_cpuid_leaf_indexed(uint32_t leaf);
 
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);

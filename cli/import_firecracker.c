@@ -19,6 +19,9 @@
 #include "firecracker.h"
 #include "json.h"
 
+/* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), Linux arch/x86/include/uapi/asm/kvm.h; pentry.aux bit 0 */
+#define CPUID_FLAG_SIGNIFICANT_INDEX 1u
+
 struct importer {
 	struct diag *d;
 	struct profile *p;
@@ -110,8 +113,8 @@ static int get_id(struct importer *I, const struct json_value *v, uint64_t max, 
  * x don't-care; at most max_bits digits. Bits 64 and up must be 0 or x
  * (kvmprof values are 64-bit). Digits beyond the register width too.
  */
-static int get_bitmap(struct importer *I, const struct json_value *v, int max_bits, int reg_width,
-		      uint64_t *value, uint64_t *mask)
+static int get_bitmap_bits(struct importer *I, const struct json_value *v, int max_bits, int reg_width,
+			   int ignore_above_64, uint64_t *value, uint64_t *mask)
 {
 	const char *s;
 	size_t n;
@@ -149,7 +152,7 @@ static int get_bitmap(struct importer *I, const struct json_value *v, int max_bi
 		if (c == 'x')
 			continue;
 		if (bit >= 64 || bit >= reg_width) {
-			if (c == '1') {
+			if (c == '1' && !(ignore_above_64 && bit < reg_width)) {
 				snprintf(msg, sizeof(msg), "bit %d is set, but %s", bit,
 					 bit >= 64 ? "kvmprof values are 64-bit: bits 64 and up must be 0"
 						   : "it lies beyond the register's width");
@@ -163,6 +166,12 @@ static int get_bitmap(struct importer *I, const struct json_value *v, int max_bi
 			*value |= UINT64_C(1) << bit;
 	}
 	return 0;
+}
+
+static int get_bitmap(struct importer *I, const struct json_value *v, int max_bits, int reg_width,
+		      uint64_t *value, uint64_t *mask)
+{
+	return get_bitmap_bits(I, v, max_bits, reg_width, 0, value, mask);
 }
 
 static struct pentry *new_entry(struct importer *I, const struct json_value *where)
@@ -231,6 +240,28 @@ static void report_unknown(struct importer *I, const struct json_value *where, c
 		     where->path, name);
 }
 
+static void omit_state(struct importer *I, const struct json_value *m, const struct regdb_reg *r, uint64_t id,
+		       uint64_t value, uint64_t mask)
+{
+	struct fc_import_stats *st = I->st;
+
+	st->omitted = xrealloc(st->omitted, (st->n_omitted + 1) * sizeof(*st->omitted));
+	st->omitted[st->n_omitted++] = (struct fc_omitted){
+		.reg = r, .id = id, .value = value & mask, .mask = mask, .path = xstrdup(m->path),
+	};
+}
+
+void fc_import_stats_free(struct fc_import_stats *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_omitted; i++)
+		free(st->omitted[i].path);
+	free(st->omitted);
+	st->omitted = NULL;
+	st->n_omitted = 0;
+}
+
 static void reg_modifier(struct importer *I, const struct json_value *m)
 {
 	static const char *const keys[] = { "addr", "bitmap", NULL };
@@ -260,14 +291,26 @@ static void reg_modifier(struct importer *I, const struct json_value *m)
 		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_FW, id, 0);
 	if (!r)
 		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_DEMUX, id, 0);
-	if (get_bitmap(I, bitmap, 128, width, &value, &mask))
+	/* a state register's value is not kept, so its bits above 63 (V0..V31) need not be 0 */
+	if (get_bitmap_bits(I, bitmap, 128, width, r && (r->flags & REGDB_R_STATE), &value, &mask))
 		return;
+	if (r && (r->flags & REGDB_R_STATE)) {
+		/*
+		 * vCPU run-time state (X0 = the FDT address, PC = the kernel entry,
+		 * timer counters, PMU reset poison ...), not what KVM presents about
+		 * the platform: a VMM applying a profile that pinned it would
+		 * clobber its own boot state. Left out, listed, counted in provenance.
+		 */
+		if (mask != 0)
+			omit_state(I, m, r, id, value, mask);
+		return;
+	}
 	if (width > 64 && mask != 0) {
 		/*
 		 * The compiled tables hold 64-bit values (struct kvmprof_entry.value,
 		 * width 8..64), so a 128-bit register (the FP/SIMD V0..V31 core
 		 * registers, KVM_REG_SIZE_U128) cannot be stated: reported, not dropped
-		 * silently. They are vCPU state the VMM sets, not something KVM presents.
+		 * silently. (The V0..V31 core registers are state, left out above.)
 		 */
 		char msg[160];
 		snprintf(msg, sizeof(msg), "%s is a 128-bit register; kvmprof entries hold 64-bit values, so the "
@@ -320,6 +363,13 @@ static void cpuid_modifier(struct importer *I, const struct json_value *m)
 	    expect(I, mods, JSON_ARRAY, "an array of {\"register\", \"bitmap\"}"))
 		return;
 	I->st->n_cpuid_leaves++;
+	if (fl & ~(uint64_t)CPUID_FLAG_SIGNIFICANT_INDEX) {
+		/* KVM_CPUID_FLAG_STATEFUL_FUNC / STATE_READ_NEXT: obsolete since Linux 5.x, no profile key */
+		diag_warning(I->d, flags->pos, "not-carried",
+			     "%s: flags %" PRIu64 ": only bit 0 (KVM_CPUID_FLAG_SIGNIFCANT_INDEX, `significant-index`) "
+			     "is carried; the other bits are not", flags->path, fl);
+		I->st->n_not_carried++;
+	}
 	for (size_t i = 0; i < mods->n; i++) {
 		const struct json_value *rm = &mods->items[i], *reg, *bitmap;
 		int ri = -1;
@@ -342,15 +392,6 @@ static void cpuid_modifier(struct importer *I, const struct json_value *m)
 		if (get_bitmap(I, bitmap, 32, 32, &value, &mask))
 			continue;
 		I->st->n_cpuid_registers++;
-		if (i == 0 && (fl != 0) != (fc_cpuid_leaf_indexed((uint32_t)lf) != 0)) {
-			/* format-1 YAML has no key for KVM_CPUID_FLAG_*: export derives them from the leaf */
-			diag_warning(I->d, flags->pos, "not-carried",
-				     "%s: flags %" PRIu64 " differ from what KVM 6.1 reports for leaf 0x%" PRIx64
-				     " (%d); a profile cannot state CPUID flags, an export writes %d",
-				     flags->path, fl, lf, fc_cpuid_leaf_indexed((uint32_t)lf),
-				     fc_cpuid_leaf_indexed((uint32_t)lf));
-			I->st->n_not_carried++;
-		}
 		if (mask == 0)
 			continue;
 		const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID, lf << 32 | sl, ri);
@@ -360,7 +401,7 @@ static void cpuid_modifier(struct importer *I, const struct json_value *m)
 		e->cpuid_reg = ri;
 		e->width = 32;
 		e->reg = r;
-		e->aux = (uint32_t)fl; /* KVM_CPUID_FLAG_*; format 1 YAML cannot state it (see export) */
+		e->aux = (uint32_t)(fl & CPUID_FLAG_SIGNIFICANT_INDEX); /* `significant-index: true` */
 		/* the loader's spelling of a CPUID register it has no name for */
 		snprintf(name, sizeof(name), "CPUID.0x%" PRIx64 ".0x%" PRIx64 ".%s", lf, sl, cpuid_reg_upper[ri]);
 		e->name = xstrdup(r ? r->name : name);
@@ -739,6 +780,12 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 			diag_error(d, v->pos, "firecracker", "%s: vCPU features are arm64 settings", v->path);
 	}
 	each(&I, cfg, "kvm_capabilities", kvm_capability);
+	if (st->n_omitted) {
+		char why[160];
+		snprintf(why, sizeof(why), "%zu (vCPU run-time state, not environment; see docs/firecracker.md)",
+			 st->n_omitted);
+		add_provenance(p, "state-registers-omitted", why);
+	}
 	if (I.n_caps) {
 		size_t n = 1;
 		for (size_t i = 0; i < I.n_caps; i++)
@@ -769,6 +816,8 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 	}
 	json_free(root);
 	(void)before;
+	if (st == &scratch)
+		fc_import_stats_free(st);
 	return p;
 }
 
@@ -891,8 +940,8 @@ void fc_write_profile_yaml(const struct profile *p, FILE *out)
 
 static void usage_import(FILE *f)
 {
-	fputs("usage: kvmprof import --from firecracker FILE.json [-o PROFILE.yaml] [--name NAME] [--arch ARCH]\n"
-	      "       kvmprof import --from firecracker --common NAME -d DIR FILE.json...\n"
+	fputs("usage: kvmprof import --from firecracker FILE.json [-o PROFILE.yaml] [--name NAME] [--arch ARCH] [-v]\n"
+	      "       kvmprof import --from firecracker --common NAME -d DIR [-v] FILE.json...\n"
 	      "A Firecracker CPU fingerprint (cpu-template-helper fingerprint dump) or custom CPU template\n"
 	      "becomes a kvmprof profile: register ids become names with named fields, template x bits\n"
 	      "become don't-care; ids the register database does not know are kept raw and reported.\n"
@@ -902,7 +951,11 @@ static void usage_import(FILE *f)
 	      "  --common NAME  with -d: import several files, move what they all state identically into\n"
 	      "                 the profile NAME, and base each import on it (it then states only what\n"
 	      "                 differs)\n"
-	      "  -d DIR         write DIR/<name>.yaml for each import (and DIR/NAME.yaml)\n", f);
+	      "  -d DIR         write DIR/<name>.yaml for each import (and DIR/NAME.yaml)\n"
+	      "  -v, --verbose  list every vCPU state register left out (core, FP/SIMD, timer, PMU,\n"
+	      "                 debug, EL1 context, MPIDR_EL1), with its JSON path and value\n"
+	      "vCPU state registers are left out of the profile: they are run-time state, not what the\n"
+	      "guest sees of its platform (see docs/firecracker.md); one line says how many.\n", f);
 }
 
 static char *name_from_output(const char *out)
@@ -944,7 +997,31 @@ static int write_profile_file(const struct profile *p, const char *path, struct 
 	return rc;
 }
 
-static void summary(const char *path, const struct profile *p, const struct fc_import_stats *st)
+/*
+ * The state registers left out: one line with the count and the first
+ * names; with --verbose, one line each with its JSON path and value.
+ */
+static void report_omitted(FILE *out, const char *path, const struct fc_import_stats *st, int verbose)
+{
+	enum { SHOWN = 8 };
+
+	if (!st->n_omitted)
+		return;
+	fprintf(out, "%s: %zu vCPU state register%s left out of the profile (run-time state, not environment; "
+		"see docs/firecracker.md):", path, st->n_omitted, st->n_omitted == 1 ? "" : "s");
+	for (size_t i = 0; i < st->n_omitted && (verbose || i < SHOWN); i++)
+		fprintf(out, "%s %s", i ? "," : "", st->omitted[i].reg->name);
+	if (!verbose && st->n_omitted > SHOWN)
+		fprintf(out, " and %zu more (--verbose lists them)", st->n_omitted - SHOWN);
+	fputc('\n', out);
+	for (size_t i = 0; verbose && i < st->n_omitted; i++) {
+		const struct fc_omitted *o = &st->omitted[i];
+		fprintf(out, "%s: %s: %s (0x%016" PRIx64 ") = 0x%" PRIx64 "%s: left out, vCPU state\n", path,
+			o->path, o->reg->name, o->id, o->value, o->reg->width > 64 ? " (bits 63:0)" : "");
+	}
+}
+
+static void summary(const char *path, const struct profile *p, const struct fc_import_stats *st, int verbose)
 {
 	fprintf(stderr, "%s: %s: %zu entries (", path, p->name, p->n_entries);
 	if (p->arch == KVMPROF_ARCH_ARM64)
@@ -952,8 +1029,12 @@ static void summary(const char *path, const struct profile *p, const struct fc_i
 	else
 		fprintf(stderr, "%zu CPUID registers in %zu leaves, %zu MSRs", st->n_cpuid_registers,
 			st->n_cpuid_leaves, st->n_msr_modifiers);
-	fprintf(stderr, ", %zu capabilities); %zu kept by raw id, %zu not carried\n", st->n_kvm_capabilities,
+	fprintf(stderr, ", %zu capabilities); %zu kept by raw id, %zu not carried", st->n_kvm_capabilities,
 		st->n_unknown, st->n_not_carried);
+	if (st->n_omitted)
+		fprintf(stderr, ", %zu state registers left out", st->n_omitted);
+	fputc('\n', stderr);
+	report_omitted(stderr, path, st, verbose);
 }
 
 int cmd_import(int argc, char **argv)
@@ -962,16 +1043,17 @@ int cmd_import(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' }, { "arch", required_argument, NULL, 'a' },
 		{ "common", required_argument, NULL, 'c' }, { "outdir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	const char *from = NULL, *out = NULL, *common = NULL, *outdir = NULL;
 	struct fc_import_opts o = { 0 };
 	char *derived = NULL;
-	int c, rc = 0;
+	int c, rc = 0, verbose = 0;
 	struct diag d;
 
-	while ((c = getopt_long(argc, argv, "f:o:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:d:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'v': verbose = 1; break;
 		case 'f': from = optarg; break;
 		case 'o': out = optarg; break;
 		case 'n': o.name = optarg; break;
@@ -1010,13 +1092,14 @@ int cmd_import(int argc, char **argv)
 		if (!p || d.n_errors) {
 			rc = 1;
 		} else {
-			summary(argv[optind], p, &st);
+			summary(argv[optind], p, &st, verbose);
 			if (out)
 				rc = write_profile_file(p, out, &d) ? 1 : 0;
 			else
 				fc_write_profile_yaml(p, stdout);
 		}
 		profile_free(p);
+		fc_import_stats_free(&st);
 	} else {
 		size_t n = (size_t)(argc - optind);
 		struct profile **ps = xcalloc(n, sizeof(*ps));
@@ -1025,7 +1108,8 @@ int cmd_import(int argc, char **argv)
 			int before = d.n_errors;
 			ps[i] = fc_import(argv[optind + (int)i], &o, &st, &d);
 			if (ps[i] && d.n_errors == before)
-				summary(argv[optind + (int)i], ps[i], &st);
+				summary(argv[optind + (int)i], ps[i], &st, verbose);
+			fc_import_stats_free(&st);
 			if (ps[i] && i && ps[i]->arch != ps[0]->arch && common) {
 				struct srcpos pos = { diag_intern(&d, argv[optind + (int)i]), 0, 0 };
 				diag_error(&d, pos, "firecracker", "--common needs one architecture; this is %s, the "

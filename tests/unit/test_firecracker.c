@@ -3,7 +3,9 @@
  * test_firecracker.c - `kvmprof import --from firecracker` and `export --to
  * firecracker` against the real captures in ../shared/firecracker/ (read in
  * place, never copied into the repository; KVMPROF_FIRECRACKER_DIR overrides):
- *  - every file imports; entry counts and every value equal the JSON's;
+ *  - every file imports; entry counts and every value equal the JSON's: each
+ *    JSON register is an entry (value, mask, CPUID flags) or a vCPU state
+ *    register on the omitted list (by id, name and value), none dropped;
  *  - every import loads back from YAML, compiles and lints clean;
  *  - export -> import keeps every entry (same hash);
  *  - real 5.10 vs 6.1 differences by name (DebugVer, PMUVer, PSCI_VERSION ...);
@@ -144,6 +146,22 @@ static void bits_of(const char *s, uint64_t *value, uint64_t *mask)
 	}
 }
 
+static const struct fc_omitted *find_omitted(const struct fc_import_stats *st, uint64_t id)
+{
+	for (size_t i = 0; i < st->n_omitted; i++)
+		if (st->omitted[i].id == id)
+			return &st->omitted[i];
+	return NULL;
+}
+
+static const struct fc_omitted *find_omitted_name(const struct fc_import_stats *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_omitted; i++)
+		if (!strcmp(st->omitted[i].reg->name, name))
+			return &st->omitted[i];
+	return NULL;
+}
+
 static const struct pentry *find_target(const struct profile *p, int kind, uint64_t id, int cpuid_reg)
 {
 	for (size_t i = 0; i < p->n_entries; i++) {
@@ -155,9 +173,10 @@ static const struct pentry *find_target(const struct profile *p, int kind, uint6
 }
 
 /*
- * Checks p against the JSON element by element: every register of the
- * file is an entry with the same value and mask, except the 128-bit ones
- * (reported as not carried); returns the number of JSON registers.
+ * Checks p against the JSON element by element: every register of the file
+ * is either an entry with the same value and mask (CPUID: and flags), or,
+ * exactly when the database marks it vCPU state, on st->omitted with the
+ * same id, path and value; nothing else. Returns the number of JSON registers.
  */
 static size_t check_against_json(const char *path, const struct profile *p, const struct fc_import_stats *st)
 {
@@ -168,7 +187,7 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 	const struct json_value *cfg = json_member(root, "guest_cpu_config");
 	if (!cfg)
 		cfg = root;
-	size_t n_json = 0, n_wide = 0, n_bits = 0;
+	size_t n_json = 0, n_state = 0, n_bits = 0;
 	const struct json_value *a;
 
 	if ((a = json_member(cfg, "reg_modifiers")) != NULL)
@@ -177,11 +196,22 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 			assert_int_equal(json_u64(json_member(&a->items[i], "addr"), &id), 0);
 			bits_of(json_member(&a->items[i], "bitmap")->text, &value, &mask);
 			n_json++;
-			if (((id >> 52) & 0xf) == 4) {
-				n_wide++;
-				assert_int_equal(value, 0); /* the captures hold zero V registers */
+			const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
+			const struct fc_omitted *o = find_omitted(st, id);
+			if (r && (r->flags & REGDB_R_STATE)) {
+				/* left out as state: listed by id and name, with its value */
+				if (!o)
+					fail_msg("%s: state register %s is neither an entry nor listed as omitted", path,
+						 r->name);
+				assert_null(find_target(p, KVMPROF_KIND_ONE_REG, id, 0));
+				assert_ptr_equal(o->reg, r);
+				assert_int_equal(o->mask, mask & width_mask(r->width)); /* the bitmap is 64 digits for FPSR */
+				assert_int_equal(o->value, value & o->mask);
+				assert_string_equal(o->path, a->items[i].path);
+				n_state++;
 				continue;
 			}
+			assert_null(o);
 			const struct pentry *e = find_target(p, KVMPROF_KIND_ONE_REG, id, 0);
 			if (!e)
 				fail_msg("%s: %s has no entry for 0x%016" PRIx64, path, p->name, id);
@@ -190,10 +220,12 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 		}
 	if ((a = json_member(cfg, "cpuid_modifiers")) != NULL)
 		for (size_t i = 0; i < a->n; i++) {
-			uint64_t leaf, sub;
+			uint64_t leaf, sub, flags;
 			const struct json_value *mods = json_member(&a->items[i], "modifiers");
 			assert_int_equal(json_u64(json_member(&a->items[i], "leaf"), &leaf), 0);
 			assert_int_equal(json_u64(json_member(&a->items[i], "subleaf"), &sub), 0);
+			assert_int_equal(json_u64(json_member(&a->items[i], "flags"), &flags), 0);
+			assert_true(flags <= 1); /* only KVM_CPUID_FLAG_SIGNIFCANT_INDEX in the data */
 			for (size_t k = 0; k < mods->n; k++) {
 				const char *rn = json_member(&mods->items[k], "register")->text;
 				int ri = rn[1] == 'a' ? 0 : rn[1] == 'b' ? 1 : rn[1] == 'c' ? 2 : 3;
@@ -205,6 +237,7 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 					fail_msg("%s: no entry for CPUID 0x%" PRIx64 ".0x%" PRIx64 ".%s", path, leaf, sub, rn);
 				assert_int_equal(e->value, value);
 				assert_int_equal(e->mask, mask);
+				assert_int_equal(e->aux, flags); /* significant-index */
 			}
 		}
 	if ((a = json_member(cfg, "msr_modifiers")) != NULL)
@@ -232,9 +265,24 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 				}
 		}
 	assert_int_equal(st->n_vcpu_features, n_bits);
-	/* no loss: every register is an entry, but for the 128-bit ones, which are reported */
-	assert_int_equal(p->n_entries, n_json - n_wide + n_bits);
-	assert_true(st->n_not_carried >= n_wide);
+	/* no loss: every register is an entry or a listed state register, nothing else */
+	assert_int_equal(st->n_omitted, n_state);
+	assert_int_equal(p->n_entries + st->n_omitted, n_json + n_bits);
+	assert_int_equal(st->n_not_carried, 0);
+	/* provenance counts what was left out, and says why */
+	const char *prov_omitted = NULL;
+	for (size_t i = 0; i < p->n_provenance; i++)
+		if (!strcmp(p->provenance[i].key, "state-registers-omitted"))
+			prov_omitted = p->provenance[i].value;
+	if (n_state) {
+		char want[128];
+		snprintf(want, sizeof(want), "%zu (vCPU run-time state, not environment; see docs/firecracker.md)",
+			 n_state);
+		assert_non_null(prov_omitted);
+		assert_string_equal(prov_omitted, want);
+	} else {
+		assert_null(prov_omitted);
+	}
 	json_free(root);
 	diag_fini(&d);
 	return n_json;
@@ -312,6 +360,7 @@ static void test_every_file_imports(void **state)
 			fail_msg("%s: import failed:\n%s", files[i], log);
 		free(log);
 		check_against_json(files[i], p, &st);
+		fc_import_stats_free(&st);
 		assert_int_equal(st.n_unknown, 0); /* the database knows every id of the captures */
 		const char *y = write_yaml(p, tmp_dir);
 		struct profile *q = compile_and_lint(y, search);
@@ -324,13 +373,15 @@ static void test_every_file_imports(void **state)
 			assert_int_equal(r->value, e->value);
 			assert_int_equal(r->mask, e->mask);
 			assert_int_equal(r->n_fields, e->n_fields);
+			assert_int_equal(r->aux, e->aux); /* significant-index survives the YAML */
 		}
 		profile_free(q);
 		profile_free(p);
 	}
 }
 
-static struct profile *import_ok(const char *file)
+/* Imports a data file that must import without errors or warnings; stats into *stp if given. */
+static struct profile *import_ok_stats(const char *file, struct fc_import_stats *stp)
 {
 	char path[1024];
 	struct fc_import_stats st;
@@ -340,12 +391,21 @@ static struct profile *import_ok(const char *file)
 
 	snprintf(path, sizeof(path), "%s/%s", fc_dir, file);
 	struct profile *p = import_log(path, NULL, &st, &d, &log, &mem);
-	int errors = d.n_errors;
+	int errors = d.n_errors, warnings = d.n_warnings;
 	finish_log(&d, mem, &log);
-	if (!p || errors)
+	if (!p || errors || warnings)
 		fail_msg("%s:\n%s", path, log);
 	free(log);
+	if (stp)
+		*stp = st;
+	else
+		fc_import_stats_free(&st);
 	return p;
+}
+
+static struct profile *import_ok(const char *file)
+{
+	return import_ok_stats(file, NULL);
 }
 
 static const char *prov(const struct profile *p, const char *key)
@@ -360,8 +420,9 @@ static const char *prov(const struct profile *p, const char *key)
 static void test_graviton2_named_values(void **state)
 {
 	NEED_DATA();
-	struct profile *a = import_ok("fingerprint_ARM_NEOVERSE_N1_5.10host.json");
-	struct profile *b = import_ok("fingerprint_ARM_NEOVERSE_N1_6.1host.json");
+	struct fc_import_stats sa, sb;
+	struct profile *a = import_ok_stats("fingerprint_ARM_NEOVERSE_N1_5.10host.json", &sa);
+	struct profile *b = import_ok_stats("fingerprint_ARM_NEOVERSE_N1_6.1host.json", &sb);
 
 	assert_string_equal(a->name, "linux-5.10-arm64-graviton2");
 	assert_string_equal(b->name, "linux-6.1-arm64-graviton2");
@@ -371,9 +432,40 @@ static void test_graviton2_named_values(void **state)
 	assert_string_equal(prov(a, "kernel"), "5.10.255-253.1008.amzn2.aarch64");
 	assert_string_equal(prov(b, "kernel"), "6.1.172-216.329.amzn2023.aarch64");
 	assert_string_equal(prov(a, "microcode"), "0x00000000000000ff");
-	/* 312 and 242 registers in the JSON; the 32 V registers are 128-bit */
-	assert_int_equal(a->n_entries, 312 - 32);
-	assert_int_equal(b->n_entries, 242 - 32);
+	/*
+	 * 312 and 242 registers in the JSON; vCPU state left out: 5.10 has 244
+	 * (31 X, SP, PC, PSTATE, SP_EL1, ELR_EL1, 5 SPSR, 32 V, FPSR, FPCR, EL1
+	 * context, timers, 16+16 breakpoint/watchpoint pairs, 31 PMU counters and
+	 * types ...), 6.1 171 (no PMU registers without the pmu-v3 feature)
+	 */
+	assert_int_equal(sa.n_omitted, 244);
+	assert_int_equal(sb.n_omitted, 171);
+	assert_int_equal(a->n_entries, 312 - 244);
+	assert_int_equal(b->n_entries, 242 - 171);
+	assert_string_equal(prov(b, "state-registers-omitted"),
+			    "171 (vCPU run-time state, not environment; see docs/firecracker.md)");
+	/* the boot state Firecracker had set up is not pinned: X0 = the FDT address, PSTATE (no PC in the dump) */
+	assert_null(find(a, "CORE.X0"));
+	assert_int_equal(find_omitted_name(&sa, "CORE.X0")->value, 0x87e00000);
+	assert_int_equal(find_omitted_name(&sb, "CORE.PSTATE")->value, 0x3c5);
+	assert_non_null(find_omitted_name(&sb, "CORE.ELR_EL1"));
+	assert_non_null(find_omitted_name(&sb, "CORE.V31"));
+	assert_int_equal(find_omitted_name(&sb, "CORE.V31")->reg->width, 128);
+	/* reset poison and per-vCPU identity are not environment either */
+	assert_int_equal(find_omitted_name(&sa, "PMCCNTR_EL0")->value, 0x1de7ec7edbadc0de);
+	assert_int_equal(find_omitted_name(&sa, "CSSELR_EL1")->value, 0x1de7ec7edbadc0de);
+	assert_int_equal(find_omitted_name(&sa, "MPIDR_EL1")->value, 0x80000000);
+	assert_non_null(find_omitted_name(&sa, "KVM_REG_ARM_TIMER_CVAL"));
+	assert_non_null(find_omitted_name(&sa, "TTBR0_EL1"));
+	assert_null(find_omitted_name(&sb, "PMCCNTR_EL0"));
+	assert_null(find(a, "MPIDR_EL1"));
+	assert_null(find(a, "SCTLR_EL1"));
+	/* what is left is what a guest reads about its platform */
+	for (size_t i = 0; i < a->n_entries; i++) {
+		const struct regdb_reg *r = a->entries[i].reg;
+		assert_non_null(r);
+		assert_false(r->flags & REGDB_R_STATE);
+	}
 
 	assert_int_equal(find(a, "MIDR_EL1")->value, 0x413fd0c1);
 	assert_int_equal(find(b, "MIDR_EL1")->value, 0x413fd0c1);
@@ -404,6 +496,30 @@ static void test_graviton2_named_values(void **state)
 	/* every bit of an imported register is stated */
 	assert_int_equal(find(a, "ID_AA64PFR0_EL1")->mask, UINT64_MAX);
 	assert_int_equal(find(a, "CCSIDR_EL1.L1D")->mask, 0xffffffff);
+
+	/* stderr: one line with the count and the first names; --verbose: every one with its path */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	report_omitted(mem, "fp.json", &sb, 0);
+	fclose(mem);
+	assert_non_null(strstr(text, "fp.json: 171 vCPU state registers left out of the profile (run-time state, "
+				     "not environment; see docs/firecracker.md): CORE.FPSR, CORE.FPCR, CORE.X0"));
+	assert_non_null(strstr(text, " and 163 more (--verbose lists them)\n"));
+	assert_ptr_equal(strchr(text, '\n'), text + len - 1); /* one line */
+	free(text);
+	mem = open_memstream(&text, &len);
+	report_omitted(mem, "fp.json", &sb, 1);
+	fclose(mem);
+	size_t lines = 0;
+	for (char *c = text; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 1 + 171);
+	assert_non_null(strstr(text, ": CORE.X0 (0x6030000000100000) = 0x87e00000: left out, vCPU state\n"));
+	assert_non_null(strstr(text, "fp.json: $.guest_cpu_config.reg_modifiers["));
+	free(text);
+	fc_import_stats_free(&sa);
+	fc_import_stats_free(&sb);
 	profile_free(a);
 	profile_free(b);
 }
@@ -424,7 +540,7 @@ static void test_x86_named_values(void **state)
 	assert_int_equal(find(b, "CPUID.0x7.0x0.EAX")->value, 2);
 	assert_null(find_target(a, KVMPROF_KIND_CPUID, UINT64_C(7) << 32 | 2, KVMPROF_CPUID_EDX));
 	assert_int_equal(find_target(b, KVMPROF_KIND_CPUID, UINT64_C(7) << 32 | 2, KVMPROF_CPUID_EDX)->value, 1);
-	/* the leaf's flags are kept in memory (aux) for the export */
+	/* the leaf's flags become significant-index (aux bit 0) */
 	assert_int_equal(find(b, "CPUID.0x7.0x0.EBX")->aux, 1);
 	assert_int_equal(find(b, "CPUID.0x1.0x0.ECX")->aux, 0);
 	/* "GenuineIntel" */
@@ -435,20 +551,30 @@ static void test_x86_named_values(void **state)
 	profile_free(a);
 	profile_free(b);
 
-	/* Sapphire Rapids 5.10 hosts flagged leaves 0x1d/0x1e without a significant index: reported */
-	struct fc_import_stats st;
-	struct diag d;
-	char *log, path[1024];
-	FILE *mem;
-	snprintf(path, sizeof(path), "%s/fingerprint_INTEL_SAPPHIRE_RAPIDS_5.10host.json", fc_dir);
-	struct profile *s = import_log(path, NULL, &st, &d, &log, &mem);
-	assert_int_equal(d.n_errors, 0);
-	assert_int_equal(d.n_warnings, 2);
-	finish_log(&d, mem, &log);
-	assert_non_null(strstr(log, "$.guest_cpu_config.cpuid_modifiers[41].flags: flags 0 differ"));
-	assert_int_equal(st.n_not_carried, 2);
-	free(log);
-	profile_free(s);
+	/*
+	 * Sapphire Rapids: 5.10 hosts report the AMX leaves 0x1d/0x1e with flags 0,
+	 * 6.1 hosts with KVM_CPUID_FLAG_SIGNIFCANT_INDEX: carried (import_ok
+	 * also asserts that no warning was given), and kept through YAML.
+	 */
+	struct profile *s5 = import_ok("fingerprint_INTEL_SAPPHIRE_RAPIDS_5.10host.json");
+	struct profile *s6 = import_ok("fingerprint_INTEL_SAPPHIRE_RAPIDS_6.1host.json");
+	static const char *const amx[] = { "CPUID.0x1d.0x0.EAX", "CPUID.0x1d.0x0.EBX", "CPUID.0x1e.0x0.EBX" };
+	for (size_t i = 0; i < sizeof(amx) / sizeof(amx[0]); i++) {
+		assert_int_equal(find(s5, amx[i])->aux, 0);
+		assert_int_equal(find(s6, amx[i])->aux, 1);
+	}
+	assert_null(find(s5, "CPUID.0x1d.0x1.EAX"));
+	assert_int_equal(find(s6, "CPUID.0x1d.0x1.EAX")->aux, 1);
+	const char *search[] = { tmp_dir, NULL };
+	struct profile *y5 = compile_and_lint(write_yaml(s5, tmp_dir), search);
+	struct profile *y6 = compile_and_lint(write_yaml(s6, tmp_dir), search);
+	assert_int_equal(find(y5, "CPUID.0x1d.0x0.EAX")->aux, 0);
+	assert_int_equal(find(y6, "CPUID.0x1d.0x0.EAX")->aux, 1);
+	assert_int_equal(find(y6, "CPUID.0x1e.0x0.EAX")->aux, 1);
+	profile_free(y5);
+	profile_free(y6);
+	profile_free(s5);
+	profile_free(s6);
 }
 
 /* Template x digits become don't-care masks; capabilities a requires:; features by name. */
@@ -543,6 +669,47 @@ static void test_unknown_ids_kept_raw(void **state)
 	profile_free(p);
 }
 
+/*
+ * The flags of every cpuid_modifiers element of `exported` equal those of
+ * the same (leaf, subleaf) in `original`; returns how many were compared.
+ */
+static size_t same_cpuid_flags(const char *original, const char *exported)
+{
+	struct diag d;
+	diag_init(&d, stderr);
+	struct json_value *o = json_load_file(original, &d), *x = json_load_file(exported, &d);
+	assert_non_null(o);
+	assert_non_null(x);
+	const struct json_value *oc = json_member(o, "guest_cpu_config") ? json_member(o, "guest_cpu_config") : o;
+	const struct json_value *oa = json_member(oc, "cpuid_modifiers"), *xa = json_member(x, "cpuid_modifiers");
+	size_t n = 0;
+
+	for (size_t i = 0; xa && i < xa->n; i++) {
+		uint64_t leaf, sub, flags, ol, os, of;
+		int found = 0;
+		assert_int_equal(json_u64(json_member(&xa->items[i], "leaf"), &leaf), 0);
+		assert_int_equal(json_u64(json_member(&xa->items[i], "subleaf"), &sub), 0);
+		assert_int_equal(json_u64(json_member(&xa->items[i], "flags"), &flags), 0);
+		for (size_t k = 0; oa && k < oa->n && !found; k++) {
+			assert_int_equal(json_u64(json_member(&oa->items[k], "leaf"), &ol), 0);
+			assert_int_equal(json_u64(json_member(&oa->items[k], "subleaf"), &os), 0);
+			assert_int_equal(json_u64(json_member(&oa->items[k], "flags"), &of), 0);
+			if (ol == leaf && os == sub) {
+				if (of != flags)
+					fail_msg("%s: leaf 0x%" PRIx64 " subleaf 0x%" PRIx64 ": flags %" PRIu64
+						 " exported as %" PRIu64, original, leaf, sub, of, flags);
+				found = 1;
+			}
+		}
+		assert_true(found);
+		n++;
+	}
+	json_free(o);
+	json_free(x);
+	diag_fini(&d);
+	return n;
+}
+
 /* export -> import gives the same entries: the same hash once both are YAML. */
 static void test_export_round_trip(void **state)
 {
@@ -574,13 +741,16 @@ static void test_export_round_trip(void **state)
 		assert_int_equal(d.n_errors, 0);
 		diag_fini(&d);
 		assert_int_equal(q0->n_entries, p->n_entries);
-		/* same entries in the same order */
+		/* same entries in the same order, significant-index included */
 		for (size_t k = 0; k < p->n_entries; k++) {
 			assert_string_equal(q0->entries[k].name, p->entries[k].name);
 			assert_int_equal(q0->entries[k].value, p->entries[k].value);
 			assert_int_equal(q0->entries[k].mask, p->entries[k].mask);
+			assert_int_equal(q0->entries[k].aux, p->entries[k].aux);
 		}
-		/* flags came from the leaf table; the original's, where it had them, agree or were reported */
+		/* the exported flags are the original file's, leaf by leaf */
+		assert_int_equal(same_cpuid_flags(files[i], json), st.n_cpuid_leaves);
+		fc_import_stats_free(&st);
 		struct profile *q = compile_and_lint(write_yaml(q0, tmp_dir), search);
 		profile_hash(q, hash_q);
 		assert_string_equal(hash_p, hash_q);
@@ -630,6 +800,46 @@ static void test_export_lists_what_it_cannot_carry(void **state)
 	struct json_value *v = json_parse("export", out, out_len, &d);
 	assert_non_null(v);
 	assert_int_equal(json_member(v, "reg_modifiers")->n, 2);
+	json_free(v);
+	free(out);
+	free(lost_text);
+	profile_free(p);
+	diag_fini(&d);
+}
+
+/* significant-index becomes the element's flags; a subleaf without it is worth a warning, nothing is lost. */
+static void test_export_cpuid_flags(void **state)
+{
+	const char *search[] = { tmp_dir, NULL };
+	const char *path = write_tmp("linux-6.1-x86_64-flags.yaml",
+		"kvmprof: 1\nname: linux-6.1-x86_64-flags\narch: x86_64\n"
+		"vcpu:\n  registers:\n"
+		"    CPUID.0x7.0x0.EAX: 2\n"
+		"    CPUID.0x7.0x0.EBX: {value: 0x1, significant-index: true}\n"
+		"    CPUID.0xd.0x1.EAX: 0xf\n"
+		"    CPUID.0x1.0x0.ECX: 0x80000000\n");
+	struct diag d;
+	diag_init(&d, stderr);
+	struct profile *p = profile_load_resolved(path, search, &d);
+	assert_non_null(p);
+	assert_int_equal(d.n_errors, 0);
+	char *out = NULL, *lost_text = NULL;
+	size_t out_len = 0, lost_len = 0, n_lost = 99;
+	FILE *o = open_memstream(&out, &out_len), *l = open_memstream(&lost_text, &lost_len);
+	assert_int_equal(fc_export(p, o, l, &n_lost, &d), 0);
+	fclose(o);
+	fclose(l);
+	assert_int_equal(n_lost, 0);
+	/* one register of the leaf says significant-index: the element does */
+	assert_non_null(strstr(out, "{\"leaf\": \"0x7\", \"subleaf\": \"0x0\", \"flags\": 1,"));
+	assert_non_null(strstr(out, "{\"leaf\": \"0xd\", \"subleaf\": \"0x1\", \"flags\": 0,"));
+	assert_non_null(strstr(out, "{\"leaf\": \"0x1\", \"subleaf\": \"0x0\", \"flags\": 0,"));
+	assert_non_null(strstr(lost_text, "linux-6.1-x86_64-flags: warning: CPUID.0xd.0x1.EAX states subleaf 0x1 of "
+					  "leaf 0xd without significant-index"));
+	assert_null(strstr(lost_text, "leaf 0x7")); /* subleaf 0 needs no flag */
+	struct json_value *v = json_parse("export", out, out_len, &d);
+	assert_non_null(v);
+	assert_int_equal(json_member(v, "cpuid_modifiers")->n, 3);
 	json_free(v);
 	free(out);
 	free(lost_text);
@@ -770,6 +980,15 @@ static void test_shipped_fleet_profiles(void **state)
 					fail_msg("%s lacks %s", path, a->name);
 				assert_int_equal(b->value, a->value);
 				assert_int_equal(b->mask, a->mask);
+				assert_int_equal(b->aux, a->aux);
+			}
+			/* the state registers are left out of the shipped profiles too, and counted */
+			if (fleet[i][1][0] == 'a') {
+				const char *so = prov(shipped, "state-registers-omitted");
+				assert_non_null(so);
+				assert_string_equal(so, prov(fresh, "state-registers-omitted"));
+				for (size_t e = 0; e < shipped->n_entries; e++)
+					assert_false(shipped->entries[e].reg && (shipped->entries[e].reg->flags & REGDB_R_STATE));
 			}
 			/* provenance names the source file */
 			const char *src = NULL;
@@ -821,8 +1040,6 @@ static void test_derived_names(void **state)
 	assert_string_equal(out, "firecracker-x86_64-gnr-to-t2-6.1");
 	assert_int_equal(fc_derive_name("fingerprint_ARM_NEOVERSE_N1_5.10host.json", "garbage", KVMPROF_ARCH_ARM64,
 					out, sizeof(out)), -1);
-	assert_int_equal(fc_cpuid_leaf_indexed(0x7), 1);
-	assert_int_equal(fc_cpuid_leaf_indexed(0x80000008), 0);
 }
 
 int main(void)
@@ -835,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_ids_kept_raw),
 		cmocka_unit_test(test_export_round_trip),
 		cmocka_unit_test(test_export_lists_what_it_cannot_carry),
+		cmocka_unit_test(test_export_cpuid_flags),
 		cmocka_unit_test(test_malformed_input),
 		cmocka_unit_test(test_truncated_fingerprint),
 		cmocka_unit_test(test_common_base),
