@@ -6,11 +6,26 @@
  * the host can compile, lint and check it (tests/suites/arm64-capture.sh).
  * Built without libyaml (capture only writes YAML).
  * Environment (kernel command line): KVMPROF_CAPTURE_NAME=NAME.
+ *
+ * Built with -DCAPTURE_AS_PROGRAM (natively, for x86_64) it is a plain
+ * program for tests/qemu/boot-x86.sh --run, whose own /init mounts, loads
+ * kvm_amd and powers off: then it prints only the capture and its markers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "capture.h"
+#ifndef CAPTURE_AS_PROGRAM
 #include "guest_init.h"
+#else
+static void guest_begin(void)
+{
+}
+static int guest_end(int rc)
+{
+	return rc;
+}
+#endif
 
 int main(void)
 {

@@ -4,7 +4,8 @@
  * of tests/corpus/captures/: real captures of KVM/arm64 6.1.192 and
  * 6.12.117 (QEMU -cpu max) and hand-written ones modelled on
  * /work/shared/real-kvm.md (kvm_amd 6.1 vs 6.12 quirk masks, a reduced 6.1
- * register list). Outputs are compared with the .golden files of tests/check/
+ * register list), and real captures of kvm_amd 6.1.192 and 6.12.117 (QEMU
+ * TCG). Outputs are compared with the .golden files of tests/check/
  * (regenerate with KVMPROF_UPDATE_GOLDEN=1); every usage error must exit 2.
  * Also the pieces under the verb: host_facts_load (values, errors with
  * file:line:col) and tables_build.
@@ -143,6 +144,14 @@ static void x86_quirk_named(void **state)
 	assert_non_null(strstr(out, "verdict: no - blocked by KVM_CAP_X86_APIC_BUS_CYCLES_NS, KVM_CAP_DISABLE_QUIRKS2"));
 	assert_non_null(strstr(out, "offline"));
 	free(out);
+	/* the same against the real capture of kvm_amd 6.1.192 (QEMU TCG) */
+	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1-capture.yaml", kvmprof,
+			     CAPS, CAPS), 1);
+	assert_non_null(strstr(out, "KVM_CAP_DISABLE_QUIRKS2: bits 0x100 are not offered by this kernel (it offers 0x7f)"));
+	free(out);
+	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.12-capture.yaml", kvmprof,
+			     CAPS, CAPS), 0);
+	free(out);
 }
 
 static void arm64_61_vs_612_text(void **state)
@@ -224,7 +233,8 @@ static void regset_drift_json(void **state)
 static void self_checks_pass(void **state)
 {
 	static const char *const caps[] = { "linux-6.1-arm64-capture", "linux-6.12-arm64-capture", "kvm-amd-6.1",
-					    "kvm-amd-6.12", "tiny-arm64-6.1" };
+					    "kvm-amd-6.12", "tiny-arm64-6.1", "kvm-amd-6.1-capture",
+					    "kvm-amd-6.12-capture" };
 	char *out;
 
 	(void)state;
