@@ -265,6 +265,9 @@ static void usage_errors(void **state)
 		{ "check " CAPS "/gicd-rev1.yaml --against " CAPS "/kvm-amd-6.1.yaml", "describes an x86_64 host" },
 		{ "check " CAPS "/gicd-rev1.yaml --against tests/corpus/errors/unknown-keys.yaml", "unknown-key" },
 		{ "check tests/corpus/errors/conflict.yaml", "conflict" },
+#if defined(__x86_64__)
+		{ "check " CAPS "/gicd-rev1.yaml", "profile for another architecture" },
+#endif
 		{ "capture extra-argument", "unexpected argument 'extra-argument'" },
 		{ "capture --name other -o somewhere/mine.yaml", "does not match the file name" },
 		{ "capture --name ''", "--name must not be empty" },
