@@ -14,7 +14,7 @@ out=${1:-build-arm64}
 host_build=${2:-build}
 CC="${CROSS:-aarch64-linux-gnu-}gcc"
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	-Wno-unused-parameter -O2 -g -DKVMPROF_NO_YAML)
+	-Wno-unused-parameter -O2 -g)
 command -v "$CC" >/dev/null || { echo "build-capture: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
 [ -f "$host_build/regdb_data.c" ] && [ -f "$host_build/expr-parser.c" ] ||
 	make --no-print-directory BUILD="$host_build" "$host_build/regdb_data.c" "$host_build/expr-parser.c" \
