@@ -7,15 +7,40 @@
 # and the 6.1 host kernel (`kvmprof diff`), and whether a guest started on one
 # can be hosted on the other (`kvmprof check --against`, both directions).
 #
-#   scripts/gen-fleet-report.sh [KVMPROF [OUT.md]]      (make fleet-report)
+#   scripts/gen-fleet-report.sh [KVMPROF [OUT.md [FIRECRACKER_DIR]]]      (make fleet-report)
+#
+# The fleet profiles have no `host:` section (a fingerprint is not a capture),
+# so for `check --against` each fingerprint's host is synthesized by
+# scripts/fingerprint-host.awk into a scratch capture; the report says what
+# that can and cannot decide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kvmprof=${1:-build/kvmprof}
 out=${2:-docs/fleet-report.md}
+fc=${3:-${KVMPROF_FIRECRACKER_DIR:-../shared/firecracker}}
 [ -x "$kvmprof" ] || { echo "gen-fleet-report: $kvmprof not built (make)" >&2; exit 1; }
+[ -d "$fc" ] || { echo "gen-fleet-report: no Firecracker data at $fc (the host facts come from it)" >&2; exit 1; }
 
 platforms="arm64-graviton2 arm64-graviton3 arm64-graviton4 x86_64-milan x86_64-genoa x86_64-cascadelake
 x86_64-icelake x86_64-sapphire-rapids x86_64-granite-rapids"
+tag_of() {
+	case $1 in
+	arm64-graviton2) echo ARM_NEOVERSE_N1 ;; arm64-graviton3) echo ARM_NEOVERSE_V1 ;;
+	arm64-graviton4) echo ARM_NEOVERSE_V2 ;; x86_64-milan) echo AMD_MILAN ;; x86_64-genoa) echo AMD_GENOA ;;
+	x86_64-cascadelake) echo INTEL_CASCADELAKE ;; x86_64-icelake) echo INTEL_ICELAKE ;;
+	x86_64-sapphire-rapids) echo INTEL_SAPPHIRE_RAPIDS ;; x86_64-granite-rapids) echo INTEL_GRANITE_RAPIDS ;;
+	esac
+}
+
+# A capture of the host fingerprint $1 was taken on, as $2 (see fingerprint-host.awk).
+synth_capture() {
+	local json=$1 name=$2 arch=${3%%-*}
+	{
+		printf 'kvmprof: 1\nname: %s\narch: %s\n' "$name" "$arch"
+		printf 'description: "Host facts synthesized from %s (scripts/fingerprint-host.awk)"\n' "$(basename "$json")"
+		awk -f scripts/fingerprint-host.awk "$json"
+	} > "$work/$name.yaml"
+}
 
 has_verb() { "$kvmprof" --help 2>/dev/null | grep -q "^  $1 "; }
 
@@ -32,7 +57,29 @@ run() {
 }
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+work=$(mktemp -d)
+summary=$(mktemp)
+trap 'rm -rf "$tmp" "$work" "$summary"' EXIT
+has_verb check || { echo "gen-fleet-report: $kvmprof has no check verb" >&2; exit 1; }
+# the verdict line of each direction, for the summary table
+for p in $platforms; do
+	for k in 5.10 6.1; do
+		synth_capture "$fc/fingerprint_$(tag_of "$p")_${k}host.json" "host-$k-$p" "$p"
+	done
+done
+verdict() { # from-kernel to-kernel platform -> the check's last line
+	local rc=0
+	"$kvmprof" check -I profiles "profiles/linux-$1-$3.yaml" --against "$work/host-$2-$3.yaml" > "$tmp" 2>&1 || rc=$?
+	[ "$rc" -lt 2 ] || { cat "$tmp" >&2; exit 1; }
+	grep '^verdict:' "$tmp" | sed 's/^verdict: //'
+}
+{
+	echo "| platform | upgrade: 5.10 guest on a 6.1 host | rollback: 6.1 guest on a 5.10 host |"
+	echo "| --- | --- | --- |"
+	for p in $platforms; do
+		echo "| $p | $(verdict 5.10 6.1 "$p") | $(verdict 6.1 5.10 "$p") |"
+	done
+} > "$summary"
 {
 	echo "# Fleet report: host kernel 5.10 vs 6.1 on AWS platforms"
 	echo
@@ -47,8 +94,45 @@ trap 'rm -f "$tmp"' EXIT
 	echo "on the other (\`kvmprof check A --against B\`): upgrade (started on 5.10, moved to 6.1) and"
 	echo "rollback (started on 6.1, moved back to 5.10)."
 	echo
-	echo "Note: the fingerprints include vCPU state registers (core registers, timers, PMU counters with"
-	echo "KVM's reset poison 0x1de7ec7edbadc0de); they are listed like any other entry."
+	echo "The profiles state the environment a guest sees; the fingerprints' vCPU state registers (core and"
+	echo "FP/SIMD registers, timers, PMU counters with KVM's reset poison, debug and EL1 context, MPIDR_EL1)"
+	echo "are left out of them (docs/firecracker.md), so neither the diff nor the check judges them."
+	echo
+	echo "## Compatibility verdicts"
+	echo
+	cat "$summary"
+	echo
+	echo "### What the verdicts are based on"
+	echo
+	echo "\`kvmprof check\` answers offline from a capture's \`host:\` facts. A fingerprint is not a capture, so"
+	echo "each host's facts are synthesized from its fingerprint (\`scripts/fingerprint-host.awk\`): the kernel"
+	echo "release; on arm64 the register list (every id of the dump) and each register's default value (the"
+	echo "dumped value: no CPU template was applied); on x86 the guest's default CPUID as the supported CPUID,"
+	echo "and the MSR list and values. The fingerprints have no writable masks (and 5.10 and 6.1 predate"
+	echo "\`KVM_ARM_GET_REG_WRITABLE_MASKS\`, 6.7), no capabilities and no vGIC facts. So the check can say:"
+	echo
+	echo "- **yes** for an entry whose value the other host presents by default, and for x86 CPUID bits the"
+	echo "  other host's guests are offered;"
+	echo "- **no** for a register the other kernel does not list (e.g. the hypercall bitmaps \`STD_BMAP\`,"
+	echo "  \`STD_HYP_BMAP\`, \`VENDOR_HYP_BMAP\`, new in 6.1: a 6.1 guest cannot be moved back to 5.10), or a"
+	echo "  CPUID bit the other host does not offer;"
+	echo "- **unknown** for an arm64 register whose value differs from the other host's default: the data"
+	echo "  cannot say whether that kernel accepts the write."
+	echo
+	echo "Reading the unknowns with what is known of these kernels (../shared/kvm-facts.md, not from the data):"
+	echo "KVM before 6.7 treats the arm64 ID registers as invariant (a write of another value gives EINVAL),"
+	echo "with a few per-field exceptions (ID_AA64PFR0_EL1.CSV2/CSV3; PMUVer/PerfMon from about 6.2), and no"
+	echo "KVM lets a VMM *raise* an ID field above its default. So an upgrade whose guest saw a higher field"
+	echo "than the new host offers is blocked on any kernel: Graviton2/3/4 guests started on 5.10 saw"
+	echo "DebugVer 8 and PMUVer 4 (5.10 exposed a PMU even without the pmu-v3 feature), 6.1 presents"
+	echo "DebugVer 6 and PMUVer 0; Graviton3/4 5.10 guests also saw ID_AA64PFR0_EL1.GIC 3, 6.1 presents 1"
+	echo "(and ID_MMFR4_EL1/ID_AA64MMFR2_EL1 differ; each section lists the unknown entries with both values)."
+	echo "A rollback that would lower a field is refused too on 5.10 (invariant ID registers). PSCI_VERSION"
+	echo "is different: KVM accepts any PSCI version it implements (fw-pseudo-registers.rst), so a 5.10 guest"
+	echo "(PSCI 1.0) can be given 1.0 on 6.1, while 6.1's 1.1 is not implemented by 5.10. In short: on"
+	echo "Graviton, neither direction is possible with these kernels' defaults. On x86, KVM_SET_CPUID2 itself"
+	echo "accepts most bits; a **no** there means the guest was promised a feature (or an MSR) the other"
+	echo "host does not offer its guests, so a moved guest would see it vanish or fail."
 	for p in $platforms; do
 		a=profiles/linux-5.10-$p.yaml
 		b=profiles/linux-6.1-$p.yaml
@@ -60,20 +144,17 @@ trap 'rm -f "$tmp"' EXIT
 		echo
 		echo "### Compatibility"
 		echo
-		if has_verb check; then
-			for dir in "upgrade:$a:$b" "rollback:$b:$a"; do
-				IFS=: read -r what from to <<< "$dir"
-				echo "**$what** (\`$(basename "$from" .yaml)\` guest on a \`$(basename "$to" .yaml)\` host):"
-				echo
-				echo '```'
-				run "$kvmprof" check -I profiles "$from" --against "$to"
-				cat "$tmp"
-				echo '```'
-				echo
-			done
-		else
-			echo "*\`kvmprof check\` is not built yet; rerun \`make fleet-report\` once it is.*"
-		fi
+		for dir in "upgrade:$a:6.1" "rollback:$b:5.10"; do
+			IFS=: read -r what from k <<< "$dir"
+			echo "**$what** (\`$(basename "$from" .yaml)\` guest on the 6.1 host's facts):" | sed "s/6.1 host/$k host/"
+			echo
+			echo '```'
+			run "$kvmprof" check -I profiles "$from" --against "$work/host-$k-$p.yaml"
+			# only what is not simply the other host's default: the blockers and the unknowns
+			grep -v ' default  ' "$tmp" | sed "s|$work/||"
+			echo '```'
+			echo
+		done
 	done
 } > "$out.tmp"
 mv "$out.tmp" "$out"
