@@ -110,7 +110,9 @@ enum kvmprof_kind {
 	 * reg = KVMPROF_CPUID_EAX..EDX, aux = KVM_CPUID_FLAG_* of the leaf.
 	 * The table set is KVM_GET_SUPPORTED_CPUID with every CPUID entry
 	 * applied, built once per VM and the same for all vCPUs; it is set
-	 * only if at least one CPUID entry applies. Feature registers
+	 * whenever the profile has a CPUID entry, even if lenient mode left
+	 * them all unsupported, so that the guest never starts with KVM's
+	 * empty default CPUID. Feature registers
 	 * (1.ECX/EDX, 7.x, 0xD.1.EAX, 0x80000001.ECX/EDX, 0x80000008.EBX,
 	 * 0x80000021.EAX, 0x40000001.EAX) may not set a bit the supported
 	 * table has 0 (UNSUPPORTED); other registers are taken as stated.

@@ -193,10 +193,12 @@ int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 	int any = 0, ret, differs = 0;
 
 	(void)dry;
+	/* A profile with CPUID entries owns the guest's CPUID: set the table even
+	 * when lenient mode left every entry unsupported or skipped, or the
+	 * guest would start with no CPUID at all (KVM's default is empty). */
 	for (uint32_t i = 0; i < n; i++)
 		any |= res[i].entry->kind == KVMPROF_KIND_CPUID &&
-		       (res[i].outcome == KVMPROF_OUT_CHECK_OK ||
-			res[i].outcome == KVMPROF_OUT_ALREADY_EQUAL);
+		       res[i].outcome != KVMPROF_OUT_NOT_ATTEMPTED;
 	if (!any)
 		return 0;
 	/* The template is shared by all vCPUs: KVM_SET_CPUID2 only reads it. */

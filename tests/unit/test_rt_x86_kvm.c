@@ -364,6 +364,43 @@ static void test_vcpu_unsupported_lenient(void **state)
 	fix_close(f);
 }
 
+/* A profile whose only CPUID entry cannot be honoured, in lenient mode: the
+ * guest must still get the supported table, not KVM's empty default. */
+static const struct kvmprof_entry cpuid_only_bad_entries[] = {
+	{ .name = "CPUID.0x7.0x0.EBX", .kind = KVMPROF_KIND_CPUID, .phase = KVMPROF_PHASE_VCPU_REGS,
+	  .width = 32, .reg = KVMPROF_CPUID_EBX, .id = CPUID_ID(7, 0),
+	  .value = 0x80000000u, .mask = 0x80000000u }, /* bit 31 set: unsupported if the host lacks it */
+	{ .name = "CPUID.0x40000000.0x0.EAX", .kind = KVMPROF_KIND_CPUID, .phase = KVMPROF_PHASE_VCPU_REGS,
+	  .width = 32, .reg = KVMPROF_CPUID_EAX, .id = CPUID_ID(0x4fffffffu, 0),
+	  .value = 1, .mask = 0xffffffffu }, /* a leaf no kernel offers */
+};
+static const struct kvmprof_profile cpuid_only_bad_profile =
+	RT_PROFILE(RT_HOST_ARCH, cpuid_only_bad_entries, 0, 0, 2, 0);
+
+static void test_cpuid_table_set_even_if_nothing_applies(void **state)
+{
+	struct vmfix *f = fix_open();
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[KVMPROF_MAX_CPUID];
+	} got = { .h.nent = KVMPROF_MAX_CPUID };
+	int vcpu;
+
+	(void)state;
+	SKIP_IF_NO_KVM(f);
+	assert_int_equal(fix_init(f, &cpuid_only_bad_profile, KVMPROF_LENIENT), 0);
+	assert_int_equal(kvmprof_apply_vm(&f->ctx, &f->rep), 0);
+	vcpu = ioctl(f->vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&f->ctx, vcpu, &f->rep), 0);
+	rt_print_report(&f->rep);
+	assert_int_equal(f->res[1].outcome, KVMPROF_OUT_UNSUPPORTED);
+	assert_int_equal(ioctl(vcpu, KVM_GET_CPUID2, &got), 0);
+	assert_true(got.h.nent > 1); /* the supported table, not an empty one */
+	close(vcpu);
+	fix_close(f);
+}
+
 /* PVM refuses every non-zero bit of IA32_ARCH_CAPABILITIES although
  * /dev/kvm offers them: one KVM_SET_MSRS stops at it (short count). */
 static const struct kvmprof_entry msr_mid_entries[] = {
@@ -631,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_regs_applied),
 		cmocka_unit_test(test_vcpu_unsupported_strict_and_check),
 		cmocka_unit_test(test_vcpu_unsupported_lenient),
+		cmocka_unit_test(test_cpuid_table_set_even_if_nothing_applies),
 		cmocka_unit_test(test_msr_rejected_mid_batch),
 		cmocka_unit_test(test_readback_differs_real),
 		cmocka_unit_test(test_cpuid_readback_truth),
