@@ -276,10 +276,14 @@ static int dev_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, vo
 }
 
 /* Registers of the profile: ID, identification, cache and firmware
- * registers (what a guest reads to learn its machine); vCPU state
- * registers (no fields in the database) are the VMM's business. */
+ * registers (what a guest reads to learn its machine). vCPU run-time state
+ * (REGDB_R_STATE in the database: core registers, timers, MPIDR_EL1, which
+ * differs per vCPU, CSSELR_EL1 ...) is the VMM's business, as in the
+ * Firecracker importer. */
 static int guest_visible(const struct regdb_reg *r)
 {
+	if (r->flags & REGDB_R_STATE)
+		return 0;
 	return r->space == REGDB_ARM64_FW || r->space == REGDB_ARM64_DEMUX ||
 	       (r->flags & REGDB_R_ID_REG) || r->n_fields > 0;
 }
