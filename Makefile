@@ -118,13 +118,13 @@ TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SUPPORT))
 $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprof.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
 		$(BUILD)/libkvmprof.a -lcmocka -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
 		$(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
 
 # ---- top-level targets ----------------------------------------------------------

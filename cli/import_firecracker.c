@@ -430,6 +430,12 @@ static void msr_modifier(struct importer *I, const struct json_value *m)
 	if (mask == 0)
 		return;
 	const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, idx, 0);
+	if (r && (r->flags & REGDB_R_STATE)) {
+		/* run-time state (SYSCALL entry points, TSC, PAT, KVM paravirtual
+		 * MSRs ...), as for arm64 core registers: left out, listed, counted */
+		omit_state(I, m, r, idx, value, mask);
+		return;
+	}
 	struct pentry *e = new_entry(I, m);
 	e->kind = KVMPROF_KIND_MSR;
 	e->id = idx;

@@ -231,6 +231,14 @@ static void test_state_flag(void **state)
 		if (!(r->flags & REGDB_R_STATE))
 			fail_msg("%s is not marked state", st[i]);
 	}
+	{	/* x86: syscall entry points and PAT are state, feature MSRs are environment */
+		const struct regdb_reg *lstar = regdb_reg_by_name("MSR_LSTAR", KVMPROF_ARCH_X86_64);
+		const struct regdb_reg *arch = regdb_reg_by_name("IA32_ARCH_CAPABILITIES", KVMPROF_ARCH_X86_64);
+		assert_non_null(lstar);
+		assert_non_null(arch);
+		assert_true(lstar->flags & REGDB_R_STATE);
+		assert_false(arch->flags & REGDB_R_STATE);
+	}
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
 		const struct regdb_reg *r = regdb_reg_by_name(env[i], KVMPROF_ARCH_ARM64);
 		assert_non_null(r);
@@ -243,9 +251,10 @@ static void test_state_flag(void **state)
 			continue;
 		n_state++;
 		assert_false(r->flags & REGDB_R_ID_REG);
-		assert_int_equal(r->space, REGDB_ARM64_SYSREG); /* firmware, demux and vGIC are environment */
+		/* firmware, demux, vGIC and CPUID are environment; state is system registers or MSRs */
+		assert_true(r->space == REGDB_ARM64_SYSREG || r->space == REGDB_X86_MSR);
 	}
-	assert_int_equal(n_state, 246 + 2); /* arm64-state.db, MPIDR_EL1, CSSELR_EL1 */
+	assert_int_equal(n_state, 246 + 2 + 33); /* arm64-state.db, MPIDR_EL1, CSSELR_EL1, 33 state MSRs */
 }
 
 static void test_sym_invariants(void **state)
