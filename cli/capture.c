@@ -58,10 +58,6 @@ static int capture_fail(struct cap_state *s, int err, const char *what)
 	return err;
 }
 
-static uint64_t width_mask(unsigned w)
-{
-	return w >= 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
-}
 
 static struct pentry *add_entry(struct profile *p, const char *name, int kind, int phase)
 {

@@ -31,10 +31,6 @@ struct importer {
 	size_t n_caps;
 };
 
-static uint64_t width_mask(int width)
-{
-	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
-}
 
 static void error_at(struct importer *I, const struct json_value *v, const char *fmt, const char *what)
 {

@@ -34,14 +34,15 @@ const struct replay_unknown *replay_unknown_of(const struct replay *r, int kind,
 	return NULL;
 }
 
-static uint64_t width_mask(unsigned w)
+/* As width_mask(), but a width of 0 (not stated) means all 64 bits. */
+static uint64_t bits_of_width(unsigned w)
 {
-	return w >= 64 || w == 0 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+	return w == 0 ? UINT64_MAX : width_mask(w);
 }
 
 static int64_t sext(uint64_t v, unsigned w)
 {
-	return w < 64 && (v >> (w - 1)) & 1 ? (int64_t)(v | ~width_mask(w)) : (int64_t)v;
+	return w < 64 && (v >> (w - 1)) & 1 ? (int64_t)(v | ~bits_of_width(w)) : (int64_t)v;
 }
 
 /* ---- capabilities ---- */
@@ -142,7 +143,7 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
 	for (uint32_t f = 0; reg && f < reg->n_fields; f++) {
 		const struct regdb_field *rf = &reg->fields[f];
-		uint64_t fm = width_mask(rf->width) << rf->shift, a, b;
+		uint64_t fm = bits_of_width(rf->width) << rf->shift, a, b;
 
 		if (!(changed & fm) || !(rf->flags & REGDB_F_LOWER_SAFE))
 			continue;
@@ -235,7 +236,7 @@ static int device_attr(struct replay *r, unsigned long req, const struct kvm_dev
 	changed = v ^ r->h->attrs[i].value;
 	for (uint32_t f = 0; reg && f < reg->n_fields && changed; f++) {
 		const struct regdb_field *rf = &reg->fields[f];
-		uint64_t fm = width_mask(rf->width) << rf->shift;
+		uint64_t fm = bits_of_width(rf->width) << rf->shift;
 		const struct host_range *range;
 
 		if (!(changed & fm))

@@ -11,27 +11,7 @@
 #define MAX_BASELINE_INCLUDES 32
 #define MAX_BASELINE_INPUTS 64
 
-static uint64_t width_mask(unsigned width)
-{
-	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
-}
 
-__attribute__((format(printf, 1, 2)))
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = xcalloc((size_t)n + 1, 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 /* Appends to a growing string; *s may be NULL. */
 __attribute__((format(printf, 2, 3)))

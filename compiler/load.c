@@ -288,10 +288,6 @@ static int parse_policy(struct loader *L, const yaml_node_t *n, int *out)
 	return -1;
 }
 
-static uint64_t width_mask(unsigned width)
-{
-	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
-}
 
 /* ---- entries -------------------------------------------------------------- */
 

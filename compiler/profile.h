@@ -77,7 +77,20 @@ struct profile {
 	struct srcpos pos;           /* the document's start */
 };
 
+/* The low `width` bits set (width 64 or more: all). */
+static inline uint64_t width_mask(unsigned width)
+{
+	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
+}
+
+/* The bits of a field within its register. */
+static inline uint64_t pfield_mask(const struct pfield *f)
+{
+	return width_mask(f->width) << f->shift;
+}
+
 /* Allocation that aborts on exhaustion (the compiler is a batch tool). */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);

@@ -56,10 +56,6 @@ static void copy_entry(struct pentry *dst, const struct pentry *src)
 	}
 }
 
-static uint64_t field_mask(const struct pfield *f)
-{
-	return (f->width >= 64 ? UINT64_MAX : (UINT64_C(1) << f->width) - 1) << f->shift;
-}
 
 /* The child's fields override the base's fields of the same entry. */
 static void merge_fields(struct pentry *m, struct pentry *c)
@@ -79,8 +75,8 @@ static void merge_fields(struct pentry *m, struct pentry *c)
 		}
 		m->fields[j] = *cf;
 		m->fields[j].name = xstrdup(cf->name);
-		m->value = (m->value & ~field_mask(cf)) | (cf->value << cf->shift);
-		m->mask |= field_mask(cf);
+		m->value = (m->value & ~pfield_mask(cf)) | (cf->value << cf->shift);
+		m->mask |= pfield_mask(cf);
 	}
 	if (c->requires_text) {
 		free(m->requires_text);

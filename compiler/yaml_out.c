@@ -36,10 +36,6 @@ static void put_hex(FILE *out, uint64_t v)
 		fprintf(out, "0x%" PRIx64, v);
 }
 
-static uint64_t width_mask(int width)
-{
-	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
-}
 
 /* A value with don't-care bits becomes a binary literal with x digits. */
 static void put_masked(FILE *out, uint64_t value, uint64_t mask, int width)
