@@ -100,7 +100,9 @@ static void test_usage_errors(void **state)
 	assert_int_equal(run(&out, "%s --version", kvmprof), 0);
 	assert_non_null(strstr(out, "table ABI 1"));
 	free(out);
-	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", NULL }; *v; v++) {
+	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", "capture", "check",
+							    "diff", "baseline", "import", "export", NULL };
+	     *v; v++) {
 		assert_int_equal(run(&out, "%s %s --help", kvmprof, *v), 0);
 		assert_non_null(strstr(out, "usage: kvmprof"));
 		free(out);
@@ -210,6 +212,29 @@ static void test_shipped_profiles(void **state)
 	assert_int_equal(checked, n);
 }
 
+/* show: the resolved profile in canonical YAML, golden (KVMPROF_UPDATE_GOLDEN=1 rewrites it). */
+static void test_show_golden(void **state)
+{
+	const char *golden = "tests/golden/show/child-arm64.yaml";
+	char *out, *want = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(run(&out, "%s show -I tests/corpus/ok tests/corpus/ok/child-arm64.yaml", kvmprof), 0);
+	if (getenv("KVMPROF_UPDATE_GOLDEN")) {
+		mkdir("tests/golden/show", 0755);
+		write_file(golden, out);
+	}
+	f = fopen(golden, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&want, &len, '\0', f) > 0);
+	fclose(f);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+}
+
 static void test_explain(void **state)
 {
 	char *out;
@@ -262,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_compile_is_atomic),
 		cmocka_unit_test(test_lint_rules),
 		cmocka_unit_test(test_shipped_profiles),
+		cmocka_unit_test(test_show_golden),
 		cmocka_unit_test(test_explain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
