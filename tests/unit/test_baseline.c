@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "baseline.h"
 #include "diff.h"
 
@@ -76,48 +78,7 @@ static void run_free(struct run *r)
 	free(r->err);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
 
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void check_golden(const char *name, const char *text)
-{
-	char path[256];
-	char *want;
-
-	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
-	if (getenv("KVMPROF_UPDATE_GOLDEN")) {
-		FILE *f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(text, f);
-		fclose(f);
-		return;
-	}
-	want = slurp(path);
-	if (!want)
-		fail_msg("%s: cannot read; run with KVMPROF_UPDATE_GOLDEN=1 to create it", path);
-	if (strcmp(want, text)) {
-		fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, want, text);
-		free(want);
-		fail_msg("%s differs; if the change is intended, run with KVMPROF_UPDATE_GOLDEN=1", path);
-	}
-	free(want);
-}
 
 /* Loaded profiles' positions point into this diag's file names: it lives as long as the group. */
 static struct diag load_diag;
@@ -260,6 +221,14 @@ static void test_x86_intersection(void **state)
 }
 
 /* The verb writes YAML (golden) that loads back to the same profile. */
+static void check_golden(const char *name, const char *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
+	golden_check(path, text, strlen(text));
+}
+
 static void golden_case(const char *a, const char *b, const char *stem)
 {
 	char dir[] = "/tmp/kvmprof-baseline-XXXXXX", out[600], golden[64];
@@ -275,7 +244,7 @@ static void golden_case(const char *a, const char *b, const char *stem)
 	assert_string_equal(written_path, out);
 	assert_string_equal(r.out, "");
 	assert_null(strstr(r.err, "error"));
-	text = slurp(out);
+	text = golden_slurp(out, NULL);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\"kind\": \"baseline\""));
 	snprintf(golden, sizeof(golden), "%s.yaml", stem);

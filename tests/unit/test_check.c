@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "host.h"
 #include "profile.h"
 #include "tables.h"
@@ -61,46 +63,17 @@ static int run(char **out, int with_stderr, const char *fmt, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static void check_golden(const char *name, const char *text)
-{
-	char path[512], got_path[600];
-	const char *update = getenv("KVMPROF_UPDATE_GOLDEN");
-	char *want = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.golden", name);
-	if (update && *update == '1') {
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(text, f);
-		fclose(f);
-		return;
-	}
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("%s: cannot read; run with KVMPROF_UPDATE_GOLDEN=1 to create it", path);
-	want = calloc(1, 1 << 20);
-	assert_non_null(want);
-	len = fread(want, 1, (1 << 20) - 1, f);
-	fclose(f);
-	want[len] = '\0';
-	if (strcmp(want, text)) {
-		snprintf(got_path, sizeof(got_path), "%s.got", path);
-		f = fopen(got_path, "w");
-		if (f) {
-			fputs(text, f);
-			fclose(f);
-		}
-		free(want);
-		fail_msg("%s differs from this output (written to %s); if the change is intended, run with "
-			 "KVMPROF_UPDATE_GOLDEN=1", path, got_path);
-	}
-	free(want);
-}
 
 /* check PROFILE --against CAPTURE [--format F]: exit status, golden output */
-static void golden_check(const char *golden, const char *profile, const char *capture, const char *format,
+static void check_golden(const char *name, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.golden", name);
+	golden_check(path, text, strlen(text));
+}
+
+static void golden_check_verb(const char *golden, const char *profile, const char *capture, const char *format,
 			 int want_rc)
 {
 	char *out;
@@ -117,19 +90,19 @@ static void golden_check(const char *golden, const char *profile, const char *ca
 static void x86_quirks_61_text(void **state)
 {
 	(void)state;
-	golden_check("x86-quirks-vs-6.1.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "text", 1);
+	golden_check_verb("x86-quirks-vs-6.1.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "text", 1);
 }
 
 static void x86_quirks_61_json(void **state)
 {
 	(void)state;
-	golden_check("x86-quirks-vs-6.1.json", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "json", 1);
+	golden_check_verb("x86-quirks-vs-6.1.json", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.1.yaml", "json", 1);
 }
 
 static void x86_quirks_612_text(void **state)
 {
 	(void)state;
-	golden_check("x86-quirks-vs-6.12.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.12.yaml", "text", 0);
+	golden_check_verb("x86-quirks-vs-6.12.txt", CAPS "/x86-quirks-6.12.yaml", CAPS "/kvm-amd-6.12.yaml", "text", 0);
 }
 
 /* The quirk bit 6.1 lacks is named with both masks. */
@@ -157,21 +130,21 @@ static void x86_quirk_named(void **state)
 static void arm64_61_vs_612_text(void **state)
 {
 	(void)state;
-	golden_check("arm64-6.1-vs-6.12.txt", CAPS "/linux-6.1-arm64-capture.yaml",
+	golden_check_verb("arm64-6.1-vs-6.12.txt", CAPS "/linux-6.1-arm64-capture.yaml",
 		     CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
 }
 
 static void arm64_612_vs_61_text(void **state)
 {
 	(void)state;
-	golden_check("arm64-6.12-vs-6.1.txt", CAPS "/linux-6.12-arm64-capture.yaml",
+	golden_check_verb("arm64-6.12-vs-6.1.txt", CAPS "/linux-6.12-arm64-capture.yaml",
 		     CAPS "/linux-6.1-arm64-capture.yaml", "text", 1);
 }
 
 static void arm64_61_vs_612_json(void **state)
 {
 	(void)state;
-	golden_check("arm64-6.1-vs-6.12.json", CAPS "/linux-6.1-arm64-capture.yaml",
+	golden_check_verb("arm64-6.1-vs-6.12.json", CAPS "/linux-6.1-arm64-capture.yaml",
 		     CAPS "/linux-6.12-arm64-capture.yaml", "json", 1);
 }
 
@@ -197,7 +170,7 @@ static void gicd_rev1_text(void **state)
 	char *out;
 
 	(void)state;
-	golden_check("gicd-rev1-vs-6.12.txt", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
+	golden_check_verb("gicd-rev1-vs-6.12.txt", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
 	run(&out, 0, "%s check %s/gicd-rev1.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof, CAPS, CAPS);
 	assert_non_null(strstr(out, "rejected     GICD_IIDR.Revision=1: this kernel accepts 2..3 only"));
 	free(out);
@@ -206,13 +179,13 @@ static void gicd_rev1_text(void **state)
 static void gicd_rev1_json(void **state)
 {
 	(void)state;
-	golden_check("gicd-rev1-vs-6.12.json", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "json", 1);
+	golden_check_verb("gicd-rev1-vs-6.12.json", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "json", 1);
 }
 
 static void regset_drift_text(void **state)
 {
 	(void)state;
-	golden_check("regset-vs-tiny-6.1.txt", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "text", 1);
+	golden_check_verb("regset-vs-tiny-6.1.txt", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "text", 1);
 }
 
 static void regset_drift_json(void **state)
@@ -220,7 +193,7 @@ static void regset_drift_json(void **state)
 	char *out;
 
 	(void)state;
-	golden_check("regset-vs-tiny-6.1.json", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "json", 1);
+	golden_check_verb("regset-vs-tiny-6.1.json", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "json", 1);
 	run(&out, 0, "%s check %s/regset-6.12.yaml --against %s/tiny-arm64-6.1.yaml --format json", kvmprof, CAPS, CAPS);
 	/* new: listed but unknown to the profile; missing: required but unlisted;
 	 * MIDR_EL1 is hidden (no remark), S3_0_C10_C2_2 tolerated. */

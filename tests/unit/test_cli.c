@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 static char kvmprof[PATH_MAX]; /* BUILD/kvmprof */
 static char workdir[64];       /* a private temporary directory */
 
@@ -215,23 +217,11 @@ static void test_shipped_profiles(void **state)
 /* show: the resolved profile in canonical YAML, golden (KVMPROF_UPDATE_GOLDEN=1 rewrites it). */
 static void test_show_golden(void **state)
 {
-	const char *golden = "tests/golden/show/child-arm64.yaml";
-	char *out, *want = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *out;
 
 	(void)state;
 	assert_int_equal(run(&out, "%s show -I tests/corpus/ok tests/corpus/ok/child-arm64.yaml", kvmprof), 0);
-	if (getenv("KVMPROF_UPDATE_GOLDEN")) {
-		mkdir("tests/golden/show", 0755);
-		write_file(golden, out);
-	}
-	f = fopen(golden, "r");
-	assert_non_null(f);
-	assert_true(getdelim(&want, &len, '\0', f) > 0);
-	fclose(f);
-	assert_string_equal(out, want);
-	free(want);
+	golden_check("tests/golden/show/child-arm64.yaml", out, strlen(out));
 	free(out);
 }
 

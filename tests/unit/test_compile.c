@@ -20,30 +20,12 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "profile.h"
 
 static const char *const corpus_search[] = { "tests/corpus/ok", NULL };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
 
 /* Diagnostics of load + resolve + check for one file, as text. */
 static char *diagnose(const char *path, int *n_errors)
@@ -75,14 +57,14 @@ static void test_error_corpus(void **state)
 {
 	struct dirent **names;
 	int n = scandir("tests/corpus/errors", &names, is_yaml, alphasort);
-	int checked = 0, update = getenv("KVMPROF_UPDATE_GOLDEN") != NULL;
+	int checked = 0;
 
 	(void)state;
 	assert_true(n > 10);
 	for (int i = 0; i < n; i++) {
 		char path[512], err_path[512];
 		int n_errors;
-		char *got, *want;
+		char *got;
 
 		snprintf(path, sizeof(path), "tests/corpus/errors/%s", names[i]->d_name);
 		snprintf(err_path, sizeof(err_path), "tests/corpus/errors/%.*s.err",
@@ -91,19 +73,7 @@ static void test_error_corpus(void **state)
 		if (strstr(path, "base-ok-"))
 			continue; /* a valid base used by other cases */
 		got = diagnose(path, &n_errors);
-		if (update) {
-			FILE *f = fopen(err_path, "w");
-			assert_non_null(f);
-			fputs(got, f);
-			fclose(f);
-		}
-		want = slurp(err_path, NULL);
-		if (!want)
-			fail_msg("%s has no expected output %s (run with KVMPROF_UPDATE_GOLDEN=1)", path, err_path);
-		if (strcmp(got, want)) {
-			print_error("--- %s: expected\n%s--- got\n%s", path, want, got);
-			fail_msg("diagnostics of %s differ from %s", path, err_path);
-		}
+		golden_check(err_path, got, strlen(got));
 		/* every corpus file must fail, and every error must carry file:line:col */
 		if (n_errors == 0)
 			fail_msg("%s compiled without errors", path);
@@ -112,7 +82,6 @@ static void test_error_corpus(void **state)
 				assert_true(strncmp(line, "tests/corpus/errors/", 20) == 0);
 		checked++;
 		free(got);
-		free(want);
 	}
 	free(names);
 	assert_true(checked > 10);
