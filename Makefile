@@ -152,6 +152,14 @@ demo: all
 fleet-report: all
 	$(Q)scripts/gen-fleet-report.sh $(BUILD)/kvmprof docs/fleet-report.md
 
+# profiles/linux-*-{arm64-<cpu>,x86_64-kvm-amd-tcg,x86_64-pvm-host}.yaml, captured in real kernels
+captures: all
+	$(Q)scripts/gen-captures.sh $(BUILD)
+
+# upgrade/rollback matrix on real kernels: build/matrix/results.tsv and docs/compatibility.md
+matrix: all
+	$(Q)KVMPROF_MATRIX_DOC=docs/compatibility.md tests/suites/matrix.sh
+
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
 
@@ -170,7 +178,7 @@ install: all
 clean:
 	rm -rf build build-san build-arm64
 
-.PHONY: all tests check demo bench install clean fleet-report
+.PHONY: all tests check demo bench install clean fleet-report captures matrix
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
