@@ -27,9 +27,22 @@ enum regdb_space {
 	REGDB_X86_MSR = 8,      /* id = MSR index */
 };
 
-/* struct regdb_field.flags */
-#define REGDB_F_SIGNED 0x1u     /* signed ID field (arm64 "signed" fields) */
+/*
+ * struct regdb_field.flags. For arm64 ID registers the safety flags state
+ * KVM's rule for a write (arm64_check_features() in arch/arm64/kvm/sys_regs.c
+ * with the arm64_ftr_bits tables of arch/arm64/kernel/cpufeature.c): at most
+ * one of LOWER_SAFE, HIGHER_SAFE, HIGHER_OR_ZERO_SAFE, EXACT; a field with
+ * none of them (absent from the kernel's table) must keep KVM's value.
+ */
+#define REGDB_F_SIGNED 0x1u     /* signed ID field (compared two's complement) */
 #define REGDB_F_LOWER_SAFE 0x2u /* arm64 ID field: a lower value is safe to present */
+#define REGDB_F_HIGHER_SAFE 0x4u /* FTR_HIGHER_SAFE: only a higher value is safe */
+#define REGDB_F_HIGHER_OR_ZERO_SAFE 0x8u /* FTR_HIGHER_OR_ZERO_SAFE: higher, or 0 */
+#define REGDB_F_EXACT 0x10u     /* FTR_EXACT: KVM's value or the table's safe value */
+#define REGDB_F_SAFE_MASK 0x1eu /* any of the four rules above */
+/* FTR_EXACT's safe value (0..7) lives in the top bits of flags. */
+#define REGDB_F_EXACT_SAFE_SHIFT 5
+#define REGDB_F_EXACT_SAFE(flags) ((unsigned)(flags) >> REGDB_F_EXACT_SAFE_SHIFT)
 
 struct regdb_field {
 	const char *name; /* "CSV2" */

@@ -285,8 +285,10 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 		REGID[key] = name " at " where()
 }
 
-# field HI[:LO] NAME [signed] [lower-safe] ["doc"]
-function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc) {
+# field HI[:LO] NAME [signed] [lower-safe|higher-safe|higher-or-zero-safe|exact[=N]] ["doc"]
+# Safety flags (regdb.h): lower-safe 2, higher-safe 4, higher-or-zero-safe 8,
+# exact 16 with its safe value N (0..7, default 0) in bits 7:5.
+function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc, sv) {
 	if (!in_reg) {
 		err("field outside a reg ... end block")
 		return
@@ -329,12 +331,34 @@ function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc
 	sig = 0
 	ls = 0
 	for (k = 3; k <= n; k++) {
-		if (t[k] == "signed")
+		if (t[k] == "signed") {
 			sig = 1
-		else if (t[k] == "lower-safe")
-			ls = 2
-		else if (t[k] != "")
+			continue
+		}
+		if (t[k] == "")
+			continue
+		if (t[k] == "lower-safe")
+			sv = 2
+		else if (t[k] == "higher-safe")
+			sv = 4
+		else if (t[k] == "higher-or-zero-safe")
+			sv = 8
+		else if (t[k] == "exact")
+			sv = 16
+		else if (t[k] ~ /^exact=[0-9]+$/) {
+			sv = substr(t[k], 7) + 0
+			if (sv > 7 || (hi == lo && sv > 1) || (hi == lo + 1 && sv > 3)) {
+				err("field " fname ": exact safe value " sv " does not fit (0..7 and the field's width)")
+				continue
+			}
+			sv = 16 + sv * 32
+		} else {
 			err("unknown field option '" t[k] "'")
+			continue
+		}
+		if (ls != 0)
+			err("field " fname ": more than one of lower-safe, higher-safe, higher-or-zero-safe, exact")
+		ls = sv
 	}
 	if ((r "|" fname) in FNAME) {
 		err("duplicate field name " fname " in " R_name[r])

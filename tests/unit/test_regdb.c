@@ -334,6 +334,76 @@ static void test_firecracker_arm64_ids_known(void **state)
 	assert_int_equal(unknown, 0);
 }
 
+static unsigned safety_of(const char *reg, const char *field)
+{
+	const struct regdb_reg *r = regdb_reg_by_name(reg, KVMPROF_ARCH_ARM64);
+	const struct regdb_field *f;
+
+	assert_non_null(r);
+	f = regdb_field_by_name(r, field);
+	if (!f)
+		printf("no field %s.%s\n", reg, field);
+	assert_non_null(f);
+	return f->flags;
+}
+
+/* KVM's write rule (Linux v6.12.117 cpufeature.c tables via arm64_check_features()). */
+static void test_kvm_safety_flags(void **state)
+{
+	const struct regdb_reg *r;
+	size_t id_regs = 0;
+
+	(void)state;
+	/* the three fields the 6.12 matrix saw refused when raised */
+	assert_int_equal(safety_of("ID_DFR0_EL1", "CopDbg") & REGDB_F_SAFE_MASK, REGDB_F_LOWER_SAFE);
+	assert_int_equal(safety_of("ID_MMFR3_EL1", "PAN") & REGDB_F_SAFE_MASK, REGDB_F_LOWER_SAFE);
+	assert_int_equal(safety_of("ID_ISAR4_EL1", "SMC") & REGDB_F_SAFE_MASK, REGDB_F_LOWER_SAFE);
+	/* FTR_HIGHER_SAFE and FTR_HIGHER_OR_ZERO_SAFE */
+	assert_int_equal(safety_of("ID_MMFR4_EL1", "SpecSEI") & REGDB_F_SAFE_MASK, REGDB_F_HIGHER_SAFE);
+	assert_int_equal(safety_of("ID_AA64MMFR1_EL1", "SpecSEI") & REGDB_F_SAFE_MASK, REGDB_F_HIGHER_SAFE);
+	assert_int_equal(safety_of("CTR_EL0", "CWG") & REGDB_F_SAFE_MASK, REGDB_F_HIGHER_OR_ZERO_SAFE);
+	assert_int_equal(safety_of("CTR_EL0", "ERG") & REGDB_F_SAFE_MASK, REGDB_F_HIGHER_OR_ZERO_SAFE);
+	/* FTR_EXACT with its safe value */
+	assert_int_equal(safety_of("CTR_EL0", "L1Ip") & REGDB_F_SAFE_MASK, REGDB_F_EXACT);
+	assert_int_equal(REGDB_F_EXACT_SAFE(safety_of("CTR_EL0", "L1Ip")), 2); /* VIPT */
+	assert_int_equal(REGDB_F_EXACT_SAFE(safety_of("ID_AA64MMFR0_EL1", "TGRAN4_2")), 1);
+	assert_int_equal(safety_of("ID_AA64ISAR1_EL1", "APA"), REGDB_F_EXACT);
+	/* KVM's overrides of the table: lower-safe, not exact */
+	assert_int_equal(safety_of("ID_AA64DFR0_EL1", "DebugVer") & REGDB_F_SAFE_MASK, REGDB_F_LOWER_SAFE);
+	assert_int_equal(safety_of("ID_DFR0_EL1", "PerfMon") & REGDB_F_SAFE_MASK, REGDB_F_LOWER_SAFE);
+	/* signed in the table */
+	assert_int_equal(safety_of("ID_AA64DFR0_EL1", "DoubleLock"), REGDB_F_SIGNED | REGDB_F_LOWER_SAFE);
+	assert_int_equal(safety_of("ID_MMFR0_EL1", "InnerShr"), REGDB_F_SIGNED | REGDB_F_LOWER_SAFE);
+	/* not in 6.12's table: must keep KVM's value */
+	assert_int_equal(safety_of("ID_AA64PFR1_EL1", "GCS") & REGDB_F_SAFE_MASK, 0);
+	assert_int_equal(safety_of("ID_AA64ISAR0_EL1", "TME") & REGDB_F_SAFE_MASK, 0);
+	assert_int_equal(safety_of("ID_DFR0_EL1", "TraceFilt") & REGDB_F_SAFE_MASK, 0);
+	/* CLIDR_EL1 is not checked field by field (set_clidr()) */
+	assert_int_equal(safety_of("CLIDR_EL1", "LoC") & REGDB_F_SAFE_MASK, 0);
+
+	/* at most one rule per field; exact's safe value fits; every ID register cites the table */
+	for (size_t i = 0; i < regdb_n_regs; i++) {
+		r = &regdb_regs[i];
+		for (uint32_t k = 0; k < r->n_fields; k++) {
+			unsigned fl = r->fields[k].flags & REGDB_F_SAFE_MASK;
+
+			assert_true(fl == 0 || (fl & (fl - 1)) == 0);
+			if (r->fields[k].flags & REGDB_F_EXACT)
+				assert_true(r->fields[k].width >= 3 ||
+					    REGDB_F_EXACT_SAFE(r->fields[k].flags) < (1u << r->fields[k].width));
+			else
+				assert_int_equal(REGDB_F_EXACT_SAFE(r->fields[k].flags), 0);
+		}
+		if (r->arch == KVMPROF_ARCH_ARM64 && (r->flags & REGDB_R_ID_REG) && r->n_fields) {
+			if (!strstr(r->source, "v6.12.117"))
+				printf("%s: source does not cite the kernel table: %s\n", r->name, r->source);
+			assert_non_null(strstr(r->source, "v6.12.117"));
+			id_regs++;
+		}
+	}
+	assert_true(id_regs >= 40);
+}
+
 /* Runs the generator with `awk_cmd` on tests/regdb/<fixture>; returns its exit status, stderr in err. */
 static int run_gen(const char *awk_cmd, const char *fixture, char *err, size_t errsz)
 {
@@ -411,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_syms),
 		cmocka_unit_test(test_reg_invariants),
 		cmocka_unit_test(test_state_flag),
+		cmocka_unit_test(test_kvm_safety_flags),
 		cmocka_unit_test(test_sym_invariants),
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
 		cmocka_unit_test(test_generator_failures),
