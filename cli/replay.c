@@ -121,38 +121,154 @@ static int get_one_reg(struct replay *r, struct kvm_one_reg *one)
 	return 0;
 }
 
-/* arm64: may the kernel move register `id` from def to val? 1 yes, 0 no, -1 unknown. */
-static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uint64_t val)
+/*
+ * KVM's rule for one field of an ID register (arm64_check_features(), Linux
+ * v6.12 arch/arm64/kvm/sys_regs.c, with arm64_ftr_safe_value() of
+ * arch/arm64/kernel/cpufeature.c): may `w` replace KVM's value `k`? The
+ * database's safety flags are the kernel's table (docs/regdb.md); a field
+ * without one must keep `k`.
+ */
+static int arm64_field_safe(const struct regdb_field *f, uint64_t w, uint64_t k)
+{
+	int64_t sw = (f->flags & REGDB_F_SIGNED) ? sext(w, f->width) : (int64_t)w;
+	int64_t sk = (f->flags & REGDB_F_SIGNED) ? sext(k, f->width) : (int64_t)k;
+
+	if (w == k)
+		return 1;
+	switch (f->flags & REGDB_F_SAFE_MASK) {
+	case REGDB_F_LOWER_SAFE: /* safe value min(w, k) */
+		return sw <= sk;
+	case REGDB_F_HIGHER_SAFE: /* max(w, k) */
+		return sw >= sk;
+	case REGDB_F_HIGHER_OR_ZERO_SAFE: /* 0 if either is 0, else max(w, k) */
+		return sw == 0 || (sk != 0 && sw >= sk);
+	case REGDB_F_EXACT: /* the table's safe value */
+		return sw == (int64_t)REGDB_F_EXACT_SAFE(f->flags);
+	default:
+		return 0;
+	}
+}
+
+static uint64_t field_get(uint64_t v, unsigned shift, unsigned width)
+{
+	return (v >> shift) & bits_of_width(width);
+}
+
+/* One-reg ids of the registers with rules of their own in sys_regs.c. */
+#define ID_AA64PFR0 0x603000000013c020ull
+#define ID_AA64PFR1 0x603000000013c021ull
+#define ID_AA64DFR0 0x603000000013c028ull
+#define ID_DFR0 0x603000000013c00aull
+#define CLIDR 0x603000000013c801ull
+#define CTR 0x603000000013d801ull
+
+/*
+ * What KVM's set_user handler does before arm64_check_features(), Linux
+ * v6.12 arch/arm64/kvm/sys_regs.c: returns 0 and the value KVM checks and
+ * stores in *val, -1 if it refuses, -2 if the answer depends on the host's
+ * hardware, which the capture does not record.
+ */
+static int arm64_set_user_rules(uint64_t id, uint64_t def, uint64_t *val)
+{
+	switch (id) {
+	case ID_AA64DFR0: /* set_id_aa64dfr0_el1() */
+		if (field_get(*val, 8, 4) == 0xf) /* PMUVer IMP_DEF reads as NI */
+			*val &= ~(0xfull << 8);
+		return field_get(*val, 0, 4) < 6 ? -1 : 0; /* DebugVer below Armv8.0 */
+	case ID_DFR0: /* set_id_dfr0_el1() */
+		if (field_get(*val, 24, 4) == 0xf) /* PerfMon IMPDEF reads as 0 */
+			*val &= ~(0xfull << 24);
+		if (field_get(*val, 24, 4) != 0 && field_get(*val, 24, 4) < 3)
+			return -1; /* a PMU, but not PMUv3 */
+		return field_get(*val, 0, 4) < 6 ? -1 : 0; /* CopDbg below Armv8 */
+	case ID_AA64PFR0: /* set_id_aa64pfr0_el1(): MPAM, bits 43:40 */
+	case ID_AA64PFR1: /* set_id_aa64pfr1_el1(): MPAM_frac, bits 19:16 */
+		{
+			unsigned shift = id == ID_AA64PFR0 ? 40 : 16;
+
+			/* The host's own MPAM value is accepted and ignored. */
+			if (field_get(*val, shift, 4) != field_get(def, shift, 4) && field_get(*val, shift, 4) != 0)
+				return -2;
+			return 0;
+		}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * set_clidr(), Linux v6.12 arch/arm64/kvm/sys_regs.c: any CLIDR_EL1 inside
+ * its writable mask (~RES0), except one whose LoC is 0, or whose LoUU and
+ * LoUIS are both 0, ("no data-cache clean to the point of unification
+ * needed") while the host's sanitised CTR_EL0.IDC is 0. The host's CTR_EL0
+ * is what a fresh VM reads (its reset value), so the capture's default.
+ */
+static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why)
+{
+	long ctr = reg_index(r, CTR);
+	int idc = field_get(val, 24, 3) == 0 || (field_get(val, 21, 3) == 0 && field_get(val, 27, 3) == 0);
+
+	if (!idc)
+		return 1;
+	if (ctr < 0) {
+		*why = "the capture has no CTR_EL0, which decides whether KVM accepts this CLIDR_EL1 (set_clidr)";
+		return -1;
+	}
+	return (r->h->reg_values[ctr].value >> 28) & 1; /* CTR_EL0.IDC */
+}
+
+/* arm64: may the kernel move register `id` from def to *val (which it may
+ * normalise)? 1 yes, 0 no, -1 unknown (*why says why). */
+static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uint64_t *val, const char **why)
 {
 	const struct host_facts *h = r->h;
 	const struct host_reg_value *m;
 	const struct regdb_reg *reg;
-	uint64_t changed = def ^ val, enc = id & 0xffff;
+	uint64_t enc = id & 0xffff, mask, covered = 0, changed;
 	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15, crm = (enc >> 3) & 15;
+	int rule;
 
 	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
 	 * (arch/arm64/include/uapi/asm/kvm.h): op0 3, op1 {0,1,3}, CRn 0, CRm 0..7. */
 	if (!h->have_masks || ((id >> 16) & 0xfff) != 0x13 || op0 != 3 || crn != 0 || crm > 7 ||
-	    (op1 != 0 && op1 != 1 && op1 != 3))
+	    (op1 != 0 && op1 != 1 && op1 != 3)) {
+		if (!h->have_masks)
+			*why = "the capture has no writable masks (kernel before 6.8?): whether it accepts the change is unknown";
 		return -1;
+	}
 	m = host_reg_mask(h, id);
-	if (changed & ~(m ? m->value : 0))
+	mask = m ? m->value : 0;
+	if ((*val ^ def) & ~mask)
 		return 0;
-	/* Lower is safe: a writable ID field may go down, not up
-	 * (KVM's arm64_check_features; selftest set_id_regs.c). */
+	if (id == CLIDR)
+		return arm64_clidr_ok(r, *val, why);
+	rule = arm64_set_user_rules(id, def, val);
+	if (rule == -1)
+		return 0;
+	if (rule == -2) {
+		*why = "KVM accepts the host's own MPAM value here, which the capture does not record";
+		return -1;
+	}
+	changed = *val ^ def;
+	/* arm64_check_features(): each table field wholly inside the writable
+	 * mask must be safe; every other bit must keep KVM's value. */
 	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
-	for (uint32_t f = 0; reg && f < reg->n_fields; f++) {
+	if (!reg) {
+		*why = "the register database does not know this register's fields, so not KVM's rule for them";
+		return -1;
+	}
+	for (uint32_t f = 0; f < reg->n_fields; f++) {
 		const struct regdb_field *rf = &reg->fields[f];
-		uint64_t fm = bits_of_width(rf->width) << rf->shift, a, b;
+		uint64_t fm = bits_of_width(rf->width) << rf->shift;
 
-		if (!(changed & fm) || !(rf->flags & REGDB_F_LOWER_SAFE))
+		if (!(rf->flags & REGDB_F_SAFE_MASK) || (fm & mask) != fm)
 			continue;
-		a = (val & fm) >> rf->shift;
-		b = (def & fm) >> rf->shift;
-		if ((rf->flags & REGDB_F_SIGNED) ? sext(a, rf->width) > sext(b, rf->width) : a > b)
+		covered |= fm;
+		if ((changed & fm) &&
+		    !arm64_field_safe(rf, field_get(*val, rf->shift, rf->width), field_get(def, rf->shift, rf->width)))
 			return 0;
 	}
-	return 1;
+	return (changed & ~covered) ? 0 : 1;
 }
 
 static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
@@ -160,6 +276,7 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	long i = reg_index(r, one->id);
 	unsigned bytes = 1u << ((one->id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
 	uint64_t v = 0;
+	const char *why = "the capture does not record whether the kernel accepts a change of this register";
 	int ok;
 
 	if (i < 0)
@@ -167,12 +284,9 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	memcpy(&v, (const void *)(uintptr_t)one->addr, bytes < 8 ? bytes : 8);
 	if (v == r->values[i])
 		return 0;
-	ok = r->h->arch == KVMPROF_ARCH_ARM64 ? arm64_writable(r, one->id, r->h->reg_values[i].value, v) : -1;
+	ok = r->h->arch == KVMPROF_ARCH_ARM64 ? arm64_writable(r, one->id, r->h->reg_values[i].value, &v, &why) : -1;
 	if (ok < 0) {
-		note_unknown(r, KVMPROF_KIND_ONE_REG, one->id,
-			     r->h->arch == KVMPROF_ARCH_ARM64 && !r->h->have_masks
-				     ? "the capture has no writable masks (kernel before 6.8?): whether it accepts the change is unknown"
-				     : "the capture does not record whether the kernel accepts a change of this register");
+		note_unknown(r, KVMPROF_KIND_ONE_REG, one->id, why);
 		return -ENODATA;
 	}
 	if (!ok)

@@ -26,6 +26,8 @@
 
 #include "golden.h"
 
+#include "replay.c" /* the emulation itself, for its KVM_SET_ONE_REG rule */
+
 #include "host.h"
 #include "profile.h"
 #include "tables.h"
@@ -425,6 +427,128 @@ static void tables_from_profile(void **state)
 	fclose(null);
 }
 
+/* ---- the replay's KVM_SET_ONE_REG rule (KVM's arm64_check_features and set_clidr) ---- */
+
+#define R_ID_DFR0 0x603000000013c00aull
+#define R_ID_MMFR3 0x603000000013c00full
+#define R_ID_ISAR4 0x603000000013c014ull
+#define R_ID_MMFR4 0x603000000013c016ull
+#define R_AA64DFR0 0x603000000013c028ull
+#define R_AA64PFR1 0x603000000013c021ull
+#define R_CTR 0x603000000013d801ull
+#define R_CLIDR 0x603000000013c801ull
+
+static int replay_set(struct replay *r, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&val };
+
+	return r->sys.ioctl(r->sys.ctx, REPLAY_VCPU_FD, KVM_SET_ONE_REG, &one);
+}
+
+/* A synthetic 6.12-like host: every register fully writable except where noted. */
+static void replay_rule(void **state)
+{
+	struct host_reg_value values[] = {
+		{ R_ID_DFR0, 0x10006 },        /* MMapTrc 1, CopDbg 6 */
+		{ R_ID_MMFR3, 0x2102211 },     /* PAN 0 */
+		{ R_ID_ISAR4, 0x10142 },       /* SMC 0 */
+		{ R_ID_MMFR4, 0x1111 },        /* CnP 1, XNX 1, AC2 1, SpecSEI 1 */
+		{ R_AA64DFR0, 0xf010305006ull }, /* DoubleLock 0xf, WRPs 3, BRPs 5, PMUVer 0, DebugVer 6 */
+		{ R_AA64PFR1, 0x20 },          /* SSBS 2 */
+		{ R_CTR, 0x8444c004 },         /* IDC 0, DIC 0, CWG 4, ERG 4 */
+		{ R_CLIDR, 0xa200023 },        /* LoUU 1, LoC 2, LoUIS 1 */
+	};
+	struct host_reg_value masks[] = {
+		{ R_ID_DFR0, 0xffffffff }, { R_ID_MMFR3, 0xffffffff }, { R_ID_ISAR4, 0xffffffff },
+		{ R_ID_MMFR4, 0xffffffff },
+		{ R_AA64DFR0, 0xf000f00f0full }, /* DoubleLock, WRPs, PMUVer, DebugVer */
+		{ R_AA64PFR1, ~0ull },
+		{ R_CTR, 0x300f000f },       /* DIC, IDC, DminLine, IminLine */
+		{ R_CLIDR, 0x7fffffffffffull },
+	};
+	struct host_facts h = { 0 };
+	struct replay r;
+
+	(void)state;
+	h.present = 1;
+	h.arch = KVMPROF_ARCH_ARM64;
+	h.reg_values = values;
+	h.n_reg_values = sizeof(values) / sizeof(values[0]);
+	h.have_masks = 1;
+	h.masks = masks;
+	h.n_masks = sizeof(masks) / sizeof(masks[0]);
+	h.have_reg_list = 1;
+	replay_init(&r, &h);
+
+	/* ftr_id_dfr0: CopDbg lower-safe, and set_id_dfr0_el1() wants it >= 6 */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x10008), -EINVAL);  /* raised 6 -> 8 */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x10005), -EINVAL);  /* below Armv8 */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x00006), 0);        /* MMapTrc lowered */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x10000006), -EINVAL); /* TraceFilt: not in the table */
+	/* ftr_generic_32bits: every nibble lower-safe */
+	assert_int_equal(replay_set(&r, R_ID_MMFR3, 0x2122211), -EINVAL); /* PAN 0 -> 2 */
+	assert_int_equal(replay_set(&r, R_ID_MMFR3, 0x2102210), 0);
+	/* ftr_id_isar4: SMC lower-safe */
+	assert_int_equal(replay_set(&r, R_ID_ISAR4, 0x11142), -EINVAL);
+	assert_int_equal(replay_set(&r, R_ID_ISAR4, 0x10042), 0);
+	/* ftr_id_mmfr4: SpecSEI higher-safe, AC2 lower-safe */
+	assert_int_equal(replay_set(&r, R_ID_MMFR4, 0x1112), 0);      /* SpecSEI raised */
+	assert_int_equal(replay_set(&r, R_ID_MMFR4, 0x1110), -EINVAL); /* SpecSEI lowered */
+	assert_int_equal(replay_set(&r, R_ID_MMFR4, 0x1101), 0);      /* AC2 lowered */
+	assert_int_equal(replay_set(&r, R_ID_MMFR4, 0x1121), -EINVAL); /* AC2 raised */
+	/* AA64DFR0: DebugVer lower-safe for KVM but >= 6; DoubleLock signed (0xf = -1 is the lowest) */
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010305005), -EINVAL);
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0x0010305006), -EINVAL); /* DoubleLock -1 -> 0 raises */
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010305f06), 0);       /* PMUVer IMPDEF reads as 0 */
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010306006), -EINVAL); /* BRPs: outside the mask */
+	/* AA64PFR1: SSBS lower-safe; GCS (47:44) not in 6.12's table */
+	assert_int_equal(replay_set(&r, R_AA64PFR1, 0x10), 0);
+	assert_int_equal(replay_set(&r, R_AA64PFR1, 0x30), -EINVAL);
+	assert_int_equal(replay_set(&r, R_AA64PFR1, 0x100000000020ull), -EINVAL);
+	/* CTR_EL0: CWG/ERG higher-or-zero-safe but not writable here; IminLine lower-safe */
+	assert_int_equal(replay_set(&r, R_CTR, 0x8444c003), 0);
+	assert_int_equal(replay_set(&r, R_CTR, 0x8544c004), -EINVAL);
+
+	/* set_clidr(): host CTR_EL0.IDC is 0, so a CLIDR saying "no clean to PoU" is refused */
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x9200003), 0);         /* LoUU 1, LoC 1, LoUIS 1 */
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x2000023), -EINVAL);   /* LoUU 0, LoUIS 0, LoC 2 */
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x8000023), -EINVAL);   /* LoC 0 */
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x8a200023), 0);        /* ICB 2: any other field is free */
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x800000000000ull | 0xa200023), -EINVAL); /* RES0 */
+	replay_fini(&r);
+
+	/* with CTR_EL0.IDC 1 the same CLIDR is accepted */
+	values[6].value |= 1u << 28;
+	replay_init(&r, &h);
+	assert_int_equal(replay_set(&r, R_CLIDR, 0x2000023), 0);
+	replay_fini(&r);
+
+	/* no writable masks (6.1): unknown, never guessed */
+	h.have_masks = 0;
+	replay_init(&r, &h);
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x10008), -ENODATA);
+	assert_non_null(replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_ID_DFR0));
+	replay_fini(&r);
+}
+
+/* The three fields and the CLIDR_EL1 the 6.12 matrix once had to allow-list: offline refuses them now. */
+static void matrix_disagreements_gone(void **state)
+{
+	char *out = NULL;
+
+	(void)state;
+	run(&out, 0, "%s check profiles/linux-6.1-arm64-neoverse-n1.yaml --against profiles/linux-6.12-arm64-cortex-a72.yaml",
+	    kvmprof);
+	assert_non_null(strstr(out, "ID_DFR0_EL1.CopDbg=8: this kernel accepts 6..6 only"));
+	assert_non_null(strstr(out, "ID_MMFR3_EL1.PAN=2: this kernel accepts 0..0 only"));
+	assert_non_null(strstr(out, "vcpu-regs CLIDR_EL1                  rejected"));
+	free(out);
+	run(&out, 0, "%s check profiles/linux-6.1-arm64-cortex-a72.yaml --against profiles/linux-6.12-arm64-neoverse-n1.yaml",
+	    kvmprof);
+	assert_non_null(strstr(out, "ID_ISAR4_EL1.SMC=1: this kernel accepts 0..0 only"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +562,7 @@ int main(void)
 		cmocka_unit_test(host_section_errors),  cmocka_unit_test(host_facts_values),
 		cmocka_unit_test(host_facts_round_trip),
 		cmocka_unit_test(tables_from_profile),
+		cmocka_unit_test(replay_rule),          cmocka_unit_test(matrix_disagreements_gone),
 	};
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
