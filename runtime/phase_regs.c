@@ -202,13 +202,23 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 	return 0;
 }
 
+/*
+ * After KVM refused r->wanted with EINVAL: which values of the first field
+ * the profile changed would it accept? Each value is written with every
+ * other field at its default, so the range only explains the refusal if
+ * the wanted value with just this field moved into it is accepted too; KVM
+ * has rules across fields (arm64 set_clidr(): CLIDR_EL1's LoC, LoUU and
+ * LoUIS against CTR_EL0.IDC), where one field's range says nothing. Then
+ * the result names no field and keeps no range: the reason lists the
+ * fields the profile changed (kvmprof_result_reason()).
+ */
 void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r)
 {
 	const struct kvmprof_entry *e = r->entry;
 	uint16_t fi = kvmprof__field_of(e, r->wanted ^ r->before);
 	const struct kvmprof_field *f;
-	uint64_t bits;
-	int any = 0;
+	uint64_t bits, want, nearest;
+	int any = 0, honest;
 
 	if (!fi)
 		return;
@@ -231,6 +241,18 @@ void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r)
 	if (!any) {
 		r->accepted_lo = 1;
 		r->accepted_hi = 0;
+	}
+	want = (r->wanted & bits) >> f->shift;
+	if (any && (r->wanted & ~bits) != (r->before & ~bits)) {
+		/* Other fields changed too: is this field's range the reason? */
+		nearest = want < r->accepted_lo ? r->accepted_lo : r->accepted_hi;
+		honest = (want < r->accepted_lo || want > r->accepted_hi) &&
+			 wr(fd, e, (r->wanted & ~bits) | (nearest << f->shift)) == 0;
+		if (!honest) {
+			r->field = 0;
+			r->accepted_lo = 1;
+			r->accepted_hi = 0;
+		}
 	}
 	/* Put the default back; if even that fails the register may have
 	 * changed, and the report must not claim otherwise. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* report.c - names, error texts and one-line reasons. No allocation. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -153,6 +154,59 @@ static int unsupported_reason(const struct kvmprof_result *r, const char *name,
 	return snprintf(buf, len, "%s: not supported by this kernel", name);
 }
 
+/* Appends to buf at *at, never past len (snprintf semantics); *at counts
+ * what a large enough buffer would hold. */
+static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at += (size_t)n;
+}
+
+/*
+ * KVM refused a value that changes several fields and no single field's
+ * accepted range explains it (kvmprof__probe_field found none, or the
+ * field was too wide to probe): a rule across fields. Names the fields the
+ * profile changed with their wanted values; 0 when fewer than two changed.
+ */
+static int combination_reason(const struct kvmprof_result *r, const char *name, char *buf, size_t len)
+{
+	const struct kvmprof_entry *e = r->entry;
+	uint64_t changed = r->wanted ^ r->before, in_fields = 0;
+	size_t at = 0;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; e->fields && i < e->n_fields; i++) {
+		const struct kvmprof_field *f = &e->fields[i];
+
+		n += (kvmprof__field_get(changed, f) != 0);
+		in_fields |= (f->width >= 64 ? ~0ull : ((1ull << f->width) - 1)) << f->shift;
+	}
+	if (n < 2)
+		return 0;
+	append(buf, len, &at, "%s: KVM refused 0x%llx (%s), a combination of the fields the profile changed (",
+	       name, (ull)r->wanted, kvmprof_strerror(r->err));
+	n = 0;
+	for (uint32_t i = 0; i < e->n_fields; i++) {
+		const struct kvmprof_field *f = &e->fields[i];
+
+		if (!kvmprof__field_get(changed, f))
+			continue;
+		append(buf, len, &at, "%s%s=%llu", n++ ? ", " : "", f->name,
+		       (ull)kvmprof__field_get(r->wanted, f));
+	}
+	append(buf, len, &at, "%s): no single field's accepted range explains it",
+	       (changed & ~in_fields) ? ", other bits" : "");
+	return (int)at;
+}
+
 int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 {
 	char empty[1];
@@ -211,6 +265,13 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 		if (e->kind == KVMPROF_KIND_DEVICE_ATTR && r->err == -EBUSY && !r->written)
 			return snprintf(buf, len, "%s: KVM cannot read or write it yet (device or resource busy): "
 					"apply devices after KVM_DEV_ARM_VGIC_CTRL_INIT; nothing written", name);
+		if ((e->kind == KVMPROF_KIND_ONE_REG || e->kind == KVMPROF_KIND_DEVICE_ATTR) &&
+		    r->err == -EINVAL && !f) {
+			int n = combination_reason(r, name, buf, len);
+
+			if (n > 0)
+				return n;
+		}
 		if (e->kind == KVMPROF_KIND_MSR && r->err == -EINVAL)
 			return snprintf(buf, len, "%s: KVM_SET_MSRS stopped at MSR 0x%llx, refusing 0x%llx (kernel keeps 0x%llx)",
 					name, (ull)e->id, (ull)r->wanted, (ull)r->before);

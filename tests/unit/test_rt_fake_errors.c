@@ -25,13 +25,14 @@
 #define REG_A 0x6030000000100000ull
 #define REG_B 0x6030000000100002ull
 #define REG_C 0x6030000000100004ull
+#define REG_D 0x6030000000100006ull /* fields X 7:4, Y 3:0 */
 #define MSR_X 0x174
 #define MSR_Y 0x175
 #define MSR_Z 0x176
 #define IIDR_ATTR 0x8 /* GICD_IIDR offset */
 
 struct fake {
-	uint64_t regs[3];      /* REG_A, REG_B, REG_C */
+	uint64_t regs[4];      /* REG_A, REG_B, REG_C, REG_D */
 	uint64_t msrs[3];      /* MSR_X, MSR_Y, MSR_Z */
 	uint32_t iidr;         /* Revision in bits 15:12 */
 	int eintr_left;        /* EINTRs to return before the next call works */
@@ -40,13 +41,15 @@ struct fake {
 	int msrs_accept;       /* KVM_SET_MSRS sets at most this many */
 	int stale_reg_c;       /* SET_ONE_REG of REG_C is ignored */
 	int dev_busy;          /* device not initialised: EBUSY */
+	int d_x_max;           /* REG_D: X above this is EINVAL (0: no limit) */
+	int d_cross;           /* REG_D: Y == 0 with X >= 2 is EINVAL (like set_clidr) */
 	int n_set_msrs;        /* KVM_SET_MSRS calls seen */
 };
 static struct fake fk;
 
 static int reg_slot(uint64_t id)
 {
-	return id == REG_A ? 0 : id == REG_B ? 1 : id == REG_C ? 2 : -1;
+	return id == REG_A ? 0 : id == REG_B ? 1 : id == REG_C ? 2 : id == REG_D ? 3 : -1;
 }
 
 static int msr_slot(uint32_t msr)
@@ -96,6 +99,10 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 			return -EINVAL;
 		if (s == 2 && fk.stale_reg_c)
 			return 0;
+		if (s == 3 && fk.d_x_max && ((*val >> 4) & 0xf) > (uint64_t)fk.d_x_max)
+			return -EINVAL;
+		if (s == 3 && fk.d_cross && (*val & 0xf) == 0 && ((*val >> 4) & 0xf) >= 2)
+			return -EINVAL;
 		fk.regs[s] = *val;
 		return 0;
 	}
@@ -164,6 +171,7 @@ static int setup(void **state)
 	fk.regs[0] = 0x1111;
 	fk.regs[1] = 0x2222;
 	fk.regs[2] = 0x3333;
+	fk.regs[3] = 0x11;
 	fk.iidr = 0x4b00343b; /* vGICv3 default: revision 3 */
 	fk.msrs_accept = 64;
 	kvmprof_sys_install(&fake_sys);
@@ -325,6 +333,66 @@ static void test_fake_eintr(void **state)
 	assert_int_equal(c->rep.n_written, 0);
 	stop(c);
 }
+/* A refusal across fields: the probe of one field must not claim a range
+ * that does not explain it (seen: "CLIDR_EL1.ICB=2: this kernel accepts
+ * 0..7 only" when set_clidr() refused LoC against CTR_EL0.IDC). */
+static const struct kvmprof_field d_fields[] = {
+	{ .name = "X", .shift = 4, .width = 4, .policy = KVMPROF_POLICY_EXACT },
+	{ .name = "Y", .shift = 0, .width = 4, .policy = KVMPROF_POLICY_EXACT },
+};
+static const struct kvmprof_entry d20_entries[] = { /* X 1 -> 2, Y 1 -> 0 */
+	{ .name = "REG_D", .kind = KVMPROF_KIND_ONE_REG, .phase = 2, .width = 64, .id = REG_D,
+	  .value = 0x20, .mask = 0xff, .fields = d_fields, .n_fields = 2 },
+};
+static const struct kvmprof_profile d20_profile = RT_PROFILE(RT_HOST_ARCH, d20_entries, 0, 0, 1, 0);
+static const struct kvmprof_entry d50_entries[] = { /* X 1 -> 5, Y 1 -> 0 */
+	{ .name = "REG_D", .kind = KVMPROF_KIND_ONE_REG, .phase = 2, .width = 64, .id = REG_D,
+	  .value = 0x50, .mask = 0xff, .fields = d_fields, .n_fields = 2 },
+};
+static const struct kvmprof_profile d50_profile = RT_PROFILE(RT_HOST_ARCH, d50_entries, 0, 0, 1, 0);
+
+static void test_fake_probe_cross_field(void **state)
+{
+	struct ctx *c;
+
+	(void)state;
+	/* only the rule across X and Y: every X alone is accepted */
+	fk.d_cross = 1;
+	c = start(&d20_profile, KVMPROF_LENIENT);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&c->vm, FAKE_VCPU, &c->rep), 0);
+	rt_print_report(&c->rep);
+	assert_int_equal(c->res[0].outcome, KVMPROF_OUT_REJECTED);
+	assert_int_equal(c->res[0].field, 0);
+	assert_true(c->res[0].accepted_lo > c->res[0].accepted_hi);
+	assert_string_equal(why(&c->res[0]), "REG_D: KVM refused 0x20 (invalid argument), a combination of the fields "
+					     "the profile changed (X=2, Y=0): no single field's accepted range explains it");
+	assert_int_equal(fk.regs[3], 0x11); /* probing restored the default */
+	stop(c);
+
+	/* only X's own limit: the range is honest, X=3 with Y=0 is accepted */
+	setup(state);
+	fk.d_x_max = 3;
+	c = start(&d50_profile, KVMPROF_LENIENT);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&c->vm, FAKE_VCPU, &c->rep), 0);
+	assert_int_equal(c->res[0].field, 1);
+	assert_int_equal(c->res[0].accepted_lo, 0);
+	assert_int_equal(c->res[0].accepted_hi, 3);
+	assert_string_equal(why(&c->res[0]), "REG_D.X=5: this kernel accepts 0..3 only");
+	assert_int_equal(fk.regs[3], 0x11);
+	stop(c);
+
+	/* both: X=3 alone is accepted, but not with Y=0: no range claimed */
+	setup(state);
+	fk.d_x_max = 3;
+	fk.d_cross = 1;
+	c = start(&d50_profile, KVMPROF_LENIENT);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&c->vm, FAKE_VCPU, &c->rep), 0);
+	assert_int_equal(c->res[0].field, 0);
+	assert_null(strstr(why(&c->res[0]), "accepts"));
+	assert_non_null(strstr(why(&c->res[0]), "(X=5, Y=0)"));
+	assert_int_equal(fk.regs[3], 0x11);
+	stop(c);
+}
 #endif
 
 /* ---- devices: narrow-field probing, EBUSY before init ---- */
@@ -434,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_short_set_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_one_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_eintr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_probe_cross_field, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_fake_device_probe_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_device_before_init, setup, teardown),
