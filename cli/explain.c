@@ -37,10 +37,29 @@ static const char *sym_kind_name(int kind)
 	}
 }
 
+/* KVM's rule for writing an arm64 ID field (the database's reading of cpufeature.c). */
+static const char *write_rule(unsigned flags, char *buf, size_t len)
+{
+	if (flags & REGDB_F_LOWER_SAFE)
+		return "lower is safe";
+	if (flags & REGDB_F_HIGHER_SAFE)
+		return "higher is safe";
+	if (flags & REGDB_F_HIGHER_OR_ZERO_SAFE)
+		return "higher or 0 is safe";
+	if (flags & REGDB_F_EXACT) {
+		snprintf(buf, len, "exact (KVM's value or %u)", REGDB_F_EXACT_SAFE(flags));
+		return buf;
+	}
+	return NULL;
+}
+
 static void explain_field(const struct regdb_reg *r, const struct regdb_field *f)
 {
-	printf("%s.%s: bits %u:%u of %s%s%s\n", r->name, f->name, f->shift + f->width - 1, f->shift, r->name,
-	       (f->flags & REGDB_F_SIGNED) ? ", signed" : "", (f->flags & REGDB_F_LOWER_SAFE) ? ", lower is safe" : "");
+	char buf[48];
+	const char *rule = write_rule(f->flags, buf, sizeof(buf));
+
+	printf("%s.%s: bits %u:%u of %s%s%s%s\n", r->name, f->name, f->shift + f->width - 1, f->shift, r->name,
+	       (f->flags & REGDB_F_SIGNED) ? ", signed" : "", rule ? ", " : "", rule ? rule : "");
 	if (f->doc && *f->doc)
 		printf("  %s\n", f->doc);
 }
@@ -53,8 +72,10 @@ static void explain_reg(const struct regdb_reg *r)
 		printf("  %s\n", r->doc);
 	for (uint32_t i = 0; i < r->n_fields; i++) {
 		const struct regdb_field *f = &r->fields[i];
-		printf("  %-24s %2u:%-2u%s%s\n", f->name, f->shift + f->width - 1, f->shift,
-		       (f->flags & REGDB_F_SIGNED) ? "  signed" : "", (f->flags & REGDB_F_LOWER_SAFE) ? "  lower-safe" : "");
+		char buf[48];
+		const char *rule = write_rule(f->flags, buf, sizeof(buf));
+		printf("  %-24s %2u:%-2u%s%s%s\n", f->name, f->shift + f->width - 1, f->shift,
+		       (f->flags & REGDB_F_SIGNED) ? "  signed" : "", rule ? "  " : "", rule ? rule : "");
 	}
 	if (r->history && *r->history)
 		printf("  history: %s\n", r->history);

@@ -17,10 +17,13 @@
  *   KVM_GET_REG_LIST           the captured list
  *   KVM_GET_ONE_REG            the captured default, or what was written
  *   KVM_SET_ONE_REG            the same value: accepted. arm64 with writable
- *                              masks: accepted iff the changed bits are
- *                              writable and each lower-safe field stays at
- *                              most its default, else EINVAL. Anything else:
- *                              unknown (ENODATA)
+ *                              masks: KVM's own rule (set_id_reg ->
+ *                              arm64_check_features): each field written
+ *                              within the writable mask by its database rule
+ *                              (lower-safe, higher-safe, exact), any other
+ *                              field keeps its default, plus set_clidr()'s
+ *                              CLIDR_EL1/CTR_EL0.IDC rule; else EINVAL.
+ *                              Anything else: unknown (ENODATA)
  *   KVM_ARM_GET_REG_WRITABLE_MASKS (aarch64 builds) the captured masks
  *   KVM_GET_SUPPORTED_CPUID, KVM_GET_MSR_FEATURE_INDEX_LIST,
  *   KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS (/dev/kvm: feature values; vCPU:

@@ -315,7 +315,10 @@ struct kvmprof_result {
 	uint64_t before;   /* kernel's value before the call (default) */
 	uint64_t after;    /* kernel's value after the call (read back) */
 	uint64_t accepted_lo, accepted_hi; /* when known: the range of the faulting
-			      field's values this kernel accepts (lo > hi: unknown) */
+			      field's values this kernel accepts (lo > hi: unknown);
+			      set only when the wanted value with just that field
+			      moved into the range is accepted, i.e. when the range
+			      explains the refusal (not for rules across fields) */
 };
 
 /*
@@ -437,7 +440,7 @@ int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd,
  * a vGIC that answers EBUSY (not initialised) gives KVMPROF_ERR_PHASE.
  * On EINVAL for an entry whose faulting field is at most 4 bits wide, each
  * value of the field is written and the default restored, to report the
- * accepted range (accepted_lo/hi).
+ * accepted range (accepted_lo/hi) when that range explains the refusal.
  */
 int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd,
 			  struct kvmprof_report *report);
