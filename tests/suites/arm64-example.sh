@@ -37,78 +37,20 @@ series_list=${KVMPROF_ARM64_SERIES:-6.12 6.1}
 timeout_s=${KVMPROF_ARM64_TIMEOUT:-120}
 out=build-arm64/example
 profiles=example-arm64-iidr-rev2,example-arm64-iidr-rev1,example-arm64-outcomes,linux-6.12-arm64-qemu-max,linux-6.1-arm64-qemu-max
-passed=0 failed=0 skipped=0 failures=() skips=()
+. tests/suites/lib/report.bash
+suite_init arm64-example "arm64 example suite"
 
-ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-bad() { echo "[  ERROR   ] --- $2"; echo "[  FAILED  ] $1"; failed=$((failed + 1)); failures+=("$1"); }
-summary() {
-	echo "[==========] $((passed + failed + skipped)) test(s) run."
-	echo "[  PASSED  ] $passed test(s)."
-	if [ $skipped -gt 0 ]; then
-		echo "[  SKIPPED ] $skipped test(s), listed below:"
-		printf '[  SKIPPED ] %s\n' "${skips[@]}"
-	fi
-	if [ $failed -gt 0 ]; then
-		echo "[  FAILED  ] $failed test(s), listed below:"
-		printf '[  FAILED  ] %s\n' "${failures[@]}"
-	fi
-	awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "arm64-example: suite took %.1f s\n", b - a }'
-	[ $failed -eq 0 ]
-	exit
-}
-skip() { # $1 reason
-	echo "SKIP: arm64 example suite: $1"
-	echo "[==========] 1 test(s) run."
-	echo "[  SKIPPED ] 1 test(s), listed below:"
-	echo "[  SKIPPED ] arm64-example"
-	exit 0
-}
-
-t_start=$(date +%s.%N)
-if ! deps_out=$(scripts/deps.sh --check --quiet arm64); then
-	if [ "$(id -u)" -ne 0 ]; then
-		missing=$(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')
-		skip "packages missing: ${missing:-none, the arm64 architecture is not added} (scripts/deps.sh arm64 as root)"
-	fi
-	scripts/deps.sh arm64 >&2 || skip "scripts/deps.sh arm64 could not install the packages"
-fi
-
-mkdir -p "$out"
-exec 8>"$out/.suite.lock" # several `make check` runs may share this tree
-flock 8
+suite_deps arm64 qemu-system-aarch64
+suite_lock "$out"
 
 echo "[==========] Running the example VMM on real KVM/arm64."
-echo "[ RUN      ] example_builds"
-if tests/arm64/build-example.sh "$out" "$build/kvmprof" 2>"$out/build.log"; then
-	ok example_builds
-else
-	cat "$out/build.log"
-	bad example_builds "tests/arm64/build-example.sh failed"
-	summary
-fi
+suite_build example_builds tests/arm64/build-example.sh "$out" "$build/kvmprof"
 
 # section NAME FILE: what vmm.c printed for profile NAME, its exit line included.
 section() { awk -v n="$1" '$0 == "example: profile " n { on = 1 } on { print } on && $0 ~ "^example: profile " n " exit" { exit }' "$2"; }
-# expect TEST TEXT REGEX...: every regex matches a line of TEXT, else TEST fails naming it.
-expect() {
-	local name=$1 text=$2 re
-	shift 2
-	echo "[ RUN      ] $name"
-	for re in "$@"; do
-		if ! printf '%s\n' "$text" | grep -Eq -- "$re"; then
-			bad "$name" "no line matches /$re/"
-			return
-		fi
-	done
-	ok "$name"
-}
 
 for series in $series_list; do
-	if ! kernel=$(tests/qemu/get-kernel.sh arm64 "$series" 2>"$out/get-kernel.log"); then
-		cat "$out/get-kernel.log"
-		skip "no arm64 $series kernel (tests/qemu/get-kernel.sh arm64 $series failed)"
-	fi
-	grep '^get-kernel: ' "$out/get-kernel.log"
+	suite_kernel arm64 "$series"
 	echo "arm64-example: booting linux $series with -cpu max, KVMPROF_PROFILE=$profiles"
 	tests/qemu/boot-arm64.sh --kernel "$kernel" --init "$out/example_init" --cpu max \
 		--timeout "$timeout_s" --log "$out/serial-$series.log" --append "KVMPROF_PROFILE=$profiles" \
@@ -118,10 +60,10 @@ for series in $series_list; do
 	cat "$out/boot-$series.err"
 	echo "[ RUN      ] boot_linux_$series"
 	if [ $boot_rc -ne 0 ]; then
-		bad "boot_linux_$series" "the example did not run to its end (boot-arm64.sh exit $boot_rc; log: $out/serial-$series.log)"
+		report_fail "boot_linux_$series" "the example did not run to its end (boot-arm64.sh exit $boot_rc; log: $out/serial-$series.log)"
 		continue
 	fi
-	ok "boot_linux_$series"
+	report_pass "boot_linux_$series"
 	run=$out/run-$series.txt
 
 	expect "rev2_guest_saw_profile_$series" "$(section example-arm64-iidr-rev2 "$run")" \
@@ -157,9 +99,7 @@ for series in $series_list; do
 	esac
 	if [ -z "$other" ]; then
 		echo "[ RUN      ] own_profile_$series"
-		echo "SKIP: no profiles/linux-$series-arm64-qemu-max.yaml expectations for series $series"
-		echo "[  SKIPPED ] own_profile_$series"
-		skipped=$((skipped + 1)) skips+=("own_profile_$series")
+		report_skip "own_profile_$series" "no profiles/linux-$series-arm64-qemu-max.yaml expectations for series $series"
 		continue
 	fi
 	expect "own_profile_$series" "$(section "linux-$series-arm64-qemu-max" "$run")" \
@@ -179,4 +119,4 @@ for series in $series_list; do
 			"^example: profile linux-$other-arm64-qemu-max exit 1\$"
 	fi
 done
-summary
+report_finish

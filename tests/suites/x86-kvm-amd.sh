@@ -41,73 +41,17 @@ flavour=${KVMPROF_X86_FLAVOUR:-cloud-amd64}
 timeout_s=${KVMPROF_X86_TIMEOUT:-120}
 out=build-x86/suite
 profiles=(linux-6.18-x86_64-pvm example-x86-hidden-features example-x86-outcomes)
-passed=0 failed=0 skipped=0 failures=() skips=()
+. tests/suites/lib/report.bash
+suite_init x86-kvm-amd "x86 kvm_amd suite"
 
-ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-bad() { echo "[  ERROR   ] --- $2"; echo "[  FAILED  ] $1"; failed=$((failed + 1)); failures+=("$1"); }
-skipped_one() { echo "[  SKIPPED ] $1"; skipped=$((skipped + 1)); skips+=("$1"); }
-summary() {
-	echo "[==========] $((passed + failed + skipped)) test(s) run."
-	echo "[  PASSED  ] $passed test(s)."
-	if [ $skipped -gt 0 ]; then
-		echo "[  SKIPPED ] $skipped test(s), listed below:"
-		printf '[  SKIPPED ] %s\n' "${skips[@]}"
-	fi
-	if [ $failed -gt 0 ]; then
-		echo "[  FAILED  ] $failed test(s), listed below:"
-		printf '[  FAILED  ] %s\n' "${failures[@]}"
-	fi
-	awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "x86-kvm-amd: suite took %.1f s\n", b - a }'
-	[ $failed -eq 0 ]
-	exit
-}
-skip() { # $1 reason
-	echo "SKIP: x86 kvm_amd suite: $1"
-	echo "[==========] 1 test(s) run."
-	echo "[  SKIPPED ] 1 test(s), listed below:"
-	echo "[  SKIPPED ] x86-kvm-amd"
-	exit 0
-}
-
-t_start=$(date +%s.%N)
-if ! deps_out=$(scripts/deps.sh --check --quiet x86-tcg); then
-	if [ "$(id -u)" -ne 0 ]; then
-		missing=$(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')
-		how=$(printf '%s\n' "$deps_out" | sed -n 's/^deps: as root: //p')
-		skip "packages missing: $missing (install as root with: $how, or scripts/deps.sh x86-tcg)"
-	fi
-	scripts/deps.sh x86-tcg >&2 || skip "scripts/deps.sh x86-tcg could not install the packages"
-fi
-
-mkdir -p "$out"
-exec 8>"$out/.suite.lock" # several `make check` runs may share this tree
-flock 8
+suite_deps x86-tcg qemu-system-x86_64
+suite_lock "$out"
 
 echo "[==========] Running kvmprof on upstream kvm_amd under QEMU TCG."
-echo "[ RUN      ] x86_example_builds"
-if tests/x86/build-example.sh "$out" "$build" 2>"$out/build.log"; then
-	ok x86_example_builds
-else
-	sed 's/^/  | /' "$out/build.log"
-	bad x86_example_builds "tests/x86/build-example.sh failed"
-	summary
-fi
+suite_build x86_example_builds tests/x86/build-example.sh "$out" "$build"
 
 # section NAME FILE: the lines x86_init printed for program NAME, its exit line included.
 section() { awk -v n="$1" '$0 == "run: " n { on = 1 } on { print } on && index($0, "run: " n " exit ") == 1 { exit }' "$2"; }
-# expect TEST TEXT REGEX...: every regex matches a line of TEXT, else TEST fails naming it.
-expect() {
-	local name=$1 text=$2 re
-	shift 2
-	echo "[ RUN      ] $name"
-	for re in "$@"; do
-		if ! printf '%s\n' "$text" | grep -Eq -- "$re"; then
-			bad "$name" "no line matches /$re/"
-			return 1
-		fi
-	done
-	ok "$name"
-}
 # seen TEXT REG: the value the guest saw for CPUID register REG (dots are literal).
 seen() { printf '%s\n' "$1" | sed -n "s/^  CPUID ${2//./\\.} .* guest saw \(0x[0-9a-f]*\) .*/\1/p" | head -n1; }
 # bits_clear TEST TEXT REG MASK: the guest saw every bit of MASK clear in REG.
@@ -116,20 +60,16 @@ bits_clear() {
 	v=$(seen "$2" "$3")
 	echo "[ RUN      ] $1"
 	if [ -z "$v" ]; then
-		bad "$1" "no 'guest saw' line for $3"
+		report_fail "$1" "no 'guest saw' line for $3"
 	elif [ $((v & $4)) -ne 0 ]; then
-		bad "$1" "the guest saw $3 = $v: bits $(printf 0x%x $((v & $4))) of $4 are set"
+		report_fail "$1" "the guest saw $3 = $v: bits $(printf 0x%x $((v & $4))) of $4 are set"
 	else
-		ok "$1"
+		report_pass "$1"
 	fi
 }
 
 for series in $series_list; do
-	if ! kernel=$(tests/qemu/get-kernel.sh --modules --flavour "$flavour" amd64 "$series" 2>"$out/get-kernel.log"); then
-		sed 's/^/  | /' "$out/get-kernel.log"
-		skip "no amd64 $series kernel (tests/qemu/get-kernel.sh --modules --flavour $flavour amd64 $series failed)"
-	fi
-	grep '^get-kernel: ' "$out/get-kernel.log"
+	suite_kernel --modules --flavour "$flavour" amd64 "$series"
 	runs=(--run "$out/test_x86_kvm_facts")
 	for p in "${profiles[@]}"; do runs+=(--run "$out/$p"); done
 	echo "x86-kvm-amd: booting linux $series with -cpu max: facts test, then ${profiles[*]}"
@@ -143,10 +83,10 @@ for series in $series_list; do
 	run=$out/run-$series.txt
 	echo "[ RUN      ] boot_linux_$series"
 	if [ $boot_rc -ne 0 ] || ! grep -q '^boot-x86: result=\(ok\|guest-failed\) ' "$out/boot-$series.err"; then
-		bad "boot_linux_$series" "the guest did not run to its end (boot-x86.sh exit $boot_rc; log: $out/serial-$series.log)"
+		report_fail "boot_linux_$series" "the guest did not run to its end (boot-x86.sh exit $boot_rc; log: $out/serial-$series.log)"
 		continue
 	fi
-	ok "boot_linux_$series"
+	report_pass "boot_linux_$series"
 
 	# (a) The facts test's own cmocka verdicts, one suite test each.
 	facts=$(section test_x86_kvm_facts "$run")
@@ -154,18 +94,18 @@ for series in $series_list; do
 	while read -r verdict name; do
 		n_facts=$((n_facts + 1))
 		case $verdict in
-		OK) echo "[ RUN      ] ${name}_$series"; ok "${name}_$series" ;;
-		SKIPPED) echo "[ RUN      ] ${name}_$series"; skipped_one "${name}_$series" ;;
-		*) echo "[ RUN      ] ${name}_$series"; bad "${name}_$series" "failed in the guest (see its output above)" ;;
+		OK) echo "[ RUN      ] ${name}_$series"; report_pass "${name}_$series" ;;
+		SKIPPED) echo "[ RUN      ] ${name}_$series"; report_skip "${name}_$series" ;;
+		*) echo "[ RUN      ] ${name}_$series"; report_fail "${name}_$series" "failed in the guest (see its output above)" ;;
 		esac
 	done < <(printf '%s\n' "$facts" | awk '/^\[==========\] Running/ { on = 1; next } /^\[==========\]/ { on = 0 }
 		on && /^\[       OK \] / { print "OK", $4 } on && /^\[  FAILED  \] [a-z]/ { print "FAILED", $4 }
 		on && /^\[  SKIPPED \] [a-z]/ { print "SKIPPED", $4 }')
 	echo "[ RUN      ] facts_ran_$series"
 	if [ $n_facts -lt 7 ] || ! printf '%s\n' "$facts" | grep -q '^run: test_x86_kvm_facts exit 0$'; then
-		bad "facts_ran_$series" "test_x86_kvm_facts: $n_facts verdicts, $(printf '%s\n' "$facts" | tail -n1)"
+		report_fail "facts_ran_$series" "test_x86_kvm_facts: $n_facts verdicts, $(printf '%s\n' "$facts" | tail -n1)"
 	else
-		ok "facts_ran_$series"
+		report_pass "facts_ran_$series"
 	fi
 
 	case $series in
@@ -216,4 +156,4 @@ for series in $series_list; do
 	bits_clear "outcomes_guest_no_avx512f_$series" "$text" CPUID.0x7.0x0.EBX 0x10000
 	bits_clear "outcomes_guest_no_rdrand_$series" "$text" CPUID.0x1.0x0.ECX 0x40000000
 done
-summary
+report_finish
