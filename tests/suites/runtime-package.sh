@@ -7,23 +7,20 @@
 set -u
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
-passed=0 failed=0 skipped=0 failures=()
-ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
-bad() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); failures+=("$1"); }
-skip() { echo "[  SKIPPED ] $1: $2"; skipped=$((skipped + 1)); }
+. tests/suites/lib/report.bash
 
 echo "[==========] Running 4 test(s)."
 # 1. libkvmprof never allocates, prints or exits (STYLE.md: the runtime's promise).
 forbidden='^(malloc|calloc|realloc|free|strdup|printf|fprintf|puts|fputs|putchar|perror|exit|_exit|abort|syslog)$'
 bad_syms=$(nm -u "$build/libkvmprof.a" | awk '{print $NF}' | sed 's/@.*//' | grep -E "$forbidden" | sort -u | tr '\n' ' ')
-if [ -z "$bad_syms" ]; then ok runtime_no_malloc_printf_exit; else bad runtime_no_malloc_printf_exit "libkvmprof.a uses $bad_syms"; fi
+if [ -z "$bad_syms" ]; then report_pass runtime_no_malloc_printf_exit; else report_fail runtime_no_malloc_printf_exit "libkvmprof.a uses $bad_syms"; fi
 
 # 2. The shared library exports kvmprof_* only and carries its SONAME.
 so="$build/libkvmprof.so.0"
 exports=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -v '^KVMPROF_0$' | grep -v '^kvmprof_' | tr '\n' ' ')
 soname=$(objdump -p "$so" | awk '/SONAME/ {print $2}')
-if [ -z "$exports" ] && [ "$soname" = libkvmprof.so.0 ]; then ok shared_library_abi
-else bad shared_library_abi "exports '$exports' soname '$soname'"; fi
+if [ -z "$exports" ] && [ "$soname" = libkvmprof.so.0 ]; then report_pass shared_library_abi
+else report_fail shared_library_abi "exports '$exports' soname '$soname'"; fi
 
 # 3./4. make install, then build the example VMM from the installed files only.
 stage=$(mktemp -d /tmp/kvmprof-pkg-XXXXXX)
@@ -34,11 +31,11 @@ if make --no-print-directory -s install BUILD="$build" PREFIX=/usr DESTDIR="$sta
 	libs=$(PKG_CONFIG_SYSROOT_DIR="$stage/root" PKG_CONFIG_LIBDIR="$stage/root/usr/lib/pkgconfig" pkg-config --libs kvmprof) &&
 	cc -std=gnu11 -Wall -Wextra -Werror -o "$stage/vmm" examples/vmm.c "$stage/profile.c" $cflags $libs \
 		-Wl,-rpath,"$stage/root/usr/lib" >"$stage/cc.log" 2>&1; then
-	ok example_builds_with_pkg_config_only
+	report_pass example_builds_with_pkg_config_only
 	if [ "$(uname -m)" != x86_64 ]; then
-		skip example_applies_on_dev_kvm "the example's guest is x86 real mode; this is $(uname -m)"
+		report_skip example_applies_on_dev_kvm "the example's guest is x86 real mode; this is $(uname -m)"
 	elif ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
-		skip example_applies_on_dev_kvm "/dev/kvm is not usable here"
+		report_skip example_applies_on_dev_kvm "/dev/kvm is not usable here"
 	else
 		"$stage/vmm" >"$stage/run.log" 2>&1
 		rc=$?
@@ -46,23 +43,15 @@ if make --no-print-directory -s install BUILD="$build" PREFIX=/usr DESTDIR="$sta
 		# 0: the guest saw everything; 1: the report names what differed (PVM rewrites CPUID)
 		if { [ $rc -eq 0 ] || [ $rc -eq 1 ]; } && grep -q '^vm phase: ' "$stage/run.log" &&
 			grep -q '^vcpu-regs phase: ' "$stage/run.log" && grep -q 'guest executed CPUID' "$stage/run.log"; then
-			ok example_applies_on_dev_kvm
+			report_pass example_applies_on_dev_kvm
 		else
-			bad example_applies_on_dev_kvm "exit $rc"
+			report_fail example_applies_on_dev_kvm "exit $rc"
 		fi
 	fi
 else
 	cat "$stage"/*.log 2>/dev/null | tail -20
-	bad example_builds_with_pkg_config_only "install or build failed"
-	skip example_applies_on_dev_kvm "nothing to run"
+	report_fail example_builds_with_pkg_config_only "install or build failed"
+	report_skip example_applies_on_dev_kvm "nothing to run"
 fi
 
-echo "[==========] $((passed + failed + skipped)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-[ $skipped -gt 0 ] && echo "[  SKIPPED ] $skipped test(s), listed below:"
-if [ $failed -gt 0 ]; then
-	echo "[  FAILED  ] $failed test(s), listed below:"
-	printf '[  FAILED  ] %s\n' "${failures[@]}"
-	exit 1
-fi
-exit 0
+report_summary # the exit status: 1 when a test failed
