@@ -52,31 +52,20 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-kernel= init= cpu=max smp=1 mem=512 timeout_s=120 append= log_keep= raw=0 keep_going=0 no_modules=0
-modules=() runs=() files=() qemu_extra=()
-usage() { sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
+boot_name=boot-x86
+. "$here/lib/boot.bash"
+init= no_modules=0
+modules=() runs=()
+boot_own_option() {
 	case "$1" in
-	--kernel) kernel=${2:?}; shift ;;
-	--module) modules+=("${2:?}"); shift ;;
-	--no-modules) no_modules=1 ;;
-	--run) runs+=("${2:?}"); shift ;;
-	--file) files+=(--file "${2:?}"); shift ;;
-	--init) init=${2:?}; shift ;;
-	--cpu) cpu=${2:?}; shift ;;
-	--smp) smp=${2:?}; shift ;;
-	--mem) mem=${2:?}; shift ;;
-	--timeout) timeout_s=${2:?}; shift ;;
-	--append) append="$append ${2:?}"; shift ;;
-	--qemu-arg) qemu_extra+=("${2:?}"); shift ;;
-	--log) log_keep=${2:?}; shift ;;
-	--raw) raw=1 ;;
-	--keep-going) keep_going=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "boot-x86: unknown argument $1" >&2; usage >&2; exit 2 ;;
+	--module) modules+=("${2:?}"); return 2 ;;
+	--no-modules) no_modules=1; return 1 ;;
+	--run) runs+=("${2:?}"); return 2 ;;
+	--init) init=${2:?}; return 2 ;;
+	*) return 0 ;;
 	esac
-	shift
-done
+}
+boot_parse_args "$@"
 [ -n "$kernel" ] || { echo "boot-x86: --kernel is required" >&2; exit 2; }
 [ ${#runs[@]} -gt 0 ] || [ -n "$init" ] || { echo "boot-x86: nothing to run (--run BINARY)" >&2; exit 2; }
 [ -f "$kernel" ] || { echo "boot-x86: no such kernel: $kernel" >&2; exit 2; }
@@ -116,8 +105,7 @@ if [ -z "$init" ]; then
 	fi
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+boot_workdir
 pack=()
 i=0
 for m in "${modules[@]+"${modules[@]}"}"; do
@@ -140,65 +128,7 @@ done
 "$here/mkinitramfs.sh" "$work/initramfs.cpio.gz" --init "$init" \
 	"${pack[@]+"${pack[@]}"}" "${files[@]+"${files[@]}"}" || exit 2
 
-log=$work/serial.log
-t0=$(date +%s.%N)
-# QEMU exits 0 whatever the guest did; the guest powers off (or panics with
-# panic=-1 and -no-reboot) and only the markers tell the result.
-timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu "$cpu" \
-	-smp "$smp" -m "$mem" -nographic -no-reboot -monitor none -serial stdio -nodefaults \
-	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 KVMPROF_CPU=$cpu$append" \
-	"${qemu_extra[@]+"${qemu_extra[@]}"}" </dev/null >"$log" 2>"$work/qemu.err"
-qemu_rc=$?
-t1=$(date +%s.%N)
-seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-sed -i 's/\r$//' "$log"
-[ -n "$log_keep" ] && cp "$log" "$log_keep"
-
-summary() { # $1 result, $2 rc
-	echo "boot-x86: result=$1 rc=$2 seconds=$seconds kernel=$kernel cpu=$cpu" >&2
-}
-tail_log() {
-	echo "boot-x86: $1; last lines of the serial log:" >&2
-	tail -n 40 "$log" | sed 's/^/  | /' >&2
-	[ -s "$work/qemu.err" ] && sed 's/^/  qemu: /' "$work/qemu.err" >&2
-}
-
-if [ $raw -eq 1 ]; then
-	cat "$log"
-else
-	# The lines after the last BEGIN, up to and without END. BEGIN may follow
-	# SeaBIOS's terminal escapes on the same line.
-	awk '/KVMPROF-BEGIN$/ { n = 0; on = 1; next }
-	     /^KVMPROF-END/ { on = 0 }
-	     on { buf[n++] = $0 }
-	     END { for (i = 0; i < n; i++) print buf[i] }' "$log"
-fi
-
-end=$(grep -a '^KVMPROF-END rc=' "$log" | tail -n1)
-if [ -z "$end" ]; then
-	if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
-		tail_log "timeout after ${timeout_s}s"
-		summary timeout -1
-		exit 101
-	fi
-	if [ $qemu_rc -ne 0 ] && [ ! -s "$log" ]; then
-		tail_log "qemu-system-x86_64 exited $qemu_rc"
-		summary no-marker -1
-		exit 3
-	fi
-	tail_log "no KVMPROF-END marker (guest crashed or panicked?)"
-	summary no-marker -1
-	exit 100
-fi
-rc=${end#KVMPROF-END rc=}
-rc=${rc%% *}
-case "$rc" in '' | *[!0-9]*) rc=99 ;; esac
-if [ "$rc" -eq 0 ]; then
-	summary ok 0
-	exit 0
-fi
-summary guest-failed "$rc"
-[ $keep_going -eq 1 ] && exit 0
-[ "$rc" -gt 99 ] && exit 99
-exit "$rc"
+boot_run qemu-system-x86_64 ttyS0 -accel tcg -cpu "$cpu"
+# The lines after the last BEGIN, up to and without END. BEGIN may follow
+# SeaBIOS's terminal escapes on the same line.
+boot_finish 'KVMPROF-BEGIN$'
