@@ -18,9 +18,8 @@ out=${1:?usage: build-example.sh OUT_DIR [KVMPROF]}
 kvmprof=${2:-build/kvmprof}
 CROSS=${CROSS:-aarch64-linux-gnu-}
 CC="${CROSS}gcc"
-# The project's flags (Makefile WARN/CSTD).
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -O2 -g)
-mkdir -p "$out/runtime"
+. tests/arm64/lib/cross.bash
+mkdir -p "$out"
 
 [ -x "$kvmprof" ] || { echo "build-example: $kvmprof missing (make all)" >&2; exit 1; }
 command -v "$CC" >/dev/null || { echo "build-example: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
@@ -37,15 +36,7 @@ example_iidr_rev1 tests/arm64/profiles/example-arm64-iidr-rev1.yaml
 example_outcomes tests/arm64/profiles/example-arm64-outcomes.yaml
 LIST
 
-objs=()
-for src in runtime/*.c; do
-	obj=$out/runtime/$(basename "${src%.c}").o
-	"$CC" "${CFLAGS[@]}" -Iruntime -c -o "$obj" "$src" &
-	objs+=("$obj")
-done
-wait_all=0
-for job in $(jobs -p); do wait "$job" || wait_all=1; done
-[ $wait_all -eq 0 ] || { echo "build-example: the runtime does not build for aarch64" >&2; exit 1; }
+cross_runtime "$CC" "$out/runtime" || { echo "build-example: the runtime does not build for aarch64" >&2; exit 1; }
 "$CC" "${CFLAGS[@]}" -static -Iruntime -Itests/arm64 -o "$out/example_init" \
-	tests/arm64/example_init.c "${srcs[@]}" "${objs[@]}" -lpthread
+	tests/arm64/example_init.c "${srcs[@]}" "${runtime_objs[@]}" -lpthread
 echo "build-example: $out/example_init built" >&2
