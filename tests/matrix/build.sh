@@ -18,8 +18,8 @@ out=${1:?usage: build.sh OUT_DIR ARCH BUILD PROFILE.yaml...}
 arch=${2:?arch}
 build=${3:?build dir}
 shift 3
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -O2 -g)
-mkdir -p "$out/runtime"
+. tests/arm64/lib/cross.bash # CFLAGS, cross_runtime
+mkdir -p "$out"
 [ -x "$build/kvmprof" ] || { echo "matrix build: $build/kvmprof missing (make)" >&2; exit 1; }
 
 srcs=() i=0
@@ -43,17 +43,9 @@ case $arch in
 arm64)
 	CC="${CROSS:-aarch64-linux-gnu-}gcc"
 	command -v "$CC" >/dev/null || { echo "matrix build: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
-	objs=()
-	for src in runtime/*.c; do
-		obj=$out/runtime/$(basename "${src%.c}").o
-		"$CC" "${CFLAGS[@]}" -Iruntime -c -o "$obj" "$src" &
-		objs+=("$obj")
-	done
-	fail=0
-	for job in $(jobs -p); do wait "$job" || fail=1; done
-	[ $fail -eq 0 ] || { echo "matrix build: the runtime does not build for aarch64" >&2; exit 1; }
+	cross_runtime "$CC" "$out/runtime" || { echo "matrix build: the runtime does not build for aarch64" >&2; exit 1; }
 	"$CC" "${CFLAGS[@]}" -static -Iruntime -I"$out" -o "$out/matrix_init" tests/matrix/matrix_init.c \
-		"${srcs[@]}" "${objs[@]}" -lpthread
+		"${srcs[@]}" "${runtime_objs[@]}" -lpthread
 	;;
 x86_64)
 	[ -f "$build/libkvmprof.a" ] || { echo "matrix build: $build/libkvmprof.a missing (make)" >&2; exit 1; }
