@@ -39,35 +39,23 @@ build=${BUILD:-build}
 out=$build/matrix
 timeout_s=${KVMPROF_MATRIX_TIMEOUT:-120}
 kvmprof=$build/kvmprof
-passed=0 failed=0 skipped=0 failures=() skips=()
+. tests/suites/lib/report.bash
 
-ok() { echo "[ RUN      ] $1"; echo "[       OK ] $1"; passed=$((passed + 1)); }
-bad() { echo "[ RUN      ] $1"; echo "[  ERROR   ] --- $2"; echo "[  FAILED  ] $1"; failed=$((failed + 1)); failures+=("$1"); }
-skip_one() { echo "SKIP: matrix: $2"; echo "[  SKIPPED ] $1"; skipped=$((skipped + 1)); skips+=("$1"); }
-summary() {
-	echo "[==========] $((passed + failed + skipped)) test(s) run."
-	echo "[  PASSED  ] $passed test(s)."
-	if [ $skipped -gt 0 ]; then
-		echo "[  SKIPPED ] $skipped test(s), listed below:"
-		printf '[  SKIPPED ] %s\n' "${skips[@]}"
-	fi
-	if [ $failed -gt 0 ]; then
-		echo "[  FAILED  ] $failed test(s), listed below:"
-		printf '[  FAILED  ] %s\n' "${failures[@]}"
-	fi
-	[ $failed -eq 0 ]
-	exit
-}
+# The matrix's tests have no output of their own to show: each prints its
+# RUN line with its verdict.
+ok() { echo "[ RUN      ] $1"; report_pass "$1"; }
+bad() { echo "[ RUN      ] $1"; report_fail "$1" "$2"; }
+skip_one() { report_skip "$1" "matrix: $2"; } # TEST REASON
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 prov() { sed -n "s/^  \"$1\": \"\(.*\)\"$/\1/p" "$2" | head -n 1; } # KEY FILE: a provenance value
+qemu_version() { "$1" --version | sed -n '1s/^QEMU emulator version //p'; }
+profile_files() { local h; for h in "$@"; do echo "profiles/$h.yaml"; done; } # HOST...
 
 t_start=$(now)
 echo "[==========] The upgrade/rollback matrix on real kernels."
-[ -x "$kvmprof" ] || { bad matrix_kvmprof_built "$kvmprof missing (make)"; summary; }
-mkdir -p "$out"
-exec 8>"$out/.suite.lock" # several `make check` runs may share this tree
-flock 8
+[ -x "$kvmprof" ] || { suite_fail_alone matrix_kvmprof_built "$kvmprof missing (make)"; exit 1; }
+suite_lock "$out" # several `make check` runs may share this tree
 raw=$out/raw.tsv
 : >"$raw"
 
@@ -82,7 +70,8 @@ host_release=$(uname -r)
 pvm_host=linux-$(echo "$host_release" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')-x86_64-pvm-host
 x86_extra=(profiles/linux-6.18-x86_64-pvm.yaml)
 
-# rows ARCH HOSTS... -- EXTRA...: the R records and the list of profile files
+# add_rows ARCH PROFILE.yaml...: the R records of the profiles that exist,
+# and row_files[ARCH], the list of their files
 declare -A row_files
 add_rows() {
 	local arch=$1 f
@@ -99,16 +88,56 @@ add_rows() {
 	done
 }
 
-# column ARCH NAME OUTPUT SECONDS RESULT PACKAGE VERSION QEMU CPU: parse one run
-column() {
-	local arch=$1 name=$2 run=$3
-	printf 'H\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$arch" "$name" "$6" "$7" "$8" "$9" "$4" "$5" >>"$raw"
-	awk -v arch="$arch" -v col="$name" -f tests/matrix/parse-live.awk "$run" >>"$raw"
+# deps_ready GROUP LABEL TEST: the packages of scripts/deps.sh GROUP are
+# installed (as root they are installed now); else TEST is skipped, saying
+# why, and it returns 1.
+deps_ready() {
+	local group=$1 label=$2 test=$3 deps_out
+	deps_out=$(scripts/deps.sh --check --quiet "$group" 2>&1) && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		skip_one "$test" "$label: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh $group as root"
+		return 1
+	fi
+	scripts/deps.sh "$group" >&2 && return 0
+	skip_one "$test" "$label: scripts/deps.sh $group could not install the packages"
+	return 1
 }
 
-# offline ARCH COL: kvmprof check of every row against COL's capture
-offline() {
+# build_arch ARCH: the test matrix_build_ARCH, tests/matrix/build.sh of
+# $out/ARCH/matrix_init carrying ARCH's rows; returns 1 when it fails.
+build_arch() {
+	local arch=$1 t
+	t=$(now)
+	# shellcheck disable=SC2086
+	if tests/matrix/build.sh "$out/$arch" "$arch" "$build" ${row_files[$arch]} >"$out/build-$arch.log" 2>&1; then
+		ok "matrix_build_$arch"
+		echo "matrix: $arch build $(elapsed "$t") s"
+		return 0
+	fi
+	cat "$out/build-$arch.log"
+	bad "matrix_build_$arch" "tests/matrix/build.sh $arch failed"
+	return 1
+}
+
+# ran TEST RC LOG WHY: TEST passes when matrix_init's run exited 0 (every
+# profile ran to its verdict); else it fails with WHY after LOG's last lines.
+# Returns whether it passed.
+ran() {
+	if [ "$2" -ne 0 ]; then
+		tail -n 5 "$3"
+		bad "$1" "$4"
+		return 1
+	fi
+	ok "$1"
+}
+
+# column ARCH NAME OUTPUT SECONDS RESULT PACKAGE VERSION QEMU CPU: one column,
+# the live verdicts of the run on NAME (its OUTPUT parsed) and the offline
+# ones, kvmprof check of every row against NAME's capture
+column() {
 	local arch=$1 col=$2 f row
+	printf 'H\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$arch" "$col" "$6" "$7" "$8" "$9" "$4" "$5" >>"$raw"
+	awk -v arch="$arch" -v col="$col" -f tests/matrix/parse-live.awk "$3" >>"$raw"
 	for f in ${row_files[$arch]}; do
 		row=$(basename "$f" .yaml)
 		"$kvmprof" check "$f" --against "profiles/$col.yaml" --format json >"$out/check-$row--$col.json" 2>"$out/check-$row--$col.err"
@@ -116,110 +145,48 @@ offline() {
 	done
 }
 
-# ---- arm64 ------------------------------------------------------------------
-arm64_ok=1
-if ! deps_out=$(scripts/deps.sh --check --quiet arm64 2>&1); then
-	if [ "$(id -u)" -ne 0 ]; then
-		skip_one matrix-arm64 "arm64: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh arm64 as root"
-		arm64_ok=0
-	elif ! scripts/deps.sh arm64 >&2; then
-		skip_one matrix-arm64 "arm64: scripts/deps.sh arm64 could not install the packages"
-		arm64_ok=0
-	fi
-fi
-if [ $arm64_ok -eq 1 ]; then
-	add_rows arm64 $(for h in "${arm64_hosts[@]}"; do echo "profiles/$h.yaml"; done) "${arm64_extra[@]}"
-	t=$(now)
-	# shellcheck disable=SC2086
-	if tests/matrix/build.sh "$out/arm64" arm64 "$build" ${row_files[arm64]} >"$out/build-arm64.log" 2>&1; then
-		ok matrix_build_arm64
-		echo "matrix: arm64 build $(elapsed "$t") s"
-	else
-		cat "$out/build-arm64.log"
-		bad matrix_build_arm64 "tests/matrix/build.sh arm64 failed"
-		arm64_ok=0
-	fi
-fi
-if [ $arm64_ok -eq 1 ]; then
-	qemu=$(qemu-system-aarch64 --version | sed -n '1s/^QEMU emulator version //p')
-	for host in "${arm64_hosts[@]}"; do
+# boot_columns ARCH HOST...: for each HOST, the test boot_HOST: its kernel
+# (the package its capture names) boots under QEMU with $out/ARCH/matrix_init
+# on the capture's CPU model; then its column.
+boot_columns() {
+	local arch=$1 get_args boot init_opt qemu_bin qemu host cap pkg cpu kernel got t rc secs res
+	shift
+	case $arch in
+	arm64) get_args=(arm64) boot=boot-arm64 init_opt=--init qemu_bin=qemu-system-aarch64 ;;
+	x86_64) get_args=(--modules amd64) boot=boot-x86 init_opt=--run qemu_bin=qemu-system-x86_64 ;;
+	esac
+	qemu=$(qemu_version "$qemu_bin")
+	for host in "$@"; do
 		cap=profiles/$host.yaml
-		pkg=$(prov kernel-package "$cap") ver=$(prov kernel-package-version "$cap") cpu=$(prov qemu-cpu "$cap")
-		if ! kernel=$(tests/qemu/get-kernel.sh arm64 "$pkg" 2>"$out/get-kernel-$host.log"); then
+		pkg=$(prov kernel-package "$cap") cpu=$(prov qemu-cpu "$cap")
+		if ! kernel=$(tests/qemu/get-kernel.sh "${get_args[@]}" "$pkg" 2>"$out/get-kernel-$host.log"); then
 			skip_one "boot_$host" "no kernel $pkg ($(tail -n 1 "$out/get-kernel-$host.log"))"
 			continue
 		fi
 		got=$(sed -n 's/.* -> [^ ]* \([^ ]*\) (release.*/\1/p' "$out/get-kernel-$host.log")
 		t=$(now)
-		tests/qemu/boot-arm64.sh --kernel "$kernel" --init "$out/arm64/matrix_init" --cpu "$cpu" \
+		"tests/qemu/$boot.sh" --kernel "$kernel" "$init_opt" "$out/$arch/matrix_init" --cpu "$cpu" \
 			--timeout "$timeout_s" --log "$out/serial-$host.log" >"$out/run-$host.txt" 2>"$out/boot-$host.err"
 		rc=$? secs=$(elapsed "$t")
-		res=$(sed -n 's/^boot-arm64: result=\([a-z-]*\).*/\1/p' "$out/boot-$host.err")
+		res=$(sed -n "s/^$boot: result=\([a-z-]*\).*/\1/p" "$out/boot-$host.err")
 		echo "matrix: $host: kernel $pkg $got, -cpu $cpu, boot ${secs} s, ${res:-no result line}"
-		if [ $rc -ne 0 ]; then
-			tail -n 5 "$out/boot-$host.err"
-			bad "boot_$host" "boot-arm64.sh exit $rc (log: $out/serial-$host.log)"
-			continue
-		fi
-		ok "boot_$host"
-		column arm64 "$host" "$out/run-$host.txt" "$secs" "$res" "$pkg" "$got" "qemu-system-aarch64 $qemu" "$cpu"
-		offline arm64 "$host"
+		ran "boot_$host" $rc "$out/boot-$host.err" "$boot.sh exit $rc (log: $out/serial-$host.log)" || continue
+		column "$arch" "$host" "$out/run-$host.txt" "$secs" "$res" "$pkg" "$got" "$qemu_bin $qemu" "$cpu"
 	done
+}
+
+# ---- arm64 ------------------------------------------------------------------
+if deps_ready arm64 arm64 matrix-arm64; then
+	# shellcheck disable=SC2046 # (file names without spaces)
+	add_rows arm64 $(profile_files "${arm64_hosts[@]}") "${arm64_extra[@]}"
+	build_arch arm64 && boot_columns arm64 "${arm64_hosts[@]}"
 fi
 
 # ---- x86_64 -----------------------------------------------------------------
-x86_ok=1
-x86_rows=()
-for h in "${x86_hosts[@]}" "$pvm_host"; do [ -f "profiles/$h.yaml" ] && x86_rows+=("profiles/$h.yaml"); done
-add_rows x86_64 "${x86_rows[@]}" "${x86_extra[@]}"
-t=$(now)
-# shellcheck disable=SC2086
-if tests/matrix/build.sh "$out/x86_64" x86_64 "$build" ${row_files[x86_64]} >"$out/build-x86_64.log" 2>&1; then
-	ok matrix_build_x86_64
-	echo "matrix: x86_64 build $(elapsed "$t") s"
-else
-	cat "$out/build-x86_64.log"
-	bad matrix_build_x86_64 "tests/matrix/build.sh x86_64 failed"
-	x86_ok=0
-fi
-tcg_ok=$x86_ok
-if [ $x86_ok -eq 1 ] && ! deps_out=$(scripts/deps.sh --check --quiet x86-tcg 2>&1); then
-	if [ "$(id -u)" -ne 0 ]; then
-		skip_one matrix-x86-tcg "x86 TCG: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh x86-tcg as root"
-		tcg_ok=0
-	elif ! scripts/deps.sh x86-tcg >&2; then
-		skip_one matrix-x86-tcg "x86 TCG: scripts/deps.sh x86-tcg could not install the packages"
-		tcg_ok=0
-	fi
-fi
-if [ $tcg_ok -eq 1 ]; then
-	qemu=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')
-	for host in "${x86_hosts[@]}"; do
-		cap=profiles/$host.yaml
-		pkg=$(prov kernel-package "$cap") cpu=$(prov qemu-cpu "$cap")
-		if ! kernel=$(tests/qemu/get-kernel.sh --modules amd64 "$pkg" 2>"$out/get-kernel-$host.log"); then
-			skip_one "boot_$host" "no kernel $pkg ($(tail -n 1 "$out/get-kernel-$host.log"))"
-			continue
-		fi
-		got=$(sed -n 's/.* -> [^ ]* \([^ ]*\) (release.*/\1/p' "$out/get-kernel-$host.log")
-		t=$(now)
-		tests/qemu/boot-x86.sh --kernel "$kernel" --run "$out/x86_64/matrix_init" --cpu "$cpu" \
-			--timeout "$timeout_s" --log "$out/serial-$host.log" >"$out/run-$host.txt" 2>"$out/boot-$host.err"
-		rc=$? secs=$(elapsed "$t")
-		res=$(sed -n 's/^boot-x86: result=\([a-z-]*\).*/\1/p' "$out/boot-$host.err")
-		echo "matrix: $host: kernel $pkg $got, -cpu $cpu, boot ${secs} s, ${res:-no result line}"
-		# matrix_init exits 0 when every profile ran to its verdict
-		if [ $rc -ne 0 ]; then
-			tail -n 5 "$out/boot-$host.err"
-			bad "boot_$host" "boot-x86.sh exit $rc (log: $out/serial-$host.log)"
-			continue
-		fi
-		ok "boot_$host"
-		column x86_64 "$host" "$out/run-$host.txt" "$secs" "$res" "$pkg" "$got" "qemu-system-x86_64 $qemu" "$cpu"
-		offline x86_64 "$host"
-	done
-fi
-if [ $x86_ok -eq 1 ]; then
+# shellcheck disable=SC2046
+add_rows x86_64 $(profile_files "${x86_hosts[@]}" "$pvm_host") "${x86_extra[@]}"
+if build_arch x86_64; then
+	deps_ready x86-tcg "x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
 	if [ "$(uname -m)" != x86_64 ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 		skip_one "run_$pvm_host" "this machine's /dev/kvm is not usable (or not x86_64): no host column"
 	elif ! [ -f "profiles/$pvm_host.yaml" ]; then
@@ -229,15 +196,9 @@ if [ $x86_ok -eq 1 ]; then
 		"$out/x86_64/matrix_init" >"$out/run-$pvm_host.txt" 2>&1
 		rc=$? secs=$(elapsed "$t")
 		echo "matrix: $pvm_host: this machine's /dev/kvm, Linux $host_release, run ${secs} s, exit $rc"
-		if [ $rc -ne 0 ]; then
-			tail -n 5 "$out/run-$pvm_host.txt"
-			bad "run_$pvm_host" "matrix_init exit $rc on this host"
-		else
-			ok "run_$pvm_host"
+		ran "run_$pvm_host" $rc "$out/run-$pvm_host.txt" "matrix_init exit $rc on this host" &&
 			column x86_64 "$pvm_host" "$out/run-$pvm_host.txt" "$secs" ok "(this host)" "$host_release" \
 				"none (the host's /dev/kvm)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
-			offline x86_64 "$pvm_host"
-		fi
 	fi
 fi
 
@@ -253,4 +214,4 @@ if [ -n "${KVMPROF_MATRIX_DOC:-}" ]; then
 	echo "matrix: wrote $KVMPROF_MATRIX_DOC"
 fi
 echo "matrix: results in $out/results.tsv, report $out/compatibility.md; took $(elapsed "$t_start") s"
-summary
+report_summary # the exit status: 1 when a test failed
