@@ -32,12 +32,14 @@ timeout_s=${CAPTURE_TIMEOUT:-120}
 mkdir -p "$out"
 
 # finish NAME RAW_YAML DESCRIPTION KEY=VALUE...: the capture with its description
-# replaced and the extra provenance keys added after the "tool" key; compiled
-# and linted -Werror before it replaces profiles/NAME.yaml.
+# replaced and the extra provenance keys (and made-by) added after the "tool"
+# key; compiled and linted -Werror before it replaces profiles/NAME.yaml.
 finish() {
 	local name=$1 raw=$2 desc=$3 kv extra=""
 	shift 3
-	for kv in "$@"; do extra+="  \"${kv%%=*}\": \"${kv#*=}\""$'\n'; done
+	for kv in "$@" "made-by=make captures (scripts/gen-captures.sh)"; do
+		extra+="  \"${kv%%=*}\": \"${kv#*=}\""$'\n'
+	done
 	awk -v desc="$desc" -v extra="$extra" '
 		/^description: / { print "description: \"" desc "\""; next }
 		{ print }
@@ -51,50 +53,61 @@ finish() {
 	echo "gen-captures: profiles/$name.yaml ($(grep -c . "profiles/$name.yaml") lines)" >&2
 }
 info() { sed -n "s/^$1=//p" "$2"; } # KEY FILE: a get-kernel.sh --info value
+qemu_version() { "$1" --version | sed -n '1s/^QEMU emulator version //p'; }
 
-qemu_a64=$(qemu-system-aarch64 --version | sed -n '1s/^QEMU emulator version //p')
+# get_kernel INFO_FILE GET_KERNEL_ARG...: kernel=, pkg=, ver= of the kernel
+# that tests/qemu/get-kernel.sh chooses (and downloads when not cached); its
+# --info lines are kept in INFO_FILE.
+get_kernel() {
+	local file=$1
+	shift
+	tests/qemu/get-kernel.sh --info "$@" >"$file"
+	kernel=$(info vmlinuz "$file") pkg=$(info package "$file") ver=$(info version "$file")
+}
+
+# boot_capture NAME BOOT OPTION...: boots $kernel with tests/qemu/BOOT.sh
+# OPTION... (the capture program, the CPU), the guest told its capture's
+# NAME; the YAML the guest printed between KVMPROF-CAPTURE-BEGIN and
+# KVMPROF-CAPTURE-END is cut out into $out/NAME.raw.
+boot_capture() {
+	local name=$1 boot=$2
+	shift 2
+	"tests/qemu/$boot.sh" --kernel "$kernel" "$@" --timeout "$timeout_s" --append "KVMPROF_CAPTURE_NAME=$name" \
+		>"$out/$name.guest" 2>"$out/$name.boot"
+	grep "^$boot: " "$out/$name.boot" >&2
+	sed -n '/^KVMPROF-CAPTURE-BEGIN/,/^KVMPROF-CAPTURE-END/p' "$out/$name.guest" | tr -d '\r' |
+		sed '1d;$d' >"$out/$name.raw"
+	[ -s "$out/$name.raw" ] || { echo "gen-captures: no capture from $name" >&2; exit 1; }
+}
+
+qemu_a64=$(qemu_version qemu-system-aarch64)
 tests/arm64/build-capture.sh "$out/arm64" "$build" 2>&1 | tail -n 1
 for series in $series_list; do
-	tests/qemu/get-kernel.sh --info arm64 "$series" >"$out/kernel-arm64-$series.info"
-	kernel=$(info vmlinuz "$out/kernel-arm64-$series.info")
-	[ -f "$kernel" ] || kernel=$(tests/qemu/get-kernel.sh arm64 "$series")
-	pkg=$(info package "$out/kernel-arm64-$series.info") ver=$(info version "$out/kernel-arm64-$series.info")
+	get_kernel "$out/kernel-arm64-$series.info" arm64 "$series"
 	for cpu in $cpus; do
 		name=linux-$series-arm64-$cpu
-		tests/qemu/boot-arm64.sh --kernel "$kernel" --init "$out/arm64/capture_init" --cpu "$cpu" \
-			--timeout "$timeout_s" --append "KVMPROF_CAPTURE_NAME=$name" >"$out/$name.guest" 2>"$out/$name.boot"
-		grep '^boot-arm64: ' "$out/$name.boot" >&2
-		sed -n '/^KVMPROF-CAPTURE-BEGIN/,/^KVMPROF-CAPTURE-END/p' "$out/$name.guest" | tr -d '\r' |
-			sed '1d;$d' >"$out/$name.raw"
-		[ -s "$out/$name.raw" ] || { echo "gen-captures: no capture from $name" >&2; exit 1; }
+		boot_capture "$name" boot-arm64 --init "$out/arm64/capture_init" --cpu "$cpu"
 		finish "$name" "$out/$name.raw" \
 			"What KVM/arm64 of Debian $pkg $ver presented to a fresh VM, captured by kvmprof capture (tests/arm64/capture_init.c as /init) in a qemu-system-aarch64 $qemu_a64 TCG guest, -M virt,virtualization=on,gic-version=3 -cpu $cpu; make captures regenerates it." \
 			"kernel-package=$pkg" "kernel-package-version=$ver" "qemu=qemu-system-aarch64 $qemu_a64" \
-			"qemu-machine=virt,virtualization=on,gic-version=3" "qemu-cpu=$cpu" "made-by=make captures (scripts/gen-captures.sh)"
+			"qemu-machine=virt,virtualization=on,gic-version=3" "qemu-cpu=$cpu"
 	done
 done
 
-qemu_x86=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')
+qemu_x86=$(qemu_version qemu-system-x86_64)
 gcc -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Icompiler -Icli \
 	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c cli/capture.c compiler/host_out.c \
 	compiler/yaml_out.c compiler/regdb.c compiler/profile.c compiler/expr.c "$build/regdb_data.c" \
 	"$build/expr-parser.c" "$build/expr-lexer.c"
 for series in $series_list; do
-	kernel=$(tests/qemu/get-kernel.sh --modules --flavour cloud-amd64 amd64 "$series")
-	tests/qemu/get-kernel.sh --info --modules --flavour cloud-amd64 amd64 "$series" >"$out/kernel-amd64-$series.info"
-	pkg=$(info package "$out/kernel-amd64-$series.info") ver=$(info version "$out/kernel-amd64-$series.info")
+	get_kernel "$out/kernel-amd64-$series.info" --modules --flavour cloud-amd64 amd64 "$series"
 	name=linux-$series-x86_64-kvm-amd-tcg
-	tests/qemu/boot-x86.sh --kernel "$kernel" --run "$out/capture_run" --cpu max --timeout "$timeout_s" \
-		--append "KVMPROF_CAPTURE_NAME=$name" >"$out/$name.guest" 2>"$out/$name.boot"
-	grep '^boot-x86: ' "$out/$name.boot" >&2
-	sed -n '/^KVMPROF-CAPTURE-BEGIN/,/^KVMPROF-CAPTURE-END/p' "$out/$name.guest" | tr -d '\r' |
-		sed '1d;$d' >"$out/$name.raw"
-	[ -s "$out/$name.raw" ] || { echo "gen-captures: no capture from $name" >&2; exit 1; }
+	boot_capture "$name" boot-x86 --run "$out/capture_run" --cpu max
 	finish "$name" "$out/$name.raw" \
 		"What upstream kvm_amd of Debian $pkg $ver presented to a fresh VM, captured by kvmprof capture (tests/arm64/capture_init.c built as a program, run by tests/qemu/boot-x86.sh) in a qemu-system-x86_64 $qemu_x86 TCG guest, -cpu max (AMD SVM); make captures regenerates it." \
 		"kernel-package=$pkg" "kernel-package-version=$ver" "kernel-modules=irqbypass kvm kvm-amd (npt=Y nested=1 defaults)" \
-		"qemu=qemu-system-x86_64 $qemu_x86" "qemu-cpu=max" "made-by=make captures (scripts/gen-captures.sh)"
+		"qemu=qemu-system-x86_64 $qemu_x86" "qemu-cpu=max"
 done
 
 if [ -z "${CAPTURE_SKIP_PVM:-}" ]; then
@@ -107,8 +120,7 @@ if [ -z "${CAPTURE_SKIP_PVM:-}" ]; then
 		mv "$out/host/$name.yaml" "$out/$name.raw"
 		finish "$name" "$out/$name.raw" \
 			"What this build machine's own /dev/kvm (PVM, Linux $release, $(uname -v | tr -d '"')) presented to a fresh VM, captured by kvmprof capture run directly on the host; make captures regenerates it. PVM rewrites CPUID on the way to the guest (see docs/compatibility.md)." \
-			"kernel-release=$release" "kernel-version=$(uname -v | tr -d '"')" "qemu=none (the host's /dev/kvm)" \
-			"made-by=make captures (scripts/gen-captures.sh)"
+			"kernel-release=$release" "kernel-version=$(uname -v | tr -d '"')" "qemu=none (the host's /dev/kvm)"
 	else
 		echo "gen-captures: SKIP the host capture: /dev/kvm is not usable here" >&2
 	fi
