@@ -243,6 +243,13 @@ static void reg_values(struct cap_state *s)
 		unsigned bytes = 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
 		struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&val };
 
+		const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
+
+		/* Run-time state (timer counters tick between boots) is not a
+		 * default any profile states: recording it would only make two
+		 * captures of the same kernel differ. */
+		if (r && (r->flags & REGDB_R_STATE))
+			continue;
 		if (bytes > 8 || xioctl(s->vcpu_fd, KVM_GET_ONE_REG, &one) < 0)
 			continue;
 		h->reg_values[h->n_reg_values++] = (struct host_reg_value){ id, val & width_mask(bytes * 8) };
