@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "shell.h"
+
 #include "golden.h"
 
 #include "replay.c" /* the emulation itself, for its KVM_SET_ONE_REG rule */
@@ -37,33 +39,6 @@
 
 static char kvmprof[PATH_MAX];
 
-/* Runs a shell command; returns its exit status, stdout in *out (stderr
- * too when with_stderr). */
-static int run(char **out, int with_stderr, const char *fmt, ...)
-{
-	char cmd[8192], *text = NULL;
-	size_t len = 0;
-	va_list ap;
-	FILE *p, *mem;
-	int c, status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, with_stderr ? " 2>&1" : " 2>/dev/null", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	mem = open_memstream(&text, &len);
-	while ((c = fgetc(p)) != EOF)
-		fputc(c, mem);
-	fclose(mem);
-	status = pclose(p);
-	if (out)
-		*out = text;
-	else
-		free(text);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 
 /* check PROFILE --against CAPTURE [--format F]: exit status, golden output */
@@ -79,7 +54,7 @@ static void golden_check_verb(const char *golden, const char *profile, const cha
 			 int want_rc)
 {
 	char *out;
-	int rc = run(&out, 0, "%s check %s --against %s --format %s", kvmprof, profile, capture, format);
+	int rc = shell_run(&out, 0, "%s check %s --against %s --format %s", kvmprof, profile, capture, format);
 
 	check_golden(golden, out);
 	if (rc != want_rc)
@@ -113,18 +88,18 @@ static void x86_quirk_named(void **state)
 	char *out;
 
 	(void)state;
-	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1.yaml", kvmprof,
+	assert_int_equal(shell_run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1.yaml", kvmprof,
 			     CAPS, CAPS), 1);
 	assert_non_null(strstr(out, "KVM_CAP_DISABLE_QUIRKS2: bits 0x100 are not offered by this kernel (it offers 0x7f)"));
 	assert_non_null(strstr(out, "verdict: no - blocked by KVM_CAP_X86_APIC_BUS_CYCLES_NS, KVM_CAP_DISABLE_QUIRKS2"));
 	assert_non_null(strstr(out, "offline"));
 	free(out);
 	/* the same against the real capture of kvm_amd 6.1.192 (QEMU TCG) */
-	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1-capture.yaml", kvmprof,
+	assert_int_equal(shell_run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.1-capture.yaml", kvmprof,
 			     CAPS, CAPS), 1);
 	assert_non_null(strstr(out, "KVM_CAP_DISABLE_QUIRKS2: bits 0x100 are not offered by this kernel (it offers 0x7f)"));
 	free(out);
-	assert_int_equal(run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.12-capture.yaml", kvmprof,
+	assert_int_equal(shell_run(&out, 0, "%s check %s/x86-quirks-6.12.yaml --against %s/kvm-amd-6.12-capture.yaml", kvmprof,
 			     CAPS, CAPS), 0);
 	free(out);
 }
@@ -156,11 +131,11 @@ static void clidr_named(void **state)
 	char *out;
 
 	(void)state;
-	run(&out, 0, "%s check %s/linux-6.1-arm64-capture.yaml --against %s/linux-6.12-arm64-capture.yaml", kvmprof,
+	shell_run(&out, 0, "%s check %s/linux-6.1-arm64-capture.yaml --against %s/linux-6.12-arm64-capture.yaml", kvmprof,
 	    CAPS, CAPS);
 	assert_non_null(strstr(out, "CLIDR_EL1: accepted 0x2000023 (default 0x2000021)"));
 	free(out);
-	run(&out, 0, "%s check %s/linux-6.12-arm64-capture.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof,
+	shell_run(&out, 0, "%s check %s/linux-6.12-arm64-capture.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof,
 	    CAPS, CAPS);
 	assert_non_null(strstr(out, "CLIDR_EL1: wanted 0x2000021 (default 0x2000023)"));
 	assert_non_null(strstr(out, "verdict: no"));
@@ -173,7 +148,7 @@ static void gicd_rev1_text(void **state)
 
 	(void)state;
 	golden_check_verb("gicd-rev1-vs-6.12.txt", CAPS "/gicd-rev1.yaml", CAPS "/linux-6.12-arm64-capture.yaml", "text", 1);
-	run(&out, 0, "%s check %s/gicd-rev1.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof, CAPS, CAPS);
+	shell_run(&out, 0, "%s check %s/gicd-rev1.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof, CAPS, CAPS);
 	assert_non_null(strstr(out, "rejected     GICD_IIDR.Revision=1: this kernel accepts 2..3 only"));
 	free(out);
 }
@@ -196,7 +171,7 @@ static void regset_drift_json(void **state)
 
 	(void)state;
 	golden_check_verb("regset-vs-tiny-6.1.json", CAPS "/regset-6.12.yaml", CAPS "/tiny-arm64-6.1.yaml", "json", 1);
-	run(&out, 0, "%s check %s/regset-6.12.yaml --against %s/tiny-arm64-6.1.yaml --format json", kvmprof, CAPS, CAPS);
+	shell_run(&out, 0, "%s check %s/regset-6.12.yaml --against %s/tiny-arm64-6.1.yaml --format json", kvmprof, CAPS, CAPS);
 	/* new: listed but unknown to the profile; missing: required but unlisted;
 	 * MIDR_EL1 is hidden (no remark), S3_0_C10_C2_2 tolerated. */
 	assert_non_null(strstr(out, "\"drift\": {\"new\": [\"ID_AA64PFR0_EL1\"], \"missing\": [\"S3_0_C2_C0_3\"]}"));
@@ -214,7 +189,7 @@ static void self_checks_pass(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		int rc = run(&out, 1, "%s check %s/%s.yaml --against %s/%s.yaml", kvmprof, CAPS, caps[i], CAPS, caps[i]);
+		int rc = shell_run(&out, 1, "%s check %s/%s.yaml --against %s/%s.yaml", kvmprof, CAPS, caps[i], CAPS, caps[i]);
 		if (rc != 0)
 			fail_msg("%s against itself: exit %d\n%s", caps[i], rc, out);
 		assert_non_null(strstr(out, "verdict: yes"));
@@ -252,17 +227,17 @@ static void usage_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = run(&out, 1, "%s %s", kvmprof, cases[i].args);
+		int rc = shell_run(&out, 1, "%s %s", kvmprof, cases[i].args);
 		if (rc != 2 || !strstr(out, cases[i].message))
 			fail_msg("kvmprof %s: exit %d (want 2), output lacks '%s':\n%s", cases[i].args, rc,
 				 cases[i].message, out);
 		free(out);
 	}
 	/* --help is not an error */
-	assert_int_equal(run(&out, 1, "%s check --help", kvmprof), 0);
+	assert_int_equal(shell_run(&out, 1, "%s check --help", kvmprof), 0);
 	assert_non_null(strstr(out, "Exit status: 0 yes, 1 no or unknown, 2 usage or input error"));
 	free(out);
-	assert_int_equal(run(&out, 1, "%s capture --help", kvmprof), 0);
+	assert_int_equal(shell_run(&out, 1, "%s capture --help", kvmprof), 0);
 	free(out);
 }
 
@@ -280,7 +255,7 @@ static void host_section_errors(void **state)
 	fputs("kvmprof: 1\nname: x\narch: x86_64\nhost:\n  quirks: lots\n  reg-list: {a: 1}\n  colour: blue\n"
 	      "  capabilities: {KVM_CAP_NONESUCH: 1}\n  cpuid:\n    - [1, 2, 3]\n", f);
 	fclose(f);
-	assert_int_equal(run(&out, 1, "%s check %s/x86-quirks-6.12.yaml --against %s", kvmprof, CAPS, path), 2);
+	assert_int_equal(shell_run(&out, 1, "%s check %s/x86-quirks-6.12.yaml --against %s", kvmprof, CAPS, path), 2);
 	assert_non_null(strstr(out, ":5:11: error: quirks must be a number [host]"));
 	assert_non_null(strstr(out, ":6:13: error: host: reg-list: must be a list of register ids [host]"));
 	assert_non_null(strstr(out, ":7:3: error: unknown key 'colour' in host:"));
@@ -537,13 +512,13 @@ static void matrix_disagreements_gone(void **state)
 	char *out = NULL;
 
 	(void)state;
-	run(&out, 0, "%s check profiles/linux-6.1-arm64-neoverse-n1.yaml --against profiles/linux-6.12-arm64-cortex-a72.yaml",
+	shell_run(&out, 0, "%s check profiles/linux-6.1-arm64-neoverse-n1.yaml --against profiles/linux-6.12-arm64-cortex-a72.yaml",
 	    kvmprof);
 	assert_non_null(strstr(out, "ID_DFR0_EL1.CopDbg=8: this kernel accepts 6..6 only"));
 	assert_non_null(strstr(out, "ID_MMFR3_EL1.PAN=2: this kernel accepts 0..0 only"));
 	assert_non_null(strstr(out, "vcpu-regs CLIDR_EL1                  rejected"));
 	free(out);
-	run(&out, 0, "%s check profiles/linux-6.1-arm64-cortex-a72.yaml --against profiles/linux-6.12-arm64-neoverse-n1.yaml",
+	shell_run(&out, 0, "%s check profiles/linux-6.1-arm64-cortex-a72.yaml --against profiles/linux-6.12-arm64-neoverse-n1.yaml",
 	    kvmprof);
 	assert_non_null(strstr(out, "ID_ISAR4_EL1.SMC=1: this kernel accepts 0..0 only"));
 	free(out);
@@ -564,12 +539,7 @@ int main(void)
 		cmocka_unit_test(tables_from_profile),
 		cmocka_unit_test(replay_rule),          cmocka_unit_test(matrix_disagreements_gone),
 	};
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
+	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
 		return 1;
-	exe[n] = '\0';
-	snprintf(kvmprof, sizeof(kvmprof), "%s/../kvmprof", dirname(exe));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,37 +21,16 @@
 
 #include <cmocka.h>
 
+#include "shell.h"
+
 #include "golden.h"
+
+/* Tests run the CLI with stdout and stderr together. */
+#define run(out, ...) shell_run(out, 1, __VA_ARGS__)
 
 static char kvmprof[PATH_MAX]; /* BUILD/kvmprof */
 static char workdir[64];       /* a private temporary directory */
 
-/* Runs a shell command; returns its exit status and its stdout+stderr in *out. */
-static int run(char **out, const char *fmt, ...)
-{
-	char cmd[8192], *text = NULL;
-	size_t len = 0;
-	va_list ap;
-	FILE *p, *mem;
-	int c, status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	mem = open_memstream(&text, &len);
-	while ((c = fgetc(p)) != EOF)
-		fputc(c, mem);
-	fclose(mem);
-	status = pclose(p);
-	if (out)
-		*out = text;
-	else
-		free(text);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -247,15 +226,9 @@ static void test_explain(void **state)
 
 static int setup(void **state)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
 	(void)state;
-	if (n <= 0)
+	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
 		return -1;
-	exe[n] = '\0';
-	/* BUILD/tests/test_cli -> BUILD/kvmprof */
-	snprintf(kvmprof, sizeof(kvmprof), "%s/../kvmprof", dirname(exe));
 	if (access(kvmprof, X_OK)) {
 		fprintf(stderr, "test_cli: %s is not built\n", kvmprof);
 		return -1;
