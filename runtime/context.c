@@ -155,8 +155,10 @@ int kvmprof__judge(const struct kvmprof_entry *e, uint64_t got, uint16_t *field)
 	return 1;
 }
 
-int kvmprof__is_failure(const struct kvmprof_result *r)
+int kvmprof_result_failed(const struct kvmprof_result *r)
 {
+	if (!r || !r->entry)
+		return 0;
 	switch (r->outcome) {
 	case KVMPROF_OUT_UNSUPPORTED:
 		return !(r->entry->flags & KVMPROF_ENTRY_OPTIONAL);

@@ -131,6 +131,5 @@ int kvmprof__gate(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_
 /* Strict stop: CHECK_OK results from `from` on become NOT_ATTEMPTED. */
 void kvmprof__stop_after(struct kvmprof_result *res, uint32_t from, uint32_t n);
 /* strict-mode outcome bookkeeping */
-int kvmprof__is_failure(const struct kvmprof_result *r);
 
 #endif /* KVMPROF_INTERNAL_H */

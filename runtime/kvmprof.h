@@ -345,6 +345,13 @@ void kvmprof_report_reset(struct kvmprof_report *report);
  */
 int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len);
 
+/*
+ * 1 if the result is one that fails a strict apply (counted in n_failed):
+ * unsupported (unless the entry is KVMPROF_ENTRY_OPTIONAL), rejected, or read
+ * back different. 0 otherwise, and for NULL.
+ */
+int kvmprof_result_failed(const struct kvmprof_result *r);
+
 /* Number of entries of profile p in phase `phase` (-1: all phases). */
 uint32_t kvmprof_profile_phase_count(const struct kvmprof_profile *p, int phase);
 

@@ -64,18 +64,6 @@ static uint64_t field_bits(const struct kvmprof_field *f, uint64_t v)
 	return (v >> f->shift) & ones;
 }
 
-static int blocks(const struct kvmprof_result *r)
-{
-	switch (r->outcome) {
-	case KVMPROF_OUT_UNSUPPORTED:
-		return !(r->entry->flags & KVMPROF_ENTRY_OPTIONAL);
-	case KVMPROF_OUT_REJECTED:
-	case KVMPROF_OUT_READBACK_DIFFERS:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 void matrix_report_reset(struct kvmprof_report *report)
 {
@@ -94,7 +82,7 @@ void matrix_report_reset(struct kvmprof_report *report)
 		else
 			strcpy(accepted, "-");
 		printf("M\t%s\t%s\t%s\t%d\t%s\t0x%" PRIx64 "\t0x%" PRIx64 "\t0x%" PRIx64 "\t%s\t0x%" PRIx64 "\t0x%" PRIx64 "\t%s\n",
-		       kvmprof_phase_name(e->phase), e->name, kvmprof_outcome_name(r->outcome), blocks(r),
+		       kvmprof_phase_name(e->phase), e->name, kvmprof_outcome_name(r->outcome), kvmprof_result_failed(r),
 		       f ? f->name : "-", f ? field_bits(f, r->wanted) : r->wanted,
 		       f ? field_bits(f, r->before) : r->before, f ? field_bits(f, r->after) : r->after, accepted,
 		       e->mask, r->after, reason);

@@ -81,6 +81,27 @@ static void test_phase_count_and_reset(void **state)
 	assert_ptr_equal(rep.results, res);
 }
 
+static void test_result_failed(void **state)
+{
+	static const struct kvmprof_entry plain = { .name = "R", .kind = KVMPROF_KIND_ONE_REG };
+	static const struct kvmprof_entry optional = { .name = "O", .kind = KVMPROF_KIND_ONE_REG,
+						       .flags = KVMPROF_ENTRY_OPTIONAL };
+	struct kvmprof_result r = { .entry = &plain };
+
+	(void)state;
+	for (int o = KVMPROF_OUT_NOT_ATTEMPTED; o <= KVMPROF_OUT_CHECK_OK; o++) {
+		r.outcome = (uint8_t)o;
+		r.entry = &plain;
+		assert_int_equal(kvmprof_result_failed(&r), o == KVMPROF_OUT_UNSUPPORTED ||
+							     o == KVMPROF_OUT_REJECTED ||
+							     o == KVMPROF_OUT_READBACK_DIFFERS);
+		r.entry = &optional; /* an optional entry the kernel lacks does not fail */
+		assert_int_equal(kvmprof_result_failed(&r), o == KVMPROF_OUT_REJECTED ||
+							     o == KVMPROF_OUT_READBACK_DIFFERS);
+	}
+	assert_int_equal(kvmprof_result_failed(NULL), 0);
+}
+
 static void test_bad_arguments(void **state)
 {
 	static struct kvmprof_vm vm;
@@ -102,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_reason_truncation),
 		cmocka_unit_test(test_phase_count_and_reset),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_result_failed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
