@@ -206,6 +206,22 @@ static int combined_policy(struct baseliner *B, const struct regdb_field *f)
 	return policy;
 }
 
+struct span_ctx {
+	struct baseliner *B;
+	struct pentry *out;
+	uint64_t changed; /* fields the baseline changed (to name them) */
+};
+
+static int combine_span(void *ctx, const struct regdb_field *f, const char *label, unsigned shift,
+			unsigned width)
+{
+	struct span_ctx *sc = ctx;
+
+	if (combine_range(sc->B, sc->out, f, label, shift, width) && f)
+		sc->changed |= width_mask(width) << shift;
+	return 0;
+}
+
 static void combine_register(struct baseliner *B, struct pentry *out)
 {
 	const struct regdb_reg *r = out->reg;
@@ -213,33 +229,11 @@ static void combine_register(struct baseliner *B, struct pentry *out)
 	uint64_t changed = 0;
 
 	out->policy = combined_policy(B, NULL);
-	if (!r || r->n_fields == 0) {
-		char label[32];
-		snprintf(label, sizeof(label), "bits %u:0", width - 1);
-		combine_range(B, out, NULL, label, 0, width);
+	struct span_ctx sc = { B, out, 0 };
+	regdb_for_each_span(r, width, combine_span, &sc);
+	changed = sc.changed;
+	if (!r || r->n_fields == 0)
 		return;
-	}
-	uint64_t covered = 0;
-	for (uint32_t i = 0; i < r->n_fields; i++)
-		covered |= width_mask(r->fields[i].width) << r->fields[i].shift;
-	int top = (int)width - 1;
-	uint32_t fi = 0;
-	while (top >= 0) {
-		if (fi < r->n_fields && (int)(r->fields[fi].shift + r->fields[fi].width - 1) >= top) {
-			const struct regdb_field *f = &r->fields[fi++];
-			if (combine_range(B, out, f, f->name, f->shift, f->width))
-				changed |= width_mask(f->width) << f->shift;
-			top = (int)f->shift - 1;
-			continue;
-		}
-		int lo = top;
-		while (lo > 0 && !(covered & (UINT64_C(1) << (lo - 1))))
-			lo--;
-		char label[32];
-		snprintf(label, sizeof(label), "bits %d:%d", top, lo);
-		combine_range(B, out, NULL, label, (unsigned)lo, (unsigned)(top - lo + 1));
-		top = lo - 1;
-	}
 	/* Name the fields some input named, and those the baseline lowered, when still stated. */
 	for (uint32_t i = 0; i < r->n_fields; i++) {
 		const struct regdb_field *f = &r->fields[i];
@@ -277,7 +271,7 @@ static void combine_flag_set(struct baseliner *B, struct pentry *out)
 	out->mask = 0;
 	out->value = 0;
 	for (unsigned bit = 0; bit < 64; bit++) {
-		uint64_t m = UINT64_C(1) << bit, vals[MAX_BASELINE_INPUTS];
+		uint64_t m = UINT64_C(1) << bit, vals[MAX_BASELINE_INPUTS] = { 0 };
 		const char *texts[MAX_BASELINE_INPUTS];
 		struct srcpos where[MAX_BASELINE_INPUTS];
 		const struct regdb_sym *s;

@@ -159,6 +159,21 @@ static char *fmt_entry(const struct pentry *e)
 	return s;
 }
 
+struct span_ctx {
+	struct pdiff *d;
+	const struct pentry *a, *b;
+	const char *name;
+};
+
+static int diff_span(void *ctx, const struct regdb_field *f, const char *label, unsigned shift, unsigned width)
+{
+	struct span_ctx *sc = ctx;
+
+	(void)f;
+	diff_bits(sc->d, sc->a, sc->b, sc->name, label, shift, width);
+	return 0;
+}
+
 /* Registers: per database field, then the bits between fields, most significant first. */
 static void diff_register(struct pdiff *d, const struct pentry *a, const struct pentry *b)
 {
@@ -176,27 +191,8 @@ static void diff_register(struct pdiff *d, const struct pentry *a, const struct 
 		diff_bits(d, a, b, any->name, NULL, 0, width);
 		return;
 	}
-	uint64_t covered = 0;
-	for (uint32_t i = 0; i < r->n_fields; i++)
-		covered |= width_mask(r->fields[i].width) << r->fields[i].shift;
-	/* fields are sorted by shift, descending; walk from the top bit down, emitting gaps too */
-	int top = (int)width - 1;
-	uint32_t fi = 0;
-	while (top >= 0) {
-		if (fi < r->n_fields && (int)(r->fields[fi].shift + r->fields[fi].width - 1) >= top) {
-			const struct regdb_field *f = &r->fields[fi++];
-			diff_bits(d, a, b, any->name, f->name, f->shift, f->width);
-			top = (int)f->shift - 1;
-			continue;
-		}
-		int lo = top;
-		while (lo > 0 && !(covered & (UINT64_C(1) << (lo - 1))))
-			lo--;
-		char range[32];
-		snprintf(range, sizeof(range), "bits %d:%d", top, lo);
-		diff_bits(d, a, b, any->name, range, (unsigned)lo, (unsigned)(top - lo + 1));
-		top = lo - 1;
-	}
+	struct span_ctx sc = { d, a, b, any->name };
+	regdb_for_each_span(r, width, diff_span, &sc);
 }
 
 /* Policies of a register stated on both sides: the entry's, then fields' own. */

@@ -3,6 +3,7 @@
  * regdb.c - lookups over the generated register database (regdb_data.c) and
  * the arm64 one-reg encoding helpers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,4 +149,34 @@ const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch)
 			return s;
 	}
 	return NULL;
+}
+
+int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn fn, void *ctx)
+{
+	uint32_t n = r ? r->n_fields : 0, fi = 0;
+	uint64_t covered = 0;
+	int top = (int)width - 1, rc;
+	char label[32];
+
+	for (uint32_t i = 0; i < n; i++)
+		covered |= (r->fields[i].width >= 64 ? UINT64_MAX : (UINT64_C(1) << r->fields[i].width) - 1)
+			   << r->fields[i].shift;
+	/* fields are sorted by shift, descending (the generator guarantees it) */
+	while (top >= 0) {
+		if (fi < n && (int)(r->fields[fi].shift + r->fields[fi].width - 1) >= top) {
+			const struct regdb_field *f = &r->fields[fi++];
+			if ((rc = fn(ctx, f, f->name, f->shift, f->width)) != 0)
+				return rc;
+			top = (int)f->shift - 1;
+			continue;
+		}
+		int lo = top;
+		while (lo > 0 && !(covered & (UINT64_C(1) << (lo - 1))))
+			lo--;
+		snprintf(label, sizeof(label), "bits %d:%d", top, lo);
+		if ((rc = fn(ctx, NULL, label, (unsigned)lo, (unsigned)(top - lo + 1))) != 0)
+			return rc;
+		top = lo - 1;
+	}
+	return 0;
 }

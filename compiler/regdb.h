@@ -109,6 +109,16 @@ const struct regdb_field *regdb_field_by_name(const struct regdb_reg *r, const c
 const struct regdb_sym *regdb_sym_by_name(int kind, const char *name, int arch);
 const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch);
 
+/*
+ * Walks a register of `width` bits from its top bit down in spans: each named
+ * field (f set, its name as label), and each run of bits between fields (f
+ * NULL, label "bits HI:LO"); a register without fields is one such run. r may
+ * be NULL (no fields). Stops early when fn returns non-zero, and returns that.
+ */
+typedef int (*regdb_span_fn)(void *ctx, const struct regdb_field *f, const char *label,
+			     unsigned shift, unsigned width);
+int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn fn, void *ctx);
+
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);
 /* Parses "S3_0_C0_C4_0" into a one-reg id; 0 on success, -1 if not that form. */

@@ -473,6 +473,44 @@ static void test_generator_failures(void **state)
 	assert_true(tried > 0);
 }
 
+static int collect_span(void *ctx, const struct regdb_field *f, const char *label, unsigned shift,
+			unsigned width)
+{
+	char *out = ctx;
+	char one[64];
+
+	snprintf(one, sizeof(one), "%s%s@%u+%u;", f ? "" : "gap:", label, shift, width);
+	strcat(out, one);
+	return 0;
+}
+
+static int stop_at_second(void *ctx, const struct regdb_field *f, const char *label, unsigned shift,
+			  unsigned width)
+{
+	int *n = ctx;
+
+	(void)f, (void)label, (void)shift, (void)width;
+	return ++*n == 2 ? 42 : 0;
+}
+
+/* Fields and the gaps between them, top bit first (diff and baseline walk registers so). */
+static void test_spans(void **state)
+{
+	char out[512] = "";
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(regdb_for_each_span(regdb_reg_by_name("GICD_IIDR", KVMPROF_ARCH_ARM64), 32,
+					     collect_span, out), 0);
+	assert_string_equal(out, "ProductID@24+8;gap:bits 23:20@20+4;Variant@16+4;Revision@12+4;Implementer@0+12;");
+	out[0] = '\0';
+	assert_int_equal(regdb_for_each_span(NULL, 32, collect_span, out), 0);
+	assert_string_equal(out, "gap:bits 31:0@0+32;");
+	assert_int_equal(regdb_for_each_span(regdb_reg_by_name("GICD_IIDR", KVMPROF_ARCH_ARM64), 32,
+					     stop_at_second, &n), 42);
+	assert_int_equal(n, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_syms),
 		cmocka_unit_test(test_reg_invariants),
 		cmocka_unit_test(test_state_flag),
+		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_kvm_safety_flags),
 		cmocka_unit_test(test_sym_invariants),
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
