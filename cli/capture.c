@@ -85,22 +85,7 @@ static void add_register(struct profile *p, const struct regdb_reg *r, int kind,
 	e->id = r->id;
 	e->width = r->width;
 	e->cpuid_reg = r->cpuid_reg;
-	e->value = value & width_mask(r->width);
-	e->mask = width_mask(r->width);
-	if (r->n_fields) {
-		e->fields = xcalloc(r->n_fields, sizeof(*e->fields));
-		for (uint32_t i = 0; i < r->n_fields; i++) {
-			const struct regdb_field *f = &r->fields[i];
-			struct pfield *pf = &e->fields[e->n_fields++];
-
-			pf->name = xstrdup(f->name);
-			pf->shift = f->shift;
-			pf->width = f->width;
-			pf->policy = KVMPROF_POLICY_EXACT;
-			pf->flags = (f->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0;
-			pf->value = (value >> f->shift) & width_mask(f->width);
-		}
-	}
+	pentry_set_value_with_fields(e, value, width_mask(r->width));
 }
 
 static void add_provenance(struct profile *p, const char *key, const char *value)
@@ -487,7 +472,6 @@ static void add_flags(struct profile *p, const char *name, int kind, uint64_t ca
 
 	for (unsigned bit = 0; bit < 64; bit++) {
 		const struct regdb_sym *sym;
-		struct pfield *f;
 
 		if (!(offered >> bit & 1) || !(sym = regdb_sym_by_value(sym_kind, bit, KVMPROF_ARCH_X86_64)))
 			continue;
@@ -497,12 +481,7 @@ static void add_flags(struct profile *p, const char *name, int kind, uint64_t ca
 			e->width = 64;
 			e->has_value = 0;
 		}
-		e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
-		f = &e->fields[e->n_fields++];
-		memset(f, 0, sizeof(*f));
-		f->name = xstrdup(sym->name);
-		f->shift = (uint8_t)bit;
-		f->width = 1;
+		pentry_add_field(e, sym->name, bit, 1, 0);
 		e->mask |= UINT64_C(1) << bit;
 	}
 }

@@ -202,31 +202,6 @@ static int check_twice(struct importer *I, struct pentry *e, const struct json_v
 }
 
 /* value/mask as a whole value, plus every database field the mask fully covers. */
-static void set_value(struct pentry *e, uint64_t value, uint64_t mask)
-{
-	e->value = value & mask;
-	e->mask = mask;
-	e->has_value = 1;
-	if (!e->reg)
-		return;
-	e->raw_value = e->reg->n_fields > 0;
-	for (uint32_t i = 0; i < e->reg->n_fields; i++) {
-		const struct regdb_field *rf = &e->reg->fields[i];
-		uint64_t fm = width_mask(rf->width) << rf->shift;
-		if ((mask & fm) != fm)
-			continue;
-		e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
-		struct pfield *f = &e->fields[e->n_fields++];
-		memset(f, 0, sizeof(*f));
-		f->name = xstrdup(rf->name);
-		f->shift = rf->shift;
-		f->width = rf->width;
-		f->policy = KVMPROF_POLICY_EXACT;
-		f->flags = (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0;
-		f->value = (value & fm) >> rf->shift;
-		f->pos = e->pos;
-	}
-}
 
 static void report_unknown(struct importer *I, const struct json_value *where, const char *name)
 {
@@ -332,7 +307,7 @@ static void reg_modifier(struct importer *I, const struct json_value *m)
 	}
 	if (check_twice(I, e, m))
 		return;
-	set_value(e, value, mask & width_mask(e->width));
+	pentry_set_value_with_fields(e, value, mask & width_mask(e->width));
 	if (!r)
 		report_unknown(I, addr, e->name);
 }
@@ -403,7 +378,7 @@ static void cpuid_modifier(struct importer *I, const struct json_value *m)
 		e->name = xstrdup(r ? r->name : name);
 		if (check_twice(I, e, rm))
 			continue;
-		set_value(e, value, mask);
+		pentry_set_value_with_fields(e, value, mask);
 		if (!r)
 			report_unknown(I, rm, e->name);
 	}
@@ -441,7 +416,7 @@ static void msr_modifier(struct importer *I, const struct json_value *m)
 	e->name = xstrdup(r ? r->name : name);
 	if (check_twice(I, e, m))
 		return;
-	set_value(e, value, mask);
+	pentry_set_value_with_fields(e, value, mask);
 	if (!r)
 		report_unknown(I, addr, e->name);
 }

@@ -113,17 +113,9 @@ static void copy_entry_head(struct pentry *dst, const struct pentry *src, const 
 static struct pfield *add_field(struct pentry *e, const char *name, unsigned shift, unsigned width, int policy,
 				uint8_t flags, struct srcpos pos)
 {
-	struct pfield *f;
+	struct pfield *f = pentry_add_field(e, name, shift, width, flags);
 
-	e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
-	f = &e->fields[e->n_fields++];
-	memset(f, 0, sizeof(*f));
-	f->name = xstrdup(name);
-	f->shift = (uint8_t)shift;
-	f->width = (uint8_t)width;
 	f->policy = (uint8_t)policy;
-	f->flags = flags;
-	f->value = 0;
 	f->pos = pos;
 	return f;
 }

@@ -495,21 +495,6 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 	return 0;
 }
 
-static struct pfield *add_field(struct pentry *e, const char *name, unsigned shift, unsigned width,
-				unsigned flags)
-{
-	struct pfield *f;
-
-	e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
-	f = &e->fields[e->n_fields++];
-	memset(f, 0, sizeof(*f));
-	f->name = xstrdup(name);
-	f->shift = (uint8_t)shift;
-	f->width = (uint8_t)width;
-	f->flags = (uint8_t)flags;
-	f->policy = (uint8_t)e->policy;
-	return f;
-}
 
 static void set_field(struct loader *L, struct pentry *e, const struct regdb_field *rf,
 		      const yaml_node_t *k, const yaml_node_t *v)
@@ -550,7 +535,7 @@ static void set_field(struct loader *L, struct pentry *e, const struct regdb_fie
 			   rf->width, rf->width == 1 ? "" : "s", value);
 		return;
 	}
-	f = add_field(e, rf->name, rf->shift, rf->width, (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0);
+	f = pentry_add_field(e, rf->name, rf->shift, rf->width, (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0);
 	f->value = value;
 	f->pos = text_pos(L, vn);
 	if (policy >= 0)
@@ -797,7 +782,7 @@ static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind
 		}
 		if (s->value >= 64)
 			continue;
-		f = add_field(e, s->name, (unsigned)s->value, 1, 0);
+		f = pentry_add_field(e, s->name, (unsigned)s->value, 1, 0);
 		f->value = (uint64_t)on;
 		f->pos = pos_of(L, v);
 	}

@@ -111,3 +111,42 @@ char *xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+struct pfield *pentry_add_field(struct pentry *e, const char *name, unsigned shift, unsigned width,
+				unsigned flags)
+{
+	struct pfield *f;
+
+	e->fields = xrealloc(e->fields, (e->n_fields + 1) * sizeof(*e->fields));
+	f = &e->fields[e->n_fields++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(name);
+	f->shift = (uint8_t)shift;
+	f->width = (uint8_t)width;
+	f->flags = (uint8_t)flags;
+	f->policy = (uint8_t)e->policy;
+	f->pos = e->pos;
+	return f;
+}
+
+void pentry_set_value_with_fields(struct pentry *e, uint64_t value, uint64_t mask)
+{
+	e->value = value & mask;
+	e->mask = mask;
+	e->has_value = 1;
+	if (!e->reg)
+		return;
+	e->raw_value = e->reg->n_fields > 0;
+	for (uint32_t i = 0; i < e->reg->n_fields; i++) {
+		const struct regdb_field *rf = &e->reg->fields[i];
+		uint64_t fm = width_mask(rf->width) << rf->shift;
+		struct pfield *f;
+
+		if ((mask & fm) != fm)
+			continue;
+		f = pentry_add_field(e, rf->name, rf->shift, rf->width,
+				     (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0);
+		f->policy = KVMPROF_POLICY_EXACT;
+		f->value = (value & fm) >> rf->shift;
+	}
+}

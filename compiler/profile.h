@@ -96,6 +96,17 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Appends a field to e (policy: e's; flags: KVMPROF_FIELD_*; value 0; pos: e's). */
+struct pfield *pentry_add_field(struct pentry *e, const char *name, unsigned shift, unsigned width,
+				unsigned flags);
+
+/*
+ * States value under mask as e's whole value, and names every database field
+ * of e->reg that mask covers entirely (exact, with its value), so a reviewer
+ * reads names: what capture and import write.
+ */
+void pentry_set_value_with_fields(struct pentry *e, uint64_t value, uint64_t mask);
+
 /* Entries are matched across a base chain by this key. */
 int pentry_same_target(const struct pentry *a, const struct pentry *b);
 
