@@ -65,12 +65,12 @@ GEN_SRCS      := $(BUILD)/expr-parser.c $(BUILD)/expr-lexer.c $(BUILD)/regdb_dat
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS)) $(GEN_SRCS:.c=.o)
 REGDB_FILES   := $(sort $(wildcard compiler/regdb/*.db))
 
-$(BUILD)/expr-parser.c $(BUILD)/expr-parser.h: compiler/expr-parser.y
+$(BUILD)/expr-parser.c $(BUILD)/expr-parser.h &: compiler/expr-parser.y
 	@mkdir -p $(BUILD)
 	@echo "  BISON   $<"
 	$(Q)$(BISON) -Wall -Werror --defines=$(BUILD)/expr-parser.h -o $(BUILD)/expr-parser.c $<
 
-$(BUILD)/expr-lexer.c $(BUILD)/expr-lexer.h: compiler/expr-lexer.l
+$(BUILD)/expr-lexer.c $(BUILD)/expr-lexer.h &: compiler/expr-lexer.l
 	@mkdir -p $(BUILD)
 	@echo "  FLEX    $<"
 	$(Q)$(FLEX) --header-file=$(BUILD)/expr-lexer.h -o $(BUILD)/expr-lexer.c $<
