@@ -868,78 +868,98 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 	}
 }
 
-static void load_vm(struct loader *L, const yaml_node_t *map)
+/* One key of a section and what reads its value. */
+struct section_key {
+	const char *key;
+	void (*load)(struct loader *L, const yaml_node_t *k, const yaml_node_t *v);
+};
+
+/* Reads a section mapping: each key through its handler, unknown keys reported. */
+static void load_section(struct loader *L, const yaml_node_t *map, const char *what,
+			 const struct section_key *keys, const char *known)
 {
-	if (expect_type(L, map, YAML_MAPPING_NODE, "vm:"))
+	if (expect_type(L, map, YAML_MAPPING_NODE, what))
 		return;
 	FOR_PAIRS(L, map, pair) {
 		const yaml_node_t *k = node(L, pair->key), *v = node(L, pair->value);
-		const char *key;
+		const struct section_key *sk;
+
 		if (check_duplicate_key(L, map, pair))
 			continue;
-		key = scalar(k);
-		if (!strcmp(key, "capabilities"))
-			load_caps(L, v);
-		else if (!strcmp(key, "quirks"))
-			load_flag_set(L, v, REGDB_SYM_QUIRK, "quirks:", KVMPROF_KIND_QUIRKS, CAP_DISABLE_QUIRKS2);
-		else if (!strcmp(key, "x2apic-api"))
-			load_flag_set(L, v, REGDB_SYM_X2APIC_FLAG, "x2apic-api:", KVMPROF_KIND_X2APIC_API,
-				      CAP_X2APIC_API);
+		for (sk = keys; sk->key && strcmp(sk->key, scalar(k)); sk++)
+			;
+		if (sk->key)
+			sk->load(L, k, v);
 		else
-			unknown_key(L, k, "vm:", "capabilities, quirks, x2apic-api");
+			unknown_key(L, k, what, known);
 	}
 }
 
-static void load_vcpu(struct loader *L, const yaml_node_t *map)
+static void vm_caps(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
-	if (expect_type(L, map, YAML_MAPPING_NODE, "vcpu:"))
+	(void)k;
+	load_caps(L, v);
+}
+
+static void vm_quirks(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	(void)k;
+	load_flag_set(L, v, REGDB_SYM_QUIRK, "quirks:", KVMPROF_KIND_QUIRKS, CAP_DISABLE_QUIRKS2);
+}
+
+static void vm_x2apic(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	(void)k;
+	load_flag_set(L, v, REGDB_SYM_X2APIC_FLAG, "x2apic-api:", KVMPROF_KIND_X2APIC_API, CAP_X2APIC_API);
+}
+
+static void vcpu_features(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	(void)k;
+	load_features(L, v);
+}
+
+static void vcpu_registers(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	(void)k;
+	load_registers(L, v, 0);
+}
+
+/* vcpu: register-set: the expected KVM_GET_REG_LIST with a policy per register, read by host.c. */
+static void vcpu_register_set(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	(void)L, (void)k, (void)v;
+}
+
+static void device_vgic(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+	int want = !strcmp(key, "vgic-v3") ? DEV_TYPE_ARM_VGIC_V3 : DEV_TYPE_ARM_VGIC_V2;
+	size_t first = L->p->n_entries;
+
+	if (L->p->arch != KVMPROF_ARCH_ARM64) {
+		diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an arm64 device", key);
 		return;
-	FOR_PAIRS(L, map, pair) {
-		const yaml_node_t *k = node(L, pair->key), *v = node(L, pair->value);
-		const char *key;
-		if (check_duplicate_key(L, map, pair))
-			continue;
-		key = scalar(k);
-		if (!strcmp(key, "features"))
-			load_features(L, v);
-		else if (!strcmp(key, "registers"))
-			load_registers(L, v, 0);
-		else if (!strcmp(key, "register-set"))
-			; /* the expected KVM_GET_REG_LIST with a policy per register: read by host.c */
-		else
-			unknown_key(L, k, "vcpu:", "features, registers, register-set");
+	}
+	load_registers(L, v, 1);
+	/* The section decides the vGIC model; a register of the other model is an error. */
+	for (size_t i = first; i < L->p->n_entries; i++) {
+		struct pentry *e = &L->p->entries[i];
+		if (e->aux != (uint32_t)want)
+			diag_error(L->d, e->pos, "wrong-section", "%s is not a %s register", e->name, key);
 	}
 }
 
-static void load_devices(struct loader *L, const yaml_node_t *map)
-{
-	if (expect_type(L, map, YAML_MAPPING_NODE, "devices:"))
-		return;
-	FOR_PAIRS(L, map, pair) {
-		const yaml_node_t *k = node(L, pair->key), *v = node(L, pair->value);
-		const char *key;
-		if (check_duplicate_key(L, map, pair))
-			continue;
-		key = scalar(k);
-		if (!strcmp(key, "vgic-v3") || !strcmp(key, "vgic-v2")) {
-			if (L->p->arch != KVMPROF_ARCH_ARM64) {
-				diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an arm64 device", key);
-				continue;
-			}
-			size_t first = L->p->n_entries;
-			load_registers(L, v, 1);
-			/* The section decides the vGIC model; a register of the other model is an error. */
-			for (size_t i = first; i < L->p->n_entries; i++) {
-				struct pentry *e = &L->p->entries[i];
-				int want = !strcmp(key, "vgic-v3") ? DEV_TYPE_ARM_VGIC_V3 : DEV_TYPE_ARM_VGIC_V2;
-				if (e->aux != (uint32_t)want)
-					diag_error(L->d, e->pos, "wrong-section", "%s is not a %s register", e->name, key);
-			}
-		} else {
-			unknown_key(L, k, "devices:", "vgic-v3, vgic-v2");
-		}
-	}
-}
+static const struct section_key vm_keys[] = {
+	{ "capabilities", vm_caps }, { "quirks", vm_quirks }, { "x2apic-api", vm_x2apic }, { NULL, NULL }
+};
+static const struct section_key vcpu_keys[] = {
+	{ "features", vcpu_features }, { "registers", vcpu_registers },
+	{ "register-set", vcpu_register_set }, { NULL, NULL }
+};
+static const struct section_key device_keys[] = {
+	{ "vgic-v3", device_vgic }, { "vgic-v2", device_vgic }, { NULL, NULL }
+};
 
 static void flatten_provenance(struct loader *L, const yaml_node_t *n, const char *prefix)
 {
@@ -1058,11 +1078,11 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 				   "name '%s' does not match the file name '%s'", p->name, b);
 	}
 	if (vm)
-		load_vm(L, vm);
+		load_section(L, vm, "vm:", vm_keys, "capabilities, quirks, x2apic-api");
 	if (vcpu)
-		load_vcpu(L, vcpu);
+		load_section(L, vcpu, "vcpu:", vcpu_keys, "features, registers, register-set");
 	if (devices)
-		load_devices(L, devices);
+		load_section(L, devices, "devices:", device_keys, "vgic-v3, vgic-v2");
 }
 
 struct profile *profile_load_with_base(const char *path, const struct profile *base, struct diag *d)
