@@ -332,7 +332,8 @@ struct kvmprof_report {
 	uint32_t capacity;
 	uint32_t count;
 	uint32_t n_ok;      /* applied, already equal, check ok, skipped */
-	uint32_t n_failed;  /* unsupported, rejected, read back differs */
+	uint32_t n_failed;  /* kvmprof_result_failed(): unsupported (not optional),
+			       rejected, read back differs */
 	uint32_t n_written; /* results with written = 1 */
 };
 
