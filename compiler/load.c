@@ -564,6 +564,36 @@ static void fold_fields(struct loader *L, struct pentry *e)
 	}
 }
 
+/*
+ * `{value: V, policy: at-most}`: the runtime judges at-most per field, and
+ * without the database's fields it can only guess 4-bit unsigned ones, which
+ * reads a signed field's 0xf ("absent", -1) as the highest level. So every
+ * database field the value states in full, and no field names, is added
+ * with the entry's policy and its signedness.
+ */
+static void add_at_most_fields(struct pentry *e)
+{
+	if (!e->reg)
+		return;
+	for (uint32_t i = 0; i < e->reg->n_fields; i++) {
+		const struct regdb_field *rf = &e->reg->fields[i];
+		uint64_t fm = width_mask(rf->width) << rf->shift;
+		struct pfield *f;
+		size_t j;
+
+		if ((e->mask & fm) != fm)
+			continue;
+		for (j = 0; j < e->n_fields; j++)
+			if (!strcmp(e->fields[j].name, rf->name))
+				break;
+		if (j < e->n_fields)
+			continue;
+		f = pentry_add_field(e, rf->name, rf->shift, rf->width,
+				     (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0);
+		f->value = (e->value & fm) >> rf->shift;
+	}
+}
+
 /* One register entry: `NAME: VALUE` or `NAME: {fields and keys}`. */
 static void load_register(struct loader *L, const yaml_node_t *k, const yaml_node_t *v, int device)
 {
@@ -678,6 +708,8 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		e->mask &= ~dont_care;
 		e->value &= e->mask;
 	}
+	if (e->policy == KVMPROF_POLICY_AT_MOST && e->has_value)
+		add_at_most_fields(e);
 	/* Said only when nothing was tried: a bad value or field has been reported already. */
 	if (!e->has_value && e->n_fields == 0 && !field_keys && !bad_value)
 		diag_error(L->d, pos_of(L, v), "missing-key", "%s states neither a value nor a field", e->name);

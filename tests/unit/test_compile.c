@@ -175,12 +175,59 @@ static void test_yaml_round_trip(void **state)
 	}
 }
 
+/*
+ * `{value: V, policy: at-most}` without field names: the entry carries the
+ * database's fields, so the runtime compares signed fields signed (FP = 0xf,
+ * "absent", is below 0, "present"), not as 4-bit unsigned guesses.
+ */
+static void test_at_most_whole_value_has_signed_fields(void **state)
+{
+	char dir[64], path[128];
+	struct profile *p;
+	const struct pentry *e;
+	const struct pfield *fp = NULL, *gic = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kvmprof-am-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/at-most-whole.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: at-most-whole\narch: arm64\nvcpu:\n  registers:\n"
+	      "    ID_AA64PFR0_EL1: {value: 0x00000000010f0000, policy: at-most}\n", f);
+	fclose(f);
+	p = load_ok(path);
+	unlink(path);
+	rmdir(dir);
+	e = entry(p, "ID_AA64PFR0_EL1");
+	assert_non_null(e);
+	assert_int_equal(e->n_fields, 16);
+	for (size_t i = 0; i < e->n_fields; i++) {
+		assert_int_equal(e->fields[i].policy, KVMPROF_POLICY_AT_MOST);
+		if (!strcmp(e->fields[i].name, "FP"))
+			fp = &e->fields[i];
+		if (!strcmp(e->fields[i].name, "GIC"))
+			gic = &e->fields[i];
+	}
+	assert_non_null(fp);
+	assert_int_equal(fp->shift, 16);
+	assert_int_equal(fp->value, 0xf);
+	assert_true(fp->flags & KVMPROF_FIELD_SIGNED);
+	assert_non_null(gic);
+	assert_int_equal(gic->value, 1);
+	assert_false(gic->flags & KVMPROF_FIELD_SIGNED);
+	assert_int_equal(e->value, 0x00000000010f0000ull);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_corpus),
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_yaml_round_trip),
+		cmocka_unit_test(test_at_most_whole_value_has_signed_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
