@@ -174,6 +174,7 @@ static void foreign_vcpu_init(struct checker *c)
 		{ "psci-0.2", "KVM_CAP_ARM_PSCI_0_2" }, { "pmu-v3", "KVM_CAP_ARM_PMU_V3" },
 		{ "sve", "KVM_CAP_ARM_SVE" }, { "ptrauth-address", "KVM_CAP_ARM_PTRAUTH_ADDRESS" },
 		{ "ptrauth-generic", "KVM_CAP_ARM_PTRAUTH_GENERIC" }, { "has-el2", "KVM_CAP_ARM_EL2" },
+		{ "has-el2-e2h0", "KVM_CAP_ARM_EL2_E2H0" },
 	};
 	const struct kvmprof_profile *p = &c->t.profile;
 	struct kvmprof_vm_priv *v = vm_priv(&c->vm);

@@ -22,6 +22,14 @@
 #define KVM_ARM_VCPU_HAS_EL2 7 /* arm64 vCPU feature bit, v6.16 */
 #endif
 
+#ifndef KVM_CAP_ARM_EL2_E2H0
+#define KVM_CAP_ARM_EL2_E2H0 241 /* v6.16: KVM_ARM_VCPU_HAS_EL2_E2H0 usable */
+#endif
+
+#ifndef KVM_ARM_VCPU_HAS_EL2_E2H0
+#define KVM_ARM_VCPU_HAS_EL2_E2H0 8 /* arm64 vCPU feature bit: NV limited to E2H RES0 */
+#endif
+
 #if defined(__x86_64__) && !defined(KVM_CPUID_FLAG_SIGNIFICANT_INDEX)
 /* The uAPI spelt it SIGNIFCANT until the correct name was added. */
 #define KVM_CPUID_FLAG_SIGNIFICANT_INDEX KVM_CPUID_FLAG_SIGNIFCANT_INDEX

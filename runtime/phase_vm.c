@@ -122,6 +122,7 @@ static int feature_cap(uint64_t bit)
 	case KVM_ARM_VCPU_PTRAUTH_ADDRESS: return KVM_CAP_ARM_PTRAUTH_ADDRESS;
 	case KVM_ARM_VCPU_PTRAUTH_GENERIC: return KVM_CAP_ARM_PTRAUTH_GENERIC;
 	case KVM_ARM_VCPU_HAS_EL2: return KVM_CAP_ARM_EL2;
+	case KVM_ARM_VCPU_HAS_EL2_E2H0: return KVM_CAP_ARM_EL2_E2H0;
 	default: return -1; /* unknown to kvmprof */
 	}
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +194,39 @@ static void self_checks_pass(void **state)
 		if (rc != 0)
 			fail_msg("%s against itself: exit %d\n%s", caps[i], rc, out);
 		assert_non_null(strstr(out, "verdict: yes"));
+		free(out);
+	}
+}
+
+/* has-el2-e2h0 (KVM_ARM_VCPU_HAS_EL2_E2H0, bit 8) is judged by its capability,
+ * KVM_CAP_ARM_EL2_E2H0 (0 in the 6.12 capture): off is the default, on cannot be
+ * presented. It used to be unsupported either way (missing from the table). */
+static void e2h0_feature_judged_by_cap(void **state)
+{
+	char path[64], *out;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	for (int on = 0; on < 2; on++) {
+		snprintf(path, sizeof(path), "/tmp/kvmprof-e2h0-%d", (int)getpid());
+		mkdir(path, 0700);
+		strcat(path, "/e2h0.yaml");
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "kvmprof: 1\nname: e2h0\narch: arm64\nvcpu:\n  features:\n    has-el2-e2h0: %s\n",
+			on ? "on" : "off");
+		fclose(f);
+		rc = shell_run(&out, 1, "%s check %s --against %s/linux-6.12-arm64-capture.yaml", kvmprof, path, CAPS);
+		unlink(path);
+		*strrchr(path, '/') = '\0';
+		rmdir(path);
+		if (on) {
+			assert_int_equal(rc, 1);
+			assert_non_null(strstr(out, "has-el2-e2h0: vCPU feature 8 is not offered"));
+		} else if (rc != 0 || !strstr(out, "verdict: yes")) {
+			fail_msg("has-el2-e2h0: off, exit %d:\n%s", rc, out);
+		}
 		free(out);
 	}
 }
@@ -535,7 +569,7 @@ int main(void)
 		cmocka_unit_test(regset_drift_text),    cmocka_unit_test(regset_drift_json),
 		cmocka_unit_test(self_checks_pass),     cmocka_unit_test(usage_errors),
 		cmocka_unit_test(host_section_errors),  cmocka_unit_test(host_facts_values),
-		cmocka_unit_test(host_facts_round_trip),
+		cmocka_unit_test(host_facts_round_trip), cmocka_unit_test(e2h0_feature_judged_by_cap),
 		cmocka_unit_test(tables_from_profile),
 		cmocka_unit_test(replay_rule),          cmocka_unit_test(matrix_disagreements_gone),
 	};
