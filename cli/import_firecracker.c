@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "firecracker.h"
@@ -955,6 +956,12 @@ static int write_profile_file(const struct profile *p, const char *path, struct 
 
 	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
 	int fd = mkstemp(tmp);
+	if (fd >= 0) { /* mkstemp() makes it 0600: give it the mode fopen() would */
+		mode_t mask = umask(0);
+
+		umask(mask);
+		(void)fchmod(fd, 0666 & ~mask);
+	}
 	out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out) {
 		fc_write_profile_yaml(p, out);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "firecracker.h"
@@ -36,6 +37,15 @@ void cli_default_includes(void)
 
 /* ---- atomic output ------------------------------------------------------------- */
 
+/* mkstemp() makes the file 0600; the output gets the mode fopen() would give it. */
+static void cli_output_mode(int fd)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
+}
+
 int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
 {
 	size_t n = strlen(path);
@@ -51,6 +61,7 @@ int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag 
 		free(tmp);
 		return -1;
 	}
+	cli_output_mode(fd);
 	out = fdopen(fd, "w");
 	rc = out ? emit(ctx, out, d) : -1;
 	if (out) {

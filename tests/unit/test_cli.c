@@ -122,6 +122,18 @@ static void test_compile_is_atomic(void **state)
 	free(msg);
 	unlink(out_c);
 
+	/* a written output has the mode fopen() would give it, not mkstemp()'s 0600 */
+	{
+		struct stat st;
+		mode_t mask = umask(0);
+
+		umask(mask);
+		assert_int_equal(run(NULL, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml -o %s", kvmprof, out_c), 0);
+		assert_int_equal(stat(out_c, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
+		unlink(out_c);
+	}
+
 	/* an unwritable destination is an error, not a crash */
 	assert_int_equal(run(&msg, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml -o /nonexistent/dir/x.c", kvmprof), 1);
 	assert_non_null(strstr(msg, "/nonexistent/dir/x.c: error: cannot create"));
