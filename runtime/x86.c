@@ -55,19 +55,32 @@ int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
 	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm. */
 	list.hdr.nmsrs = KVMPROF_MAX_FEATURE_MSRS;
 	r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
-	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS && list.hdr.nmsrs <= MSR_BATCH) {
-		memset(&b, 0, sizeof(b));
-		b.hdr.nmsrs = list.hdr.nmsrs;
-		for (uint32_t i = 0; i < list.hdr.nmsrs; i++)
-			b.e[i].index = list.hdr.indices[i];
-		r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSRS, &b);
-		if (r < 0)
-			return r;
-		v->n_feature_msrs = (uint32_t)r; /* those KVM could read */
-		for (uint32_t i = 0; i < v->n_feature_msrs; i++) {
-			v->feature_msrs[i] = b.e[i].index;
-			v->feature_msr_values[i] = b.e[i].data;
+	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS) {
+		/* Values in batches of MSR_BATCH. KVM_GET_MSRS returns how many it
+		 * read; one it cannot read is kept as a feature MSR offering
+		 * nothing (value 0), never mistaken for an ordinary MSR. */
+		uint32_t done = 0;
+		while (done < list.hdr.nmsrs) {
+			uint32_t n = list.hdr.nmsrs - done < MSR_BATCH ? list.hdr.nmsrs - done : MSR_BATCH;
+			memset(&b, 0, sizeof(b));
+			b.hdr.nmsrs = n;
+			for (uint32_t i = 0; i < n; i++)
+				b.e[i].index = list.hdr.indices[done + i];
+			r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSRS, &b);
+			if (r < 0)
+				return r;
+			for (uint32_t i = 0; i < (uint32_t)r && i < n; i++) {
+				v->feature_msrs[done + i] = b.e[i].index;
+				v->feature_msr_values[done + i] = b.e[i].data;
+			}
+			if ((uint32_t)r < n) {
+				v->feature_msrs[done + (uint32_t)r] = b.e[r].index;
+				v->feature_msr_values[done + (uint32_t)r] = 0;
+				r++;
+			}
+			done += (uint32_t)r;
 		}
+		v->n_feature_msrs = done;
 	} else if (r == 0 || r == -E2BIG) {
 		return KVMPROF_ERR_FACTS;
 	}

@@ -30,6 +30,7 @@
 #define MSR_Y 0x175
 #define MSR_Z 0x176
 #define IIDR_ATTR 0x8 /* GICD_IIDR offset */
+#define FEATURE_MSR(i) (0x10000u + (uint32_t)(i))
 
 struct fake {
 	uint64_t regs[4];      /* REG_A, REG_B, REG_C, REG_D */
@@ -44,6 +45,8 @@ struct fake {
 	int d_x_max;           /* REG_D: X above this is EINVAL (0: no limit) */
 	int d_cross;           /* REG_D: Y == 0 with X >= 2 is EINVAL (like set_clidr) */
 	int n_set_msrs;        /* KVM_SET_MSRS calls seen */
+	int n_feature_msrs;    /* /dev/kvm lists this many feature MSRs, FEATURE_MSR(i) = i + 1 */
+	int feature_unreadable; /* index+1 of one KVM_GET_MSRS on /dev/kvm cannot read (0: none) */
 };
 static struct fake fk;
 
@@ -67,9 +70,18 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	switch (req) {
 	case KVM_CHECK_EXTENSION:
 		return 0;
-	case KVM_GET_MSR_FEATURE_INDEX_LIST:
-		((struct kvm_msr_list *)arg)->nmsrs = 0;
+	case KVM_GET_MSR_FEATURE_INDEX_LIST: {
+		struct kvm_msr_list *l = arg;
+
+		if (l->nmsrs < (uint32_t)fk.n_feature_msrs) {
+			l->nmsrs = (uint32_t)fk.n_feature_msrs;
+			return -E2BIG;
+		}
+		l->nmsrs = (uint32_t)fk.n_feature_msrs;
+		for (int i = 0; i < fk.n_feature_msrs; i++)
+			l->indices[i] = FEATURE_MSR(i);
 		return 0;
+	}
 	case KVM_GET_MSR_INDEX_LIST: {
 		struct kvm_msr_list *l = arg;
 
@@ -111,6 +123,15 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		struct kvm_msrs *m = arg;
 		uint32_t i;
 
+		if (fd == FAKE_KVM) { /* feature MSR values; stops at an unreadable one */
+			for (i = 0; i < m->nmsrs; i++) {
+				uint32_t f = m->entries[i].index - FEATURE_MSR(0);
+				if (f >= (uint32_t)fk.n_feature_msrs || (int)f + 1 == fk.feature_unreadable)
+					break;
+				m->entries[i].data = f + 1;
+			}
+			return (int)i;
+		}
 		if (req == KVM_SET_MSRS)
 			fk.n_set_msrs++;
 		for (i = 0; i < m->nmsrs; i++) {
@@ -300,6 +321,37 @@ static void test_fake_short_set_msrs(void **state)
 	assert_int_equal(c->res[2].outcome, KVMPROF_OUT_APPLIED); /* retried after the refused one */
 	assert_int_equal(fk.n_set_msrs, 2);
 	assert_int_equal(fk.msrs[2], 3);
+	stop(c);
+}
+
+/* More feature MSRs than one KVM_GET_MSRS batch (64), one of them unreadable:
+ * all are known as feature MSRs, the unreadable one offering nothing. */
+static const struct kvmprof_entry feature_msrs[] = {
+	{ .name = "FEATURE_68", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = FEATURE_MSR(68),
+	  .value = 0x40, .mask = 0x40 }, /* 68 + 1 = 0x45 offers bit 6 */
+	{ .name = "FEATURE_66", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = FEATURE_MSR(66),
+	  .value = 0x1, .mask = 0x1 },   /* unreadable: offers nothing */
+	{ .name = "FEATURE_67", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = FEATURE_MSR(67),
+	  .value = 0x8, .mask = 0x8 },   /* 67 + 1 = 0x44 lacks bit 3 */
+};
+static const struct kvmprof_profile feature_msrs_profile = RT_PROFILE(RT_HOST_ARCH, feature_msrs, 0, 0, 3, 0);
+
+static void test_fake_many_feature_msrs(void **state)
+{
+	struct ctx *c;
+
+	(void)state;
+	fk.n_feature_msrs = 70;
+	fk.feature_unreadable = 66 + 1;
+	c = start(&feature_msrs_profile, KVMPROF_LENIENT);
+	assert_int_equal(kvmprof_check(&c->vm, KVMPROF_PHASE_VCPU_REGS, FAKE_VCPU, &c->rep), KVMPROF_ERR_UNSUPPORTED);
+	rt_print_report(&c->rep);
+	/* found past the first batch, its bit offered (the fake vCPU cannot read it: ENOENT, not EOPNOTSUPP) */
+	assert_int_not_equal(c->res[0].err, -EOPNOTSUPP);
+	assert_int_equal(c->res[1].outcome, KVMPROF_OUT_UNSUPPORTED);
+	assert_int_equal(c->res[1].err, -EOPNOTSUPP);                      /* a feature MSR offering 0 */
+	assert_int_equal(c->res[2].outcome, KVMPROF_OUT_UNSUPPORTED);
+	assert_int_equal(c->res[2].before, 68);
 	stop(c);
 }
 
@@ -502,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_readback_differs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_short_set_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_one_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_many_feature_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_eintr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_probe_cross_field, setup, teardown),
 #endif
