@@ -46,7 +46,9 @@ static void cli_output_mode(int fd)
 	(void)fchmod(fd, 0666 & ~mask);
 }
 
-int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
+/* Writes a temporary file next to path through emit; *tmp_out gets its name.
+ * 0, or -1 with nothing left behind. */
+static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out)
 {
 	size_t n = strlen(path);
 	char *tmp = xcalloc(n + 16, 1);
@@ -70,17 +72,40 @@ int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag 
 		if (fclose(out) != 0)
 			rc = -1;
 	}
-	if (rc == 0 && d->n_errors == 0 && rename(tmp, path) == 0) {
-		free(tmp);
+	if (rc == 0 && d->n_errors == 0) {
+		*tmp_out = tmp;
 		return 0;
 	}
-	if (rc == 0 && d->n_errors == 0) {
+	if (rc != 0 && d->n_errors == 0) {
 		struct srcpos pos = { diag_intern(d, path), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
 	}
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+/* Renames a finished temporary file over path (frees tmp). 0 or -1. */
+static int commit_temp(char *tmp, const char *path, struct diag *d)
+{
+	int rc = rename(tmp, path);
+
+	if (rc != 0) {
+		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc ? -1 : 0;
+}
+
+int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
+{
+	char *tmp;
+
+	if (write_temp(path, emit, ctx, d, &tmp))
+		return -1;
+	return commit_temp(tmp, path, d);
 }
 
 /* ---- compile ------------------------------------------------------------------- */
@@ -149,8 +174,22 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 		snprintf(header_base, sizeof(header_base), "%s", basename_of(out_h));
 		e.o.header_name = header_base;
 	}
-	if (cli_write_atomic(out_c, emit_c, &e, d) == 0 && (!out_h || cli_write_atomic(out_h, emit_h, &e, d) == 0))
-		rc = 0;
+	/* Both files are written in full before either replaces anything: a
+	 * failure leaves the old .c and .h as they were. */
+	char *tmp_c = NULL, *tmp_h = NULL;
+	if (write_temp(out_c, emit_c, &e, d, &tmp_c) == 0 && (!out_h || write_temp(out_h, emit_h, &e, d, &tmp_h) == 0)) {
+		int ok = !tmp_h || commit_temp(tmp_h, out_h, d) == 0; /* frees tmp_h */
+		if (ok) {
+			ok = commit_temp(tmp_c, out_c, d) == 0; /* frees tmp_c */
+			tmp_c = NULL;
+		}
+		if (ok)
+			rc = 0;
+	}
+	if (tmp_c) {
+		unlink(tmp_c);
+		free(tmp_c);
+	}
 	profile_free(p);
 	return rc;
 }

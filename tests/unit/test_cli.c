@@ -134,6 +134,19 @@ static void test_compile_is_atomic(void **state)
 		unlink(out_c);
 	}
 
+	/* -o and --header are all or nothing: a header that cannot be written
+	 * leaves the existing .c untouched */
+	write_file(out_c, "previous\n");
+	assert_int_equal(run(&msg, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml -o %s --header /nonexistent/dir/x.h",
+			     kvmprof, out_c), 1);
+	assert_non_null(strstr(msg, "/nonexistent/dir/x.h: error: cannot create"));
+	free(msg);
+	assert_int_equal(run(&msg, "cat %s", out_c), 0);
+	assert_string_equal(msg, "previous\n");
+	free(msg);
+	unlink(out_c);
+	assert_int_equal(count_files(strcat(strcpy((char[128]){ 0 }, workdir), "/out")), 0);
+
 	/* an unwritable destination is an error, not a crash */
 	assert_int_equal(run(&msg, "%s compile profiles/linux-6.1-arm64-qemu-max.yaml -o /nonexistent/dir/x.c", kvmprof), 1);
 	assert_non_null(strstr(msg, "/nonexistent/dir/x.c: error: cannot create"));
