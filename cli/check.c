@@ -166,24 +166,16 @@ static int foreign_vm_init(struct checker *c)
 
 /* arm64 vCPU features on a non-arm64 build: the runtime's phase needs the
  * arm64 KVM_ARM_VCPU_INIT, so judge the features here by the capability
- * each needs (the same table as runtime/phase_vm.c feature_cap). */
+ * each needs (the runtime's own table, kvmprof__arm64_feature_cap). */
 static void foreign_vcpu_init(struct checker *c)
 {
-	static const struct { const char *feature, *cap; } caps[] = {
-		{ "power-off", NULL }, { "el1-32bit", "KVM_CAP_ARM_EL1_32BIT" },
-		{ "psci-0.2", "KVM_CAP_ARM_PSCI_0_2" }, { "pmu-v3", "KVM_CAP_ARM_PMU_V3" },
-		{ "sve", "KVM_CAP_ARM_SVE" }, { "ptrauth-address", "KVM_CAP_ARM_PTRAUTH_ADDRESS" },
-		{ "ptrauth-generic", "KVM_CAP_ARM_PTRAUTH_GENERIC" }, { "has-el2", "KVM_CAP_ARM_EL2" },
-		{ "has-el2-e2h0", "KVM_CAP_ARM_EL2_E2H0" },
-	};
 	const struct kvmprof_profile *p = &c->t.profile;
 	struct kvmprof_vm_priv *v = vm_priv(&c->vm);
 
 	for (uint32_t i = p->phase_start[KVMPROF_PHASE_VCPU_INIT]; i < p->phase_start[KVMPROF_PHASE_VCPU_INIT + 1]; i++) {
 		struct kvmprof_result *r = &c->results[c->report.count++];
 		const struct kvmprof_entry *e = &p->entries[i];
-		const char *cap = NULL;
-		int known = 0, ok;
+		int cap = kvmprof__arm64_feature_cap(e->id), ok;
 
 		memset(r, 0, sizeof(*r));
 		r->entry = e;
@@ -192,15 +184,8 @@ static void foreign_vcpu_init(struct checker *c)
 			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++)
-			if (!strcmp(caps[k].feature, e->name)) {
-				cap = caps[k].cap;
-				known = 1;
-			}
 		r->wanted = e->value & 1;
-		if (!known || (r->wanted && cap && kvmprof__check_ext(REPLAY_VM_FD,
-				regdb_sym_by_name(REGDB_SYM_CAP, cap, 0) ? regdb_sym_by_name(REGDB_SYM_CAP, cap, 0)->value
-									  : 0) <= 0)) {
+		if (cap < 0 || (r->wanted && cap > 0 && kvmprof__check_ext(REPLAY_VM_FD, (uint64_t)cap) <= 0)) {
 			r->outcome = KVMPROF_OUT_UNSUPPORTED;
 			r->err = -ENOENT;
 		} else {

@@ -92,6 +92,8 @@ static inline struct kvmprof_vm_priv *vm_priv(struct kvmprof_vm *vm)
 
 /* ---- shared helpers (context.c) ---- */
 int kvmprof__check_ext(int fd, uint64_t cap);
+/* The KVM_CAP_* gating arm64 vCPU feature `bit` (0: none needed, -1: unknown). */
+int kvmprof__arm64_feature_cap(uint64_t bit);
 int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, int *ok);
 uint64_t kvmprof__field_get(uint64_t v, const struct kvmprof_field *f);
 /* wanted from the kernel's value and the entry's policy; see kvmprof.h */

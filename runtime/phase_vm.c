@@ -108,24 +108,31 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 	return 0;
 }
 
-#ifdef __aarch64__
-/* Capability gating each vCPU feature bit (arch/arm64/include/uapi/asm/kvm.h
- * KVM_ARM_VCPU_*; Documentation/virt/kvm/api.rst, KVM_ARM_VCPU_INIT). */
-static int feature_cap(uint64_t bit)
+/*
+ * The capability that gates each arm64 vCPU feature bit (KVM_ARM_VCPU_* in
+ * arch/arm64/include/uapi/asm/kvm.h, KVM_CAP_* in include/uapi/linux/kvm.h;
+ * Documentation/virt/kvm/api.rst, KVM_ARM_VCPU_INIT). Portable numbers, so
+ * the offline check on any build judges features by the same table.
+ */
+int kvmprof__arm64_feature_cap(uint64_t bit)
 {
 	switch (bit) {
-	case KVM_ARM_VCPU_POWER_OFF: return 0; /* always */
-	case KVM_ARM_VCPU_EL1_32BIT: return KVM_CAP_ARM_EL1_32BIT;
-	case KVM_ARM_VCPU_PSCI_0_2: return KVM_CAP_ARM_PSCI_0_2;
-	case KVM_ARM_VCPU_PMU_V3: return KVM_CAP_ARM_PMU_V3;
-	case KVM_ARM_VCPU_SVE: return KVM_CAP_ARM_SVE;
-	case KVM_ARM_VCPU_PTRAUTH_ADDRESS: return KVM_CAP_ARM_PTRAUTH_ADDRESS;
-	case KVM_ARM_VCPU_PTRAUTH_GENERIC: return KVM_CAP_ARM_PTRAUTH_GENERIC;
-	case KVM_ARM_VCPU_HAS_EL2: return KVM_CAP_ARM_EL2;
-	case KVM_ARM_VCPU_HAS_EL2_E2H0: return KVM_CAP_ARM_EL2_E2H0;
+	case 0: return 0;   /* POWER_OFF: always */
+	case 1: return 93;  /* EL1_32BIT: KVM_CAP_ARM_EL1_32BIT */
+	case 2: return 102; /* PSCI_0_2: KVM_CAP_ARM_PSCI_0_2 */
+	case 3: return 126; /* PMU_V3: KVM_CAP_ARM_PMU_V3 */
+	case 4: return 170; /* SVE: KVM_CAP_ARM_SVE */
+	case 5: return 171; /* PTRAUTH_ADDRESS: KVM_CAP_ARM_PTRAUTH_ADDRESS */
+	case 6: return 172; /* PTRAUTH_GENERIC: KVM_CAP_ARM_PTRAUTH_GENERIC */
+	case 7: return 240; /* HAS_EL2: KVM_CAP_ARM_EL2 (6.16) */
+	case 8: return 241; /* HAS_EL2_E2H0: KVM_CAP_ARM_EL2_E2H0 (6.16) */
 	default: return -1; /* unknown to kvmprof */
 	}
 }
+
+#ifdef __aarch64__
+_Static_assert(KVM_ARM_VCPU_PSCI_0_2 == 2 && KVM_CAP_ARM_PSCI_0_2 == 102 && KVM_CAP_ARM_SVE == 170,
+	       "feature/capability numbers agree with the uapi headers");
 
 int kvmprof__phase_vcpu_init(struct kvmprof_vm_priv *v, int vcpu_fd, void *arg,
 			     struct kvmprof_result *res, uint32_t n, int dry)
@@ -152,7 +159,7 @@ int kvmprof__phase_vcpu_init(struct kvmprof_vm_priv *v, int vcpu_fd, void *arg,
 			continue;
 		}
 		r->wanted = e->value & 1;
-		cap = feature_cap(bit);
+		cap = kvmprof__arm64_feature_cap(bit);
 		if (bit < 32 * 7)
 			r->before = (mine.features[bit / 32] >> (bit % 32)) & 1;
 		r->after = r->before;
