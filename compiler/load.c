@@ -594,6 +594,30 @@ static void add_at_most_fields(struct pentry *e)
 	}
 }
 
+/* Undoes new_entry() for an entry that was reported and will not be kept. */
+static void drop_last_entry(struct loader *L, struct pentry *e)
+{
+	pentry_clear(e);
+	L->p->n_entries--;
+}
+
+/* A register's whole value (x digits: don't-care). 0, or -1 when reported. */
+static int set_whole_value(struct loader *L, struct pentry *e, const yaml_node_t *v)
+{
+	uint64_t value, mask;
+
+	if (eval_value(L, v, &value, &mask))
+		return -1;
+	if (value & ~width_mask(e->width))
+		diag_error(L->d, text_pos(L, v), "value-width",
+			   "%s is %d bits wide; 0x%" PRIx64 " does not fit", e->name, e->width, value);
+	e->value = value & mask & width_mask(e->width);
+	e->mask = mask & width_mask(e->width);
+	e->has_value = 1;
+	e->raw_value = e->reg && e->reg->n_fields > 0;
+	return 0;
+}
+
 /* One register entry: `NAME: VALUE` or `NAME: {fields and keys}`. */
 static void load_register(struct loader *L, const yaml_node_t *k, const yaml_node_t *v, int device)
 {
@@ -604,14 +628,8 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 	e->pos = pos_of(L, k);
 	e->profile = stated_by(L);
 	e->policy = KVMPROF_POLICY_EXACT;
-	if (resolve_register(L, k, e, device)) {
-		pentry_clear(e);
-		L->p->n_entries--;
-		return;
-	}
-	if (check_new_target(L, e)) {
-		pentry_clear(e);
-		L->p->n_entries--;
+	if (resolve_register(L, k, e, device) || check_new_target(L, e)) {
+		drop_last_entry(L, e);
 		return;
 	}
 	if (is_null(v)) {
@@ -619,16 +637,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		return;
 	}
 	if (v->type == YAML_SCALAR_NODE) {
-		uint64_t value, mask;
-		if (eval_value(L, v, &value, &mask) == 0) {
-			if (value & ~width_mask(e->width))
-				diag_error(L->d, text_pos(L, v), "value-width",
-					   "%s is %d bits wide; 0x%" PRIx64 " does not fit", e->name, e->width, value);
-			e->value = value & mask & width_mask(e->width);
-			e->mask = mask & width_mask(e->width);
-			e->has_value = 1;
-			e->raw_value = e->reg && e->reg->n_fields > 0;
-		}
+		set_whole_value(L, e, v);
 		return;
 	}
 	if (expect_type(L, v, YAML_MAPPING_NODE, "a register entry"))
@@ -641,18 +650,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 			continue;
 		key = scalar(ek);
 		if (!strcmp(key, "value")) {
-			uint64_t value, mask;
-			bad_value = 1;
-			if (eval_value(L, ev, &value, &mask) == 0) {
-				bad_value = 0;
-				if (value & ~width_mask(e->width))
-					diag_error(L->d, text_pos(L, ev), "value-width",
-						   "%s is %d bits wide; 0x%" PRIx64 " does not fit", e->name, e->width, value);
-				e->value = value & mask & width_mask(e->width);
-				e->mask = mask & width_mask(e->width);
-				e->has_value = 1;
-				e->raw_value = e->reg && e->reg->n_fields > 0;
-			}
+			bad_value = set_whole_value(L, e, ev) != 0;
 		} else if (!strcmp(key, "policy")) {
 			parse_policy(L, ev, &e->policy);
 		} else if (!strcmp(key, "dont-care")) {
@@ -853,8 +851,7 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 		e->pos = pos_of(L, k);
 		e->profile = stated_by(L);
 		if (check_new_target(L, e)) {
-			pentry_clear(e);
-			L->p->n_entries--;
+			drop_last_entry(L, e);
 			continue;
 		}
 		if (is_null(v)) {
