@@ -36,6 +36,19 @@ BEGIN {
 	HEXDIG = "0123456789abcdef"
 }
 
+# The words of a line before its trailing "quoted doc"; the doc goes to DOC.
+function words_before_doc(s,    q) {
+	DOC = ""
+	q = index(s, "\"")
+	if (q > 0) {
+		DOC = quoted(substr(s, q))
+		if (QERR != "")
+			err(QERR)
+		s = substr(s, 1, q - 1)
+	}
+	return s
+}
+
 function err(msg) {
 	printf "%s:%d: error: %s\n", FILENAME, FNR, msg > "/dev/stderr"
 	nerr++
@@ -294,15 +307,8 @@ function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc
 		return
 	}
 	r = nregs
-	s = rest_after(1)
-	q = index(s, "\"")
-	doc = ""
-	if (q > 0) {
-		doc = quoted(substr(s, q))
-		if (QERR != "")
-			err(QERR)
-		s = substr(s, 1, q - 1)
-	}
+	s = words_before_doc(rest_after(1))
+	doc = DOC
 	n = split(s, t, /[ \t]+/)
 	if (n < 2) {
 		err("field needs HI:LO and a name")
@@ -389,15 +395,8 @@ function parse_sym(    s, q, doc, n, t, kind, name, v, d, key) {
 		err("sym before an 'arch arm64|x86_64|any' line")
 		return
 	}
-	s = rest_after(1)
-	q = index(s, "\"")
-	doc = ""
-	if (q > 0) {
-		doc = quoted(substr(s, q))
-		if (QERR != "")
-			err(QERR)
-		s = substr(s, 1, q - 1)
-	}
+	s = words_before_doc(rest_after(1))
+	doc = DOC
 	n = split(s, t, /[ \t]+/)
 	if (t[n] == "")
 		n--
