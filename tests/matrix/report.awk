@@ -74,7 +74,7 @@ function direction(row, col,    a, b, c) {
 	if (c > 0) return "rollback " a " → " b
 	return "same series, other platform"
 }
-function is_pvm(col) { return col ~ /-pvm-host$/ }
+function is_pvm(col) { return col ~ /-pvm-(this-)?host$/ }
 function md(s) { gsub(/\|/, "\\|", s); return s }
 function test(name, pass, msg) { print "T", name, (pass ? "pass" : "fail"), msg > results }
 

@@ -19,7 +19,8 @@
 #           revision 1, which no KVM accepts)
 #   x86_64  Debian 6.1 and 6.12 cloud-amd64 with kvm_amd under
 #           qemu-system-x86_64 TCG -cpu max (2 boots), and this machine's own
-#           /dev/kvm (PVM; no boot); rows also carry the authored
+#           /dev/kvm (PVM; no boot; its column is a capture made by this
+#           run, also a row); rows also carry the authored
 #           profiles/linux-6.18-x86_64-pvm.yaml
 # Each kernel is the exact package named in its capture's provenance.
 #
@@ -69,10 +70,16 @@ x86_hosts=(linux-6.1-x86_64-kvm-amd-tcg linux-6.12-x86_64-kvm-amd-tcg)
 host_release=$(uname -r)
 pvm_host=linux-$(echo "$host_release" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')-x86_64-pvm-host
 x86_extra=(profiles/linux-6.18-x86_64-pvm.yaml)
+# The host column is this machine as it is now: the checked-in capture of
+# $pvm_host was made on whatever machine ran `make captures` (another CPU
+# model gives other CPUID), so the column, and the row judged on its own
+# kernel, is a capture made by this run; the checked-in one stays a row.
+this_host=linux-$(echo "$host_release" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')-x86_64-pvm-this-host
+this_host_cap=$out/x86_64/$this_host.yaml
 
 # add_rows ARCH PROFILE.yaml...: the R records of the profiles that exist,
 # and row_files[ARCH], the list of their files
-declare -A row_files
+declare -A row_files col_capture
 add_rows() {
 	local arch=$1 f
 	shift
@@ -140,7 +147,7 @@ column() {
 	awk -v arch="$arch" -v col="$col" -f tests/matrix/parse-live.awk "$3" >>"$raw"
 	for f in ${row_files[$arch]}; do
 		row=$(basename "$f" .yaml)
-		"$kvmprof" check "$f" --against "profiles/$col.yaml" --format json >"$out/check-$row--$col.json" 2>"$out/check-$row--$col.err"
+		"$kvmprof" check "$f" --against "${col_capture[$col]:-profiles/$col.yaml}" --format json >"$out/check-$row--$col.json" 2>"$out/check-$row--$col.err"
 		awk -v arch="$arch" -v row="$row" -v col="$col" -f tests/matrix/parse-check.awk "$out/check-$row--$col.json" >>"$raw"
 	done
 }
@@ -183,21 +190,31 @@ if deps_ready arm64 arm64 matrix-arm64; then
 fi
 
 # ---- x86_64 -----------------------------------------------------------------
+host_usable=0
+if [ "$(uname -m)" != x86_64 ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	skip_one "run_$this_host" "this machine's /dev/kvm is not usable (or not x86_64): no host column"
+else
+	mkdir -p "$out/x86_64"
+	if "$kvmprof" capture --name "$this_host" -o "$this_host_cap" 2>"$out/capture-this-host.err"; then
+		host_usable=1 col_capture[$this_host]=$this_host_cap
+	else
+		cat "$out/capture-this-host.err"
+		bad "capture_$this_host" "kvmprof capture on this host failed"
+	fi
+fi
+this_host_row=()
+[ "$host_usable" = 1 ] && this_host_row=("$this_host_cap")
 # shellcheck disable=SC2046
-add_rows x86_64 $(profile_files "${x86_hosts[@]}" "$pvm_host") "${x86_extra[@]}"
+add_rows x86_64 $(profile_files "${x86_hosts[@]}" "$pvm_host") "${x86_extra[@]}" "${this_host_row[@]}"
 if build_arch x86_64; then
 	deps_ready x86-tcg "x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
-	if [ "$(uname -m)" != x86_64 ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
-		skip_one "run_$pvm_host" "this machine's /dev/kvm is not usable (or not x86_64): no host column"
-	elif ! [ -f "profiles/$pvm_host.yaml" ]; then
-		skip_one "run_$pvm_host" "no capture profiles/$pvm_host.yaml of this host's kernel $host_release (make captures)"
-	else
+	if [ "$host_usable" = 1 ]; then
 		t=$(now)
-		"$out/x86_64/matrix_init" >"$out/run-$pvm_host.txt" 2>&1
+		"$out/x86_64/matrix_init" >"$out/run-$this_host.txt" 2>&1
 		rc=$? secs=$(elapsed "$t")
-		echo "matrix: $pvm_host: this machine's /dev/kvm, Linux $host_release, run ${secs} s, exit $rc"
-		ran "run_$pvm_host" $rc "$out/run-$pvm_host.txt" "matrix_init exit $rc on this host" &&
-			column x86_64 "$pvm_host" "$out/run-$pvm_host.txt" "$secs" ok "(this host)" "$host_release" \
+		echo "matrix: $this_host: this machine's /dev/kvm, Linux $host_release, run ${secs} s, exit $rc"
+		ran "run_$this_host" $rc "$out/run-$this_host.txt" "matrix_init exit $rc on this host" &&
+			column x86_64 "$this_host" "$out/run-$this_host.txt" "$secs" ok "(this host)" "$host_release" \
 				"none (the host's /dev/kvm)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 	fi
 fi
