@@ -31,7 +31,7 @@ OPT      := -O1 -g
 EXTRA_CFLAGS += $(SAN_FLAGS)
 EXTRA_LDFLAGS += $(SAN_FLAGS)
 endif
-CPPFLAGS += -Iruntime -Icompiler -Icli -I$(BUILD)
+CPPFLAGS += -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli -I$(BUILD)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
 
@@ -59,26 +59,26 @@ $(BUILD)/pic/%.o: %.c
 	@echo "  CC -fPIC $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
-# ---- compiler library (everything but the CLI's main) -----------------------
-COMPILER_SRCS := $(wildcard compiler/*.c)
+# ---- the profile library libkvmprofc.a: register database, model, formats, operations
+COMPILER_SRCS := $(wildcard regdb/*.c model/*.c formats/*.c ops/*.c)
 GEN_SRCS      := $(BUILD)/expr-parser.c $(BUILD)/expr-lexer.c $(BUILD)/regdb_data.c
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS)) $(GEN_SRCS:.c=.o)
-REGDB_FILES   := $(sort $(wildcard compiler/regdb/*.db))
+REGDB_FILES   := $(sort $(wildcard regdb/*.db))
 
-$(BUILD)/expr-parser.c $(BUILD)/expr-parser.h &: compiler/expr-parser.y
+$(BUILD)/expr-parser.c $(BUILD)/expr-parser.h &: model/expr-parser.y
 	@mkdir -p $(BUILD)
 	@echo "  BISON   $<"
 	$(Q)$(BISON) -Wall -Werror --defines=$(BUILD)/expr-parser.h -o $(BUILD)/expr-parser.c $<
 
-$(BUILD)/expr-lexer.c $(BUILD)/expr-lexer.h &: compiler/expr-lexer.l
+$(BUILD)/expr-lexer.c $(BUILD)/expr-lexer.h &: model/expr-lexer.l
 	@mkdir -p $(BUILD)
 	@echo "  FLEX    $<"
 	$(Q)$(FLEX) --header-file=$(BUILD)/expr-lexer.h -o $(BUILD)/expr-lexer.c $<
 
-$(BUILD)/regdb_data.c: compiler/regdb/gen-regdb.awk $(REGDB_FILES)
+$(BUILD)/regdb_data.c: regdb/gen-regdb.awk $(REGDB_FILES)
 	@mkdir -p $(BUILD)
 	@echo "  REGDB   $@"
-	$(Q)$(AWK) -f compiler/regdb/gen-regdb.awk $(REGDB_FILES) > $@.tmp && mv $@.tmp $@
+	$(Q)$(AWK) -f regdb/gen-regdb.awk $(REGDB_FILES) > $@.tmp && mv $@.tmp $@
 
 # Generated scanners/parsers are not held to every warning we use.
 $(BUILD)/expr-lexer.o $(BUILD)/expr-parser.o: EXTRA_CFLAGS += -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function

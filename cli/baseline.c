@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * baseline.c - `kvmprof baseline A B ...`: the verb lives in compiler/baseline.c
+ * baseline.c - `kvmprof baseline A B ...`: the verb lives in ops/baseline.c
  * so tests run it in process; here only the atomic file output.
  */
 #include "baseline.h"

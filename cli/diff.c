@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* diff.c - `kvmprof diff A B`: the verb lives in compiler/diff.c so tests run it in process. */
+/* diff.c - `kvmprof diff A B`: the verb lives in ops/diff.c so tests run it in process. */
 #include "cli.h"
 #include "diff.h"
 

@@ -96,9 +96,9 @@ done
 
 qemu_x86=$(qemu_version qemu-system-x86_64)
 gcc -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Icompiler -Icli \
-	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c cli/capture.c compiler/host_out.c \
-	compiler/yaml_out.c compiler/regdb.c compiler/profile.c compiler/expr.c "$build/regdb_data.c" \
+	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli \
+	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c ops/capture.c formats/host_out.c \
+	formats/yaml_out.c regdb/regdb.c model/profile.c model/expr.c "$build/regdb_data.c" \
 	"$build/expr-parser.c" "$build/expr-lexer.c"
 for series in $series_list; do
 	get_kernel "$out/kernel-amd64-$series.info" --modules --flavour cloud-amd64 amd64 "$series"

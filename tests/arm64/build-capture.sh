@@ -20,19 +20,19 @@ command -v "$CC" >/dev/null || { echo "build-capture: $CC missing (scripts/deps.
 	make --no-print-directory BUILD="$host_build" "$host_build/regdb_data.c" "$host_build/expr-parser.c" \
 		"$host_build/expr-lexer.c" >&2
 mkdir -p "$out/capture"
-srcs=(tests/arm64/capture_init.c cli/capture.c compiler/host_out.c compiler/yaml_out.c compiler/regdb.c
-	compiler/profile.c compiler/expr.c)
+srcs=(tests/arm64/capture_init.c ops/capture.c formats/host_out.c formats/yaml_out.c regdb/regdb.c
+	model/profile.c model/expr.c)
 gen=("$host_build/regdb_data.c" "$host_build/expr-parser.c" "$host_build/expr-lexer.c")
 objs=()
 for src in "${srcs[@]}"; do
 	obj=$out/capture/$(basename "${src%.c}").o
-	"$CC" "${CFLAGS[@]}" -Iruntime -Icompiler -Icli -Itests/arm64 -I"$host_build" -c -o "$obj" "$src"
+	"$CC" "${CFLAGS[@]}" -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli -Itests/arm64 -I"$host_build" -c -o "$obj" "$src"
 	objs+=("$obj")
 done
 for src in "${gen[@]}"; do
 	obj=$out/capture/$(basename "${src%.c}").o
 	"$CC" "${CFLAGS[@]}" -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function \
-		-Iruntime -Icompiler -I"$host_build" -c -o "$obj" "$src"
+		-Iruntime -Iregdb -Imodel -Iformats -Iops -I"$host_build" -c -o "$obj" "$src"
 	objs+=("$obj")
 done
 "$CC" -static -o "$out/capture_init" "${objs[@]}"

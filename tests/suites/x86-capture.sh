@@ -28,9 +28,9 @@ suite_deps x86-tcg qemu-system-x86_64
 [ -x "$kvmprof" ] || suite_skip "$kvmprof not built (make)"
 suite_lock "$out"
 if ! gcc -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Icompiler -Icli \
-	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c cli/capture.c compiler/host_out.c \
-	compiler/yaml_out.c compiler/regdb.c compiler/profile.c compiler/expr.c "$build/regdb_data.c" \
+	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli \
+	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c ops/capture.c formats/host_out.c \
+	formats/yaml_out.c regdb/regdb.c model/profile.c model/expr.c "$build/regdb_data.c" \
 	"$build/expr-parser.c" "$build/expr-lexer.c" >"$out/build.log" 2>&1; then
 	cat "$out/build.log"
 	suite_fail_alone x86_capture_build "the static capture program does not build"

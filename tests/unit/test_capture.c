@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-/* The capture code lives with the CLI (cli/capture.c), which test binaries do
- * not link: compile it into this test. */
+/* The capture code (ops/capture.c), compiled into this test so it reaches
+ * the file's static helpers. */
 #include "capture.c"
 
 #include <setjmp.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_cgen.c - the code generator (compiler/cgen.c) and the source hash
- * (compiler/hash.c).
+ * test_cgen.c - the code generator (formats/c_out.c) and the source hash
+ * (model/hash.c).
  *
  * Profiles are built by hand, so these tests do not depend on the YAML
- * loader. Emitted C is compared with the .golden files of tests/cgen/ (regenerate with
+ * loader. Emitted C is compared with the .golden files of tests/golden/cgen/ (regenerate with
  * KVMPROF_UPDATE_GOLDEN=1), and compiled with the system compiler under
  * -std=c11 -pedantic -Werror together with a checker main() that compares
  * every value and string of the table with the in-memory profile; the
@@ -30,7 +30,7 @@
 
 #include "profile.h"
 
-#define GOLDEN_DIR "tests/cgen"
+#define GOLDEN_DIR "tests/golden/cgen"
 #define STRICT_CFLAGS "-std=c11 -Wall -Wextra -Werror -pedantic"
 
 /* ---- building profiles by hand ------------------------------------------ */

@@ -5,7 +5,7 @@
  * 6.12.117 (QEMU -cpu max) and hand-written ones modelled on
  * /work/shared/real-kvm.md (kvm_amd 6.1 vs 6.12 quirk masks, a reduced 6.1
  * register list), and real captures of kvm_amd 6.1.192 and 6.12.117 (QEMU
- * TCG). Outputs are compared with the .golden files of tests/check/
+ * TCG). Outputs are compared with the .golden files of tests/golden/check/
  * (regenerate with KVMPROF_UPDATE_GOLDEN=1); every usage error must exit 2.
  * Also the pieces under the verb: host_facts_load (values, errors with
  * file:line:col) and tables_build.
@@ -36,7 +36,7 @@
 #include "tables.h"
 
 #define CAPS "tests/corpus/captures"
-#define GOLDEN_DIR "tests/check"
+#define GOLDEN_DIR "tests/golden/check"
 
 static char kvmprof[PATH_MAX];
 

@@ -26,8 +26,8 @@
 #include <cmocka.h>
 
 /* The importer and exporter live in the CLI; their conversion code is tested in process. */
-#include "import_firecracker.c"
-#include "export_firecracker.c"
+#include "firecracker_in.c"
+#include "firecracker_out.c"
 
 static char fc_dir[256];
 static char tmp_dir[256];

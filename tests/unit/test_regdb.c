@@ -413,7 +413,7 @@ static int run_gen(const char *awk_cmd, const char *fixture, char *err, size_t e
 	size_t n;
 	int rc;
 
-	snprintf(cmd, sizeof(cmd), "%s -f compiler/regdb/gen-regdb.awk tests/regdb/%s >/dev/null 2>%s",
+	snprintf(cmd, sizeof(cmd), "%s -f regdb/gen-regdb.awk tests/regdb/%s >/dev/null 2>%s",
 		 awk_cmd, fixture, errfile);
 	rc = system(cmd);
 	fp = fopen(errfile, "r");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * load.c - reads one profile YAML file into struct profile (docs/profile-format.md).
+ * yaml_in.c - reads one profile YAML file into struct profile (docs/profile-format.md).
  *
  * libyaml's document API gives every node its start mark (0-based line and
  * column); diagnostics add 1. Errors are reported and loading goes on, so one
@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "load.h"
+#include "yaml_in.h"
 #include "profile.h"
 
 /* KVM uAPI numbers used to address vGIC registers (include/uapi/linux/kvm.h,
@@ -232,7 +232,7 @@ static int eval_value(struct loader *L, const yaml_node_t *n, uint64_t *value, u
 	return 0;
 }
 
-/* Parses a condition; semantic checks (cap names, no register names) are check.c's. */
+/* Parses a condition; semantic checks (cap names, no register names) are checks.c's. */
 static int parse_cond(struct loader *L, const yaml_node_t *n, char **text_out, struct expr **e_out,
 		      struct srcpos *pos_out)
 {
@@ -954,7 +954,7 @@ static void vcpu_registers(struct loader *L, const yaml_node_t *k, const yaml_no
 	load_registers(L, v, 0);
 }
 
-/* vcpu: register-set: the expected KVM_GET_REG_LIST with a policy per register, read by host.c. */
+/* vcpu: register-set: the expected KVM_GET_REG_LIST with a policy per register, read by host_in.c. */
 static void vcpu_register_set(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
 	(void)L, (void)k, (void)v;
@@ -1085,7 +1085,7 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 		} else if (!strcmp(key, "devices")) {
 			devices = v;
 		} else if (!strcmp(key, "host")) {
-			/* A capture's record of what its kernel can present: read by host.c (check --against). */
+			/* A capture's record of what its kernel can present: read by host_in.c (check --against). */
 		} else {
 			unknown_key(L, k, "the profile",
 				    "kvmprof, name, arch, description, provenance, base, requires, vm, vcpu, devices, host");

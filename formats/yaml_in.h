@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* load.h - loader internals shared with resolve.c. */
-#ifndef KVMPROF_LOAD_H
-#define KVMPROF_LOAD_H
+/* yaml_in.h - loader internals shared with resolve.c. */
+#ifndef KVMPROF_YAML_IN_H
+#define KVMPROF_YAML_IN_H
 
 #include "profile.h"
 
@@ -12,4 +12,4 @@ struct profile *profile_load_with_base(const char *path, const struct profile *b
  * left to the full load). Caller frees. *pos gets the value's position. */
 char *profile_peek_base(const char *path, struct diag *d, struct srcpos *pos);
 
-#endif /* KVMPROF_LOAD_H */
+#endif /* KVMPROF_YAML_IN_H */

@@ -6,7 +6,7 @@
 
 #include "tables.h"
 
-#define COND_MAX_INSNS 256 /* as cgen.c and check.c */
+#define COND_MAX_INSNS 256 /* as c_out.c and checks.c */
 
 static char *keep(struct tables *t, char *s)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * profile.h - the compiler's in-memory model of a profile: what the YAML
- * loader (load.c) builds, inheritance (resolve.c) merges, the checks
- * (check.c, lint.c) judge and the code generator (cgen.c) emits.
+ * loader (yaml_in.c) builds, inheritance (resolve.c) merges, the checks
+ * (checks.c, lint.c) judge and the code generator (c_out.c) emits.
  */
 #ifndef KVMPROF_PROFILE_H
 #define KVMPROF_PROFILE_H
@@ -127,7 +127,7 @@ struct profile *profile_load(const char *path, struct diag *d);
 struct profile *profile_load_resolved(const char *path, const char *const *search_path,
 				      struct diag *d);
 
-/* Semantic checks that need no kernel (check.c). */
+/* Semantic checks that need no kernel (checks.c). */
 void profile_check(const struct profile *p, struct diag *d);
 
 /* Compiles condition e (stated at pos) for the runtime, reporting errors at their column. */
@@ -152,7 +152,7 @@ struct cgen_opts {
 	const char *source_label; /* the path printed in the banner (never absolute) */
 };
 
-/* Emits the C tables (cgen.c). Returns 0, or -1 with an error in d. */
+/* Emits the C tables (c_out.c). Returns 0, or -1 with an error in d. */
 int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d);
 int cgen_emit_h(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d);
 /* The C identifier derived from a profile name: kvmprof_profile_linux_6_12_... */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tables.h - a resolved profile as the runtime's tables, built in memory:
- * the same struct kvmprof_profile that `kvmprof compile` emits as C (cgen.c),
+ * the same struct kvmprof_profile that `kvmprof compile` emits as C (c_out.c),
  * so the CLI can hand a YAML profile straight to libkvmprof (check).
  */
 #ifndef KVMPROF_TABLES_H

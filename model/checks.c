@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.c - the checks `kvmprof compile` can make without a kernel, beyond
+ * checks.c - the checks `kvmprof compile` can make without a kernel, beyond
  * what the loader already rejects while reading: conditions (known caps, no
  * register names, compilable for the runtime) and per-kind sanity.
  */

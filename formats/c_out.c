@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cgen.c - emits a resolved profile as the C tables of runtime/kvmprof.h.
+ * c_out.c - emits a resolved profile as the C tables of runtime/kvmprof.h.
  *
  * The output is meant to be boring and reviewable: designated initializers,
  * numbers with their symbolic names in comments, byte-identical for the same

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * host.c - reads `host:` and `vcpu: register-set:` (see host.h) in a second
+ * host_in.c - reads `host:` and `vcpu: register-set:` (see host.h) in a second
  * libyaml pass over a profile; the loader proper ignores both sections.
  */
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "load.h"
+#include "yaml_in.h"
 #include "profile.h"
 
 #define MAX_BASE_DEPTH 16

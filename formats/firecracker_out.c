@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * export_firecracker.c - `kvmprof export --to firecracker`: a resolved
+ * firecracker_out.c - `kvmprof export --to firecracker`: a resolved
  * profile as a Firecracker custom CPU template (JSON; the schema of
  * firecracker-microvm/firecracker docs/cpu_templates/cpu-templates.md).
  *

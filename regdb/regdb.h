@@ -5,7 +5,7 @@
  * x2APIC flags, vCPU features, vGIC offsets), with the public source of each
  * fact and the kernel versions that changed it.
  *
- * The facts live as data in the .db files of compiler/regdb/; gen-regdb.awk turns them
+ * The facts live as data in the .db files of regdb/; gen-regdb.awk turns them
  * into regdb_data.c at build time and rejects malformed data (overlapping or
  * out-of-range fields, duplicate names or ids).
  */

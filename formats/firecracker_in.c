@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * import_firecracker.c - `kvmprof import --from firecracker`: a Firecracker
+ * firecracker_in.c - `kvmprof import --from firecracker`: a Firecracker
  * CPU fingerprint or custom CPU template becomes a kvmprof profile.
  *
  * Register ids become database names with their fields decomposed from the

@@ -5,7 +5,7 @@
  * (`vcpu: register-set:`). See docs/profile-format.md, "host" and
  * "register-set".
  *
- * The profile loader (load.c) accepts both sections and ignores them;
+ * The profile loader (yaml_in.c) accepts both sections and ignores them;
  * host_facts_load() is a second pass over the same file that reads them.
  * host_facts_write_yaml() writes the `host:` section (no libyaml needed, so a
  * static capture program can use it).
