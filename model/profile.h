@@ -120,8 +120,15 @@ void pentry_clear(struct pentry *e);
 struct profile *profile_load(const char *path, struct diag *d);
 
 /*
- * Loads `path` and its base chain (bases are looked up as NAME.yaml in the
- * directories of search_path, then next to the file), rejects cycles, and
+ * Where the base NAME of the profile file `child` is: NAME.yaml next to
+ * child first, then in each directory of search_path (NULL-terminated).
+ * A malloc'ed path, or NULL if none is readable. Every verb resolves bases
+ * this way.
+ */
+char *profile_find_base(const char *name, const char *child, const char *const *search_path);
+
+/*
+ * Loads `path` and its base chain (bases found by profile_find_base()), rejects cycles, and
  * returns one merged profile whose entries carry the origin of each value.
  */
 struct profile *profile_load_resolved(const char *path, const char *const *search_path,

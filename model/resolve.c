@@ -19,21 +19,28 @@ struct chain {
 	int depth;
 };
 
-static char *find_base(const char *name, const char *child, const char *const *search)
+/*
+ * The profile's own folder first, then the -I directories: a profile and its
+ * base travel together (old/profiles/x.yaml takes old/profiles/base.yaml even
+ * when the current directory has a profiles/ of its own).
+ */
+char *profile_find_base(const char *name, const char *child, const char *const *search)
 {
 	char buf[PATH_MAX];
 	const char *slash = strrchr(child, '/');
 
+	if (slash)
+		snprintf(buf, sizeof(buf), "%.*s/%s.yaml", (int)(slash - child), child, name);
+	else
+		snprintf(buf, sizeof(buf), "%s.yaml", name);
+	if (access(buf, R_OK) == 0)
+		return xstrdup(buf);
 	for (; search && *search; search++) {
 		snprintf(buf, sizeof(buf), "%s/%s.yaml", *search, name);
 		if (access(buf, R_OK) == 0)
 			return xstrdup(buf);
 	}
-	if (slash)
-		snprintf(buf, sizeof(buf), "%.*s/%s.yaml", (int)(slash - child), child, name);
-	else
-		snprintf(buf, sizeof(buf), "%s.yaml", name);
-	return access(buf, R_OK) == 0 ? xstrdup(buf) : NULL;
+	return NULL;
 }
 
 static void copy_entry(struct pentry *dst, const struct pentry *src)
@@ -203,10 +210,10 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 
 	base_name = profile_peek_base(path, d, &base_pos);
 	if (base_name) {
-		char *base_path = find_base(base_name, path, search);
+		char *base_path = profile_find_base(base_name, path, search);
 		if (!base_path) {
-			diag_error(d, base_pos, "base", "base profile '%s' not found (looked for %s.yaml in -I "
-				   "directories and next to this file)", base_name, base_name);
+			diag_error(d, base_pos, "base", "base profile '%s' not found (looked for %s.yaml next to this file "
+				   "and in the -I directories)", base_name, base_name);
 		} else if (ch->depth > MAX_BASE_DEPTH) {
 			diag_error(d, base_pos, "base", "base chain deeper than %d profiles", MAX_BASE_DEPTH);
 		} else {

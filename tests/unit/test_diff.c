@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "golden.h"
+#include "shell.h"
 
 #include "diff.h"
 
@@ -331,6 +334,66 @@ static void test_escaping(void **state)
 	assert_int_equal(pdiff_format_by_name("xml"), -1);
 }
 
+/* Writes text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define TREE_BASE "kvmprof: 1\nname: base\narch: arm64\ndescription: b\nprovenance: {kind: authored}\n" \
+		  "devices:\n  vgic-v3:\n    GICD_IIDR: {Revision: %d}\n"
+#define TREE_CHILD "kvmprof: 1\nname: x\narch: arm64\ndescription: c\nprovenance: {kind: authored}\nbase: base\n" \
+		   "vcpu:\n  registers:\n    REVIDR_EL1: 0\n"
+
+/*
+ * A pull request as a reviewer has it: the old and the new version of a
+ * profile, each next to its own base, run from a directory whose profiles/
+ * holds the new base. Each side must take the base beside it (issue 11:
+ * -I came first, so the old file took the new base and diff said "no
+ * guest-visible differences").
+ */
+static void test_bases_beside_the_profile_first(void **state)
+{
+	char tmpl[] = "/tmp/kvmprof-diff-tree-XXXXXX", cwd[4096], dir[600], text[512];
+	const char *tree = mkdtemp(tmpl);
+	const char *args[] = { "diff", "old/profiles/x.yaml", "new/profiles/x.yaml", NULL };
+	const char *args_i[] = { "diff", "-I", "profiles", "old/profiles/x.yaml", "new/profiles/x.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	assert_non_null(tree);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	for (int side = 0; side < 3; side++) {
+		static const char *const dirs[] = { "old", "new", "." };
+		snprintf(dir, sizeof(dir), "%s/%s", tree, dirs[side]);
+		mkdir(dir, 0755);
+		snprintf(dir, sizeof(dir), "%s/%s/profiles", tree, dirs[side]);
+		mkdir(dir, 0755);
+		snprintf(text, sizeof(text), TREE_BASE, side == 0 ? 2 : 3);
+		put_file(dir, "base.yaml", text);
+		if (side < 2)
+			put_file(dir, "x.yaml", TREE_CHILD);
+	}
+	assert_int_equal(chdir(tree), 0);
+	r = run_diff(args);
+	assert_string_equal(r.out, "GICD_IIDR.Revision: 2 -> 3\n");
+	assert_int_equal(r.rc, 1);
+	run_free(&r);
+	r = run_diff(args_i); /* an explicit -I does not outrank the profile's own folder either */
+	assert_string_equal(r.out, "GICD_IIDR.Revision: 2 -> 3\n");
+	assert_int_equal(r.rc, 1);
+	run_free(&r);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(shell_run(NULL, 0, "rm -rf '%s'", tree), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_arm64),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_bases_beside_the_profile_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
