@@ -94,6 +94,21 @@ static void add_item(struct pdiff *d, int phase, const char *name, const char *f
 	it->b = b;
 	it->kind = kind;
 	it->phase = phase;
+	it->rule = -1;
+	it->keeps = -1;
+	it->meaning = NULL;
+}
+
+/* The last item's write rule and meaning: a value of a field (f, or the
+ * whole register r when f is NULL) stated in full on both sides. */
+static void set_rule(struct pdiff *d, const struct regdb_reg *r, const struct regdb_field *f, unsigned width,
+		     uint64_t a, uint64_t b)
+{
+	struct pdiff_item *it = &d->items[d->n_items - 1];
+
+	it->rule = regdb_write_rule(r, f);
+	it->keeps = regdb_rule_keeps(it->rule, f, width, a, b);
+	it->meaning = f && f->doc ? f->doc : r ? r->doc : NULL;
 }
 
 /* Value items: which kind a pair of (possibly missing) sides is. */
@@ -108,7 +123,7 @@ static int presence_kind(const struct pentry *a, const struct pentry *b, uint64_
 
 /* One bit range (a field or a gap between fields) of a register on both sides. */
 static void diff_bits(struct pdiff *d, const struct pentry *a, const struct pentry *b, const char *name,
-		      const char *field, unsigned shift, unsigned width)
+		      const struct regdb_field *f, const char *field, unsigned shift, unsigned width)
 {
 	uint64_t fm = width_mask(width) << shift;
 	uint64_t am = a ? a->mask & fm : 0, bm = b ? b->mask & fm : 0;
@@ -119,6 +134,8 @@ static void diff_bits(struct pdiff *d, const struct pentry *a, const struct pent
 		return;
 	add_item(d, phase, name, field, fmt_bits(av >> shift, am >> shift, width),
 		 fmt_bits(bv >> shift, bm >> shift, width), presence_kind(a, b, am, bm));
+	if (a && b && am == fm && bm == fm)
+		set_rule(d, a->reg, f, width, av >> shift, bv >> shift);
 }
 
 static const struct pfield *stated_field(const struct pentry *e, const char *name)
@@ -169,8 +186,7 @@ static int diff_span(void *ctx, const struct regdb_field *f, const char *label, 
 {
 	struct span_ctx *sc = ctx;
 
-	(void)f;
-	diff_bits(sc->d, sc->a, sc->b, sc->name, label, shift, width);
+	diff_bits(sc->d, sc->a, sc->b, sc->name, f, label, shift, width);
 	return 0;
 }
 
@@ -187,8 +203,9 @@ static void diff_register(struct pdiff *d, const struct pentry *a, const struct 
 		add_item(d, any->phase, any->name, NULL, a ? v : NULL, b ? v : NULL, a ? PDIFF_ONLY_A : PDIFF_ONLY_B);
 		return;
 	}
-	if (!r || r->n_fields == 0) {
-		diff_bits(d, a, b, any->name, NULL, 0, width);
+	if (!r || r->n_fields == 0 || (r->flags & REGDB_R_LOWER_SAFE)) {
+		/* no fields, or a value ordered as a whole (PSCI_VERSION) */
+		diff_bits(d, a, b, any->name, NULL, NULL, 0, width);
 		return;
 	}
 	struct span_ctx sc = { d, a, b, any->name };
@@ -378,6 +395,51 @@ void profile_diff(const struct profile *a, const struct profile *b, struct pdiff
 	sort_items(out);
 }
 
+static const char *regset_policy_name(int policy)
+{
+	return policy == HOST_REG_REQUIRED ? "required" : policy == HOST_REG_TOLERATED ? "tolerated" : "hidden";
+}
+
+static const struct host_regset_entry *regset_find(const struct host_facts *h, uint64_t id)
+{
+	for (size_t i = 0; i < h->n_regset; i++)
+		if (h->regset[i].id == id)
+			return &h->regset[i];
+	return NULL;
+}
+
+void profile_diff_regsets(const struct host_facts *a, const struct host_facts *b, int arch, struct pdiff *out)
+{
+	char name[64];
+
+	if (!a->have_regset && !b->have_regset)
+		return;
+	if (!a->have_regset || !b->have_regset) {
+		const struct host_facts *h = a->have_regset ? a : b;
+		char *v = xasprintf("%zu registers", h->n_regset);
+		add_item(out, KVMPROF_PHASE_VCPU_REGS, "register-set", NULL, a->have_regset ? v : NULL,
+			 b->have_regset ? v : NULL, a->have_regset ? PDIFF_ONLY_A : PDIFF_ONLY_B);
+		sort_items(out);
+		return;
+	}
+	for (size_t i = 0; i < a->n_regset; i++) {
+		const struct host_regset_entry *ea = &a->regset[i], *eb = regset_find(b, ea->id);
+		if (eb && eb->policy == ea->policy)
+			continue;
+		host_reg_name(arch, ea->id, name, sizeof(name));
+		add_item(out, KVMPROF_PHASE_VCPU_REGS, "register-set", name, xstrdup(regset_policy_name(ea->policy)),
+			 eb ? xstrdup(regset_policy_name(eb->policy)) : NULL, eb ? PDIFF_VALUE : PDIFF_ONLY_A);
+	}
+	for (size_t i = 0; i < b->n_regset; i++) {
+		if (regset_find(a, b->regset[i].id))
+			continue;
+		host_reg_name(arch, b->regset[i].id, name, sizeof(name));
+		add_item(out, KVMPROF_PHASE_VCPU_REGS, "register-set", name, NULL,
+			 xstrdup(regset_policy_name(b->regset[i].policy)), PDIFF_ONLY_B);
+	}
+	sort_items(out);
+}
+
 static void free_side(struct pdiff_side *s)
 {
 	free(s->name);
@@ -412,8 +474,8 @@ static void put_label(FILE *out, const struct pdiff_item *it)
 	fputs(it->name, out);
 	if (!it->field)
 		return;
-	if (!strncmp(it->field, "bits ", 5))
-		fprintf(out, "[%s]", it->field);
+	if (!strncmp(it->field, "bits ", 5) || !strcmp(it->name, "register-set"))
+		fprintf(out, "[%s]", it->field); /* "register-set[CNTP_CTL_EL0]" */
 	else if (is_attribute(it->kind) && strchr(it->field, ' '))
 		fprintf(out, ".%s", it->field);  /* "DebugVer policy" */
 	else if (is_attribute(it->kind))
@@ -427,6 +489,11 @@ static const char *shown(const char *v)
 	return v ? v : "(not stated)";
 }
 
+static const char *safety_words(const struct pdiff_item *it)
+{
+	return it->keeps ? "safe for running guests" : "not safe for running guests";
+}
+
 static void write_text(const struct pdiff *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n_items; i++) {
@@ -435,6 +502,10 @@ static void write_text(const struct pdiff *d, FILE *out)
 		fprintf(out, ": %s -> %s", shown(it->a), shown(it->b));
 		if (it->kind == PDIFF_STATED)
 			fputs("  (stated/unstated)", out);
+		if (it->rule >= 0)
+			fprintf(out, "  [%s: %s]", regdb_rule_name(it->rule), safety_words(it));
+		if (it->meaning)
+			fprintf(out, "  %s", it->meaning);
 		fputc('\n', out);
 	}
 }
@@ -479,7 +550,7 @@ static void write_markdown(const struct pdiff *d, FILE *out)
 	put_md_code(out, d->a.name);
 	fputs(" | ", out);
 	put_md_code(out, d->b.name);
-	fputs(" | kind |\n| --- | --- | --- | --- |\n", out);
+	fputs(" | kind | KVM's write rule | running guests | meaning |\n| --- | --- | --- | --- | --- | --- | --- |\n", out);
 	for (size_t i = 0; i < d->n_items; i++) {
 		const struct pdiff_item *it = &d->items[i];
 		char *label = NULL;
@@ -496,7 +567,11 @@ static void write_markdown(const struct pdiff *d, FILE *out)
 		put_md_value(out, it->a);
 		fputs(" | ", out);
 		put_md_value(out, it->b);
-		fprintf(out, " | %s |\n", pdiff_kind_name(it->kind));
+		fprintf(out, " | %s | %s | %s | ", pdiff_kind_name(it->kind), it->rule >= 0 ? regdb_rule_name(it->rule) : "",
+			it->rule >= 0 ? (it->keeps ? "safe" : "**not safe**") : "");
+		for (const char *m = it->meaning ? it->meaning : ""; *m; m++)
+			fputs(*m == '|' ? "\\|" : (char[]){ *m, 0 }, out);
+		fputs(" |\n", out);
 		free(label);
 	}
 	fprintf(out, "\n%zu difference%s (%s, %s).\n", d->n_items, d->n_items == 1 ? "" : "s", d->a.hash,
@@ -552,6 +627,11 @@ static void write_json(const struct pdiff *d, FILE *out)
 		put_json_string(out, it->b);
 		fputs(", \"kind\": ", out);
 		put_json_string(out, pdiff_kind_name(it->kind));
+		fputs(", \"rule\": ", out);
+		put_json_string(out, it->rule >= 0 ? regdb_rule_name(it->rule) : NULL);
+		fprintf(out, ", \"safe_for_running_guests\": %s, \"meaning\": ",
+			it->keeps < 0 ? "null" : it->keeps ? "true" : "false");
+		put_json_string(out, it->meaning);
 		fputc('}', out);
 	}
 	fputs(d->n_items ? "\n  ]\n}\n" : "]\n}\n", out);
@@ -568,6 +648,11 @@ void pdiff_write(const struct pdiff *d, int format, FILE *out)
 
 /* ---- the verb ------------------------------------------------------------------- */
 
+static const char *arch_word(int arch)
+{
+	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "unknown-arch";
+}
+
 static void usage_diff(FILE *f)
 {
 	fputs("usage: kvmprof diff [--format text|markdown|json] [-I DIR]... A.yaml B.yaml\n"
@@ -575,7 +660,10 @@ static void usage_diff(FILE *f)
 	      "after resolving inheritance: \"ID_AA64PFR0_EL1.CSV2: 1 -> 0\".\n"
 	      "  --format FMT  text (default), markdown (for a pull request), json (for CI)\n"
 	      "  -I DIR        where base profiles are looked up (default: profiles)\n"
-	      "Exit status: 0 same, 1 different, 2 usage error or an input that cannot be loaded.\n", f);
+	      "Each value carries KVM's write rule for the field (lower, raise, exact), whether a guest\n"
+	      "started on A keeps running on B, and the field's meaning; register-set: is compared too.\n"
+	      "Exit status: 0 same, 1 different, 2 usage error, an input that cannot be loaded, or\n"
+	      "profiles of two architectures.\n", f);
 }
 
 /* Loads, resolves and checks; NULL (with the errors in d) if unusable. */
@@ -645,7 +733,32 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
 		diag_fini(&d);
 		return 2;
 	}
+	if (a->arch != b->arch) {
+		fprintf(err, "kvmprof diff: %s is an %s profile and %s an %s one: profiles of different "
+			"architectures are not comparable\n", argv[optind], arch_word(a->arch), argv[optind + 1],
+			arch_word(b->arch));
+		profile_free(a);
+		profile_free(b);
+		diag_fini(&d);
+		return 2;
+	}
 	profile_diff(a, b, &result);
+	{
+		struct host_facts ha = { 0 }, hb = { 0 };
+		int bad = host_facts_load(argv[optind], a->arch, &ha, &d) < 0 ||
+			  host_facts_load(argv[optind + 1], b->arch, &hb, &d) < 0;
+		if (!bad)
+			profile_diff_regsets(&ha, &hb, a->arch, &result);
+		host_facts_free(&ha);
+		host_facts_free(&hb);
+		if (bad) {
+			pdiff_free(&result);
+			profile_free(a);
+			profile_free(b);
+			diag_fini(&d);
+			return 2;
+		}
+	}
 	if (format == PDIFF_FORMAT_TEXT && result.n_items == 0)
 		fputs("no guest-visible differences\n", out);
 	else

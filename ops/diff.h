@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "host.h"
 #include "profile.h"
 
 /* What differs; the JSON "kind" is the string of pdiff_kind_name(). */
@@ -38,6 +39,13 @@ struct pdiff_item {
 	char *a, *b; /* the values as text; NULL = not stated on that side */
 	int kind;    /* enum pdiff_kind */
 	int phase;   /* enum kvmprof_phase, -1 for profile-wide items; for ordering */
+	/* Values stated in full on both sides: KVM's write rule for the field
+	 * (enum regdb_rule), whether a kernel presenting b can keep showing a
+	 * guest a (1, "safe for running guests") or not (0), and the field's
+	 * meaning from the register database. -1, -1, NULL otherwise. */
+	int rule;
+	int keeps;
+	const char *meaning; /* static (database) string */
 };
 
 struct pdiff_side {
@@ -61,6 +69,10 @@ enum pdiff_format {
 /* Compares two resolved profiles (of any arch) into out; out is owned by the caller (pdiff_free). */
 void profile_diff(const struct profile *a, const struct profile *b, struct pdiff *out);
 void pdiff_free(struct pdiff *d);
+/* Adds the differences of two `vcpu: register-set:` sections (registers on
+ * one side only, policies that differ; a whole section on one side only is
+ * one item), then re-sorts. */
+void profile_diff_regsets(const struct host_facts *a, const struct host_facts *b, int arch, struct pdiff *out);
 
 const char *pdiff_kind_name(int kind);
 /* "text", "markdown", "json" -> enum pdiff_format; -1 if unknown. */

@@ -181,6 +181,7 @@ function new_file() {
 
 # reg NAME SPACE ENCODING... [width N] [id-reg] [state]
 # R_flags: 1 = id-reg (REGDB_R_ID_REG), 2 = state (REGDB_R_STATE); exclusive.
+# R_lower: the whole value may be lowered (REGDB_R_LOWER_SAFE, 4).
 function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
 	name = $2
 	space = $3
@@ -209,6 +210,7 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 	R_space[nregs] = SPACENUM[space]
 	R_cpuid[nregs] = 0
 	R_flags[nregs] = 0
+	R_lower[nregs] = 0
 	R_nf[nregs] = 0
 	R_doc[nregs] = ""
 	R_source[nregs] = ""
@@ -285,6 +287,8 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 				err("reg " name " cannot be both id-reg and state")
 			else
 				R_flags[nregs] = $i == "id-reg" ? 1 : 2
+		} else if ($i == "lower-safe") {
+			R_lower[nregs] = 1
 		} else {
 			err("unknown reg option '" $i "'")
 		}
@@ -571,7 +575,7 @@ END {
 		printf "\t{\n\t\t.name = %s,\n", cstr(R_name[r])
 		printf "\t\t.arch = %d,\n\t\t.space = %d,\n\t\t.width = %d,\n\t\t.cpuid_reg = %d,\n",
 			R_arch[r], R_space[r], R_width[r], R_cpuid[r]
-		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r], R_id[r]
+		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r] + 4 * R_lower[r], R_id[r]
 		if (R_nf[r] > 0)
 			printf "\t\t.fields = regdb_fields_%d,\n\t\t.n_fields = %d,\n", i - 1, R_nf[r]
 		else

@@ -180,3 +180,58 @@ int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn
 	}
 	return 0;
 }
+
+int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f)
+{
+	if (!r)
+		return REGDB_RULE_EXACT;
+	if (r->flags & REGDB_R_LOWER_SAFE)
+		return REGDB_RULE_LOWER;
+	if (!f)
+		return REGDB_RULE_EXACT;
+	if (f->flags & REGDB_F_LOWER_SAFE)
+		return REGDB_RULE_LOWER;
+	if (f->flags & (REGDB_F_HIGHER_SAFE | REGDB_F_HIGHER_OR_ZERO_SAFE))
+		return REGDB_RULE_RAISE;
+	/* x86: KVM takes any CPUID a VMM sets; a feature flag may be cleared. */
+	if (r->space == REGDB_X86_CPUID && f->width == 1)
+		return REGDB_RULE_LOWER;
+	return REGDB_RULE_EXACT;
+}
+
+const char *regdb_rule_name(int rule)
+{
+	return rule == REGDB_RULE_LOWER ? "lower" : rule == REGDB_RULE_RAISE ? "raise" : "exact";
+}
+
+static int64_t as_signed(uint64_t v, unsigned width)
+{
+	if (width >= 64)
+		return (int64_t)v;
+	uint64_t sign = UINT64_C(1) << (width - 1);
+	return (int64_t)((v ^ sign) - sign);
+}
+
+int regdb_rule_compare(const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b)
+{
+	if (f && (f->flags & REGDB_F_SIGNED)) {
+		int64_t sa = as_signed(a, width), sb = as_signed(b, width);
+		return sa < sb ? -1 : sa > sb;
+	}
+	return a < b ? -1 : a > b;
+}
+
+int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b)
+{
+	int c = regdb_rule_compare(f, width, a, b);
+
+	if (c == 0)
+		return 1;
+	if (rule == REGDB_RULE_LOWER)
+		return c < 0; /* b's host may lower b to a */
+	if (rule == REGDB_RULE_RAISE && f && (f->flags & REGDB_F_HIGHER_OR_ZERO_SAFE))
+		return a == 0 || (b != 0 && c > 0);
+	if (rule == REGDB_RULE_RAISE)
+		return c > 0; /* b's host may raise b to a */
+	return 0;
+}

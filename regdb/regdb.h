@@ -61,6 +61,13 @@ struct regdb_field {
  * address, PC). `state` in the .db; never together with id-reg.
  */
 #define REGDB_R_STATE 0x2u
+/*
+ * The whole value is ordered and KVM lets a VMM lower it (PSCI_VERSION: any
+ * implemented version from 0.2 up to KVM's default): compared as one number
+ * by diff, baseline (the minimum) and the offline check. `lower-safe` on the
+ * reg line.
+ */
+#define REGDB_R_LOWER_SAFE 0x4u
 
 struct regdb_reg {
 	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */
@@ -118,6 +125,25 @@ const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch);
 typedef int (*regdb_span_fn)(void *ctx, const struct regdb_field *f, const char *label,
 			     unsigned shift, unsigned width);
 int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn fn, void *ctx);
+
+/*
+ * KVM's write rule for a field (f) of register r, or for the whole register
+ * (f NULL), from the database: LOWER when a VMM may present a lower value
+ * than the kernel's (arm64 lower-safe ID fields, registers flagged
+ * lower-safe such as PSCI_VERSION, x86 CPUID feature flags and address
+ * widths), RAISE for higher-safe and higher-or-zero-safe fields, EXACT for
+ * everything else (the value must stay). r NULL: EXACT.
+ */
+enum regdb_rule { REGDB_RULE_EXACT = 0, REGDB_RULE_LOWER = 1, REGDB_RULE_RAISE = 2 };
+int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f);
+const char *regdb_rule_name(int rule); /* "exact", "lower", "raise" */
+/* a vs b as the field orders them (signed fields two's complement): -1, 0, 1. */
+int regdb_rule_compare(const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b);
+/*
+ * Can a VMM on a kernel presenting b keep showing a (so a guest that saw a
+ * keeps running when b is the new value)? 1 yes, 0 no, by the rule.
+ */
+int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b);
 
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);

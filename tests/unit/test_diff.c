@@ -167,6 +167,16 @@ static void test_semantics(void **state)
 	assert_item(&d, "profile", "requires", "(always)", "kernel >= 6.3", PDIFF_REQUIRES);
 	assert_null(find_item(&d, "MIDR_EL1", NULL));
 	assert_null(find_item(&d, "psci-0.2", NULL));
+	/* KVM's write rule per field, from the database, and what it means for a guest started on A */
+	assert_int_equal(find_item(&d, "ID_AA64PFR0_EL1", "CSV2")->rule, REGDB_RULE_LOWER);
+	assert_int_equal(find_item(&d, "ID_AA64PFR0_EL1", "CSV2")->keeps, 0);  /* 1 -> 0: B cannot show 1 */
+	assert_int_equal(find_item(&d, "ID_AA64DFR0_EL1", "DebugVer")->keeps, 1); /* 6 -> 8: B may lower to 6 */
+	assert_int_equal(find_item(&d, "ID_AA64PFR0_EL1", "AdvSIMD")->keeps, 0); /* signed: 0 -> 0xf (-1) lowers */
+	assert_int_equal(find_item(&d, "CLIDR_EL1", "Ctype1")->rule, REGDB_RULE_EXACT);
+	assert_int_equal(find_item(&d, "CLIDR_EL1", "Ctype1")->keeps, 0);
+	assert_non_null(find_item(&d, "CLIDR_EL1", "Ctype1")->meaning);
+	assert_int_equal(find_item(&d, "CTR_EL0", "IminLine")->rule, -1); /* stated on one side only */
+	assert_int_equal(find_item(&d, "CTR_EL0", "IminLine")->keeps, -1);
 	/* ordered by phase, then name */
 	for (size_t i = 1; i < d.n_items; i++) {
 		assert_true(d.items[i - 1].phase <= d.items[i].phase);
@@ -199,6 +209,10 @@ static void test_x86_semantics(void **state)
 	assert_null(find_item(&d, "KVM_X86_QUIRK_LINT0_REENABLED", NULL));
 	assert_item(&d, "KVM_CAP_X2APIC_API", "USE_32BIT_IDS", "on", "off", PDIFF_VALUE);
 	assert_item(&d, "KVM_CAP_X86_DISABLE_EXITS", NULL, "2", "3", PDIFF_VALUE);
+	/* a CPUID feature flag may be cleared by a VMM: losing it is what a running guest cannot take */
+	assert_int_equal(find_item(&d, "CPUID.0x7.0x0.EBX", "AVX512F")->rule, REGDB_RULE_LOWER);
+	assert_int_equal(find_item(&d, "CPUID.0x7.0x0.EBX", "AVX512F")->keeps, 0);
+	assert_int_equal(find_item(&d, "CPUID.0x1.0x0.EAX", "Model")->rule, REGDB_RULE_EXACT);
 	pdiff_free(&d);
 	profile_free(a);
 	profile_free(b);
@@ -230,7 +244,7 @@ static void test_inheritance_resolved(void **state)
 	(void)state;
 	r = run_diff(args);
 	assert_int_equal(r.rc, 1);
-	assert_non_null(strstr(r.out, "CLIDR_EL1.Ctype1: 3 -> 1\n"));
+	assert_non_null(strstr(r.out, "CLIDR_EL1.Ctype1: 3 -> 1  [exact: not safe for running guests]"));
 	assert_non_null(strstr(r.out, "REVIDR_EL1: 0 -> (not stated)\n"));
 	assert_non_null(strstr(r.out, "CTR_EL0: (not stated) -> 0b1011_0100_0100_0100_1100_0000_0000_xxxx\n"));
 	assert_non_null(strstr(r.out, "ID_AA64PFR0_EL1.CSV2: (not stated) -> 1"));
@@ -249,7 +263,8 @@ static void test_shipped_arm64(void **state)
 	(void)state;
 	r = run_diff(args);
 	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "CLIDR_EL1.Ctype1: 3 -> 1\n");
+	assert_string_equal(r.out, "CLIDR_EL1.Ctype1: 3 -> 1  [exact: not safe for running guests]  "
+				   "0 none, 1 I, 2 D, 3 separate I+D, 4 unified\n");
 	assert_string_equal(r.err, "");
 	run_free(&r);
 }
@@ -359,6 +374,8 @@ static void put_file(const char *dir, const char *name, const char *text)
  * -I came first, so the old file took the new base and diff said "no
  * guest-visible differences").
  */
+#define REV_2_TO_3 "GICD_IIDR.Revision: 2 -> 3  [exact: not safe for running guests]  KVM vGIC implementation revision (1..3)\n"
+
 static void test_bases_beside_the_profile_first(void **state)
 {
 	char tmpl[] = "/tmp/kvmprof-diff-tree-XXXXXX", cwd[4096], dir[600], text[512];
@@ -383,15 +400,63 @@ static void test_bases_beside_the_profile_first(void **state)
 	}
 	assert_int_equal(chdir(tree), 0);
 	r = run_diff(args);
-	assert_string_equal(r.out, "GICD_IIDR.Revision: 2 -> 3\n");
+	assert_string_equal(r.out, REV_2_TO_3);
 	assert_int_equal(r.rc, 1);
 	run_free(&r);
 	r = run_diff(args_i); /* an explicit -I does not outrank the profile's own folder either */
-	assert_string_equal(r.out, "GICD_IIDR.Revision: 2 -> 3\n");
+	assert_string_equal(r.out, REV_2_TO_3);
 	assert_int_equal(r.rc, 1);
 	run_free(&r);
 	assert_int_equal(chdir(cwd), 0);
 	assert_int_equal(shell_run(NULL, 0, "rm -rf '%s'", tree), 0);
+}
+
+/* vcpu: register-set: is part of what a migration notices (issue 11: 17
+ * required registers of 6.12 that 6.1 lacks showed nothing). */
+static void test_register_set(void **state)
+{
+	const char *args[] = { "diff", "--format", "json", "tests/corpus/captures/linux-6.12-arm64-capture.yaml",
+			       "tests/corpus/captures/linux-6.1-arm64-capture.yaml", NULL };
+	const char *text[] = { "diff", "tests/corpus/captures/linux-6.12-arm64-capture.yaml",
+			       "tests/corpus/captures/linux-6.1-arm64-capture.yaml", NULL };
+	struct run r;
+	size_t n = 0;
+
+	(void)state;
+	r = run_diff(args);
+	assert_int_equal(r.rc, 1);
+	for (const char *p = r.out; (p = strstr(p, "{\"name\": \"register-set\"")) != NULL; p++) {
+		assert_non_null(strstr(p, "\"a\": \"required\", \"b\": null, \"kind\": \"only-a\""));
+		n++;
+	}
+	assert_int_equal(n, 17);
+	assert_non_null(strstr(r.out, "{\"name\": \"register-set\", \"field\": \"CNTP_CTL_EL0\", \"a\": \"required\", "
+				      "\"b\": null, \"kind\": \"only-a\""));
+	run_free(&r);
+	r = run_diff(text);
+	assert_non_null(strstr(r.out, "\nregister-set[CCSIDR_EL1.L7I]: required -> (not stated)\n"));
+	run_free(&r);
+	/* one side with a register set, the other without: one line */
+	const char *one[] = { "diff", "profiles/linux-6.12-arm64-qemu-max.yaml",
+			      "tests/corpus/captures/linux-6.12-arm64-capture.yaml", NULL };
+	r = run_diff(one);
+	assert_non_null(strstr(r.out, "\nregister-set: (not stated) -> 259 registers\n"));
+	run_free(&r);
+}
+
+/* Profiles of two architectures: refused like check refuses them, not hundreds of lines. */
+static void test_mixed_architectures(void **state)
+{
+	const char *args[] = { "diff", "profiles/linux-6.12-arm64-qemu-max.yaml", "profiles/linux-6.1-x86_64-genoa.yaml",
+			       NULL };
+	struct run r;
+
+	(void)state;
+	r = run_diff(args);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "not comparable"));
+	run_free(&r);
 }
 
 int main(void)
@@ -407,6 +472,8 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_bases_beside_the_profile_first),
+		cmocka_unit_test(test_register_set),
+		cmocka_unit_test(test_mixed_architectures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
