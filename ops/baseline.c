@@ -45,7 +45,12 @@ struct baseliner {
 	const struct pentry **match; /* the current target in each input */
 	int failed;
 	int hinted;                  /* the "how to resolve it" note was given */
+	int strict;                  /* no common value: an error, no profile */
+	struct profile *out;         /* lenient: left-out fields are listed in its provenance */
+	size_t n_left_out;
 };
+
+static void add_provenance(struct profile *p, const char *key, char *value);
 
 static const char *input_file(const struct profile *p)
 {
@@ -55,26 +60,46 @@ static const char *input_file(const struct profile *p)
 /*
  * "no safe common value for CLIDR_EL1.Ctype1: a.yaml has 3, b.yaml has 1",
  * at the first input's position, with a note where each other input states it.
+ * Strict: an error (no profile). Else a warning; the caller leaves the
+ * field out, and the baseline's provenance lists it with every input's value.
  */
 static void no_common_value(struct baseliner *B, const char *what, const uint64_t *vals, const char *const *texts,
 			    const struct srcpos *where, const char *why)
 {
-	char *msg = NULL;
+	char *msg = NULL, *listed = NULL;
 
 	for (size_t i = 0; i < B->n; i++) {
 		append(&msg, "%s%s has ", i ? ", " : "", input_file(B->in[i]));
-		if (texts)
+		append(&listed, "%s%s has ", i ? ", " : "", B->in[i]->name);
+		if (texts) {
 			append(&msg, "%s", texts[i]);
-		else
+			append(&listed, "%s", texts[i]);
+		} else {
 			put_number(&msg, vals[i]);
+			put_number(&listed, vals[i]);
+		}
 	}
+	if (!B->strict) {
+		char key[32];
+		diag_warning(B->d, where[0], "baseline", "no safe common value for %s: %s%s; left out of the baseline",
+			     what, msg, why ? why : "");
+		for (size_t i = 1; i < B->n; i++)
+			diag_note(B->d, where[i], "%s states %s here", input_file(B->in[i]), what);
+		snprintf(key, sizeof(key), "left-out[%zu]", B->n_left_out++);
+		add_provenance(B->out, key, xasprintf("%s: %s", what, listed));
+		free(listed);
+		free(msg);
+		return;
+	}
+	free(listed);
 	diag_error(B->d, where[0], "baseline", "no safe common value for %s: %s%s", what, msg, why ? why : "");
 	for (size_t i = 1; i < B->n; i++)
 		diag_note(B->d, where[i], "%s states %s here", input_file(B->in[i]), what);
 	if (!B->hinted) {
-		diag_note(B->d, (struct srcpos){ 0 }, "only lower-safe ID fields (minimum) and CPUID feature bits (AND) "
-			  "are combined; other values must agree: align the inputs, or remove the entry (NAME: ~) "
-			  "in a profile derived from one of them");
+		diag_note(B->d, (struct srcpos){ 0 }, "fields KVM lets a VMM lower take the minimum, higher-safe fields "
+			  "the maximum; other values must agree: without --strict such a field is left out of the "
+			  "baseline; or align the inputs, or remove the entry (NAME: ~) in a profile derived from one "
+			  "of them");
 		B->hinted = 1;
 	}
 	free(msg);
@@ -87,14 +112,6 @@ static const struct pfield *stated_field(const struct pentry *e, const char *nam
 		if (!strcmp(e->fields[i].name, name))
 			return &e->fields[i];
 	return NULL;
-}
-
-static int64_t sign_extend(uint64_t v, unsigned width)
-{
-	if (width >= 64)
-		return (int64_t)v;
-	uint64_t sign = UINT64_C(1) << (width - 1);
-	return (int64_t)((v ^ sign) - sign);
 }
 
 /* A deep copy of src without its fields (the caller rebuilds them). */
@@ -126,14 +143,17 @@ static struct pfield *add_field(struct pentry *e, const char *name, unsigned shi
  * some input's (so a field worth naming in the output).
  */
 static int combine_range(struct baseliner *B, struct pentry *out, const struct regdb_field *f, const char *label,
-			 unsigned shift, unsigned width)
+			 unsigned shift, unsigned width, int rule)
 {
 	uint64_t fm = width_mask(width) << shift, vals[MAX_BASELINE_INPUTS], m0 = B->match[0]->mask & fm;
 	struct srcpos where[MAX_BASELINE_INPUTS];
 	int same_mask = 1, same_value = 1;
 	char what[160];
 
-	snprintf(what, sizeof(what), f ? "%s.%s" : "%s[%s]", out->name, label);
+	if (label)
+		snprintf(what, sizeof(what), f ? "%s.%s" : "%s[%s]", out->name, label);
+	else
+		snprintf(what, sizeof(what), "%s", out->name); /* the whole register */
 	for (size_t i = 0; i < B->n; i++) {
 		const struct pentry *e = B->match[i];
 		const struct pfield *pf = f ? stated_field(e, f->name) : NULL;
@@ -164,20 +184,28 @@ static int combine_range(struct baseliner *B, struct pentry *out, const struct r
 	uint64_t result = vals[0];
 	if (m0 != fm) {
 		no_common_value(B, what, vals, NULL, where, " (partly don't-care)");
+		out->mask &= ~fm;
+		out->value &= ~fm;
 		return 0;
 	}
-	if (f && (f->flags & REGDB_F_LOWER_SAFE)) {
-		for (size_t i = 1; i < B->n; i++) {
-			int lower = (f->flags & REGDB_F_SIGNED) ? sign_extend(vals[i], width) < sign_extend(result, width)
-							       : vals[i] < result;
-			if (lower)
-				result = vals[i];
-		}
-	} else if (f && out->kind == KVMPROF_KIND_CPUID && width == 1) {
+	if (rule == REGDB_RULE_LOWER) {
+		/* the minimum: every input's kernel lets a VMM lower its value to it
+		 * (a CPUID feature flag: present only if present everywhere) */
 		for (size_t i = 1; i < B->n; i++)
-			result &= vals[i]; /* a CPUID feature flag: present only if present everywhere */
+			if (regdb_rule_compare(f, width, vals[i], result) < 0)
+				result = vals[i];
+	} else if (rule == REGDB_RULE_RAISE) {
+		/* the maximum (higher-or-zero-safe: 0 if any input has 0) */
+		for (size_t i = 1; i < B->n; i++)
+			if (regdb_rule_compare(f, width, vals[i], result) > 0)
+				result = vals[i];
+		for (size_t i = 0; i < B->n && f && (f->flags & REGDB_F_HIGHER_OR_ZERO_SAFE); i++)
+			if (vals[i] == 0)
+				result = 0;
 	} else {
 		no_common_value(B, what, vals, NULL, where, NULL);
+		out->mask &= ~fm;
+		out->value &= ~fm;
 		return 0;
 	}
 	out->value = (out->value & ~fm) | (result << shift);
@@ -209,7 +237,7 @@ static int combine_span(void *ctx, const struct regdb_field *f, const char *labe
 {
 	struct span_ctx *sc = ctx;
 
-	if (combine_range(sc->B, sc->out, f, label, shift, width) && f)
+	if (combine_range(sc->B, sc->out, f, label, shift, width, f ? regdb_write_rule(sc->out->reg, f) : REGDB_RULE_EXACT) && f)
 		sc->changed |= width_mask(width) << shift;
 	return 0;
 }
@@ -221,6 +249,16 @@ static void combine_register(struct baseliner *B, struct pentry *out)
 	uint64_t changed = 0;
 
 	out->policy = combined_policy(B, NULL);
+	if (r && (r->flags & REGDB_R_LOWER_SAFE)) {
+		/* ordered as a whole (PSCI_VERSION: the lowest common version) */
+		if (combine_range(B, out, NULL, NULL, 0, width, REGDB_RULE_LOWER) && (out->mask & width_mask(width)))
+			for (uint32_t i = 0; i < r->n_fields; i++) {
+				const struct regdb_field *f = &r->fields[i];
+				struct pfield *pf = add_field(out, f->name, f->shift, f->width, out->policy, 0, B->match[0]->pos);
+				pf->value = (out->value >> f->shift) & width_mask(f->width);
+			}
+		return;
+	}
 	struct span_ctx sc = { B, out, 0 };
 	regdb_for_each_span(r, width, combine_span, &sc);
 	changed = sc.changed;
@@ -305,7 +343,9 @@ static void combine_flag_set(struct baseliner *B, struct pentry *out)
 	}
 }
 
-/* Combines the current target (B->match) into out; 0 if something is left to state. */
+/* Combines the current target (B->match) into out; 0 if something is left to
+ * state, -1 if nothing is, -2 if the whole entry has no common value
+ * (reported; left out unless strict). */
 static int combine_entry(struct baseliner *B, struct pentry *out)
 {
 	const struct pentry *e0 = B->match[0];
@@ -326,7 +366,9 @@ static int combine_entry(struct baseliner *B, struct pentry *out)
 			char what[160];
 			snprintf(what, sizeof(what), "the condition (requires:) of %s", e0->name);
 			no_common_value(B, what, NULL, texts, where, NULL);
-			break;
+			if (!B->strict)
+				return -2;
+			break; /* strict: go on, to report every error of the entry */
 		}
 	}
 	for (size_t i = 0; i < B->n; i++)
@@ -348,7 +390,7 @@ static int combine_entry(struct baseliner *B, struct pentry *out)
 				no_common_value(B, e0->name, NULL, texts, where, NULL);
 				for (size_t k = 0; k < B->n; k++)
 					free(owned[k]);
-				break;
+				return -2;
 			}
 		return 0;
 	case KVMPROF_KIND_VCPU_FEATURE:
@@ -359,7 +401,7 @@ static int combine_entry(struct baseliner *B, struct pentry *out)
 					texts[k] = vals[k] ? "on" : "off";
 				}
 				no_common_value(B, e0->name, vals, texts, where, NULL);
-				break;
+				return -2;
 			}
 		return 0;
 	default:
@@ -415,10 +457,10 @@ different:
 	out->requires = expr_parse(joined, &(struct expr_error){ 0 });
 }
 
-struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, struct diag *d)
+struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, int strict, struct diag *d)
 {
 	const struct pentry *match[MAX_BASELINE_INPUTS];
-	struct baseliner B = { in, n, d, match, 0, 0 };
+	struct baseliner B = { in, n, d, match, 0, 0, strict, NULL, 0 };
 	struct profile *out;
 
 	if (n == 0 || n > MAX_BASELINE_INPUTS) {
@@ -432,6 +474,7 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 			return NULL;
 		}
 	out = xcalloc(1, sizeof(*out));
+	B.out = out;
 	out->name = xstrdup(name);
 	out->arch = in[0]->arch;
 	out->format_version = 1;
@@ -460,10 +503,13 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 			continue;
 		}
 		struct pentry *o = &out->entries[out->n_entries];
-		if (combine_entry(&B, o) == 0) {
+		int rc = combine_entry(&B, o);
+		if (rc == 0) {
 			free(o->profile);
 			o->profile = xstrdup(out->name);
 			out->n_entries++;
+		} else if (rc == -2) {
+			pentry_clear(o);
 		} else {
 			diag_note(d, e0->pos, "%s: nothing stated alike by every input; left out of the baseline",
 				  e0->name);
@@ -492,14 +538,19 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 
 static void usage_baseline(FILE *f)
 {
-	fputs("usage: kvmprof baseline [-o OUT.yaml] [--name NAME] [-I DIR]... A.yaml B.yaml...\n"
-	      "Writes the richest profile that every input can present: arm64 lower-safe ID fields take\n"
-	      "the minimum, x86 CPUID feature bits the intersection, other fields must be equal.\n"
+	fputs("usage: kvmprof baseline [-o OUT.yaml] [--name NAME] [--strict] [-I DIR]... A.yaml B.yaml...\n"
+	      "Writes the richest profile that every input can present, per KVM's write rule: fields a VMM\n"
+	      "may lower (arm64 lower-safe ID fields, PSCI_VERSION, x86 CPUID feature bits and address\n"
+	      "widths) take the minimum, higher-safe fields the maximum, other fields must be equal; one\n"
+	      "without a common value is left out, with a warning naming every input's value, and listed\n"
+	      "in the baseline's provenance (left-out[N]).\n"
+	      "  --strict     refuse instead: a field without a common value is an error, nothing written\n"
 	      "  -o FILE      write the baseline here (atomically; nothing is written on error);\n"
 	      "               default: standard output\n"
 	      "  --name NAME  the baseline's name (default: FILE without .yaml, or \"baseline\")\n"
 	      "  -I DIR       where base profiles are looked up (default: profiles)\n"
-	      "Exit status: 0 written, 1 an input error or no safe common value, 2 usage error.\n", f);
+	      "Exit status: 0 written, 1 an input error, architectures that differ or (--strict) no safe\n"
+	      "common value: nothing written, 2 usage error.\n", f);
 }
 
 /* "dir/x.yaml" -> "x" (the name a profile in that file must have). */
@@ -519,12 +570,13 @@ int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	const char *search[MAX_BASELINE_INCLUDES + 1] = { 0 };
 	const char *output = NULL, *name = NULL;
 	struct profile *in[MAX_BASELINE_INPUTS] = { 0 }, *result = NULL;
-	int n_search = 0, c, rc = 0;
+	int n_search = 0, c, rc = 0, strict = 0;
 	size_t n_in = 0;
 	char *derived = NULL;
 	struct diag d;
@@ -535,6 +587,7 @@ int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'n': name = optarg; break;
+		case 's': strict = 1; break;
 		case 'I':
 			if (n_search < MAX_BASELINE_INCLUDES)
 				search[n_search++] = optarg;
@@ -576,7 +629,7 @@ int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn
 		in[n_in++] = p;
 	}
 	if (rc == 0) {
-		result = profile_baseline(in, n_in, name, &d);
+		result = profile_baseline(in, n_in, name, strict, &d);
 		if (!result)
 			rc = 1;
 	}

@@ -7,11 +7,14 @@
  * pentry_same_target) stated by all of them, bit range by bit range (the
  * register database's fields, and the bits between them):
  *  - equal values are kept;
- *  - fields flagged REGDB_F_LOWER_SAFE (arm64 ID fields) take the minimum,
- *    compared signed for REGDB_F_SIGNED fields;
- *  - one-bit fields of x86 CPUID registers (feature flags) take the AND;
- *  - anything else that differs has no safe common value: an error naming
- *    every input and its value, and no profile.
+ *  - by KVM's write rule (regdb_write_rule()): `lower` fields (arm64
+ *    lower-safe ID fields, x86 CPUID feature flags and address widths) take
+ *    the minimum, compared signed for REGDB_F_SIGNED fields; registers
+ *    ordered as a whole (PSCI_VERSION) the lowest value; `raise` fields the
+ *    maximum;
+ *  - anything else that differs has no safe common value: a warning naming
+ *    every input and its value, the field left out (don't-care) and listed
+ *    in the provenance as left-out[N]; strict: an error, and no profile.
  * Bits that some inputs state and others leave don't-care are left out
  * (don't-care in the baseline), as are targets not stated by every input;
  * both are reported as notes. Where inputs disagree on a policy, `exact`
@@ -29,22 +32,22 @@
 
 /*
  * The baseline of in[0..n-1] (n >= 1), named `name`, with provenance
- * `kind: baseline` naming the inputs. Errors (architectures differ, no safe
- * common value) and notes (what was left out) go to d with file:line:col of
+ * `kind: baseline` naming the inputs. Errors (architectures differ; strict:
+ * no safe common value), warnings and notes (what was left out) go to d with file:line:col of
  * the inputs. Returns NULL if an error was reported; the caller owns the
  * result (profile_free).
  */
-struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, struct diag *d);
+struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, int strict, struct diag *d);
 
 /* Writes p to path (the CLI: atomically, through cli_write_atomic). 0, or -1 with an error in d. */
 typedef int (*baseline_write_fn)(const char *path, const struct profile *p, struct diag *d);
 
 /*
  * The whole `kvmprof baseline` verb: argv[0] is "baseline"; options -o FILE,
- * --name NAME, -I DIR, --help; two or more profile paths. Without -o the YAML
+ * --name NAME, --strict, -I DIR, --help; two or more profile paths. Without -o the YAML
  * goes to out; with -o through write_fn. Diagnostics go to err. Returns the
- * exit status: 0 written, 1 an input error or no safe common value (nothing
- * written), 2 a usage error. Resets getopt itself.
+ * exit status: 0 written, 1 an input error or (strict) no safe common value
+ * (nothing written), 2 a usage error. Resets getopt itself.
  */
 int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn write_fn);
 

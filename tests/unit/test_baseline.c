@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "golden.h"
+#include "shell.h"
 
 #include "baseline.h"
 #include "diff.h"
@@ -136,7 +137,7 @@ static struct profile *baseline_of(struct profile **in, size_t n, const char *na
 
 	diag_init(&d, mem);
 	d.quiet_source = 1;
-	p = profile_baseline(in, n, name, &d);
+	p = profile_baseline(in, n, name, 0, &d);
 	diag_fini(&d);
 	fclose(mem);
 	return p;
@@ -301,9 +302,9 @@ static void test_golden_x86(void **state)
 
 static void test_no_safe_common_value(void **state)
 {
-	const char *args[] = { "baseline", "-o", "/tmp/kvmprof-test-never-written.yaml", OK "diff-a.yaml",
+	const char *args[] = { "baseline", "--strict", "-o", "/tmp/kvmprof-test-never-written.yaml", OK "diff-a.yaml",
 			       OK "diff-b.yaml", NULL };
-	const char *x86[] = { "baseline", OK "diff-x86-a.yaml", OK "diff-x86-b.yaml", NULL };
+	const char *x86[] = { "baseline", "--strict", OK "diff-x86-a.yaml", OK "diff-x86-b.yaml", NULL };
 	struct run r;
 
 	(void)state;
@@ -362,7 +363,7 @@ static void test_arch_mismatch(void **state)
  */
 static void test_shipped_arm64(void **state)
 {
-	const char *args[] = { "baseline", "-o", "/tmp/kvmprof-test-shipped-never.yaml",
+	const char *args[] = { "baseline", "--strict", "-o", "/tmp/kvmprof-test-shipped-never.yaml",
 			       "profiles/linux-6.1-arm64-qemu-max.yaml", "profiles/linux-6.12-arm64-qemu-max.yaml", NULL };
 	const struct regdb_reg *clidr = regdb_reg_by_name("CLIDR_EL1", KVMPROF_ARCH_ARM64);
 	const struct regdb_field *ctype1 = clidr ? regdb_field_by_name(clidr, "Ctype1") : NULL;
@@ -419,6 +420,114 @@ static void test_usage_errors(void **state)
 	run_free(&r);
 }
 
+/*
+ * Every real pair in profiles/: profiles of one platform (linux-KVER-ARCH-PLATFORM.yaml)
+ * on two kernels. Issue 11: baseline failed on each (kvm_amd 6.1/6.12 on
+ * GuestPhysAddrSize, arm64 6.1/6.12 on CLIDR and CCSIDR, Graviton 5.10/6.1 on
+ * PSCI_VERSION) and wrote nothing. Now each is written: lower-safe fields take
+ * the minimum, PSCI_VERSION the lowest common version, and a field without a
+ * common value is left out and named with both values; the written profile
+ * loads and checks clean.
+ */
+static void test_every_real_pair(void **state)
+{
+	char tmpl[] = "/tmp/kvmprof-baseline-pairs-XXXXXX";
+	const char *dir = mkdtemp(tmpl);
+	char *list = NULL, *line, *save = NULL, *paths[128], *keys[128];
+	size_t n = 0, pairs = 0, captured = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_int_equal(shell_run(&list, 0, "ls profiles/linux-*.yaml"), 0);
+	for (line = strtok_r(list, "\n", &save); line && n < 128; line = strtok_r(NULL, "\n", &save)) {
+		const char *b = strrchr(line, '/') + 1, *rest = strchr(b + 6, '-'); /* after linux-KVER */
+		paths[n] = line;
+		keys[n] = xstrdup(rest); /* "-arm64-graviton2.yaml" */
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			char out[600], name[64];
+			if (strcmp(keys[i], keys[k]) || strstr(paths[i], "linux-common-") || strstr(paths[k], "linux-common-"))
+				continue;
+			snprintf(name, sizeof(name), "pair%zu", pairs);
+			snprintf(out, sizeof(out), "%s/%s.yaml", dir, name);
+			const char *args[] = { "baseline", "-o", out, paths[i], paths[k], NULL };
+			struct run r = run_baseline(args);
+			if (r.rc != 0)
+				fprintf(stderr, "baseline %s %s: exit %d\n%s", paths[i], paths[k], r.rc, r.err);
+			assert_int_equal(r.rc, 0);
+			assert_int_equal(n_writes, 1);
+			assert_null(strstr(r.err, "error:"));
+			struct diag d;
+			diag_init(&d, stderr);
+			struct profile *p = profile_load_resolved(out, NULL, &d);
+			assert_non_null(p);
+			profile_check(p, &d);
+			assert_int_equal(d.n_errors, 0);
+			diag_fini(&d);
+			/* what the issue named, pair by pair */
+			if (strstr(paths[i], "x86_64-kvm-amd-tcg")) {
+				const struct pentry *e = entry(p, "CPUID.0x80000008.0x0.EAX");
+				assert_non_null(e);
+				assert_int_equal((e->value >> 16) & 0xff, 0); /* min(0, 0x28) */
+				assert_int_equal((e->mask >> 16) & 0xff, 0xff);
+			}
+			if (strstr(paths[i], "arm64-neoverse-n1") || strstr(paths[i], "arm64-qemu-max")) {
+				const struct pentry *e = entry(p, "CLIDR_EL1");
+				assert_true(!e || !(e->mask & 0x7)); /* Ctype1 (3 vs 1): left out */
+				assert_non_null(strstr(r.err, "CLIDR_EL1.Ctype1"));
+				assert_non_null(strstr(r.err, "has 3"));
+				assert_non_null(strstr(r.err, "has 1"));
+			}
+			if (strstr(paths[i], "arm64-neoverse-n1"))
+				assert_non_null(strstr(r.err, "CCSIDR_EL1.L1D"));
+			if (strstr(paths[i], "linux-5.10-arm64-graviton")) {
+				const struct pentry *e = entry(p, "PSCI_VERSION");
+				assert_non_null(e);
+				assert_int_equal(e->value, 0x10000); /* 1.0: the lowest common version */
+			}
+			/* captured inputs: the baseline is presentable on each input's host (offline check) */
+			for (int side = 0; side < 2; side++) {
+				const char *in = side ? paths[k] : paths[i];
+				char kvmprof[4096], *o = NULL;
+				if (shell_run(NULL, 0, "grep -q '^host:' %s", in) != 0)
+					continue;
+				assert_int_equal(shell_kvmprof(kvmprof, sizeof(kvmprof)), 0);
+				int rc = shell_run(&o, 1, "%s check %s --against %s", kvmprof, out, in);
+				if (rc != 0)
+					fprintf(stderr, "%s", o);
+				assert_int_equal(rc, 0);
+				free(o);
+				captured++;
+			}
+			profile_free(p);
+			run_free(&r);
+			pairs++;
+		}
+	assert_true(pairs >= 13); /* 6 x86 and 3 Graviton fleet pairs, 4 captured arm64/x86 pairs */
+	assert_true(captured >= 6);
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(list);
+	assert_int_equal(shell_run(NULL, 0, "rm -rf '%s'", dir), 0);
+}
+
+/* --strict keeps the refusal: a field without a common value is an error and nothing is written. */
+static void test_strict(void **state)
+{
+	const char *args[] = { "baseline", "--strict", "-o", "/tmp/kvmprof-test-strict-never.yaml",
+			       "profiles/linux-6.1-arm64-qemu-max.yaml", "profiles/linux-6.12-arm64-qemu-max.yaml", NULL };
+	struct run r;
+
+	(void)state;
+	r = run_baseline(args);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(n_writes, 0);
+	assert_non_null(strstr(r.err, "error: no safe common value for CLIDR_EL1.Ctype1"));
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +539,8 @@ int main(void)
 		cmocka_unit_test(test_arch_mismatch),
 		cmocka_unit_test(test_shipped_arm64),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_every_real_pair),
+		cmocka_unit_test(test_strict),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
