@@ -335,6 +335,7 @@ struct verb {
 
 int cmd_diff(int argc, char **argv);     /* cli/diff.c */
 int cmd_baseline(int argc, char **argv); /* cli/baseline.c */
+int cmd_review(int argc, char **argv);   /* cli/review.c */
 
 static const struct verb verbs[] = {
 	{ "compile", cmd_compile, "turn a profile into C tables for libkvmprof" },
@@ -347,6 +348,7 @@ static const struct verb verbs[] = {
 	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
 	{ "capture", cmd_capture, "a profile of what this host's KVM presents, with its host facts" },
 	{ "check", cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
+	{ "review", cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
 	{ NULL, NULL, NULL }
 };
 
