@@ -29,7 +29,6 @@
 
 #include "cli.h"
 #include "host.h"
-#include "internal.h"
 #include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "replay.h"
@@ -137,64 +136,6 @@ static int blocks(const struct row *w)
 
 /* ---- running the profile ---- */
 
-/* An arm64 profile checked by an x86_64 build (or the reverse): the
- * runtime refuses a foreign table (KVMPROF_ERR_ARCH), so bind it by hand
- * as kvmprof_vm_init would, minus the arch check; the phases themselves
- * are the runtime's. */
-static int foreign_vm_init(struct checker *c)
-{
-	struct kvmprof_vm_priv *v = vm_priv(&c->vm);
-	int ok, r;
-
-	memset(v, 0, sizeof(*v));
-	v->p = &c->t.profile;
-	v->kvm_fd = REPLAY_KVM_FD;
-	v->vm_fd = REPLAY_VM_FD;
-	v->flags = KVMPROF_LENIENT;
-	v->kernel = kvmprof_sys_kernel_version();
-	v->n_plan = c->t.profile.n_entries;
-	r = kvmprof__requires(v, c->t.profile.requires, &ok);
-	if (r < 0)
-		return r;
-	if (!ok)
-		return KVMPROF_ERR_REQUIRES;
-	if (pthread_mutex_init(&v->lock, NULL) != 0)
-		return KVMPROF_ERR_FACTS;
-	v->magic = KVMPROF_VM_MAGIC;
-	return 0;
-}
-
-/* arm64 vCPU features on a non-arm64 build: the runtime's phase needs the
- * arm64 KVM_ARM_VCPU_INIT, so judge the features here by the capability
- * each needs (the runtime's own table, kvmprof__arm64_feature_cap). */
-static void foreign_vcpu_init(struct checker *c)
-{
-	const struct kvmprof_profile *p = &c->t.profile;
-	struct kvmprof_vm_priv *v = vm_priv(&c->vm);
-
-	for (uint32_t i = p->phase_start[KVMPROF_PHASE_VCPU_INIT]; i < p->phase_start[KVMPROF_PHASE_VCPU_INIT + 1]; i++) {
-		struct kvmprof_result *r = &c->results[c->report.count++];
-		const struct kvmprof_entry *e = &p->entries[i];
-		int cap = kvmprof__arm64_feature_cap(e->id), ok;
-
-		memset(r, 0, sizeof(*r));
-		r->entry = e;
-		r->accepted_lo = 1;
-		if (kvmprof__requires(v, e->requires, &ok) == 0 && !ok) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
-			continue;
-		}
-		r->wanted = e->value & 1;
-		if (cap < 0 || (r->wanted && cap > 0 && kvmprof__check_ext(REPLAY_VM_FD, (uint64_t)cap) <= 0)) {
-			r->outcome = KVMPROF_OUT_UNSUPPORTED;
-			r->err = -ENOENT;
-		} else {
-			r->outcome = r->wanted ? KVMPROF_OUT_APPLIED : KVMPROF_OUT_ALREADY_EQUAL;
-			r->after = r->wanted;
-		}
-	}
-}
-
 static void phase_error(struct checker *c, int phase, int err)
 {
 	struct row *w = add_row(c);
@@ -216,17 +157,13 @@ static int run_offline(struct checker *c)
 {
 	const struct kvmprof_profile *p = &c->t.profile;
 	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT };
-	int r, foreign = p->arch != BUILD_ARCH;
+	int r;
 
-	if (foreign && p->arch != KVMPROF_ARCH_ARM64) {
-		fprintf(stderr, "kvmprof check: offline checks of %s profiles need a build of kvmprof for that architecture\n",
-			p->arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "foreign");
-		c->fatal = 1;
-		return -1;
-	}
+	/* The runtime serves every architecture: it follows the arch the
+	 * replayed capture reports, whatever this build's is. */
 	replay_init(&c->replay, &c->cap);
 	c->old_sys = kvmprof_sys_install(&c->replay.sys);
-	r = foreign ? foreign_vm_init(c) : kvmprof_vm_init(&c->vm, p, REPLAY_KVM_FD, REPLAY_VM_FD, &opts);
+	r = kvmprof_vm_init(&c->vm, p, REPLAY_KVM_FD, REPLAY_VM_FD, &opts);
 	if (r < 0) {
 		struct row *w = add_row(c);
 		w->phase = -1;
@@ -245,16 +182,14 @@ static int run_offline(struct checker *c)
 	r = kvmprof_apply_vm(&c->vm, &c->report);
 	if (!answer_err(r))
 		phase_error(c, KVMPROF_PHASE_VM, r);
-	if (foreign) {
-		foreign_vcpu_init(c);
-	} else if (p->arch == KVMPROF_ARCH_ARM64) {
-#if defined(__aarch64__)
-		struct kvm_vcpu_init init;
+	if (p->arch == KVMPROF_ARCH_ARM64) {
+		struct kvmprof_vcpu_init init; /* struct kvm_vcpu_init, on any build */
+
 		memset(&init, 0, sizeof(init));
-		r = kvmprof_apply_vcpu_init(&c->vm, REPLAY_VCPU_FD, &init, &c->report);
+		r = kvmprof_apply_vcpu_init(&c->vm, REPLAY_VCPU_FD, (struct kvm_vcpu_init *)(void *)&init,
+					    &c->report);
 		if (!answer_err(r))
 			phase_error(c, KVMPROF_PHASE_VCPU_INIT, r);
-#endif
 	}
 	r = kvmprof_apply_vcpu_regs(&c->vm, REPLAY_VCPU_FD, &c->report);
 	if (!answer_err(r))

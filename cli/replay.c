@@ -10,7 +10,6 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "internal.h"
 #include "kvm_compat.h"
 #include "profile.h"
 #include "regdb.h"
@@ -109,6 +108,13 @@ static int get_one_reg(struct replay *r, struct kvm_one_reg *one)
 	unsigned bytes = 1u << ((one->id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
 	uint64_t v;
 
+	if (i < 0 && one->id == KVMPROF_ARM64_MPIDR_EL1 && r->h->arch == KVMPROF_ARCH_ARM64) {
+		/* Not captured: KVM's reset value for vCPU 0 (reset_mpidr() in
+		 * arch/arm64/kvm/sys_regs.c: RES1 bit 31, affinity 0). */
+		v = 1ull << 31;
+		memcpy((void *)(uintptr_t)one->addr, &v, sizeof(v));
+		return 0;
+	}
 	if (i < 0) {
 		if (host_reg_listed(r->h, one->id) || !r->h->have_reg_list) {
 			note_unknown(r, KVMPROF_KIND_ONE_REG, one->id, "the capture does not record this register's value");
@@ -319,7 +325,10 @@ static const struct regdb_reg *attr_reg(const struct replay *r, uint32_t group, 
 
 static int device_attr(struct replay *r, unsigned long req, const struct kvm_device_attr *a)
 {
-	long i = attr_index(r, a->group, a->attr);
+	/* One vCPU is replayed: a redistributor or CPU-interface attribute
+	 * names it in bits 63:32 (its MPIDR affinity, 0 for vCPU 0). */
+	int per_vcpu = a->group == KVMPROF_VGIC_GRP_REDIST_REGS || a->group == KVMPROF_VGIC_GRP_CPU_SYSREGS;
+	long i = per_vcpu && (a->attr >> 32) ? -1 : attr_index(r, a->group, a->attr);
 	const struct regdb_reg *reg;
 	uint64_t v = 0, changed;
 	uint32_t v32;
@@ -373,8 +382,10 @@ static int device_attr(struct replay *r, unsigned long req, const struct kvm_dev
 
 /* ---- x86: CPUID and MSRs ---- */
 
-#if defined(__x86_64__)
-static int supported_cpuid(struct replay *r, struct kvmprof_cpuid_table *t)
+/* The largest CPUID table the replay keeps (KVM's own limit is 256). */
+#define REPLAY_MAX_CPUID 256
+
+static int supported_cpuid(struct replay *r, struct kvmprof_cpuid_head *t)
 {
 	const struct host_facts *h = r->h;
 
@@ -397,7 +408,7 @@ static int supported_cpuid(struct replay *r, struct kvmprof_cpuid_table *t)
 	return 0;
 }
 
-static int msr_list(struct replay *r, struct kvm_msr_list *l, int features)
+static int msr_list(struct replay *r, struct kvmprof_msr_list_head *l, int features)
 {
 	const struct host_facts *h = r->h;
 	size_t n = features ? h->n_feature_msrs : h->n_msr_list;
@@ -433,10 +444,10 @@ static long vcpu_msr(const struct replay *r, uint32_t index)
 }
 
 /* Returns how many MSRs were read or written, like KVM. */
-static int msrs(struct replay *r, int fd, struct kvm_msrs *m, int set)
+static int msrs(struct replay *r, int fd, struct kvmprof_msrs_head *m, int set)
 {
 	for (uint32_t i = 0; i < m->nmsrs; i++) {
-		struct kvm_msr_entry *e = &m->entries[i];
+		struct kvmprof_msr_entry *e = &m->entries[i];
 		const struct host_msr *f = feature_msr(r->h, e->index);
 		long k = vcpu_msr(r, e->index);
 
@@ -463,7 +474,6 @@ static int msrs(struct replay *r, int fd, struct kvm_msrs *m, int set)
 	}
 	return (int)m->nmsrs;
 }
-#endif
 
 /* ---- the backend ---- */
 
@@ -486,14 +496,13 @@ static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_SET_DEVICE_ATTR:
 		return device_attr(r, req, arg);
-#if defined(__aarch64__)
-	case KVM_ARM_GET_REG_WRITABLE_MASKS: {
-		struct reg_mask_range *range = arg;
+	case KVMPROF_KVM_ARM_GET_REG_WRITABLE_MASKS: {
+		struct kvmprof_reg_mask_range *range = arg;
 		uint64_t *masks = (uint64_t *)(uintptr_t)range->addr;
 
 		if (!r->h->have_masks)
 			return -EINVAL;
-		memset(masks, 0, KVM_ARM_FEATURE_ID_RANGE_SIZE * sizeof(uint64_t));
+		memset(masks, 0, KVMPROF_ID_RANGE_WORDS * sizeof(uint64_t));
 		for (size_t i = 0; i < r->h->n_masks; i++) {
 			uint64_t id = r->h->masks[i].id;
 			unsigned op1 = (id >> 11) & 7, crm = (id >> 3) & 7, op2 = id & 7;
@@ -501,20 +510,23 @@ static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		}
 		return 0;
 	}
-	case KVM_ARM_VCPU_INIT:
+	case KVMPROF_KVM_ARM_VCPU_INIT:
 		return 0;
-#endif
-#if defined(__x86_64__)
-	case KVM_GET_SUPPORTED_CPUID:
+	case KVMPROF_KVM_GET_SUPPORTED_CPUID:
 		return supported_cpuid(r, arg);
-	case KVM_SET_CPUID2:
+	case KVMPROF_KVM_SET_CPUID2: {
+		const struct kvmprof_cpuid_head *t = arg;
+
+		if (t->nent > REPLAY_MAX_CPUID)
+			return -E2BIG;
 		free(r->cpuid_set);
-		r->cpuid_set = xcalloc(1, sizeof(struct kvmprof_cpuid_table));
-		memcpy(r->cpuid_set, arg, sizeof(uint64_t) +
-		       ((struct kvmprof_cpuid_table *)arg)->nent * sizeof(struct kvmprof_cpuid_leaf));
+		r->cpuid_set = xcalloc(1, sizeof(struct kvmprof_cpuid_head) +
+					  REPLAY_MAX_CPUID * sizeof(struct kvmprof_cpuid_leaf));
+		memcpy(r->cpuid_set, arg, sizeof(uint64_t) + t->nent * sizeof(struct kvmprof_cpuid_leaf));
 		return 0;
-	case KVM_GET_CPUID2: {
-		struct kvmprof_cpuid_table *t = arg, *set = r->cpuid_set;
+	}
+	case KVMPROF_KVM_GET_CPUID2: {
+		struct kvmprof_cpuid_head *t = arg, *set = r->cpuid_set;
 
 		if (!set)
 			return -ENODATA;
@@ -525,19 +537,23 @@ static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		memcpy(t, set, sizeof(uint64_t) + set->nent * sizeof(struct kvmprof_cpuid_leaf));
 		return 0;
 	}
-	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+	case KVMPROF_KVM_GET_MSR_FEATURE_INDEX_LIST:
 		return msr_list(r, arg, 1);
-	case KVM_GET_MSR_INDEX_LIST:
+	case KVMPROF_KVM_GET_MSR_INDEX_LIST:
 		return msr_list(r, arg, 0);
-	case KVM_GET_MSRS:
+	case KVMPROF_KVM_GET_MSRS:
 		return msrs(r, fd, arg, 0);
-	case KVM_SET_MSRS:
+	case KVMPROF_KVM_SET_MSRS:
 		return msrs(r, fd, arg, 1);
-#endif
 	default:
 		note_unknown(r, 0, req, "an ioctl the replay does not emulate");
 		return -ENOTTY;
 	}
+}
+
+static uint32_t replay_arch(void *ctx)
+{
+	return ((struct replay *)ctx)->h->arch;
 }
 
 static int replay_uname(void *ctx, char *buf, size_t len)
@@ -556,6 +572,7 @@ void replay_init(struct replay *r, const struct host_facts *h)
 	r->h = h;
 	r->sys.ioctl = replay_ioctl;
 	r->sys.uname_release = replay_uname;
+	r->sys.host_arch = replay_arch;
 	r->sys.ctx = r;
 	r->values = xcalloc(h->n_reg_values + 1, sizeof(uint64_t));
 	for (size_t i = 0; i < h->n_reg_values; i++)

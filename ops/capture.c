@@ -289,19 +289,19 @@ static const struct regdb_reg *arm64_reg(uint64_t id)
 
 static void writable_masks(struct cap_state *s)
 {
-	uint64_t masks[KVM_ARM_FEATURE_ID_RANGE_SIZE];
-	struct reg_mask_range range = { .addr = (uintptr_t)masks, .range = KVM_ARM_FEATURE_ID_RANGE };
+	uint64_t masks[KVMPROF_ID_RANGE_WORDS];
+	struct kvmprof_reg_mask_range range = { .addr = (uintptr_t)masks, .range = KVMPROF_ARM_FEATURE_ID_RANGE };
 	struct host_facts *h = s->h;
 
 	if (xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) <= 0)
 		return;
 	memset(masks, 0, sizeof(masks));
-	if (xioctl(s->vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) < 0)
+	if (xioctl(s->vm_fd, KVMPROF_KVM_ARM_GET_REG_WRITABLE_MASKS, &range) < 0)
 		return;
 	h->have_masks = 1;
-	h->masks = xcalloc(KVM_ARM_FEATURE_ID_RANGE_SIZE, sizeof(*h->masks));
+	h->masks = xcalloc(KVMPROF_ID_RANGE_WORDS, sizeof(*h->masks));
 	/* Index: op1 {0, 1, 3} -> {0, 1, 2}, then CRm, op2 (KVM_ARM_FEATURE_ID_RANGE_IDX). */
-	for (unsigned i = 0; i < KVM_ARM_FEATURE_ID_RANGE_SIZE; i++) {
+	for (unsigned i = 0; i < KVMPROF_ID_RANGE_WORDS; i++) {
 		unsigned op1 = i >> 6 == 2 ? 3 : i >> 6;
 
 		if (masks[i])

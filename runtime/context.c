@@ -8,13 +8,19 @@
 #include "internal.h"
 #include "kvm_ioctl.h"
 
-#if defined(__x86_64__)
-#define HOST_ARCH KVMPROF_ARCH_X86_64
-#elif defined(__aarch64__)
-#define HOST_ARCH KVMPROF_ARCH_ARM64
-#else
-#define HOST_ARCH KVMPROF_ARCH_NONE
-#endif
+const struct kvmprof_arch_ops *kvmprof__arch_ops(const struct kvmprof_vm_priv *v)
+{
+	return v->ops;
+}
+
+static const struct kvmprof_arch_ops *ops_for(uint32_t arch)
+{
+	switch (arch) {
+	case KVMPROF_ARCH_X86_64: return &kvmprof__arch_x86;
+	case KVMPROF_ARCH_ARM64: return &kvmprof__arch_arm64;
+	default: return NULL;
+	}
+}
 
 int kvmprof__check_ext(int fd, uint64_t cap)
 {
@@ -31,7 +37,7 @@ static int64_t cond_cap(void *ctx, uint64_t cap)
 int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, int *ok)
 {
 	struct kvmprof_cond_env env = {
-		.kernel = v->kernel, .arch = HOST_ARCH, .cap_value = cond_cap, .ctx = &v->vm_fd,
+		.kernel = v->kernel, .arch = v->p->arch, .cap_value = cond_cap, .ctx = &v->vm_fd,
 	};
 	uint64_t result = 0;
 	int r;
@@ -164,6 +170,7 @@ int kvmprof_result_failed(const struct kvmprof_result *r)
 		return !(r->entry->flags & KVMPROF_ENTRY_OPTIONAL);
 	case KVMPROF_OUT_REJECTED:
 	case KVMPROF_OUT_READBACK_DIFFERS:
+	case KVMPROF_OUT_UNVERIFIABLE:
 		return 1;
 	default:
 		return 0;
@@ -202,7 +209,9 @@ static int check_table(const struct kvmprof_profile *p)
 	    p->sizeof_profile != sizeof(struct kvmprof_profile) ||
 	    p->sizeof_entry != sizeof(struct kvmprof_entry))
 		return KVMPROF_ERR_ABI;
-	if (p->arch != HOST_ARCH)
+	/* A profile of another arch than the kernel behind the seam (the real
+	 * host, or a replayed capture): nothing could apply. */
+	if (!ops_for(p->arch) || p->arch != kvmprof_sys_host_arch())
 		return KVMPROF_ERR_ARCH;
 	if (p->n_entries > KVMPROF_MAX_ENTRIES || (p->n_entries && !p->entries))
 		return KVMPROF_ERR_INVAL;
@@ -242,6 +251,22 @@ static int check_table(const struct kvmprof_profile *p)
 	return 0;
 }
 
+/* libbpf's OPTS_VALID: the first version's fields must be there, and a
+ * newer caller's fields this library does not know must be zero. */
+static int check_opts(const struct kvmprof_opts *opts)
+{
+	const unsigned char *tail = (const unsigned char *)opts;
+
+	if (opts->sz < offsetof(struct kvmprof_opts, flags) + sizeof(opts->flags))
+		return KVMPROF_ERR_INVAL;
+	for (size_t i = sizeof(*opts); i < opts->sz; i++)
+		if (tail[i])
+			return KVMPROF_ERR_INVAL;
+	if (opts->flags & ~KVMPROF_OPTS_FLAGS_ALL)
+		return KVMPROF_ERR_INVAL;
+	return 0;
+}
+
 int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		    int kvm_fd, int vm_fd, const struct kvmprof_opts *opts)
 {
@@ -255,10 +280,15 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		return r;
 	memset(v, 0, sizeof(*v));
 	v->p = p;
+	v->ops = ops_for(p->arch);
 	v->kvm_fd = kvm_fd;
 	v->vm_fd = vm_fd;
-	if (opts && opts->sz >= offsetof(struct kvmprof_opts, flags) + sizeof(opts->flags))
+	if (opts) {
+		r = check_opts(opts);
+		if (r < 0)
+			return r;
 		v->flags = opts->flags;
+	}
 	v->kernel = kvmprof_sys_kernel_version();
 	v->n_plan = p->n_entries;
 	r = kvmprof__requires(v, p->requires, &ok);
@@ -266,7 +296,7 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		return r;
 	if (!ok)
 		return KVMPROF_ERR_REQUIRES;
-	r = kvmprof__x86_vm_facts(v);
+	r = v->ops->vm_facts ? v->ops->vm_facts(v) : 0;
 	if (r < 0)
 		return r;
 	if (pthread_mutex_init(&v->lock, NULL) != 0)
@@ -287,35 +317,103 @@ void kvmprof_vm_fini(struct kvmprof_vm *vm)
 
 /* ---- phases ---- */
 
-static int run_phase(struct kvmprof_vm_priv *v, int phase, int fd, void *init,
-		     struct kvmprof_report *report, int dry)
+static int is_per_vcpu_attr(const struct kvmprof_entry *e)
+{
+	return e->kind == KVMPROF_KIND_DEVICE_ATTR && kvmprof__attr_per_vcpu(e->aux, e->group);
+}
+
+/* Results a call produces for an entry: one, none for the kinds a merge
+ * does not handle (a CPUID merge: only CPUID entries), one per vCPU for a
+ * redistributor entry. */
+static uint32_t copies_of(const struct kvmprof_entry *e, int mode, uint32_t n_vcpus)
+{
+	if (is_per_vcpu_attr(e))
+		return n_vcpus;
+	if (mode == MODE_MERGE && e->phase == KVMPROF_PHASE_VCPU_REGS && e->kind != KVMPROF_KIND_CPUID)
+		return 0;
+	return 1;
+}
+
+static uint32_t phase_results(const struct kvmprof_profile *p, int phase, int mode, uint32_t n_vcpus)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = p->phase_start[phase]; i < p->phase_start[phase + 1]; i++)
+		n += copies_of(&p->entries[i], mode, n_vcpus);
+	return n;
+}
+
+static void remember_vcpu(struct kvmprof_vm_priv *v, int fd)
+{
+	uint32_t n;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&v->lock);
+	n = v->n_vcpus;
+	for (uint32_t i = 0; i < n; i++)
+		if (v->vcpu_fds[i] == fd)
+			goto out;
+	if (n < KVMPROF_MAX_VCPUS)
+		v->vcpu_fds[v->n_vcpus++] = fd;
+out:
+	pthread_mutex_unlock(&v->lock);
+}
+
+static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_call *call,
+		     struct kvmprof_report *report)
 {
 	const struct kvmprof_profile *p = v->p;
 	uint32_t start = p->phase_start[phase];
-	uint32_t n = p->phase_start[phase + 1] - start;
+	uint32_t n_entries = p->phase_start[phase + 1] - start;
+	uint32_t n_vcpus = phase == KVMPROF_PHASE_DEVICE ? call->n_vcpus : 0;
+	uint32_t n = phase_results(p, phase, call->mode, n_vcpus);
 	struct kvmprof_result *res;
-	int r;
+	int dry = call->mode == MODE_DRY, r;
 
+	if (phase == KVMPROF_PHASE_DEVICE && n_vcpus == 0 && n != n_entries)
+		return KVMPROF_ERR_INVAL; /* redistributor entries need the vCPUs */
 	if (report->count > report->capacity || report->capacity - report->count < n)
 		return KVMPROF_ERR_REPORT_FULL;
 	res = report->results + report->count;
-	for (uint32_t i = 0; i < n; i++) {
-		memset(&res[i], 0, sizeof(res[i]));
-		res[i].entry = &p->entries[start + i];
-		res[i].accepted_lo = 1; /* lo > hi: unknown */
+	for (uint32_t i = 0, k = 0; i < n_entries; i++) {
+		const struct kvmprof_entry *e = &p->entries[start + i];
+		uint32_t copies = copies_of(e, call->mode, n_vcpus);
+
+		for (uint32_t c = 0; c < copies; c++, k++) {
+			memset(&res[k], 0, sizeof(res[k]));
+			res[k].entry = e;
+			res[k].accepted_lo = 1; /* lo > hi: unknown */
+			res[k].vcpu_index = call->vcpu_index;
+			res[k].vcpu_fd = -1;
+			if (phase == KVMPROF_PHASE_VCPU_INIT || phase == KVMPROF_PHASE_VCPU_REGS) {
+				res[k].vcpu_fd = call->mode == MODE_MERGE ? -1 : call->fd;
+			} else if (phase == KVMPROF_PHASE_DEVICE && is_per_vcpu_attr(e)) {
+				res[k].vcpu_index = (int32_t)c;
+				res[k].vcpu_fd = call->vcpu_fds[c];
+			}
+		}
 	}
 	switch (phase) {
 	case KVMPROF_PHASE_VM:
-		r = kvmprof__phase_vm(v, res, n, dry);
+		r = call->mode == MODE_VERIFY ? kvmprof__verify_vm(v, res, n) :
+						kvmprof__phase_vm(v, res, n, dry);
 		break;
 	case KVMPROF_PHASE_VCPU_INIT:
-		r = kvmprof__phase_vcpu_init(v, fd, init, res, n, dry);
+		r = !n ? 0 : v->ops->vcpu_init ? v->ops->vcpu_init(v, call, res, n) : KVMPROF_ERR_ARCH;
 		break;
 	case KVMPROF_PHASE_VCPU_REGS:
-		r = n ? kvmprof__phase_vcpu_regs(v, fd, res, n, dry) : 0;
+		if (!n)
+			r = 0;
+		else if (call->mode == MODE_VERIFY)
+			r = kvmprof__verify_vcpu_regs(v, call->fd, res, n);
+		else if (call->mode == MODE_MERGE)
+			r = v->ops->cpuid_merge ? v->ops->cpuid_merge(v, call, res, n) : KVMPROF_ERR_ARCH;
+		else
+			r = kvmprof__phase_vcpu_regs(v, call->fd, res, n, dry);
 		break;
 	default:
-		r = kvmprof__phase_device(v, fd, res, n, dry);
+		r = kvmprof__phase_device(v, call, res, n);
 		break;
 	}
 	report->count += n;
@@ -325,6 +423,8 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, int fd, void *init,
 		case KVMPROF_OUT_ALREADY_EQUAL:
 		case KVMPROF_OUT_SKIPPED_REQUIRES:
 		case KVMPROF_OUT_CHECK_OK:
+		case KVMPROF_OUT_MERGED:
+		case KVMPROF_OUT_VERIFIED:
 			report->n_ok++;
 			break;
 		default:
@@ -350,77 +450,250 @@ static int load(int *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
+static struct kvmprof_call call_of(int fd, int vcpu_index, int mode)
+{
+	struct kvmprof_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = fd;
+	c.vcpu_index = vcpu_index;
+	c.mode = mode;
+	return c;
+}
+
+static int mode_of(const struct kvmprof_vm_priv *v)
+{
+	return (v->flags & KVMPROF_DRY_RUN) ? MODE_DRY : MODE_APPLY;
+}
+
 int kvmprof_apply_vm(struct kvmprof_vm *vm, struct kvmprof_report *report)
 {
 	struct kvmprof_vm_priv *v = vm_priv(vm);
-	int dry;
+	struct kvmprof_call c;
 
 	if (!valid(vm, report))
 		return KVMPROF_ERR_INVAL;
-	dry = !!(v->flags & KVMPROF_DRY_RUN);
+	c = call_of(v->vm_fd, KVMPROF_VCPU_INDEX_NONE, mode_of(v));
 	if (load(&v->vcpu_started))
 		return KVMPROF_ERR_PHASE;
-	if (!dry && __atomic_exchange_n(&v->vm_done, 1, __ATOMIC_ACQ_REL))
+	if (c.mode != MODE_DRY && __atomic_exchange_n(&v->vm_done, 1, __ATOMIC_ACQ_REL))
 		return KVMPROF_ERR_PHASE;
-	return run_phase(v, KVMPROF_PHASE_VM, v->vm_fd, NULL, report, dry);
+	return run_phase(v, KVMPROF_PHASE_VM, &c, report);
 }
 
 int kvmprof_apply_vcpu_init(struct kvmprof_vm *vm, int vcpu_fd,
 			    struct kvm_vcpu_init *init, struct kvmprof_report *report)
 {
 	struct kvmprof_vm_priv *v = vm_priv(vm);
-	int dry, r;
+	struct kvmprof_call c;
+	int r;
 
 	if (!valid(vm, report) || !init || vcpu_fd < 0)
 		return KVMPROF_ERR_INVAL;
-	if (HOST_ARCH != KVMPROF_ARCH_ARM64)
+	if (v->p->arch != KVMPROF_ARCH_ARM64)
 		return KVMPROF_ERR_ARCH;
-	dry = !!(v->flags & KVMPROF_DRY_RUN);
-	if (!dry && !load(&v->vm_done))
+	c = call_of(vcpu_fd, KVMPROF_VCPU_INDEX_NONE, mode_of(v));
+	c.arg = init;
+	if (c.mode != MODE_DRY && !load(&v->vm_done))
 		return KVMPROF_ERR_PHASE;
-	if (!dry)
+	if (c.mode != MODE_DRY)
 		__atomic_store_n(&v->vcpu_started, 1, __ATOMIC_RELEASE);
-	r = run_phase(v, KVMPROF_PHASE_VCPU_INIT, vcpu_fd, init, report, dry);
-	if (!dry && r == 0)
+	remember_vcpu(v, vcpu_fd);
+	r = run_phase(v, KVMPROF_PHASE_VCPU_INIT, &c, report);
+	if (c.mode != MODE_DRY && r == 0)
 		__atomic_add_fetch(&v->vcpu_inits, 1, __ATOMIC_ACQ_REL);
 	return r;
 }
 
-int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd, struct kvmprof_report *report)
+int kvmprof_arm64_vcpu_init_merge(struct kvmprof_vm *vm, int vcpu_index,
+				  struct kvm_vcpu_init *init, struct kvmprof_report *report)
 {
 	struct kvmprof_vm_priv *v = vm_priv(vm);
-	int dry;
+	struct kvmprof_call c;
+	int r;
+
+	if (!valid(vm, report) || !init)
+		return KVMPROF_ERR_INVAL;
+	if (v->p->arch != KVMPROF_ARCH_ARM64)
+		return KVMPROF_ERR_ARCH;
+	if (!load(&v->vm_done))
+		return KVMPROF_ERR_PHASE;
+	c = call_of(-1, vcpu_index, MODE_MERGE);
+	c.arg = init;
+	__atomic_store_n(&v->vcpu_started, 1, __ATOMIC_RELEASE);
+	r = run_phase(v, KVMPROF_PHASE_VCPU_INIT, &c, report);
+	/* The VMM issues KVM_ARM_VCPU_INIT next: registers may follow. */
+	if (r == 0)
+		__atomic_add_fetch(&v->vcpu_inits, 1, __ATOMIC_ACQ_REL);
+	return r;
+}
+
+int kvmprof_x86_cpuid_merge(struct kvmprof_vm *vm, int vcpu_index, struct kvm_cpuid2 *cpuid,
+			    uint32_t capacity, struct kvmprof_report *report)
+{
+	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
+
+	if (!valid(vm, report) || !cpuid || ((struct kvmprof_cpuid_head *)(void *)cpuid)->nent > capacity)
+		return KVMPROF_ERR_INVAL;
+	if (v->p->arch != KVMPROF_ARCH_X86_64)
+		return KVMPROF_ERR_ARCH;
+	if (!load(&v->vm_done))
+		return KVMPROF_ERR_PHASE;
+	c = call_of(-1, vcpu_index, MODE_MERGE);
+	c.arg = cpuid;
+	c.capacity = capacity;
+	__atomic_store_n(&v->vcpu_started, 1, __ATOMIC_RELEASE);
+	return run_phase(v, KVMPROF_PHASE_VCPU_REGS, &c, report);
+}
+
+static int vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index, struct kvmprof_report *report)
+{
+	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
 
 	if (!valid(vm, report) || vcpu_fd < 0)
 		return KVMPROF_ERR_INVAL;
-	dry = !!(v->flags & KVMPROF_DRY_RUN);
-	if (!dry) {
+	c = call_of(vcpu_fd, vcpu_index, mode_of(v));
+	if (c.mode != MODE_DRY) {
 		if (!load(&v->vm_done))
 			return KVMPROF_ERR_PHASE;
 		/* arm64: KVM refuses registers of a vCPU before KVM_ARM_VCPU_INIT. */
-		if (HOST_ARCH == KVMPROF_ARCH_ARM64 && !load(&v->vcpu_inits))
+		if (v->p->arch == KVMPROF_ARCH_ARM64 && !load(&v->vcpu_inits))
 			return KVMPROF_ERR_PHASE;
 		__atomic_store_n(&v->vcpu_started, 1, __ATOMIC_RELEASE);
 	}
-	return run_phase(v, KVMPROF_PHASE_VCPU_REGS, vcpu_fd, NULL, report, dry);
+	remember_vcpu(v, vcpu_fd);
+	return run_phase(v, KVMPROF_PHASE_VCPU_REGS, &c, report);
+}
+
+int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd, struct kvmprof_report *report)
+{
+	return vcpu_regs(vm, vcpu_fd, KVMPROF_VCPU_INDEX_NONE, report);
+}
+
+int kvmprof_apply_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
+		       struct kvmprof_report *report)
+{
+	return vcpu_regs(vm, vcpu_fd, vcpu_index, report);
+}
+
+/* A verification's verdict as a return value. */
+static int verdict(const struct kvmprof_vm_priv *v, int r, const struct kvmprof_report *report,
+		   uint32_t from)
+{
+	int differs = 0, missing = 0;
+
+	if (r < 0)
+		return r;
+	for (uint32_t i = from; i < report->count; i++) {
+		const struct kvmprof_result *res = &report->results[i];
+
+		if (!kvmprof_result_failed(res))
+			continue;
+		if (res->outcome == KVMPROF_OUT_UNSUPPORTED)
+			missing = 1;
+		else
+			differs = 1;
+	}
+	if (v->flags & KVMPROF_LENIENT)
+		return 0;
+	return differs ? KVMPROF_ERR_READBACK : missing ? KVMPROF_ERR_UNSUPPORTED : 0;
+}
+
+int kvmprof_verify_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
+			struct kvmprof_report *report)
+{
+	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
+	uint32_t from;
+	int r;
+
+	if (!valid(vm, report) || vcpu_fd < 0)
+		return KVMPROF_ERR_INVAL;
+	from = report->count;
+	if (phase_results(v->p, KVMPROF_PHASE_VCPU_INIT, MODE_VERIFY, 0) +
+	    phase_results(v->p, KVMPROF_PHASE_VCPU_REGS, MODE_VERIFY, 0) >
+	    report->capacity - (report->count < report->capacity ? report->count : report->capacity))
+		return KVMPROF_ERR_REPORT_FULL;
+	c = call_of(vcpu_fd, vcpu_index, MODE_VERIFY);
+	remember_vcpu(v, vcpu_fd);
+	r = run_phase(v, KVMPROF_PHASE_VCPU_INIT, &c, report);
+	if (r >= 0)
+		r = run_phase(v, KVMPROF_PHASE_VCPU_REGS, &c, report);
+	return verdict(v, r, report, from);
+}
+
+int kvmprof_verify_vm(struct kvmprof_vm *vm, struct kvmprof_report *report)
+{
+	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
+	uint32_t from;
+
+	if (!valid(vm, report))
+		return KVMPROF_ERR_INVAL;
+	from = report->count;
+	c = call_of(v->vm_fd, KVMPROF_VCPU_INDEX_NONE, MODE_VERIFY);
+	return verdict(v, run_phase(v, KVMPROF_PHASE_VM, &c, report), report, from);
+}
+
+static int devices(struct kvmprof_vm *vm, int dev_fd, const int *vcpu_fds, uint32_t n_vcpus,
+		   struct kvmprof_report *report, int mode)
+{
+	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
+	uint32_t from;
+	int r;
+
+	if (!valid(vm, report) || dev_fd < 0 || (n_vcpus && !vcpu_fds))
+		return KVMPROF_ERR_INVAL;
+	for (uint32_t i = 0; i < n_vcpus; i++)
+		if (vcpu_fds[i] < 0)
+			return KVMPROF_ERR_INVAL;
+	if (mode == MODE_APPLY && !load(&v->vm_done))
+		return KVMPROF_ERR_PHASE;
+	c = call_of(dev_fd, KVMPROF_VCPU_INDEX_NONE, mode);
+	c.vcpu_fds = vcpu_fds;
+	c.n_vcpus = n_vcpus;
+	from = report->count;
+	r = run_phase(v, KVMPROF_PHASE_DEVICE, &c, report);
+	return mode == MODE_VERIFY ? verdict(v, r, report, from) : r;
 }
 
 int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd, struct kvmprof_report *report)
 {
 	struct kvmprof_vm_priv *v = vm_priv(vm);
-	int dry;
+	int fds[KVMPROF_MAX_VCPUS];
+	uint32_t n;
 
-	if (!valid(vm, report) || dev_fd < 0)
+	if (!valid(vm, report))
 		return KVMPROF_ERR_INVAL;
-	dry = !!(v->flags & KVMPROF_DRY_RUN);
-	if (!dry && !load(&v->vm_done))
-		return KVMPROF_ERR_PHASE;
-	return run_phase(v, KVMPROF_PHASE_DEVICE, dev_fd, NULL, report, dry);
+	/* The vCPUs this context has seen stand for "every vCPU". */
+	pthread_mutex_lock(&v->lock);
+	n = v->n_vcpus;
+	memcpy(fds, v->vcpu_fds, n * sizeof(int));
+	pthread_mutex_unlock(&v->lock);
+	return devices(vm, dev_fd, fds, n, report, mode_of(v));
+}
+
+int kvmprof_apply_vgic(struct kvmprof_vm *vm, int vgic_fd, const int *vcpu_fds,
+		       uint32_t n_vcpus, struct kvmprof_report *report)
+{
+	if (!valid(vm, report))
+		return KVMPROF_ERR_INVAL;
+	return devices(vm, vgic_fd, vcpu_fds, n_vcpus, report, mode_of(vm_priv(vm)));
+}
+
+int kvmprof_verify_vgic(struct kvmprof_vm *vm, int vgic_fd, const int *vcpu_fds,
+			uint32_t n_vcpus, struct kvmprof_report *report)
+{
+	return devices(vm, vgic_fd, vcpu_fds, n_vcpus, report, MODE_VERIFY);
 }
 
 int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd, struct kvmprof_report *report)
 {
 	struct kvmprof_vm_priv *v = vm_priv(vm);
+	struct kvmprof_call c;
 
 	if (!valid(vm, report) || phase < 0 || phase >= KVMPROF_PHASE_COUNT)
 		return KVMPROF_ERR_INVAL;
@@ -428,5 +701,38 @@ int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd, struct kvmprof_repor
 		fd = v->vm_fd;
 	if (fd < 0)
 		return KVMPROF_ERR_INVAL;
-	return run_phase(v, phase, fd, NULL, report, 1);
+	if (phase == KVMPROF_PHASE_DEVICE) {
+		int fds[KVMPROF_MAX_VCPUS];
+		uint32_t n;
+
+		pthread_mutex_lock(&v->lock);
+		n = v->n_vcpus;
+		memcpy(fds, v->vcpu_fds, n * sizeof(int));
+		pthread_mutex_unlock(&v->lock);
+		return devices(vm, fd, fds, n, report, MODE_DRY);
+	}
+	c = call_of(fd, KVMPROF_VCPU_INDEX_NONE, MODE_DRY);
+	return run_phase(v, phase, &c, report);
+}
+
+/* ---- profile index ---- */
+
+const struct kvmprof_profile *kvmprof_index_at(const struct kvmprof_index *idx, uint32_t i)
+{
+	if (!idx || idx->magic != KVMPROF_INDEX_MAGIC || idx->abi != KVMPROF_TABLE_ABI ||
+	    i >= idx->n_profiles || !idx->profiles)
+		return NULL;
+	return idx->profiles[i];
+}
+
+const struct kvmprof_profile *kvmprof_index_find(const struct kvmprof_index *idx, const char *name)
+{
+	const struct kvmprof_profile *p;
+
+	if (!name)
+		return NULL;
+	for (uint32_t i = 0; (p = kvmprof_index_at(idx, i)) != NULL; i++)
+		if (p->name && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
 }

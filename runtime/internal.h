@@ -9,17 +9,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "kvm_compat.h"
 #include "kvmprof.h"
 
 #define KVMPROF_VM_MAGIC 0x6b766d70u /* "kvmp" */
-
-/* Size of struct kvm_cpuid_entry2 (function, index, flags, eax..edx,
- * padding[3]); mirrored so the per-VM layout is the same on every arch. */
-struct kvmprof_cpuid_leaf {
-	uint32_t function, index, flags;
-	uint32_t regs[4]; /* eax, ebx, ecx, edx */
-	uint32_t padding[3];
-};
 
 /* struct kvm_cpuid2 with room for KVMPROF_MAX_CPUID entries. */
 struct kvmprof_cpuid_table {
@@ -40,6 +33,15 @@ struct kvmprof_plan {
 };
 
 #define KVMPROF_MAX_MSRS 1024 /* KVM_GET_MSR_INDEX_LIST entries kept */
+#define KVMPROF_MAX_VCPUS 1024 /* vCPU fds remembered for kvmprof_apply_devices() */
+
+/* How a phase engine treats the kernel. */
+enum kvmprof_mode {
+	MODE_APPLY = 0,  /* validate, write, read back */
+	MODE_DRY = 1,    /* validate only */
+	MODE_VERIFY = 2, /* judge what the kernel presents now, write nothing */
+	MODE_MERGE = 3,  /* validate, merge into the caller's structure */
+};
 
 struct kvmprof_vm_priv {
 	uint32_t magic;
@@ -57,6 +59,8 @@ struct kvmprof_vm_priv {
 	pthread_mutex_t lock;
 	int vcpu_facts_ready; /* 1 = ready (acquire/release) */
 	int vcpu_facts_err;
+
+	const struct kvmprof_arch_ops *ops;
 
 	/* x86 facts, from /dev/kvm at init when the profile needs them. */
 	uint32_t n_feature_msrs;
@@ -77,6 +81,14 @@ struct kvmprof_vm_priv {
 
 	uint32_t n_plan;
 	struct kvmprof_plan plan[KVMPROF_MAX_ENTRIES];
+
+	/* Outcome of each VM-phase entry in kvmprof_apply_vm() (0: not run),
+	 * for kvmprof_verify_vm(): KVM cannot read those back. */
+	uint8_t vm_outcome[KVMPROF_MAX_ENTRIES];
+
+	/* vCPUs seen by per-vCPU calls, in order (under lock). */
+	uint32_t n_vcpus;
+	int vcpu_fds[KVMPROF_MAX_VCPUS];
 };
 
 _Static_assert(sizeof(struct kvmprof_vm_priv) <= sizeof(struct kvmprof_vm),
@@ -89,6 +101,17 @@ static inline struct kvmprof_vm_priv *vm_priv(struct kvmprof_vm *vm)
 }
 
 /* UNSUPPORTED hints stored in kvmprof_result.err (see kvmprof.h). */
+
+/* One call's view of a vCPU or device: results get these. */
+struct kvmprof_call {
+	int fd;         /* vCPU or device fd (VM phase: the VM fd) */
+	int vcpu_index; /* KVMPROF_VCPU_INDEX_NONE when not given */
+	int mode;       /* enum kvmprof_mode */
+	void *arg;      /* vcpu init / cpuid table */
+	uint32_t capacity; /* cpuid table capacity */
+	const int *vcpu_fds; /* device phase: the vCPUs */
+	uint32_t n_vcpus;
+};
 
 /* ---- shared helpers (context.c) ---- */
 int kvmprof__check_ext(int fd, uint64_t cap);
@@ -103,28 +126,78 @@ int kvmprof__judge(const struct kvmprof_entry *e, uint64_t got, uint16_t *field)
 /* index+1 of the first field of e overlapping bits, 0 if none */
 uint16_t kvmprof__field_of(const struct kvmprof_entry *e, uint64_t bits);
 
-/* ---- per-phase engines ---- */
+/* ---- per-phase engines (core) ---- */
 int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		      uint32_t n, int dry);
-int kvmprof__phase_vcpu_init(struct kvmprof_vm_priv *v, int vcpu_fd, void *init,
-			     struct kvmprof_result *res, uint32_t n, int dry);
+int kvmprof__verify_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_t n);
 int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd);
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			     struct kvmprof_result *res, uint32_t n, int dry);
-int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
-			  struct kvmprof_result *res, uint32_t n, int dry);
-/* x86 facts from /dev/kvm (x86.c) */
-int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v);
-int kvmprof__x86_plan(struct kvmprof_vm_priv *v);
-int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry);
-int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
+int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			      struct kvmprof_result *res, uint32_t n);
-int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
+int kvmprof__phase_device(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
+			  struct kvmprof_result *res, uint32_t n);
+/* 1 if a device attribute group addresses one vCPU's registers (the vGIC
+ * redistributor and CPU interface), so it is applied on every vCPU. */
+int kvmprof__attr_per_vcpu(uint32_t device_type, uint32_t group);
+/* ONE_REG through the seam (phase_regs.c) */
+int kvmprof__get_reg(int fd, uint64_t id, uint64_t *val);
+
+/*
+ * What differs between architectures, chosen at run time from the
+ * profile's arch (runtime/arch/<arch>/), like kvmtool's kvm__arch_*():
+ * the core has no #ifdef. Every hook may be NULL where an arch has nothing
+ * to do.
+ */
+struct kvmprof_arch_ops {
+	uint32_t arch; /* enum kvmprof_arch */
+	/* kvmprof_vm_init(): VM-wide facts from /dev/kvm. */
+	int (*vm_facts)(struct kvmprof_vm_priv *v);
+	/* First vCPU call: facts shared by all vCPUs (plan, writable masks). */
+	int (*vcpu_facts)(struct kvmprof_vm_priv *v, int vcpu_fd);
+	/* The vCPU init phase in every mode (arm64 only; NULL: no such phase). */
+	int (*vcpu_init)(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
+			 struct kvmprof_result *res, uint32_t n);
+	/* Bits of (wanted ^ before) KVM will not let a ONE_REG write change,
+	 * when known (arm64 writable masks); 0 otherwise. */
+	uint64_t (*locked_bits)(const struct kvmprof_vm_priv *v, uint64_t id, uint64_t before,
+				uint64_t wanted);
+	/* vCPU registers the arch handles itself (x86 CPUID and MSRs):
+	 * validate (fills outcome of its kinds), apply before ONE_REG, apply
+	 * after ONE_REG, verify. */
+	int (*regs_validate)(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res,
+			     uint32_t n);
+	int (*regs_apply_first)(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res,
+				uint32_t n);
+	int (*regs_apply_last)(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res,
+			       uint32_t n);
+	int (*regs_verify)(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res,
+			   uint32_t n);
+	/* Merge CPUID entries into a VMM's kvm_cpuid2 (x86). */
+	int (*cpuid_merge)(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 			   struct kvmprof_result *res, uint32_t n);
+	/* Bits 63:32 of a per-vCPU device attribute for vCPU vcpu_fd (arm64:
+	 * its MPIDR affinity; vGICv2: its position). */
+	int (*vcpu_attr_hi)(const struct kvmprof_vm_priv *v, uint32_t device_type, int vcpu_fd,
+			    uint32_t position, uint64_t *hi);
+};
+
+extern const struct kvmprof_arch_ops kvmprof__arch_x86;
+extern const struct kvmprof_arch_ops kvmprof__arch_arm64;
+/* The ops of v's profile (never NULL after vm_init). */
+const struct kvmprof_arch_ops *kvmprof__arch_ops(const struct kvmprof_vm_priv *v);
+
+/* Where a write goes: a vCPU (ONE_REG) or a device attribute, whose bits
+ * 63:32 name the vCPU for per-vCPU vGIC registers. */
+struct kvmprof__target {
+	int fd;
+	uint64_t attr_hi;
+};
 /* probes which values of a narrow field the kernel accepts (device/one-reg) */
-typedef int (*kvmprof__writer)(int fd, const struct kvmprof_entry *e, uint64_t val);
-void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r);
+typedef int (*kvmprof__writer)(const struct kvmprof__target *t, const struct kvmprof_entry *e,
+			       uint64_t val);
+void kvmprof__probe_field(const struct kvmprof__target *t, kvmprof__writer wr,
+			  struct kvmprof_result *r);
 
 /* After validation: if an entry that is not optional is UNSUPPORTED, a dry
  * run returns KVMPROF_ERR_UNSUPPORTED, strict mode turns every CHECK_OK into

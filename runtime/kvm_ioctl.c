@@ -34,10 +34,25 @@ static int real_uname_release(void *ctx, char *buf, size_t len)
 	return 0;
 }
 
+static uint32_t real_host_arch(void *ctx)
+{
+	struct utsname u;
+
+	(void)ctx;
+	if (uname(&u) < 0)
+		return KVMPROF_ARCH_NONE;
+	if (strcmp(u.machine, "x86_64") == 0)
+		return KVMPROF_ARCH_X86_64;
+	if (strcmp(u.machine, "aarch64") == 0)
+		return KVMPROF_ARCH_ARM64;
+	return KVMPROF_ARCH_NONE;
+}
+
 const struct kvmprof_sys kvmprof_sys_real = {
 	.ioctl = real_ioctl,
 	.uname_release = real_uname_release,
 	.ctx = NULL,
+	.host_arch = real_host_arch,
 };
 
 static const struct kvmprof_sys *sys_ops = &kvmprof_sys_real;
@@ -86,4 +101,10 @@ unsigned long long kvmprof_sys_kernel_version(void)
 		}
 	}
 	return KVMPROF_KERNEL_VERSION(a, b, c);
+}
+
+uint32_t kvmprof_sys_host_arch(void)
+{
+	/* A backend written before host_arch existed stands for this host. */
+	return sys_ops->host_arch ? sys_ops->host_arch(sys_ops->ctx) : real_host_arch(NULL);
 }

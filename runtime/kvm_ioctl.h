@@ -11,23 +11,9 @@
 #define KVMPROF_KVM_IOCTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct kvmprof_sys {
-	/* Returns the ioctl's value (>= 0) or -errno. */
-	int (*ioctl)(void *ctx, int fd, unsigned long req, void *arg);
-	/* Writes the running kernel's release ("6.12.117-...") into buf. */
-	int (*uname_release)(void *ctx, char *buf, size_t len);
-	void *ctx;
-};
-
-/* The real backend (ioctl(2), uname(2)). */
-extern const struct kvmprof_sys kvmprof_sys_real;
-
-/*
- * Installs ops as the backend of every later call (NULL: the real one) and
- * returns the previous backend. Not thread-safe: for single-threaded tests.
- */
-const struct kvmprof_sys *kvmprof_sys_install(const struct kvmprof_sys *ops);
+#include "kvmprof.h" /* struct kvmprof_sys, kvmprof_sys_install() */
 
 /* ioctl through the backend; retries EINTR a bounded number of times.
  * Returns the ioctl's value (>= 0) or -errno. */
@@ -35,5 +21,9 @@ int kvmprof_sys_ioctl(int fd, unsigned long req, void *arg);
 
 /* Running kernel as KVMPROF_KERNEL_VERSION, 0 if unknown. */
 unsigned long long kvmprof_sys_kernel_version(void);
+
+/* enum kvmprof_arch of the kernel behind the backend (the real one: from
+ * uname(2)'s machine), KVMPROF_ARCH_NONE if unknown. */
+uint32_t kvmprof_sys_host_arch(void);
 
 #endif /* KVMPROF_KVM_IOCTL_H */

@@ -18,6 +18,12 @@
  *   vgic_fd = KVM_CREATE_DEVICE; ... KVM_DEV_ARM_VGIC_CTRL_INIT
  *   kvmprof_apply_devices(&ctx, vgic_fd, &report)
  *
+ * That is the convenience path, for a VMM written around kvmprof. A VMM
+ * that builds CPUID per vCPU and issues KVM_ARM_VCPU_INIT itself (QEMU,
+ * Firecracker, kvmtool...) keeps doing so: see "The VMM-owned path" below,
+ * where kvmprof merges the profile into the VMM's own structures and
+ * kvmprof_verify_vcpu() judges afterwards what each vCPU presents.
+ *
  * Every entry is validated against the running kernel before anything is
  * written, written through the ioctl KVM defines for it, then read back and
  * compared with what the profile demands. The report says, per entry, what
@@ -292,6 +298,14 @@ enum kvmprof_outcome {
 	KVMPROF_OUT_REJECTED,          /* KVM returned an error (see err) */
 	KVMPROF_OUT_READBACK_DIFFERS,  /* written, but the kernel reads back something else */
 	KVMPROF_OUT_CHECK_OK,          /* dry run: would be applied */
+	KVMPROF_OUT_MERGED,            /* set in the caller's own structure (its
+					  kvm_cpuid2 or kvm_vcpu_init); the caller
+					  issues the ioctl, kvmprof_verify_vcpu()
+					  judges the result */
+	KVMPROF_OUT_VERIFIED,          /* the kernel presents the profile's value now */
+	KVMPROF_OUT_UNVERIFIABLE,      /* KVM cannot read it back (capabilities,
+					  quirks, x2APIC flags) and this context
+					  did not apply it: nothing proves it */
 };
 
 const char *kvmprof_outcome_name(int outcome); /* "applied", ... ; never NULL */
@@ -310,7 +324,13 @@ struct kvmprof_result {
 			      MSR, CPUID leaf), -EOPNOTSUPP bits this kernel
 			      does not offer, -EPERM bits outside the writable
 			      mask (field names the field), -ERANGE wider
-			      than 64 bits. Else 0. */
+			      than 64 bits, -ENOSPC no room for a leaf in the
+			      caller's kvm_cpuid2. Else 0. */
+	int32_t vcpu_index; /* the vCPU this result is about, as the caller
+			      numbered it (KVMPROF_VCPU_INDEX_NONE: not given,
+			      or a VM-wide entry) */
+	int32_t vcpu_fd;   /* its file descriptor, -1 for VM-wide entries and
+			      for merges into a caller's structure */
 	uint64_t wanted;   /* value the call tried to make the kernel present */
 	uint64_t before;   /* kernel's value before the call (default) */
 	uint64_t after;    /* kernel's value after the call (read back) */
@@ -331,7 +351,8 @@ struct kvmprof_report {
 	struct kvmprof_result *results;
 	uint32_t capacity;
 	uint32_t count;
-	uint32_t n_ok;      /* applied, already equal, check ok, skipped */
+	uint32_t n_ok;      /* applied, already equal, check ok, skipped,
+			       merged, verified */
 	uint32_t n_failed;  /* kvmprof_result_failed(): unsupported (not optional),
 			       rejected, read back differs */
 	uint32_t n_written; /* results with written = 1 */
@@ -347,9 +368,10 @@ void kvmprof_report_reset(struct kvmprof_report *report);
 int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len);
 
 /*
- * 1 if the result is one that fails a strict apply (counted in n_failed):
- * unsupported (unless the entry is KVMPROF_ENTRY_OPTIONAL), rejected, or read
- * back different. 0 otherwise, and for NULL.
+ * 1 if the result is one that fails a strict apply or a verification
+ * (counted in n_failed): unsupported (unless the entry is
+ * KVMPROF_ENTRY_OPTIONAL), rejected, read back different, unverifiable.
+ * 0 otherwise, and for NULL.
  */
 int kvmprof_result_failed(const struct kvmprof_result *r);
 
@@ -368,8 +390,22 @@ uint32_t kvmprof_profile_phase_count(const struct kvmprof_profile *p, int phase)
 #define KVMPROF_LENIENT 0x1u
 /* Validate, never write (same as kvmprof_check_*). */
 #define KVMPROF_DRY_RUN 0x2u
+/* x86: the VMM builds and sets each vCPU's CPUID itself, after
+ * kvmprof_x86_cpuid_merge(). kvmprof_apply_vcpu_regs() then never issues
+ * KVM_SET_CPUID2: it judges the CPUID entries on what the vCPU presents
+ * (KVM_GET_CPUID2), and applies ONE_REG and MSR entries as usual. */
+#define KVMPROF_VMM_SETS_CPUID 0x4u
+#define KVMPROF_OPTS_FLAGS_ALL 0x7u /* every flag this version knows */
 
-/* Options; start with their own size, so fields can be added later. */
+/*
+ * Options. Like libbpf's OPTS, they start with their own size, so fields
+ * can be added later: a caller built against an older header passes a
+ * smaller sz, one built against a newer header a larger sz. kvmprof_vm_init()
+ * refuses (KVMPROF_ERR_INVAL) an sz smaller than the first version's
+ * (offsetof(flags) + 4), a larger one whose bytes beyond this version's
+ * struct are not all zero (an option this library does not know), and
+ * flags it does not know. NULL opts: strict, no flags.
+ */
 struct kvmprof_opts {
 	size_t sz; /* sizeof(struct kvmprof_opts) */
 	uint32_t flags;
@@ -444,7 +480,12 @@ int kvmprof_apply_vcpu_regs(struct kvmprof_vm *vm, int vcpu_fd,
 /*
  * Device attributes (vGIC registers) after KVM_DEV_ARM_VGIC_CTRL_INIT.
  * Applies every device entry of the profile to dev_fd (profiles state vGIC
- * registers only: pass the vGIC fd). Requires kvmprof_apply_vm() first;
+ * registers only: pass the vGIC fd). Redistributor and CPU-interface
+ * registers are one per vCPU: they go to every vCPU this context has seen
+ * in a per-vCPU call (kvmprof_apply_vcpu_init/_regs, kvmprof_apply_vcpu,
+ * kvmprof_verify_vcpu), one result each, as kvmprof_apply_vgic() does with
+ * the vCPUs it is given; with none seen, such a profile gives
+ * KVMPROF_ERR_INVAL. Requires kvmprof_apply_vm() first;
  * a vGIC that answers EBUSY (not initialised) gives KVMPROF_ERR_PHASE.
  * On EINVAL for an entry whose faulting field is at most 4 bits wide, each
  * value of the field is written and the default restored, to report the
@@ -463,6 +504,212 @@ int kvmprof_apply_devices(struct kvmprof_vm *vm, int dev_fd,
  */
 int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
 		  struct kvmprof_report *report);
+
+/* ------------------------------------------------------------------------ */
+/* The VMM-owned path: the VMM keeps CPUID, vCPU init and its ioctls         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Real VMMs build CPUID per vCPU (APIC ids, topology, the hypervisor bit,
+ * their own filtering) and try their own list of arm64 targets. On this
+ * path kvmprof only merges the profile into the VMM's own structures, the
+ * VMM issues the ioctls, and a verification call judges afterwards what
+ * each vCPU presents, whoever set it:
+ *
+ *   kvmprof_vm_init(&ctx, p, kvm_fd, vm_fd, &opts)   opts.flags |= KVMPROF_VMM_SETS_CPUID (x86)
+ *   kvmprof_apply_vm(&ctx, &report)
+ *   for each vCPU i (any thread):
+ *     x86:   VMM builds its struct kvm_cpuid2 for vCPU i (room for spare leaves)
+ *            kvmprof_x86_cpuid_merge(&ctx, i, cpuid, capacity, &report)
+ *            KVM_SET_CPUID2 (the VMM, once)
+ *     arm64: VMM fills its struct kvm_vcpu_init (target, its features)
+ *            kvmprof_arm64_vcpu_init_merge(&ctx, i, &init, &report)
+ *            KVM_ARM_VCPU_INIT (the VMM, over its own target list)
+ *     kvmprof_apply_vcpu(&ctx, vcpu_fd, i, &report)   ONE_REG + MSR entries
+ *   arm64: vGIC created and KVM_DEV_ARM_VGIC_CTRL_INIT done by the VMM
+ *     kvmprof_apply_vgic(&ctx, vgic_fd, vcpu_fds, n_vcpus, &report)
+ *   ... the VMM's own remaining ioctls (registers, MSRs, CPUID again) ...
+ *   before the first KVM_RUN of each vCPU:
+ *     kvmprof_verify_vcpu(&ctx, vcpu_fd, i, &report)  0: start it
+ *   kvmprof_verify_vgic(&ctx, vgic_fd, vcpu_fds, n_vcpus, &report)
+ *   kvmprof_verify_vm(&ctx, &report)
+ *
+ * Per-vCPU fields (x86 APIC ids in CPUID.1.EBX[31:24], x2APIC and topology
+ * ids in leaves 0xB, 0x1F and 0x8000001E; arm64 MPIDR_EL1) are the VMM's:
+ * a merge never touches bits outside an entry's mask, so they stay as the
+ * VMM set them unless the profile states them, and then every vCPU gets
+ * the same value.
+ */
+
+#define KVMPROF_VCPU_INDEX_NONE (-1)
+
+struct kvm_cpuid2;
+/*
+ * x86: overlays the profile's CPUID entries onto the VMM's table for vCPU
+ * vcpu_index (used in the report only). cpuid->nent entries are in use and
+ * there is room for `capacity` (struct kvm_cpuid2 has no capacity of its
+ * own). Each entry is validated against KVM_GET_SUPPORTED_CPUID (read by
+ * kvmprof_vm_init()) as kvmprof_apply_vcpu_regs() does; then only the bits
+ * under the entry's mask are written into the VMM's leaf: bits the profile
+ * does not state, and leaves it does not mention, stay as the VMM set them.
+ * A leaf the VMM's table lacks is appended, copied from the supported table
+ * and overlaid (the profile states that the guest sees it); with no room,
+ * the entry is UNSUPPORTED with err -ENOSPC. Results: MERGED,
+ * ALREADY_EQUAL (the VMM's value already satisfies it), SKIPPED_REQUIRES,
+ * UNSUPPORTED. No ioctl is issued; the VMM calls KVM_SET_CPUID2 with the
+ * table, then kvmprof_verify_vcpu() proves what the vCPU presents.
+ * Thread-safe: one call per vCPU may run at the same time.
+ * Returns 0; KVMPROF_ERR_UNSUPPORTED (strict: an entry cannot be honoured;
+ * the table is left exactly as it was, nothing merged); KVMPROF_ERR_ARCH
+ * (not an x86 profile); KVMPROF_ERR_PHASE (before kvmprof_apply_vm());
+ * KVMPROF_ERR_REPORT_FULL; KVMPROF_ERR_INVAL (NULL, nent > capacity).
+ */
+int kvmprof_x86_cpuid_merge(struct kvmprof_vm *vm, int vcpu_index, struct kvm_cpuid2 *cpuid,
+			    uint32_t capacity, struct kvmprof_report *report);
+
+struct kvm_vcpu_init;
+/*
+ * arm64: validates the profile's vCPU features (each needs its capability
+ * on the VM fd) and sets or clears them in the VMM's *init; every other
+ * bit, and the target, stay the VMM's. Results: MERGED, ALREADY_EQUAL,
+ * SKIPPED_REQUIRES, UNSUPPORTED. No ioctl on the vCPU: the VMM issues
+ * KVM_ARM_VCPU_INIT itself (over its own target list), then
+ * kvmprof_apply_vcpu() and, before KVM_RUN, kvmprof_verify_vcpu().
+ * Returns 0; KVMPROF_ERR_UNSUPPORTED (strict: *init left unchanged);
+ * KVMPROF_ERR_ARCH (not an arm64 profile); KVMPROF_ERR_PHASE (before
+ * kvmprof_apply_vm()); KVMPROF_ERR_REPORT_FULL; KVMPROF_ERR_INVAL.
+ */
+int kvmprof_arm64_vcpu_init_merge(struct kvmprof_vm *vm, int vcpu_index,
+				  struct kvm_vcpu_init *init, struct kvmprof_report *report);
+
+/*
+ * As kvmprof_apply_vcpu_regs(), and the results carry vcpu_index. With
+ * KVMPROF_VMM_SETS_CPUID, CPUID entries are judged, not set, and MSR
+ * entries are applied whether or not the profile has CPUID entries (KVM
+ * gates some MSRs on the guest's CPUID: set CPUID first). arm64: call it
+ * after the VMM's KVM_ARM_VCPU_INIT (kvmprof_arm64_vcpu_init_merge() marks
+ * the phase as started).
+ */
+int kvmprof_apply_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
+		       struct kvmprof_report *report);
+
+/*
+ * Judges what vCPU vcpu_fd presents NOW against every vCPU entry of the
+ * profile, whoever set it: CPUID from KVM_GET_CPUID2, ONE_REG registers,
+ * MSRs (KVM_GET_MSRS), and arm64 vCPU features by what each one makes the
+ * vCPU show (POWER_OFF: KVM_GET_MP_STATE stopped; EL1_32BIT: PSTATE in an
+ * AArch32 mode; PSCI_0_2: PSCI_VERSION above 0.1; PMU_V3: the vCPU's PMU
+ * attribute; SVE: KVM_REG_ARM64_SVE_VLS readable; PTRAUTH_*: the APA/API
+ * or GPA/GPI fields of ID_AA64ISAR1_EL1). Writes nothing. Call it after the
+ * VMM's last ioctl that could change the vCPU and before its first
+ * KVM_RUN. Results: VERIFIED, SKIPPED_REQUIRES, UNSUPPORTED (optional
+ * entries: not a failure), READBACK_DIFFERS (the value now, in `after`;
+ * `field` names the field). x86 PVM hosts rewrite CPUID at the first
+ * KVM_RUN: verification before it judges what KVM was given.
+ * Returns 0 when every entry is presented, KVMPROF_ERR_READBACK when one
+ * differs, KVMPROF_ERR_UNSUPPORTED when one is missing (lenient contexts:
+ * 0 for both; the report still names them), KVMPROF_ERR_REPORT_FULL,
+ * KVMPROF_ERR_INVAL or -errno (a read failed unexpectedly).
+ */
+int kvmprof_verify_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
+			struct kvmprof_report *report);
+
+/*
+ * The VM phase as this context left it: KVM cannot read capabilities,
+ * quirks or x2APIC flags back, so an entry is VERIFIED when this context's
+ * kvmprof_apply_vm() applied it (or found nothing to do), SKIPPED_REQUIRES,
+ * UNSUPPORTED, and otherwise UNVERIFIABLE (a failure: nothing proves it).
+ * Returns 0 or KVMPROF_ERR_READBACK (lenient: 0), REPORT_FULL, INVAL.
+ */
+int kvmprof_verify_vm(struct kvmprof_vm *vm, struct kvmprof_report *report);
+
+/*
+ * vGIC registers after KVM_DEV_ARM_VGIC_CTRL_INIT. Distributor registers
+ * (KVM_DEV_ARM_VGIC_GRP_DIST_REGS) are one per VM: applied once, with
+ * vcpu_fd -1 in their results. Redistributor registers
+ * (KVM_DEV_ARM_VGIC_GRP_REDIST_REGS) are one per vCPU: KVM picks the vCPU
+ * from bits 63:32 of the attribute (its MPIDR affinity, Aff3.Aff2.Aff1.Aff0,
+ * Documentation/virt/kvm/devices/arm-vgic-v3.rst), so each is applied to
+ * every vCPU in vcpu_fds[0..n_vcpus), whose MPIDR_EL1 is read with
+ * KVM_GET_ONE_REG; one result per entry and vCPU (vcpu_index = position
+ * in vcpu_fds). Capacity needed: distributor entries + redistributor
+ * entries * n_vcpus. Strict mode stops at the first failure; results
+ * after it are NOT_ATTEMPTED and those before it say what was written.
+ * Returns as kvmprof_apply_devices(); KVMPROF_ERR_INVAL when the profile
+ * has redistributor entries and n_vcpus is 0.
+ */
+int kvmprof_apply_vgic(struct kvmprof_vm *vm, int vgic_fd, const int *vcpu_fds,
+		       uint32_t n_vcpus, struct kvmprof_report *report);
+
+/* Judges every vGIC entry as the vGIC presents it now (redistributor
+ * entries on every vCPU given), writing nothing. Results and returns as
+ * kvmprof_verify_vcpu(). */
+int kvmprof_verify_vgic(struct kvmprof_vm *vm, int vgic_fd, const int *vcpu_fds,
+			uint32_t n_vcpus, struct kvmprof_report *report);
+
+/* ------------------------------------------------------------------------ */
+/* The ioctl seam: backends                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every ioctl() of the library goes through one backend: the real kernel
+ * by default. Another backend answers the same calls from elsewhere:
+ * `kvmprof check --against CAPTURE` installs an emulation of a captured
+ * kernel (an x86 capture on an arm64 machine, or the reverse), error-path
+ * tests a FAKE one wrapping the real backend. kvmprof_vm_init() accepts a
+ * profile only for the architecture the backend reports.
+ */
+struct kvmprof_sys {
+	/* Returns the ioctl's value (>= 0) or -errno. req is the number the
+	 * target architecture's <linux/kvm.h> gives. */
+	int (*ioctl)(void *ctx, int fd, unsigned long req, void *arg);
+	/* Writes the kernel's release ("6.12.117-...") into buf; 0 or -errno. */
+	int (*uname_release)(void *ctx, char *buf, size_t len);
+	void *ctx;
+	/* enum kvmprof_arch of the kernel it stands for; NULL: this host's. */
+	uint32_t (*host_arch)(void *ctx);
+};
+
+/* The real backend (ioctl(2), uname(2)). */
+extern const struct kvmprof_sys kvmprof_sys_real;
+
+/*
+ * Installs ops as the backend of every later call (NULL: the real one) and
+ * returns the previous backend. Not thread-safe: install it before any
+ * context exists, as a program's first act or a test's setup.
+ */
+const struct kvmprof_sys *kvmprof_sys_install(const struct kvmprof_sys *ops);
+
+/* ------------------------------------------------------------------------ */
+/* Profiles linked into one binary                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * `kvmprof compile -d DIR` writes, beside DIR/NAME.c for each profile,
+ * DIR/kvmprof_index.c defining
+ *     const struct kvmprof_index kvmprof_index;
+ * which lists every profile compiled in that run (sorted by name). A VMM
+ * links the folder's .c files and looks profiles up by the name they
+ * carry (`name:` in the YAML), so `--profile NAME` needs no code per
+ * profile.
+ */
+#define KVMPROF_INDEX_MAGIC 0x58444b50u /* "PKDX" read little-endian */
+
+struct kvmprof_index {
+	uint32_t magic;  /* KVMPROF_INDEX_MAGIC */
+	uint32_t abi;    /* KVMPROF_TABLE_ABI */
+	uint32_t n_profiles;
+	uint32_t pad;
+	const struct kvmprof_profile *const *profiles; /* sorted by name */
+};
+
+/* The profile of idx named `name`, or NULL (no such profile, NULL
+ * arguments, an index of another ABI). */
+const struct kvmprof_profile *kvmprof_index_find(const struct kvmprof_index *idx, const char *name);
+
+/* The i-th profile of idx in name order, or NULL past the end (list them
+ * with for (i = 0; (p = kvmprof_index_at(idx, i)); i++)). */
+const struct kvmprof_profile *kvmprof_index_at(const struct kvmprof_index *idx, uint32_t i);
 
 #if defined(__GNUC__) && !defined(KVMPROF_NO_VISIBILITY)
 #pragma GCC visibility pop

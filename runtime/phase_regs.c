@@ -6,7 +6,6 @@
 #include <linux/kvm.h>
 
 #include "internal.h"
-#include "kvm_compat.h"
 #include "kvm_ioctl.h"
 
 static uint64_t bits_of_width(unsigned width)
@@ -63,7 +62,9 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 			return r;
 		pl->outcome = ok ? KVMPROF_OUT_CHECK_OK : KVMPROF_OUT_SKIPPED_REQUIRES;
 	}
-	if (need_regs) {
+	/* A merge has no vCPU yet: ONE_REG membership is then decided by
+	 * KVM_GET_ONE_REG alone. */
+	if (need_regs && vcpu_fd >= 0) {
 		v->reg_list[0] = KVMPROF_MAX_REGS;
 		r = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, v->reg_list);
 		if (r == -ENOEXEC) /* arm64: this vCPU is not initialised yet */
@@ -77,18 +78,8 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 		} else {
 			v->reg_list[0] = 0;
 		}
-#ifdef __aarch64__
-		if (kvmprof__check_ext(v->vm_fd, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) > 0) {
-			struct reg_mask_range range = {
-				.addr = (uintptr_t)v->masks, .range = KVM_ARM_FEATURE_ID_RANGE,
-			};
-
-			v->have_masks = kvmprof_sys_ioctl(v->vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS,
-							  &range) == 0;
-		}
-#endif
 	}
-	return kvmprof__x86_plan(v);
+	return v->ops->vcpu_facts ? v->ops->vcpu_facts(v, vcpu_fd) : 0;
 }
 
 int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
@@ -120,7 +111,7 @@ static unsigned reg_bytes(uint64_t id)
 	return 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
 }
 
-static int get_reg(int fd, uint64_t id, uint64_t *val)
+int kvmprof__get_reg(int fd, uint64_t id, uint64_t *val)
 {
 	uint64_t buf = 0;
 	struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&buf };
@@ -131,31 +122,13 @@ static int get_reg(int fd, uint64_t id, uint64_t *val)
 	return r;
 }
 
-static int set_reg(int fd, const struct kvmprof_entry *e, uint64_t val)
+static int set_reg(const struct kvmprof__target *t, const struct kvmprof_entry *e, uint64_t val)
 {
 	uint64_t buf = val;
 	struct kvm_one_reg one = { .id = e->id, .addr = (uintptr_t)&buf };
 
-	return kvmprof_sys_ioctl(fd, KVM_SET_ONE_REG, &one);
+	return kvmprof_sys_ioctl(t->fd, KVM_SET_ONE_REG, &one);
 }
-
-#ifdef __aarch64__
-/* Writable mask of an arm64 feature ID register, or ~0 when unknown.
- * Index as KVM_ARM_FEATURE_ID_RANGE_IDX (arch/arm64/include/uapi/asm/kvm.h). */
-static uint64_t writable_mask(const struct kvmprof_vm_priv *v, uint64_t id, int *known)
-{
-	uint64_t enc = id & 0xffff; /* op0:2 op1:3 crn:4 crm:4 op2:3 */
-	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15;
-	unsigned crm = (enc >> 3) & 15, op2 = enc & 7;
-
-	*known = 0;
-	if (!v->have_masks || (id & KVM_REG_ARM_COPROC_MASK) != KVM_REG_ARM64_SYSREG ||
-	    op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
-		return ~0ull;
-	*known = 1;
-	return v->masks[((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | op2];
-}
-#endif
 
 static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *r)
 {
@@ -172,7 +145,7 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 		r->err = -ENOENT;
 		return 0;
 	}
-	ret = get_reg(fd, e->id, &r->before);
+	ret = kvmprof__get_reg(fd, e->id, &r->before);
 	if (ret == -ENOEXEC) /* arm64: vCPU not initialised */
 		return KVMPROF_ERR_PHASE;
 	if (ret == -ENOENT || ret == -EINVAL) {
@@ -184,20 +157,16 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 		return ret;
 	r->after = r->before;
 	r->wanted = kvmprof__wanted(e, r->before) & bits_of_width(reg_bytes(e->id) * 8);
-#ifdef __aarch64__
-	{
-		int known;
-		uint64_t wm = writable_mask(v, e->id, &known);
-		uint64_t locked = (r->wanted ^ r->before) & ~wm;
+	if (v->ops->locked_bits) {
+		uint64_t locked = v->ops->locked_bits(v, e->id, r->before, r->wanted);
 
-		if (known && locked) {
+		if (locked) {
 			r->outcome = KVMPROF_OUT_UNSUPPORTED;
 			r->err = -EPERM;
 			r->field = kvmprof__field_of(e, locked);
 			return 0;
 		}
 	}
-#endif
 	r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
 	return 0;
 }
@@ -212,7 +181,7 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
  * the result names no field and keeps no range: the reason lists the
  * fields the profile changed (kvmprof_result_reason()).
  */
-void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r)
+void kvmprof__probe_field(const struct kvmprof__target *fd, kvmprof__writer wr, struct kvmprof_result *r)
 {
 	const struct kvmprof_entry *e = r->entry;
 	uint16_t fi = kvmprof__field_of(e, r->wanted ^ r->before);
@@ -261,8 +230,9 @@ void kvmprof__probe_field(int fd, kvmprof__writer wr, struct kvmprof_result *r)
 }
 
 /* Write, read back, judge. Returns 0 or the strict error. */
-static int write_and_judge(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *r,
-			   kvmprof__writer wr, int (*rd)(int, const struct kvmprof_entry *, uint64_t *))
+static int write_and_judge(struct kvmprof_vm_priv *v, const struct kvmprof__target *fd,
+			   struct kvmprof_result *r, kvmprof__writer wr,
+			   int (*rd)(const struct kvmprof__target *, const struct kvmprof_entry *, uint64_t *))
 {
 	int ret = wr(fd, r->entry, r->wanted);
 
@@ -286,9 +256,9 @@ static int write_and_judge(struct kvmprof_vm_priv *v, int fd, struct kvmprof_res
 	return 0;
 }
 
-static int read_reg(int fd, const struct kvmprof_entry *e, uint64_t *val)
+static int read_reg(const struct kvmprof__target *t, const struct kvmprof_entry *e, uint64_t *val)
 {
-	return get_reg(fd, e->id, val);
+	return kvmprof__get_reg(t->fd, e->id, val);
 }
 
 /* A failure: strict mode stops (the rest NOT_ATTEMPTED) and returns it;
@@ -307,6 +277,7 @@ static int settle(struct kvmprof_vm_priv *v, int ret, struct kvmprof_result *res
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			     struct kvmprof_result *res, uint32_t n, int dry)
 {
+	struct kvmprof__target t = { .fd = vcpu_fd };
 	uint32_t base = (uint32_t)(res[0].entry - v->p->entries);
 	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
 
@@ -335,69 +306,141 @@ int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			break;
 		}
 	}
-	ret = kvmprof__x86_msr_validate(v, vcpu_fd, res, n);
+	ret = v->ops->regs_validate ? v->ops->regs_validate(v, vcpu_fd, res, n) : 0;
 	if (ret < 0)
 		return ret;
 	ret = kvmprof__gate(v, res, n, dry);
 	if (ret < 0 || dry)
 		return ret;
 
-	/* CPUID first: KVM gates many MSRs on the guest's CPUID. */
-	ret = settle(v, kvmprof__x86_cpuid_apply(v, vcpu_fd, res, n, 0), res, n);
-	if (ret < 0)
-		return ret;
-	for (uint32_t i = 0; i < n; i++) {
-		if (res[i].entry->kind != KVMPROF_KIND_ONE_REG || res[i].outcome != KVMPROF_OUT_CHECK_OK)
-			continue;
-		ret = settle(v, write_and_judge(v, vcpu_fd, &res[i], set_reg, read_reg), res, n);
+	/* x86: CPUID first, KVM gates many MSRs on the guest's CPUID. */
+	if (v->ops->regs_apply_first) {
+		ret = settle(v, v->ops->regs_apply_first(v, vcpu_fd, res, n), res, n);
 		if (ret < 0)
 			return ret;
 	}
-	return settle(v, kvmprof__x86_msr_apply(v, vcpu_fd, res, n), res, n);
+	for (uint32_t i = 0; i < n; i++) {
+		if (res[i].entry->kind != KVMPROF_KIND_ONE_REG || res[i].outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		ret = settle(v, write_and_judge(v, &t, &res[i], set_reg, read_reg), res, n);
+		if (ret < 0)
+			return ret;
+	}
+	if (!v->ops->regs_apply_last)
+		return 0;
+	return settle(v, v->ops->regs_apply_last(v, vcpu_fd, res, n), res, n);
+}
+
+int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
+			      struct kvmprof_result *res, uint32_t n)
+{
+	uint32_t base = (uint32_t)(res[0].entry - v->p->entries);
+	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
+
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_plan *pl = &v->plan[base + i];
+
+		if (pl->outcome == KVMPROF_OUT_SKIPPED_REQUIRES) {
+			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+			continue;
+		}
+		if (r->entry->kind != KVMPROF_KIND_ONE_REG) {
+			r->outcome = KVMPROF_OUT_CHECK_OK; /* the arch judges it below */
+			continue;
+		}
+		ret = kvmprof__get_reg(vcpu_fd, r->entry->id, &r->after);
+		if (ret == -ENOENT || ret == -EINVAL) {
+			r->outcome = KVMPROF_OUT_UNSUPPORTED;
+			r->err = -ENOENT;
+			continue;
+		}
+		if (ret < 0)
+			return ret == -ENOEXEC ? KVMPROF_ERR_PHASE : ret;
+		r->before = r->after;
+		r->wanted = kvmprof__wanted(r->entry, r->after);
+		r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
+									     KVMPROF_OUT_READBACK_DIFFERS;
+	}
+	return v->ops->regs_verify ? v->ops->regs_verify(v, vcpu_fd, res, n) : 0;
 }
 
 /* ---- device attributes ---- */
 
-static int attr_io(int fd, unsigned long req, const struct kvmprof_entry *e, void *val)
+int kvmprof__attr_per_vcpu(uint32_t device_type, uint32_t group)
+{
+	if (device_type == KVMPROF_DEV_TYPE_ARM_VGIC_V3)
+		return group == KVMPROF_VGIC_GRP_REDIST_REGS || group == KVMPROF_VGIC_GRP_CPU_SYSREGS;
+	if (device_type == KVMPROF_DEV_TYPE_ARM_VGIC_V2)
+		return group == KVMPROF_VGIC_GRP_CPU_REGS;
+	return 0;
+}
+
+static int attr_io(const struct kvmprof__target *t, unsigned long req, const struct kvmprof_entry *e,
+		   void *val)
 {
 	struct kvm_device_attr attr = {
-		.group = e->group, .attr = e->id, .addr = (uintptr_t)val,
+		.group = e->group, .attr = (e->id & 0xffffffffull) | (t->attr_hi << 32),
+		.addr = (uintptr_t)val,
 	};
 
-	return kvmprof_sys_ioctl(fd, req, &attr);
+	/* The profile states the register; which vCPU's is the call's. */
+	if (!kvmprof__attr_per_vcpu(e->aux, e->group))
+		attr.attr = e->id;
+	return kvmprof_sys_ioctl(t->fd, req, &attr);
 }
 
 /* vGIC registers are 32-bit behind a u32 pointer (Documentation/virt/kvm/
  * devices/arm-vgic-v3.rst); wider attributes use a u64. */
-static int get_attr(int fd, const struct kvmprof_entry *e, uint64_t *val)
+static int get_attr(const struct kvmprof__target *t, const struct kvmprof_entry *e, uint64_t *val)
 {
 	uint32_t v32 = 0;
 	uint64_t v64 = 0;
 	int r;
 
 	if (e->width && e->width <= 32) {
-		r = attr_io(fd, KVM_GET_DEVICE_ATTR, e, &v32);
+		r = attr_io(t, KVM_GET_DEVICE_ATTR, e, &v32);
 		*val = v32;
 	} else {
-		r = attr_io(fd, KVM_GET_DEVICE_ATTR, e, &v64);
+		r = attr_io(t, KVM_GET_DEVICE_ATTR, e, &v64);
 		*val = v64;
 	}
 	return r;
 }
 
-static int set_attr(int fd, const struct kvmprof_entry *e, uint64_t val)
+static int set_attr(const struct kvmprof__target *t, const struct kvmprof_entry *e, uint64_t val)
 {
 	uint32_t v32 = (uint32_t)val;
 	uint64_t v64 = val;
 
 	if (e->width && e->width <= 32)
-		return attr_io(fd, KVM_SET_DEVICE_ATTR, e, &v32);
-	return attr_io(fd, KVM_SET_DEVICE_ATTR, e, &v64);
+		return attr_io(t, KVM_SET_DEVICE_ATTR, e, &v32);
+	return attr_io(t, KVM_SET_DEVICE_ATTR, e, &v64);
 }
 
-int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
-			  struct kvmprof_result *res, uint32_t n, int dry)
+/* The target of result r: the device, and for a per-vCPU register the
+ * vCPU's id in bits 63:32 (arm64: its MPIDR affinity, read now). */
+static int target_of(const struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
+		     const struct kvmprof_result *r, struct kvmprof__target *t)
 {
+	const struct kvmprof_entry *e = r->entry;
+
+	t->fd = call->fd;
+	t->attr_hi = 0;
+	if (!kvmprof__attr_per_vcpu(e->aux, e->group))
+		return 0;
+	if (!v->ops->vcpu_attr_hi)
+		return KVMPROF_ERR_ARCH;
+	return v->ops->vcpu_attr_hi(v, e->aux, r->vcpu_fd, (uint32_t)r->vcpu_index, &t->attr_hi);
+}
+
+int kvmprof__phase_device(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
+			  struct kvmprof_result *res, uint32_t n)
+{
+	int dry = call->mode == MODE_DRY, verify = call->mode == MODE_VERIFY;
+	struct kvmprof__target t;
 	int ret, ok;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -411,12 +454,17 @@ int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
 			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
 			continue;
 		}
-		if (attr_io(dev_fd, KVM_HAS_DEVICE_ATTR, e, NULL) < 0) {
+		ret = target_of(v, call, r, &t);
+		if (ret < 0) {
+			kvmprof__stop_after(res, 0, n);
+			return ret;
+		}
+		if (attr_io(&t, KVM_HAS_DEVICE_ATTR, e, NULL) < 0) {
 			r->outcome = KVMPROF_OUT_UNSUPPORTED;
 			r->err = -ENOENT;
 			continue;
 		}
-		ret = get_attr(dev_fd, e, &r->before);
+		ret = get_attr(&t, e, &r->before);
 		if (ret < 0) {
 			/* vGIC registers answer EBUSY before
 			 * KVM_DEV_ARM_VGIC_CTRL_INIT: the caller is early. */
@@ -428,15 +476,24 @@ int kvmprof__phase_device(struct kvmprof_vm_priv *v, int dev_fd,
 		}
 		r->after = r->before;
 		r->wanted = kvmprof__wanted(e, r->before) & bits_of_width(e->width);
-		r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
+		if (verify)
+			r->outcome = kvmprof__judge(e, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
+									   KVMPROF_OUT_READBACK_DIFFERS;
+		else
+			r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
 	}
+	if (verify)
+		return 0;
 	ret = kvmprof__gate(v, res, n, dry);
 	if (ret < 0 || dry)
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
 		if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
-		ret = settle(v, write_and_judge(v, dev_fd, &res[i], set_attr, get_attr), res, n);
+		ret = target_of(v, call, &res[i], &t);
+		if (ret < 0)
+			return settle(v, ret, res, n);
+		ret = settle(v, write_and_judge(v, &t, &res[i], set_attr, get_attr), res, n);
 		if (ret < 0)
 			return ret;
 	}

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* phase_vm.c - the VM-wide phase (caps, quirks, x2APIC API) and arm64 vCPU init. */
+/* phase_vm.c - the VM-wide phase (caps, quirks, x2APIC API). */
 #include <errno.h>
 #include <string.h>
 #include <linux/kvm.h>
 
 #include "internal.h"
-#include "kvm_compat.h"
 #include "kvm_ioctl.h"
 
 /* A flag capability (quirks, x2APIC API): the flags wanted must be a subset
@@ -29,6 +28,12 @@ static void validate_flags_cap(struct kvmprof_vm_priv *v, struct kvmprof_result 
 	} else {
 		r->outcome = KVMPROF_OUT_CHECK_OK;
 	}
+}
+
+static void record(struct kvmprof_vm_priv *v, const struct kvmprof_result *res, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		v->vm_outcome[res[i].entry - v->p->entries] = res[i].outcome;
 }
 
 int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
@@ -69,6 +74,8 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		}
 	}
 	ret = kvmprof__gate(v, res, n, dry);
+	if (!dry)
+		record(v, res, n);
 	if (ret < 0 || dry)
 		return ret;
 
@@ -95,6 +102,7 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 			r->err = ret;
 			if (!(v->flags & KVMPROF_LENIENT)) {
 				kvmprof__stop_after(res, i + 1, n);
+				record(v, res, n);
 				return KVMPROF_ERR_REJECTED;
 			}
 			continue;
@@ -105,114 +113,44 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		r->written = 1;
 		r->after = r->wanted;
 	}
+	record(v, res, n);
 	return 0;
 }
 
 /*
- * The capability that gates each arm64 vCPU feature bit (KVM_ARM_VCPU_* in
- * arch/arm64/include/uapi/asm/kvm.h, KVM_CAP_* in include/uapi/linux/kvm.h;
- * Documentation/virt/kvm/api.rst, KVM_ARM_VCPU_INIT). Portable numbers, so
- * the offline check on any build judges features by the same table.
+ * KVM cannot read capabilities, quirks or x2APIC flags back: what this
+ * context's kvmprof_apply_vm() achieved is the only evidence.
  */
-int kvmprof__arm64_feature_cap(uint64_t bit)
+int kvmprof__verify_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_t n)
 {
-	switch (bit) {
-	case 0: return 0;   /* POWER_OFF: always */
-	case 1: return 93;  /* EL1_32BIT: KVM_CAP_ARM_EL1_32BIT */
-	case 2: return 102; /* PSCI_0_2: KVM_CAP_ARM_PSCI_0_2 */
-	case 3: return 126; /* PMU_V3: KVM_CAP_ARM_PMU_V3 */
-	case 4: return 170; /* SVE: KVM_CAP_ARM_SVE */
-	case 5: return 171; /* PTRAUTH_ADDRESS: KVM_CAP_ARM_PTRAUTH_ADDRESS */
-	case 6: return 172; /* PTRAUTH_GENERIC: KVM_CAP_ARM_PTRAUTH_GENERIC */
-	case 7: return 240; /* HAS_EL2: KVM_CAP_ARM_EL2 (6.16) */
-	case 8: return 241; /* HAS_EL2_E2H0: KVM_CAP_ARM_EL2_E2H0 (6.16) */
-	default: return -1; /* unknown to kvmprof */
-	}
-}
-
-#ifdef __aarch64__
-_Static_assert(KVM_ARM_VCPU_PSCI_0_2 == 2 && KVM_CAP_ARM_PSCI_0_2 == 102 && KVM_CAP_ARM_SVE == 170,
-	       "feature/capability numbers agree with the uapi headers");
-
-int kvmprof__phase_vcpu_init(struct kvmprof_vm_priv *v, int vcpu_fd, void *arg,
-			     struct kvmprof_result *res, uint32_t n, int dry)
-{
-	struct kvm_vcpu_init *init = arg;
-	struct kvm_vcpu_init mine;
-	int ret, ok;
-
-	if (init)
-		mine = *init;
-	else
-		memset(&mine, 0, sizeof(mine));
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_entry *e = r->entry;
-		uint64_t bit = e->id;
-		int cap;
+		uint32_t idx = (uint32_t)(r->entry - v->p->entries);
+		int was = v->vm_outcome[idx];
 
-		ret = kvmprof__requires(v, e->requires, &ok);
-		if (ret < 0)
-			return ret;
-		if (!ok) {
+		r->wanted = r->entry->kind == KVMPROF_KIND_ENABLE_CAP ? r->entry->args[0] :
+									r->entry->value & r->entry->mask;
+		switch (was) {
+		case KVMPROF_OUT_APPLIED:
+		case KVMPROF_OUT_ALREADY_EQUAL:
+			r->outcome = KVMPROF_OUT_VERIFIED;
+			r->after = r->wanted;
+			break;
+		case KVMPROF_OUT_SKIPPED_REQUIRES:
 			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
-			continue;
+			break;
+		case KVMPROF_OUT_UNSUPPORTED:
+			if (r->entry->flags & KVMPROF_ENTRY_OPTIONAL) {
+				r->outcome = KVMPROF_OUT_UNSUPPORTED;
+				r->err = -ENOENT;
+				break;
+			}
+			/* fall through */
+		default:
+			r->outcome = KVMPROF_OUT_UNVERIFIABLE;
+			break;
 		}
-		r->wanted = e->value & 1;
-		cap = kvmprof__arm64_feature_cap(bit);
-		if (bit < 32 * 7)
-			r->before = (mine.features[bit / 32] >> (bit % 32)) & 1;
-		r->after = r->before;
-		if (cap < 0 || (r->wanted && cap > 0 && kvmprof__check_ext(v->vm_fd, cap) <= 0)) {
-			r->outcome = KVMPROF_OUT_UNSUPPORTED;
-			r->err = -ENOENT;
-			continue;
-		}
-		r->outcome = r->wanted == r->before ? KVMPROF_OUT_ALREADY_EQUAL : KVMPROF_OUT_CHECK_OK;
 	}
-	ret = kvmprof__gate(v, res, n, dry);
-	if (ret < 0 || dry)
-		return ret;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t bit = res[i].entry->id;
-
-		if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
-			continue;
-		if (res[i].wanted)
-			mine.features[bit / 32] |= 1u << (bit % 32);
-		else
-			mine.features[bit / 32] &= ~(1u << (bit % 32));
-	}
-	ret = kvmprof_sys_ioctl(vcpu_fd, KVM_ARM_VCPU_INIT, &mine);
-	if (ret < 0) {
-		for (uint32_t i = 0; i < n; i++) {
-			if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
-				continue;
-			res[i].outcome = KVMPROF_OUT_REJECTED;
-			res[i].err = ret;
-		}
-		if (!(v->flags & KVMPROF_LENIENT))
-			return KVMPROF_ERR_REJECTED;
-		/* Lenient: the vCPU still needs initialising; use the caller's
-		 * own features. */
-		ret = kvmprof_sys_ioctl(vcpu_fd, KVM_ARM_VCPU_INIT, init);
-		return ret < 0 ? ret : 0;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
-			continue;
-		res[i].outcome = KVMPROF_OUT_APPLIED;
-		res[i].written = 1;
-		res[i].after = res[i].wanted;
-	}
-	*init = mine;
 	return 0;
 }
-#else
-int kvmprof__phase_vcpu_init(struct kvmprof_vm_priv *v, int vcpu_fd, void *arg,
-			     struct kvmprof_result *res, uint32_t n, int dry)
-{
-	(void)v; (void)vcpu_fd; (void)arg; (void)res; (void)dry;
-	return n ? KVMPROF_ERR_ARCH : 0; /* no vCPU init phase on this arch */
-}
-#endif
+

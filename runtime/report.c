@@ -64,6 +64,9 @@ const char *kvmprof_outcome_name(int outcome)
 		[KVMPROF_OUT_REJECTED] = "rejected",
 		[KVMPROF_OUT_READBACK_DIFFERS] = "readback-differs",
 		[KVMPROF_OUT_CHECK_OK] = "check-ok",
+		[KVMPROF_OUT_MERGED] = "merged",
+		[KVMPROF_OUT_VERIFIED] = "verified",
+		[KVMPROF_OUT_UNVERIFIABLE] = "unverifiable",
 	};
 
 	if (outcome < 0 || outcome >= (int)(sizeof(names) / sizeof(names[0])))
@@ -250,12 +253,19 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 		if (e->kind == KVMPROF_KIND_QUIRKS || e->kind == KVMPROF_KIND_X2APIC_API)
 			return snprintf(buf, len, "%s: no flag stated as set, nothing to write (kernel offers 0x%llx)",
 					name, (ull)r->before);
+		if (r->vcpu_fd < 0 && (e->kind == KVMPROF_KIND_CPUID || e->kind == KVMPROF_KIND_VCPU_FEATURE) &&
+		    e->phase != KVMPROF_PHASE_DEVICE && r->vcpu_index != KVMPROF_VCPU_INDEX_NONE)
+			return snprintf(buf, len, "%s: the VMM's own value 0x%llx already satisfies the profile",
+					name, (ull)r->before);
 		return snprintf(buf, len, "%s: this kernel already presents 0x%llx, nothing to write",
 				name, (ull)r->before);
 	case KVMPROF_OUT_SKIPPED_REQUIRES:
 		return snprintf(buf, len, "%s: skipped, requires `%s` is false on this kernel",
 				name, e->requires && e->requires->text ? e->requires->text : "?");
 	case KVMPROF_OUT_UNSUPPORTED:
+		if (r->err == -ENOSPC)
+			return snprintf(buf, len, "%s: no room in the VMM's kvm_cpuid2 for leaf 0x%llx.0x%llx",
+					name, (ull)(e->id >> 32), (ull)(e->id & 0xffffffffu));
 		return unsupported_reason(r, name, f ? f->name : NULL, buf, len);
 	case KVMPROF_OUT_REJECTED:
 		if (f && r->accepted_lo <= r->accepted_hi)
@@ -278,11 +288,44 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 		return snprintf(buf, len, "%s: KVM refused 0x%llx: %s", name, (ull)r->wanted,
 				kvmprof_strerror(r->err));
 	case KVMPROF_OUT_READBACK_DIFFERS:
+		if (!r->written && e->kind == KVMPROF_KIND_CPUID && r->err == -ENOENT)
+			return snprintf(buf, len, "%s: the vCPU presents no leaf 0x%llx.0x%llx", name,
+					(ull)(e->id >> 32), (ull)(e->id & 0xffffffffu));
+		if (!r->written && e->kind == KVMPROF_KIND_VCPU_FEATURE)
+			return snprintf(buf, len, "%s: the vCPU shows feature %llu %s, the profile wants it %s", name,
+					(ull)e->id, r->after ? "on" : "off", r->wanted ? "on" : "off");
+		if (!r->written)
+			return snprintf(buf, len, "%s%s%s: the kernel presents 0x%llx, the profile wants 0x%llx",
+					name, f ? "." : "", f ? f->name : "", (ull)r->after,
+					(ull)((r->after & ~e->mask) | (e->value & e->mask)));
 		return snprintf(buf, len, "%s%s%s: wrote 0x%llx, kernel reads back 0x%llx",
 				name, f ? "." : "", f ? f->name : "", (ull)r->wanted, (ull)r->after);
 	case KVMPROF_OUT_CHECK_OK:
 		return snprintf(buf, len, "%s: would set 0x%llx (kernel has 0x%llx)",
 				name, (ull)r->wanted, (ull)r->before);
+	case KVMPROF_OUT_MERGED:
+		if (e->kind == KVMPROF_KIND_VCPU_FEATURE)
+			return snprintf(buf, len, "%s: feature %llu %s in the VMM's kvm_vcpu_init (the VMM issues KVM_ARM_VCPU_INIT)",
+					name, (ull)e->id, r->wanted ? "set" : "cleared");
+		return snprintf(buf, len, "%s: 0x%llx merged into the VMM's table (it had 0x%llx; the VMM issues the ioctl)",
+				name, (ull)r->after, (ull)r->before);
+	case KVMPROF_OUT_VERIFIED:
+		switch (e->kind) {
+		case KVMPROF_KIND_ENABLE_CAP:
+		case KVMPROF_KIND_QUIRKS:
+		case KVMPROF_KIND_X2APIC_API:
+			return snprintf(buf, len, "%s: applied by this context (KVM cannot read it back)", name);
+		case KVMPROF_KIND_VCPU_FEATURE:
+			return snprintf(buf, len, "%s: the vCPU shows feature %llu %s", name, (ull)e->id,
+					r->after ? "on" : "off");
+		default:
+			return snprintf(buf, len, "%s: the kernel presents 0x%llx", name, (ull)r->after);
+		}
+	case KVMPROF_OUT_UNVERIFIABLE:
+		if (e->kind == KVMPROF_KIND_VCPU_FEATURE)
+			return snprintf(buf, len, "%s: nothing a vCPU shows tells whether feature %llu is on", name,
+					(ull)e->id);
+		return snprintf(buf, len, "%s: KVM cannot read it back and this context did not apply it", name);
 	default:
 		return snprintf(buf, len, "%s: unknown outcome %u", name, r->outcome);
 	}

@@ -2,7 +2,7 @@
 # tests/arm64/build.sh [BUILD_DIR]
 #
 # Cross-compiles for aarch64 into BUILD_DIR (default build-arm64/):
-#   runtime/*.o, libkvmprof.a   the runtime, same warnings as the native build
+#   runtime/*.o, libkvmprof.a   the runtime (and its arch/ folders), same warnings as the native build
 #   test_arm64_kvm              the real-KVM test, an /init for boot-arm64.sh
 #   hello_init                  static smoke /init of the harness
 #   test_arm64_kvm.libs         the shared libraries test_arm64_kvm needs in
@@ -51,7 +51,7 @@ cmocka_lib=$cmocka_dir/usr/lib/aarch64-linux-gnu
 runtime_ok=1
 : >"$out/runtime-build.log"
 objs=()
-for src in runtime/*.c; do
+for src in runtime/*.c runtime/arch/*/*.c; do
 	[ -e "$src" ] || continue
 	obj=$out/runtime/$(basename "${src%.c}").o
 	if "$CC" "${CFLAGS[@]}" -Iruntime -c -o "$obj" "$src" >>"$out/runtime-build.log" 2>&1; then

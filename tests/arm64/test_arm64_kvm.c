@@ -752,7 +752,230 @@ static void test_rt_devices_before_vgic_init(void **state)
 	kvmprof_vm_fini(&s->ctx);
 }
 
+/* ---- redistributor registers: one per vCPU (issue 10, item 6) ---- */
+
+/* GICR_IPRIORITYR0 (SGIs 0-3) in the SGI frame, 64 KiB after RD_base
+ * (IHI 0069, 12.10.17); KVM keeps the top 5 bits of each priority byte
+ * (VGIC_PRI_BITS in vgic.h), so 0xa0 reads back as written. */
+#define GICR_IPRIORITYR0_OFFSET (0x10000 + 0x400)
+#define PRIO_A0 0xa0a0a0a0u
+
+#define ENTRY_GICR_IPRIORITYR0                                                       \
+	{ .name = "GICR_IPRIORITYR0", .origin = "test_arm64_kvm.c:gicr-prio",           \
+	  .kind = KVMPROF_KIND_DEVICE_ATTR, .phase = KVMPROF_PHASE_DEVICE,               \
+	  .policy = KVMPROF_POLICY_EXACT, .width = 32, .group = KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, \
+	  .aux = KVM_DEV_TYPE_ARM_VGIC_V3, .id = GICR_IPRIORITYR0_OFFSET,                 \
+	  .value = PRIO_A0, .mask = 0xffffffffu }
+
+static const struct kvmprof_entry redist_entries[] = {
+	ENTRY_FEATURE_PSCI_0_2,
+	ENTRY_GICD_IIDR_REVISION(2),
+	ENTRY_GICR_IPRIORITYR0,
+};
+static const struct kvmprof_profile profile_redist = {
+	.magic = KVMPROF_TABLE_MAGIC, .abi = KVMPROF_TABLE_ABI,
+	.sizeof_profile = sizeof(struct kvmprof_profile),
+	.sizeof_entry = sizeof(struct kvmprof_entry),
+	.format_version = KVMPROF_FORMAT_VERSION, .arch = KVMPROF_ARCH_ARM64,
+	.name = "test-arm64-redist",
+	.description = "a distributor and a redistributor register",
+	.provenance = "hand-written in tests/arm64/test_arm64_kvm.c",
+	.source_hash = "fnv1a64:0000000000000000",
+	.entries = redist_entries, .n_entries = 3,
+	.phase_start = { 0, 0, 1, 1, 3 },
+};
+
+/* A vCPU's redistributor register, addressed as the uAPI says: bits 63:32
+ * of the attribute are the vCPU's MPIDR affinity; KVM gives vCPU id i the
+ * affinity Aff0 = i for i < 16 (reset_mpidr() in arch/arm64/kvm/sys_regs.c). */
+static uint32_t redist_read(int gic_fd, uint32_t vcpu_id, uint32_t offset)
+{
+	uint32_t v = 0;
+
+	assert_int_equal(dev_attr(gic_fd, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+				  ((uint64_t)vcpu_id << 32) | offset, &v), 0);
+	return v;
+}
+
+static void redist_write(int gic_fd, uint32_t vcpu_id, uint32_t offset, uint32_t v)
+{
+	assert_int_equal(dev_attr(gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+				  ((uint64_t)vcpu_id << 32) | offset, &v), 0);
+}
+
+/* Two vCPUs through the convenience calls, then kvmprof_apply_devices():
+ * the redistributor entry must reach both vCPUs, not only affinity 0. */
+static void test_rt_redist_every_vcpu(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	struct kvm_vcpu_init init1;
+	int vcpu1, rc;
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_redist, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	assert_int_equal(kvmprof_apply_vm(&s->ctx, &s->report), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	vcpu1 = xioctl(s->g.vm_fd, KVM_CREATE_VCPU, (void *)1);
+	assert_true(vcpu1 >= 0);
+	init1 = s->g.init;
+	assert_int_equal(kvmprof_apply_vcpu_init(&s->ctx, s->g.vcpu_fd, &s->g.init, &s->report), 0);
+	assert_int_equal(kvmprof_apply_vcpu_init(&s->ctx, vcpu1, &init1, &s->report), 0);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&s->ctx, s->g.vcpu_fd, &s->report), 0);
+	assert_int_equal(kvmprof_apply_vcpu_regs(&s->ctx, vcpu1, &s->report), 0);
+	assert_int_equal(guest_vgic_create(&s->g), 0);
+	assert_int_equal(guest_vgic_init(&s->g), 0);
+	assert_int_equal(redist_read(s->g.gic_fd, 1, GICR_IPRIORITYR0_OFFSET), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_devices(&s->ctx, s->g.gic_fd, &s->report);
+	print_report("kvmprof_apply_devices (2 vCPUs)", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, 3); /* GICD_IIDR, GICR_IPRIORITYR0 on 2 vCPUs */
+	print_message("GICR_IPRIORITYR0: vCPU 0 0x%x, vCPU 1 0x%x\n",
+		      redist_read(s->g.gic_fd, 0, GICR_IPRIORITYR0_OFFSET),
+		      redist_read(s->g.gic_fd, 1, GICR_IPRIORITYR0_OFFSET));
+	assert_int_equal(redist_read(s->g.gic_fd, 0, GICR_IPRIORITYR0_OFFSET), PRIO_A0);
+	assert_int_equal(redist_read(s->g.gic_fd, 1, GICR_IPRIORITYR0_OFFSET), PRIO_A0);
+	close(vcpu1);
+	kvmprof_vm_fini(&s->ctx);
+}
+
+/* POWER_OFF stated off: the vCPU must start runnable (KVM_GET_MP_STATE). */
+#define ENTRY_FEATURE_POWER_OFF_OFF                                                  \
+	{ .name = "KVM_ARM_VCPU_POWER_OFF", .origin = "test_arm64_kvm.c:power-off",     \
+	  .kind = KVMPROF_KIND_VCPU_FEATURE, .phase = KVMPROF_PHASE_VCPU_INIT,           \
+	  .policy = KVMPROF_POLICY_EXACT, .width = 1, .id = KVM_ARM_VCPU_POWER_OFF,      \
+	  .value = 0, .mask = 1 }
+
+static const struct kvmprof_entry owned_entries[] = {
+	ENTRY_FEATURE_PSCI_0_2,
+	ENTRY_FEATURE_POWER_OFF_OFF,
+	ENTRY_PSCI_VERSION_1_0,
+	ENTRY_GICD_IIDR_REVISION(2),
+	ENTRY_GICR_IPRIORITYR0,
+};
+static const struct kvmprof_profile profile_owned = {
+	.magic = KVMPROF_TABLE_MAGIC, .abi = KVMPROF_TABLE_ABI,
+	.sizeof_profile = sizeof(struct kvmprof_profile),
+	.sizeof_entry = sizeof(struct kvmprof_entry),
+	.format_version = KVMPROF_FORMAT_VERSION, .arch = KVMPROF_ARCH_ARM64,
+	.name = "test-arm64-vmm-owned",
+	.description = "features, a firmware register, a distributor and a redistributor register",
+	.provenance = "hand-written in tests/arm64/test_arm64_kvm.c",
+	.source_hash = "fnv1a64:0000000000000000",
+	.entries = owned_entries, .n_entries = 5,
+	.phase_start = { 0, 0, 2, 3, 5 },
+};
+
+/* The VMM-owned path: the VMM keeps KVM_ARM_VCPU_INIT (kvmprof merges the
+ * features into its kvm_vcpu_init), names its vCPUs for the vGIC, and the
+ * verification calls judge what each vCPU and the vGIC present, catching
+ * a redistributor register the VMM put back on vCPU 1 only. */
+static void test_rt_vmm_owned_path(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	struct kvm_vcpu_init init[2];
+	int fds[2], rc;
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_owned, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	assert_int_equal(kvmprof_apply_vm(&s->ctx, &s->report), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	fds[0] = s->g.vcpu_fd;
+	fds[1] = xioctl(s->g.vm_fd, KVM_CREATE_VCPU, (void *)1);
+	assert_true(fds[1] >= 0);
+	for (int i = 0; i < 2; i++) {
+		init[i] = s->g.init; /* the VMM's target, none of its own features */
+		memset(init[i].features, 0, sizeof(init[i].features));
+		kvmprof_report_reset(&s->report);
+		rc = kvmprof_arm64_vcpu_init_merge(&s->ctx, i, &init[i], &s->report);
+		print_report("kvmprof_arm64_vcpu_init_merge", rc, &s->report);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s->report.results[0].outcome, KVMPROF_OUT_MERGED);
+		assert_int_equal(s->report.results[0].vcpu_index, i);
+		assert_int_equal(s->report.n_written, 0);
+		assert_int_not_equal(init[i].features[0] & (1u << KVM_ARM_VCPU_PSCI_0_2), 0);
+		assert_int_equal(xioctl(fds[i], KVM_ARM_VCPU_INIT, &init[i]), 0); /* the VMM */
+		kvmprof_report_reset(&s->report);
+		rc = kvmprof_apply_vcpu(&s->ctx, fds[i], i, &s->report);
+		print_report("kvmprof_apply_vcpu", rc, &s->report);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s->report.results[0].vcpu_fd, fds[i]);
+	}
+	assert_int_equal(guest_vgic_create(&s->g), 0);
+	assert_int_equal(guest_vgic_init(&s->g), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_apply_vgic(&s->ctx, s->g.gic_fd, fds, 2, &s->report);
+	print_report("kvmprof_apply_vgic", rc, &s->report);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s->report.count, 3); /* GICD_IIDR once, GICR_IPRIORITYR0 per vCPU */
+	assert_int_equal(s->report.results[0].vcpu_fd, -1);
+	assert_int_equal(s->report.results[1].vcpu_index, 0);
+	assert_int_equal(s->report.results[2].vcpu_index, 1);
+	assert_int_equal(s->report.results[2].vcpu_fd, fds[1]);
+	assert_int_equal(redist_read(s->g.gic_fd, 1, GICR_IPRIORITYR0_OFFSET), PRIO_A0);
+
+	for (int i = 0; i < 2; i++) {
+		kvmprof_report_reset(&s->report);
+		rc = kvmprof_verify_vcpu(&s->ctx, fds[i], i, &s->report);
+		print_report("kvmprof_verify_vcpu", rc, &s->report);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s->report.count, 3);
+		for (uint32_t k = 0; k < s->report.count; k++)
+			assert_int_equal(s->report.results[k].outcome, KVMPROF_OUT_VERIFIED);
+	}
+	kvmprof_report_reset(&s->report);
+	assert_int_equal(kvmprof_verify_vgic(&s->ctx, s->g.gic_fd, fds, 2, &s->report), 0);
+
+	/* The VMM undoes the profile on vCPU 1 only. */
+	redist_write(s->g.gic_fd, 1, GICR_IPRIORITYR0_OFFSET, 0);
+	assert_int_equal(set_reg(fds[1], REG_PSCI_VERSION, PSCI_VER(1, 1)), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_verify_vgic(&s->ctx, s->g.gic_fd, fds, 2, &s->report);
+	print_report("kvmprof_verify_vgic after the VMM's write", rc, &s->report);
+	assert_int_equal(rc, KVMPROF_ERR_READBACK);
+	assert_int_equal(s->report.results[1].outcome, KVMPROF_OUT_VERIFIED);
+	assert_int_equal(s->report.results[2].outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	assert_int_equal(s->report.results[2].vcpu_index, 1);
+	assert_int_equal(s->report.n_failed, 1);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_verify_vcpu(&s->ctx, fds[1], 1, &s->report);
+	print_report("kvmprof_verify_vcpu after the VMM's write", rc, &s->report);
+	assert_int_equal(rc, KVMPROF_ERR_READBACK);
+	const struct kvmprof_result *r = find_result(&s->report, "PSCI_VERSION");
+	assert_non_null(r);
+	assert_int_equal(r->outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	assert_int_equal(r->after, PSCI_VER(1, 1));
+	close(fds[1]);
+	kvmprof_vm_fini(&s->ctx);
+}
+
+/* Features judged by what they make a vCPU show: a vCPU initialised with
+ * POWER_OFF (which the profile states off) and without PSCI 0.2. */
+static void test_rt_verify_features_undone(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts) };
+	int rc;
+
+	assert_int_equal(kvmprof_vm_init(&s->ctx, &profile_owned, s->g.kvm_fd, s->g.vm_fd, &opts), 0);
+	assert_int_equal(kvmprof_apply_vm(&s->ctx, &s->report), 0);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	s->g.init.features[0] = 1u << KVM_ARM_VCPU_POWER_OFF;
+	assert_int_equal(xioctl(s->g.vcpu_fd, KVM_ARM_VCPU_INIT, &s->g.init), 0);
+	kvmprof_report_reset(&s->report);
+	rc = kvmprof_verify_vcpu(&s->ctx, s->g.vcpu_fd, 0, &s->report);
+	print_report("kvmprof_verify_vcpu (VMM ignored the profile)", rc, &s->report);
+	assert_int_equal(rc, KVMPROF_ERR_READBACK);
+	assert_int_equal(find_result(&s->report, "KVM_ARM_VCPU_PSCI_0_2")->outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	assert_int_equal(find_result(&s->report, "KVM_ARM_VCPU_POWER_OFF")->outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	assert_int_equal(find_result(&s->report, "KVM_ARM_VCPU_POWER_OFF")->after, 1);
+	kvmprof_vm_fini(&s->ctx);
+}
+
 static const struct CMUnitTest runtime_tests[] = {
+	cmocka_unit_test_setup_teardown(test_rt_redist_every_vcpu, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_vmm_owned_path, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_verify_features_undone, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_apply_accepted_profile, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_reject_iidr_revision_1, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_check_changes_nothing, rt_setup, rt_teardown),

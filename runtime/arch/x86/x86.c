@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* x86.c - CPUID (one KVM_SET_CPUID2 per vCPU) and MSRs (batched KVM_SET_MSRS). */
+/*
+ * arch/x86/x86.c - what only x86 profiles need: CPUID (one KVMPROF_KVM_SET_CPUID2
+ * per vCPU, or merged into the VMM's own table), MSRs (batched
+ * KVMPROF_KVM_SET_MSRS). Built on every architecture: its uAPI is kvm_compat.h's.
+ */
 #include <errno.h>
 #include <string.h>
 #include <linux/kvm.h>
 
 #include "internal.h"
-#include "kvm_compat.h"
 #include "kvm_ioctl.h"
-
-#ifdef __x86_64__
 
 #define MSR_BATCH 64 /* entries per KVM_{GET,SET}_MSRS on the stack */
 
 struct msr_batch {
-	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[MSR_BATCH];
+	struct kvmprof_msrs_fixed hdr;
+	struct kvmprof_msr_entry e[MSR_BATCH];
 };
 
-_Static_assert(sizeof(struct kvmprof_cpuid_leaf) == sizeof(struct kvm_cpuid_entry2),
-	       "kvmprof_cpuid_leaf mirrors kvm_cpuid_entry2");
-_Static_assert(offsetof(struct kvmprof_cpuid_table, entries) == offsetof(struct kvm_cpuid2, entries),
-	       "kvmprof_cpuid_table mirrors kvm_cpuid2");
+_Static_assert(offsetof(struct kvmprof_cpuid_table, entries) == offsetof(struct kvmprof_cpuid_head, entries),
+	       "kvmprof_cpuid_table is a kvm_cpuid2");
 
 static int profile_has(const struct kvmprof_profile *p, int kind)
 {
@@ -30,10 +29,10 @@ static int profile_has(const struct kvmprof_profile *p, int kind)
 	return 0;
 }
 
-int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
+static int vm_facts(struct kvmprof_vm_priv *v)
 {
 	struct {
-		struct kvm_msr_list hdr;
+		struct kvmprof_msr_list_fixed hdr;
 		uint32_t idx[KVMPROF_MAX_MSRS];
 	} list;
 	struct msr_batch b;
@@ -43,7 +42,7 @@ int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
 		if (v->kvm_fd < 0)
 			return KVMPROF_ERR_INVAL;
 		v->supported.nent = KVMPROF_MAX_CPUID;
-		r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_SUPPORTED_CPUID, &v->supported);
+		r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_SUPPORTED_CPUID, &v->supported);
 		if (r < 0)
 			return r == -E2BIG ? KVMPROF_ERR_FACTS : r;
 		v->have_cpuid = 1;
@@ -54,9 +53,9 @@ int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
 		return KVMPROF_ERR_INVAL;
 	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm. */
 	list.hdr.nmsrs = KVMPROF_MAX_FEATURE_MSRS;
-	r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
+	r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
 	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS) {
-		/* Values in batches of MSR_BATCH. KVM_GET_MSRS returns how many it
+		/* Values in batches of MSR_BATCH. KVMPROF_KVM_GET_MSRS returns how many it
 		 * read; one it cannot read is kept as a feature MSR offering
 		 * nothing (value 0), never mistaken for an ordinary MSR. */
 		uint32_t done = 0;
@@ -65,8 +64,8 @@ int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
 			memset(&b, 0, sizeof(b));
 			b.hdr.nmsrs = n;
 			for (uint32_t i = 0; i < n; i++)
-				b.e[i].index = list.hdr.indices[done + i];
-			r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSRS, &b);
+				b.e[i].index = list.idx[done + i];
+			r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSRS, &b);
 			if (r < 0)
 				return r;
 			for (uint32_t i = 0; i < (uint32_t)r && i < n; i++) {
@@ -85,12 +84,25 @@ int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
 		return KVMPROF_ERR_FACTS;
 	}
 	list.hdr.nmsrs = KVMPROF_MAX_MSRS;
-	r = kvmprof_sys_ioctl(v->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list);
+	r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSR_INDEX_LIST, &list);
 	if (r < 0)
 		return r == -E2BIG ? KVMPROF_ERR_FACTS : r;
 	v->n_msrs = list.hdr.nmsrs;
-	memcpy(v->msrs, list.hdr.indices, v->n_msrs * sizeof(uint32_t));
+	memcpy(v->msrs, list.idx, v->n_msrs * sizeof(uint32_t));
 	return 0;
+}
+
+static struct kvmprof_cpuid_leaf *find_leaf_n(struct kvmprof_cpuid_leaf *entries, uint32_t nent,
+					       uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < nent; i++) {
+		struct kvmprof_cpuid_leaf *l = &entries[i];
+
+		if (l->function == fn &&
+		    (!(l->flags & KVMPROF_CPUID_FLAG_SIGNIFICANT_INDEX) || l->index == idx))
+			return l;
+	}
+	return NULL;
 }
 
 static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint32_t fn, uint32_t idx)
@@ -99,7 +111,7 @@ static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint3
 		struct kvmprof_cpuid_leaf *l = &t->entries[i];
 
 		if (l->function == fn &&
-		    (!(l->flags & KVM_CPUID_FLAG_SIGNIFICANT_INDEX) || l->index == idx))
+		    (!(l->flags & KVMPROF_CPUID_FLAG_SIGNIFICANT_INDEX) || l->index == idx))
 			return l;
 	}
 	return NULL;
@@ -107,7 +119,7 @@ static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint3
 
 /*
  * Registers whose bits are features: a profile may clear them but not set
- * one that KVM_GET_SUPPORTED_CPUID reports as 0. Other registers (max leaf,
+ * one that KVMPROF_KVM_GET_SUPPORTED_CPUID reports as 0. Other registers (max leaf,
  * family/model, cache and topology descriptions) are taken as stated.
  * Sources: Intel SDM vol. 2A, CPUID; AMD APM vol. 3, appendix E.
  */
@@ -141,12 +153,13 @@ static int msr_listed(const uint32_t *list, uint32_t n, uint64_t msr)
 	return 0;
 }
 
-int kvmprof__x86_plan(struct kvmprof_vm_priv *v)
+static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 {
 	const struct kvmprof_profile *p = v->p;
 	uint32_t start = p->phase_start[KVMPROF_PHASE_VCPU_REGS];
 	uint32_t end = p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1];
 
+	(void)vcpu_fd;
 	if (v->have_cpuid)
 		v->tmpl = v->supported;
 	for (uint32_t i = start; i < end; i++) {
@@ -199,13 +212,17 @@ int kvmprof__x86_plan(struct kvmprof_vm_priv *v)
 	return 0;
 }
 
-int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry)
+static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+		       int verify);
+
+static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_cpuid_table got;
 	int any = 0, ret, differs = 0;
 
-	(void)dry;
+	/* The VMM owns CPUID: judge what it set, write nothing. */
+	if (v->flags & KVMPROF_VMM_SETS_CPUID)
+		return cpuid_judge(v, vcpu_fd, res, n, 0);
 	/* A profile with CPUID entries owns the guest's CPUID: set the table even
 	 * when lenient mode left every entry unsupported or skipped, or the
 	 * guest would start with no CPUID at all (KVM's default is empty). */
@@ -214,8 +231,8 @@ int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 		       res[i].outcome != KVMPROF_OUT_NOT_ATTEMPTED;
 	if (!any)
 		return 0;
-	/* The template is shared by all vCPUs: KVM_SET_CPUID2 only reads it. */
-	ret = kvmprof_sys_ioctl(vcpu_fd, KVM_SET_CPUID2, &v->tmpl);
+	/* The template is shared by all vCPUs: KVMPROF_KVM_SET_CPUID2 only reads it. */
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_SET_CPUID2, &v->tmpl);
 	if (ret < 0) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (res[i].entry->kind != KVMPROF_KIND_CPUID ||
@@ -233,10 +250,10 @@ int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 	/* Ask for exactly as many entries as were set: 6.1 leaves nent
 	 * unchanged when the buffer is larger (real-kvm.md). */
 	got.nent = v->tmpl.nent;
-	ret = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_CPUID2, &got);
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, &got);
 	if (ret == -E2BIG) {
 		got.nent = KVMPROF_MAX_CPUID;
-		ret = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_CPUID2, &got);
+		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, &got);
 	}
 	if (ret < 0)
 		return ret;
@@ -260,8 +277,8 @@ int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 	return differs ? KVMPROF_ERR_READBACK : 0;
 }
 
-/* One KVM_GET_MSRS of up to MSR_BATCH results; returns how many were read. */
-static int get_msrs(int fd, struct kvmprof_result **rs, uint32_t n, uint64_t *vals)
+/* One KVMPROF_KVM_GET_MSRS of up to MSR_BATCH results; returns how many were read. */
+static int get_msrs(int fd, struct kvmprof_result *const *rs, uint32_t n, uint64_t *vals)
 {
 	struct msr_batch b;
 	int r;
@@ -273,7 +290,7 @@ static int get_msrs(int fd, struct kvmprof_result **rs, uint32_t n, uint64_t *va
 		b.e[i].reserved = 0;
 		b.e[i].data = 0;
 	}
-	r = kvmprof_sys_ioctl(fd, KVM_GET_MSRS, &b);
+	r = kvmprof_sys_ioctl(fd, KVMPROF_KVM_GET_MSRS, &b);
 	for (int i = 0; i < r && i < (int)n; i++)
 		vals[i] = b.e[i].data;
 	return r;
@@ -294,8 +311,7 @@ static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int
 	return k;
 }
 
-int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
-			      struct kvmprof_result *res, uint32_t n)
+static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
@@ -325,8 +341,7 @@ int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
 	return 0;
 }
 
-int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
-			   struct kvmprof_result *res, uint32_t n)
+static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
@@ -347,7 +362,7 @@ int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 				b.e[i - pos].reserved = 0;
 				b.e[i - pos].data = rs[i]->wanted;
 			}
-			set = kvmprof_sys_ioctl(vcpu_fd, KVM_SET_MSRS, &b);
+			set = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_SET_MSRS, &b);
 			if (set < 0)
 				return set;
 			for (int i = 0; i < set && pos + (uint32_t)i < k; i++)
@@ -394,46 +409,220 @@ int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
 	return failed ? KVMPROF_ERR_READBACK : 0;
 }
 
-#else /* !__x86_64__: no CPUID or MSR entries pass vm_init's arch check */
 
-int kvmprof__x86_vm_facts(struct kvmprof_vm_priv *v)
+/* Reads the vCPU's CPUID table now (KVM_GET_CPUID2). */
+static int get_cpuid(int vcpu_fd, struct kvmprof_cpuid_table *got, uint32_t hint)
 {
-	(void)v;
-	return 0;
+	int ret;
+
+	/* Ask for exactly as many entries as expected first: 6.1 leaves nent
+	 * unchanged when the buffer is larger (real-kvm.md). */
+	got->nent = hint && hint <= KVMPROF_MAX_CPUID ? hint : KVMPROF_MAX_CPUID;
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
+	if (ret == -E2BIG && got->nent != KVMPROF_MAX_CPUID) {
+		got->nent = KVMPROF_MAX_CPUID;
+		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
+	}
+	if (ret == -E2BIG)
+		return KVMPROF_ERR_FACTS;
+	if (ret >= 0 && got->nent > KVMPROF_MAX_CPUID)
+		got->nent = KVMPROF_MAX_CPUID;
+	return ret;
 }
 
-int kvmprof__x86_plan(struct kvmprof_vm_priv *v)
+/*
+ * Judges every CPUID entry of res (with outcome CHECK_OK or ALREADY_EQUAL)
+ * against what the vCPU presents now. verify: VERIFIED, else ALREADY_EQUAL
+ * (the VMM set it; nothing written). A leaf the vCPU does not have differs.
+ */
+static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+		       int verify)
 {
-	(void)v;
-	return 0;
-}
+	struct kvmprof_cpuid_table got;
+	int any = 0, ret, differs = 0;
 
-int kvmprof__x86_cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry)
-{
-	(void)v; (void)vcpu_fd; (void)dry;
 	for (uint32_t i = 0; i < n; i++)
-		if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].outcome == KVMPROF_OUT_CHECK_OK)
-			return KVMPROF_ERR_ARCH;
-	return 0;
-}
+		any |= res[i].entry->kind == KVMPROF_KIND_CPUID &&
+		       (res[i].outcome == KVMPROF_OUT_CHECK_OK || res[i].outcome == KVMPROF_OUT_ALREADY_EQUAL);
+	if (!any)
+		return 0;
+	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->tmpl.nent : 0);
+	if (ret == -E2BIG || ret == -EINVAL) /* 6.1 with no CPUID set yet */
+		got.nent = 0;
+	else if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_entry *e = r->entry;
+		struct kvmprof_cpuid_leaf *leaf;
 
-int kvmprof__x86_msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd,
-			      struct kvmprof_result *res, uint32_t n)
-{
-	(void)v; (void)vcpu_fd;
-	for (uint32_t i = 0; i < n; i++)
-		if (res[i].entry->kind == KVMPROF_KIND_MSR && res[i].outcome == KVMPROF_OUT_CHECK_OK) {
-			res[i].outcome = KVMPROF_OUT_UNSUPPORTED;
-			res[i].err = -ENOENT;
+		if (e->kind != KVMPROF_KIND_CPUID || (r->outcome != KVMPROF_OUT_CHECK_OK &&
+						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
+			continue;
+		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
+		r->after = leaf ? leaf->regs[e->reg] : 0;
+		if (!leaf) {
+			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+			r->err = -ENOENT;
+			differs = 1;
+		} else if (!kvmprof__judge(e, r->after, &r->field)) {
+			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+			differs = 1;
+		} else {
+			r->outcome = verify ? KVMPROF_OUT_VERIFIED : KVMPROF_OUT_ALREADY_EQUAL;
 		}
+	}
+	return differs ? KVMPROF_ERR_READBACK : 0;
+}
+
+/* Judges every MSR entry (outcome CHECK_OK) on what the vCPU reads now. */
+static int msr_verify(int vcpu_fd, struct kvmprof_result *res, uint32_t n)
+{
+	struct kvmprof_result *rs[MSR_BATCH];
+	uint64_t vals[MSR_BATCH];
+	uint32_t from = 0, k;
+
+	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, -1, rs, &from)) > 0) {
+		int got = get_msrs(vcpu_fd, rs, k, vals);
+
+		if (got < 0)
+			return got;
+		for (uint32_t i = 0; i < k; i++) {
+			struct kvmprof_result *r = rs[i];
+
+			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+				r->outcome = KVMPROF_OUT_UNSUPPORTED;
+				r->err = -ENOENT;
+				continue;
+			}
+			r->before = r->after = vals[i];
+			r->wanted = kvmprof__wanted(r->entry, r->after);
+			r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
+										    KVMPROF_OUT_READBACK_DIFFERS;
+		}
+	}
 	return 0;
 }
 
-int kvmprof__x86_msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd,
-			   struct kvmprof_result *res, uint32_t n)
+static int regs_verify(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
-	(void)v; (void)vcpu_fd; (void)res; (void)n;
+	uint32_t base = (uint32_t)(res[0].entry - v->p->entries);
+	int ret;
+
+	/* What KVM_GET_SUPPORTED_CPUID cannot offer stays unsupported. */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct kvmprof_plan *pl = &v->plan[base + i];
+
+		if (res[i].entry->kind != KVMPROF_KIND_CPUID || res[i].outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		if (pl->outcome == KVMPROF_OUT_UNSUPPORTED) {
+			res[i].outcome = KVMPROF_OUT_UNSUPPORTED;
+			res[i].err = pl->err;
+			res[i].field = pl->field;
+		}
+		res[i].before = pl->before;
+		res[i].wanted = pl->wanted;
+	}
+	ret = cpuid_judge(v, vcpu_fd, res, n, 1);
+	if (ret < 0 && ret != KVMPROF_ERR_READBACK)
+		return ret;
+	return msr_verify(vcpu_fd, res, n);
+}
+
+/*
+ * Overlays the CPUID entries (res holds only those) onto the VMM's table.
+ * Pass 1 decides every outcome and how many leaves must be appended; in
+ * strict mode an entry that cannot be honoured leaves the table untouched.
+ */
+static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
+		       struct kvmprof_result *res, uint32_t n)
+{
+	struct kvmprof_cpuid_head *t = call->arg;
+	uint32_t nent = t->nent, room = call->capacity - t->nent;
+	int ret = kvmprof__vcpu_facts(v, -1);
+
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_entry *e = r->entry;
+		const struct kvmprof_plan *pl = &v->plan[e - v->p->entries];
+		uint32_t fn = (uint32_t)(e->id >> 32), idx = (uint32_t)e->id;
+		struct kvmprof_cpuid_leaf *leaf;
+		uint64_t vmm;
+
+		r->outcome = pl->outcome == KVMPROF_OUT_ALREADY_EQUAL ? KVMPROF_OUT_CHECK_OK : pl->outcome;
+		r->err = pl->err;
+		r->field = pl->field;
+		r->before = r->after = pl->before;
+		r->wanted = pl->wanted;
+		if (r->outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		leaf = find_leaf_n(t->entries, nent, fn, idx);
+		if (!leaf) {
+			/* Appended in pass 2 from the supported leaf; count it once. */
+			int seen = 0;
+
+			/* (fn, idx) is missing for every entry naming it */
+			for (uint32_t j = 0; j < i; j++)
+				seen |= res[j].outcome == KVMPROF_OUT_CHECK_OK &&
+					(uint32_t)(res[j].entry->id >> 32) == fn &&
+					(uint32_t)res[j].entry->id == idx;
+			if (!seen) {
+				if (!room) {
+					r->outcome = KVMPROF_OUT_UNSUPPORTED;
+					r->err = -ENOSPC;
+					continue;
+				}
+				room--;
+			}
+			vmm = pl->before;
+		} else {
+			vmm = leaf->regs[e->reg];
+		}
+		r->before = r->after = vmm;
+		r->wanted = kvmprof__wanted(e, vmm) & 0xffffffffu;
+		/* A feature bit KVM does not offer stays unsupported, whatever
+		 * the VMM's table holds (the plan judged the profile's value). */
+		if (r->wanted == vmm && leaf)
+			r->outcome = KVMPROF_OUT_ALREADY_EQUAL;
+	}
+	ret = kvmprof__gate(v, res, n, 0);
+	if (ret < 0)
+		return ret;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_entry *e = r->entry;
+		uint32_t fn = (uint32_t)(e->id >> 32), idx = (uint32_t)e->id;
+		struct kvmprof_cpuid_leaf *leaf;
+
+		if (r->outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		leaf = find_leaf_n(t->entries, t->nent, fn, idx);
+		if (!leaf) {
+			const struct kvmprof_cpuid_leaf *sup = find_leaf(&v->supported, fn, idx);
+
+			leaf = &t->entries[t->nent++];
+			memset(leaf, 0, sizeof(*leaf));
+			if (sup)
+				*leaf = *sup;
+			leaf->function = fn;
+			leaf->index = idx;
+		}
+		leaf->regs[e->reg] = (uint32_t)((leaf->regs[e->reg] & ~e->mask) | (r->wanted & e->mask));
+		r->after = leaf->regs[e->reg];
+		r->outcome = KVMPROF_OUT_MERGED;
+	}
 	return 0;
 }
-#endif
+
+const struct kvmprof_arch_ops kvmprof__arch_x86 = {
+	.arch = KVMPROF_ARCH_X86_64,
+	.vm_facts = vm_facts,
+	.vcpu_facts = plan,
+	.regs_validate = msr_validate,
+	.regs_apply_first = cpuid_apply,
+	.regs_apply_last = msr_apply,
+	.regs_verify = regs_verify,
+	.cpuid_merge = cpuid_merge,
+};
