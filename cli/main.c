@@ -336,6 +336,7 @@ struct verb {
 int cmd_diff(int argc, char **argv);     /* cli/diff.c */
 int cmd_baseline(int argc, char **argv); /* cli/baseline.c */
 int cmd_review(int argc, char **argv);   /* cli/review.c */
+int cmd_test(int argc, char **argv);     /* cli/expect.c */
 
 static const struct verb verbs[] = {
 	{ "compile", cmd_compile, "turn a profile into C tables for libkvmprof" },
@@ -348,6 +349,7 @@ static const struct verb verbs[] = {
 	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
 	{ "capture", cmd_capture, "a profile of what this host's KVM presents, with its host facts" },
 	{ "check", cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
+	{ "test", cmd_test, "check what a profile repository states must stay true of each profile" },
 	{ "review", cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
 	{ NULL, NULL, NULL }
 };
