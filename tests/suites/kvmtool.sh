@@ -56,6 +56,11 @@ for api in kvmprof_x86_cpuid_merge kvmprof_arm64_vcpu_init_merge kvmprof_verify_
 		suite_skip "runtime/kvmprof.h has no $api yet (the VMM-owned API of issue 10, which the patches call)"
 done
 suite_lock "$out"
+rm -rf "$out/index-probe" && mkdir -p "$out/index-probe"
+if ! "${BUILD:-build}/kvmprof" compile tests/kvmtool/profiles/kvmtool-x86_64-hide.yaml -d "$out/index-probe" >/dev/null 2>&1 ||
+	[ ! -f "$out/index-probe/kvmprof_index.c" ]; then
+	suite_skip "${BUILD:-build}/kvmprof compile -d writes no kvmprof_index.c yet (issue 10 item 1), and lkvm --profile NAME looks profiles up in it"
+fi
 echo "[==========] Running lkvm --profile nested in QEMU-booted KVM (kvmtool from $src)."
 
 # ---- the patch stays small --------------------------------------------------
@@ -151,7 +156,7 @@ run_arch() {
 
 	echo "[ RUN      ] kvmtool_${arch}_build"
 	t=$(date +%s.%N)
-	if ! lkvm=$(integrations/kvmtool/build.sh --arch "$arch" --static --out "build-kvmtool/$arch" \
+	if ! lkvm=$(KVMTOOL_SRC="$src" integrations/kvmtool/build.sh --arch "$arch" --static --out "build-kvmtool/$arch" \
 		tests/kvmtool/profiles/kvmtool-"$arch"-*.yaml 2>"$dir/build.err"); then
 		sed 's/^/  | /' "$dir/build.err"
 		report_fail "kvmtool_${arch}_build" "integrations/kvmtool/build.sh --arch $arch failed"
