@@ -59,6 +59,8 @@ struct expectations {
 	size_t n_cap_dirs;
 	int every_profile;
 	struct srcpos every_pos;
+	int profiles_last;          /* profiles: is the last key, a block mapping (--update appends to it) */
+	int default_lint;           /* defaults: states lint */
 	char *text;                 /* the file's bytes */
 	size_t len;
 	char **names;               /* profiles listed, for every-profile */
@@ -329,6 +331,8 @@ static int read_expectations(const char *path, struct expectations *x, struct di
 		} else if (!strcmp(key, "profiles")) {
 			if (want_map(&r, v, "profiles"))
 				continue;
+			x->profiles_last = pair + 1 == root->data.mapping.pairs.top &&
+					   v->data.mapping.style == YAML_BLOCK_MAPPING_STYLE;
 			FOR_PAIRS(v, p) {
 				const yaml_node_t *name = node(&r, p->key);
 				if (want_scalar(&r, name, "a profile's name"))
@@ -350,6 +354,7 @@ static int read_expectations(const char *path, struct expectations *x, struct di
 		size_t first = x->n;
 		read_profile(&r, NULL, defaults);
 		size_t last = x->n;
+		x->default_lint = last > first;
 		for (size_t i = first; i < last; i++) {
 			for (size_t j = 0; j < x->n_names; j++) {
 				struct expectation copy = x->e[i];
@@ -630,6 +635,7 @@ struct rewrite {
 	const struct expectations *x;
 	struct edit *edits;
 	size_t n;
+	const char *append;         /* NULL, or text added at the end */
 };
 
 static int emit_rewrite(void *ctx, FILE *out, struct diag *d)
@@ -644,13 +650,15 @@ static int emit_rewrite(void *ctx, FILE *out, struct diag *d)
 		at = w->edits[i].end;
 	}
 	fwrite(w->x->text + at, 1, w->x->len - at, out);
+	if (w->append)
+		fputs(w->append, out);
 	return 0;
 }
 
 /* Rewrites the values that changed; returns how many, or -1 on an I/O error. */
-static int update_file(struct expectations *x, struct diag *d)
+static int update_file(struct expectations *x, const char *append, struct diag *d)
 {
-	struct rewrite w = { x, xcalloc(2 * x->n + 1, sizeof(struct edit)), 0 };
+	struct rewrite w = { x, xcalloc(2 * x->n + 1, sizeof(struct edit)), 0, append };
 	int rc;
 
 	for (size_t i = 0; i < x->n; i++) {
@@ -664,7 +672,7 @@ static int update_file(struct expectations *x, struct diag *d)
 	}
 	if (w.n)
 		qsort(w.edits, w.n, sizeof(*w.edits), edit_cmp);
-	rc = w.n ? cli_write_atomic(x->file, emit_rewrite, &w, d) : 0; /* d: a fresh diag, see run_file */
+	rc = w.n || append ? cli_write_atomic(x->file, emit_rewrite, &w, d) : 0; /* d: a fresh diag, see run_file */
 	free(w.edits);
 	return rc ? -1 : (int)w.n;
 }
@@ -701,6 +709,48 @@ struct record_ctx {
 	size_t n;
 };
 
+/* What one profile keeps now: its hash, lint clean (with_lint), and the verdict against each
+ * capture of caps of its architecture. */
+static void emit_profile_record(FILE *out, const char *dir, const struct recorded *p, const struct record_ctx *caps,
+				int with_lint)
+{
+	int header = 0;
+
+	fprintf(out, "  %s:\n", p->name);
+	if (!p->loads) {
+		fputs("    # does not load: no expectations recorded\n", out);
+		return;
+	}
+	fprintf(out, "    hash: %s\n", p->hash);
+	if (with_lint && p->lint_clean)
+		fputs("    lint: clean\n", out);
+	for (size_t j = 0; j < caps->n; j++) {
+		const struct recorded *c = &caps->r[j];
+		struct check_answer a;
+		char *list;
+
+		if (!c->is_capture || c->arch != p->arch || !c->loads)
+			continue;
+		ask_check(dir, p->path, c->path, &a);
+		if (!a.verdict) {
+			fprintf(out, "    # check against %s: %s\n", c->name, a.detail);
+			answer_free(&a);
+			continue;
+		}
+		if (!header)
+			fputs("    check:\n", out);
+		header = 1;
+		list = list_text(a.blocked, a.n_blocked);
+		/* A short list is what a reviewer follows; a long one says "another machine". */
+		if (a.n_blocked && a.n_blocked <= RECORD_MAX_BLOCKED)
+			fprintf(out, "      %s: {verdict: %s, blocked-by: %s}\n", c->name, a.verdict, list);
+		else
+			fprintf(out, "      %s: %s\n", c->name, a.verdict);
+		free(list);
+		answer_free(&a);
+	}
+}
+
 static int emit_record(void *ctx, FILE *out, struct diag *d)
 {
 	const struct record_ctx *rc = ctx;
@@ -717,61 +767,23 @@ static int emit_record(void *ctx, FILE *out, struct diag *d)
 	if (all_clean)
 		fputs("defaults:\n  lint: clean               # every profile lints clean with -Werror\n", out);
 	fputs("profiles:\n", out);
-	for (size_t i = 0; i < rc->n; i++) {
-		const struct recorded *p = &rc->r[i];
-		int header = 0;
-
-		fprintf(out, "  %s:\n", p->name);
-		if (!p->loads) {
-			fputs("    # does not load: no expectations recorded\n", out);
-			continue;
-		}
-		fprintf(out, "    hash: %s\n", p->hash);
-		if (!all_clean && p->lint_clean)
-			fputs("    lint: clean\n", out);
-		for (size_t j = 0; j < rc->n; j++) {
-			const struct recorded *c = &rc->r[j];
-			struct check_answer a;
-			char *list;
-
-			if (!c->is_capture || c->arch != p->arch || !c->loads)
-				continue;
-			ask_check(rc->dir, p->path, c->path, &a);
-			if (!a.verdict) {
-				fprintf(out, "    # check against %s: %s\n", c->name, a.detail);
-				answer_free(&a);
-				continue;
-			}
-			if (!header)
-				fputs("    check:\n", out);
-			header = 1;
-			list = list_text(a.blocked, a.n_blocked);
-			/* A short list is what a reviewer follows; a long one says "another machine". */
-			if (a.n_blocked && a.n_blocked <= RECORD_MAX_BLOCKED)
-				fprintf(out, "      %s: {verdict: %s, blocked-by: %s}\n", c->name, a.verdict, list);
-			else
-				fprintf(out, "      %s: %s\n", c->name, a.verdict);
-			free(list);
-			answer_free(&a);
-		}
-	}
+	for (size_t i = 0; i < rc->n; i++)
+		emit_profile_record(out, rc->dir, &rc->r[i], rc, !all_clean);
 	return 0;
 }
 
-static int record(const char *dir, const char *output)
+/* Loads every *.yaml of dir (hash, arch, lint, is it a capture) into ctx. 0, or -1 if dir is unreadable. */
+static int scan_folder(const char *dir, struct record_ctx *ctx, int captures_only)
 {
 	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort), rc = 0;
-	struct record_ctx ctx = { dir, NULL, 0 };
-	struct diag d;
+	int n = scandir(dir, &names, NULL, alphasort);
 
-	if (n < 0) {
-		fprintf(stderr, "kvmprof test: cannot read %s: %s\n", dir, strerror(errno));
-		return 2;
-	}
+	if (n < 0)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		const char *f = names[i]->d_name;
-		if (f[0] != '.' && ends_with(f, ".yaml")) {
+		char *path = xasprintf("%s/%s", dir, f);
+		if (f[0] != '.' && ends_with(f, ".yaml") && (!captures_only || has_host_facts(path))) {
 			struct recorded *p;
 			char *msgs = NULL;
 			size_t len = 0;
@@ -782,11 +794,11 @@ static int record(const char *dir, const char *output)
 
 			if (!mem)
 				abort();
-			ctx.r = xrealloc(ctx.r, (ctx.n + 1) * sizeof(*ctx.r));
-			p = &ctx.r[ctx.n++];
+			ctx->r = xrealloc(ctx->r, (ctx->n + 1) * sizeof(*ctx->r));
+			p = &ctx->r[ctx->n++];
 			memset(p, 0, sizeof(*p));
 			p->name = xstrndup(f, strlen(f) - 5);
-			p->path = xasprintf("%s/%s", dir, f);
+			p->path = xstrdup(path);
 			p->is_capture = has_host_facts(p->path);
 			diag_init(&q, mem);
 			prof = profile_load_resolved(p->path, search, &q);
@@ -807,21 +819,68 @@ static int record(const char *dir, const char *output)
 			fclose(mem);
 			free(msgs);
 		}
+		free(path);
 		free(names[i]);
 	}
 	free(names);
+	return 0;
+}
+
+static void record_ctx_free(struct record_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++) {
+		free(ctx->r[i].name);
+		free(ctx->r[i].path);
+	}
+	free(ctx->r);
+}
+
+static int record(const char *dir, const char *output)
+{
+	struct record_ctx ctx = { dir, NULL, 0 };
+	struct diag d;
+	int rc = 0;
+
+	if (scan_folder(dir, &ctx, 0)) {
+		fprintf(stderr, "kvmprof test: cannot read %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
 	diag_init(&d, stderr);
 	if (output)
 		rc = cli_write_atomic(output, emit_record, &ctx, &d) ? 2 : 0;
 	else
 		emit_record(&ctx, stdout, &d);
 	diag_fini(&d);
-	for (size_t i = 0; i < ctx.n; i++) {
-		free(ctx.r[i].name);
-		free(ctx.r[i].path);
-	}
-	free(ctx.r);
+	record_ctx_free(&ctx);
 	return rc;
+}
+
+/* --update with every-profile: the expectations of the profiles not listed, as --record would
+ * state them, appended to the profiles: mapping (the file's last key). Returns the text or NULL. */
+static char *records_for_unlisted(const struct expectations *x, char **unlisted, size_t n)
+{
+	struct record_ctx all = { x->dir, NULL, 0 }, caps = { x->dir, NULL, 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	if (!n || !x->profiles_last || scan_folder(x->dir, &all, 0))
+		return NULL;
+	for (size_t i = 0; i < x->n_cap_dirs; i++)
+		scan_folder(x->cap_dirs[i], &caps, 1);
+	out = open_memstream(&text, &len);
+	if (!out)
+		abort();
+	if (x->len && x->text[x->len - 1] != '\n')
+		fputc('\n', out);
+	for (size_t i = 0; i < all.n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(all.r[i].name, unlisted[j]))
+				emit_profile_record(out, x->dir, &all.r[i], &caps, !x->default_lint);
+	fclose(out);
+	record_ctx_free(&all);
+	record_ctx_free(&caps);
+	return text;
 }
 
 /* ---- the verb -------------------------------------------------------------------------- */
@@ -831,6 +890,8 @@ static int run_file(const char *path, int verbose, int update, int *n_met, int *
 	struct expectations x;
 	struct diag d;
 	int rc = 0;
+	char **unlisted = NULL;
+	size_t n_unlisted = 0;
 
 	diag_init(&d, stderr);
 	if (read_expectations(path, &x, &d)) {
@@ -858,6 +919,8 @@ static int run_file(const char *path, int verbose, int update, int *n_met, int *
 					diag_error(&d, x.every_pos, "expectation", "%.*s: every profile needs expectations, and %s/%s has none",
 						   (int)(strlen(f) - 5), f, x.dir, f);
 					++*n_failed;
+					unlisted = xrealloc(unlisted, (n_unlisted + 1) * sizeof(*unlisted));
+					unlisted[n_unlisted++] = xstrndup(f, strlen(f) - 5);
 				} else {
 					++*n_met;
 				}
@@ -869,20 +932,28 @@ static int run_file(const char *path, int verbose, int update, int *n_met, int *
 	}
 	if (update) {
 		struct diag wd; /* the unmet expectations above are errors of d; writing starts clean */
+		char *append = records_for_unlisted(&x, unlisted, n_unlisted);
 		int n, left = 0;
 
 		diag_init(&wd, stderr);
-		n = update_file(&x, &wd);
+		n = update_file(&x, append, &wd);
 		diag_fini(&wd);
 		for (size_t i = 0; i < x.n; i++)
 			left += !x.e[i].met && (x.e[i].kind == E_LINT || !x.e[i].got || x.e[i].end <= x.e[i].start);
+		if (!append)
+			left += (int)n_unlisted; /* profiles: is not the last key: add them by hand */
 		if (n < 0)
 			rc = 2;
 		else
-			printf("%s: %d value%s updated, %d not met that --update cannot change\n", path, n,
-			       n == 1 ? "" : "s", left);
+			printf("%s: %d value%s updated, %zu profile%s added, %d not met that --update cannot change\n",
+			       path, n, n == 1 ? "" : "s", append ? n_unlisted : 0, append && n_unlisted == 1 ? "" : "s",
+			       left);
 		*n_left += left;
+		free(append);
 	}
+	for (size_t i = 0; i < n_unlisted; i++)
+		free(unlisted[i]);
+	free(unlisted);
 	expectations_free(&x);
 	diag_fini(&d);
 	return rc;

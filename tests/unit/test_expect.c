@@ -105,7 +105,7 @@ static void test_met_and_not_met(void **state)
 
 	/* --update takes the change: hash and verdict rewritten in place, the rest untouched */
 	assert_int_equal(run(&out, "%s test --update %s/repo/expect.yml", kvmprof, workdir), 0);
-	assert_non_null(strstr(out, "3 values updated, 0 not met that --update cannot change"));
+	assert_non_null(strstr(out, "3 values updated, 0 profiles added, 0 not met that --update cannot change"));
 	free(out);
 	assert_int_equal(run(&out, "cat %s/repo/expect.yml", workdir), 0);
 	assert_non_null(strstr(out, "# the fleet's promises\n"));
@@ -136,6 +136,16 @@ static void test_every_profile_and_bad_files(void **state)
 	assert_int_equal(run(&out, "%s test %s/repo/e.yml", kvmprof, workdir), 1);
 	assert_non_null(strstr(out, "e.yml:2:1: error: child: every profile needs expectations"));
 	assert_non_null(strstr(out, "linux-6.12-arm64-capture: every profile needs expectations"));
+	free(out);
+	/* --update adds them, as --record would state them */
+	assert_int_equal(run(&out, "%s test --update %s/repo/e.yml", kvmprof, workdir), 0);
+	assert_non_null(strstr(out, "0 values updated, 2 profiles added, 0 not met"));
+	free(out);
+	assert_int_equal(run(&out, "cat %s/repo/e.yml", workdir), 0);
+	assert_non_null(strstr(out, "  base: {lint: clean}\n  child:\n    hash: fnv1a64:"));
+	assert_non_null(strstr(out, "    lint: clean\n    check:\n      linux-6.12-arm64-capture: {verdict: no, blocked-by: [GICD_IIDR]}\n"));
+	free(out);
+	assert_int_equal(run(&out, "%s test %s/repo/e.yml", kvmprof, workdir), 0);
 	free(out);
 
 	write_file("repo/bad.yml", "kvmprof-expectations: 1\nprofiles:\n  base:\n    hsah: fnv1a64:0\n"
