@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "profile.h"
 
 #define SYMBOL_PREFIX "kvmprof_profile_"
@@ -722,7 +723,7 @@ static void emit_entry(struct cgen *g, size_t idx, const struct pentry *e)
 	free(origin);
 }
 
-static void emit_profile(struct cgen *g, const char *hash)
+static void emit_profile(struct cgen *g, const char *hash, size_t n_regset)
 {
 	const struct profile *p = g->p;
 	FILE *out = g->out;
@@ -760,8 +761,27 @@ static void emit_profile(struct cgen *g, const char *hash)
 	fprintf(out, "\t.n_entries = %zu,\n\t.phase_start = {", p->n_entries);
 	for (int i = 0; i <= KVMPROF_PHASE_COUNT; i++)
 		fprintf(out, "%s%" PRIu32, i ? ", " : " ", g->phase_start[i]);
-	fputs(" }, /* vm, vcpu-init, vcpu-regs, device, end */\n};\n", out);
+	fputs(" }, /* vm, vcpu-init, vcpu-regs, device, end */\n", out);
+	if (n_regset)
+		fprintf(out, "\t.register_set = %s_register_set,\n\t.n_register_set = %zu,\n", g->sym, n_regset);
+	fputs("};\n", out);
 	free(provenance);
+}
+
+/* vcpu: register-set:, sorted by id, for kvmprof_migration_check(). */
+static void emit_regset(struct cgen *g, const struct host_facts *h)
+{
+	static const char *const regset_policy_names[] = { "unstated", "required", "tolerated", "hidden" };
+
+	fprintf(g->out, "static const struct kvmprof_regset_entry %s_register_set[] = {\n", g->sym);
+	for (size_t i = 0; i < h->n_regset; i++) {
+		const struct host_regset_entry *e = &h->regset[i];
+
+		fprintf(g->out, "\t{ 0x%" PRIx64 "ull, ", e->id);
+		put_literal(g->out, e->name, 2);
+		fprintf(g->out, ", %d /* %s */, 0 },\n", e->policy, regset_policy_names[e->policy & 3]);
+	}
+	fputs("};\n\n", g->out);
 }
 
 static void cgen_fini(struct cgen *g)
@@ -773,6 +793,7 @@ static void cgen_fini(struct cgen *g)
 int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d)
 {
 	struct cgen g = { .out = out, .p = p, .d = d };
+	struct host_facts regset;
 	char hash[32];
 
 	if (prepare(&g, p, o)) {
@@ -817,7 +838,15 @@ int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, s
 			emit_entry(&g, i, &p->entries[i]);
 		fputs("};\n\n", out);
 	}
-	emit_profile(&g, hash);
+	if (host_regset_of_profile(p, &regset, d)) {
+		host_facts_free(&regset);
+		cgen_fini(&g);
+		return -1;
+	}
+	if (regset.n_regset)
+		emit_regset(&g, &regset);
+	emit_profile(&g, hash, regset.n_regset);
+	host_facts_free(&regset);
 	cgen_fini(&g);
 	if (ferror(out)) {
 		diag_error(d, p->pos, "cgen", "write error");

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "host.h"
@@ -400,4 +401,29 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
+}
+
+static int regset_by_id(const void *a, const void *b)
+{
+	const struct host_regset_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d)
+{
+	memset(h, 0, sizeof(*h));
+	h->arch = p->arch;
+	if (!p->file || access(p->file, R_OK) != 0)
+		return 0; /* made in memory (baseline, tests): no file, no register set */
+	if (host_facts_load(p->file, p->arch, h, d) < 0)
+		return -1;
+	qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);
+	for (size_t i = 1; i < h->n_regset; i++)
+		if (h->regset[i].id == h->regset[i - 1].id) {
+			diag_error(d, h->regset[i].pos, "conflict", "register-set: '%s' names the register '%s' named",
+				   h->regset[i].name, h->regset[i - 1].name);
+			return -1;
+		}
+	return 0;
 }

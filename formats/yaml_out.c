@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "host.h"
 #include "profile.h"
 
 /* A double-quoted YAML scalar: every byte outside printable ASCII escaped. */
@@ -211,8 +212,13 @@ void profile_write_yaml(const struct profile *p, FILE *out)
 		}
 	}
 	if (any_of(p, KVMPROF_KIND_VCPU_FEATURE) || any_of(p, KVMPROF_KIND_ONE_REG) ||
-	    any_of(p, KVMPROF_KIND_CPUID) || any_of(p, KVMPROF_KIND_MSR)) {
+	    any_of(p, KVMPROF_KIND_CPUID) || any_of(p, KVMPROF_KIND_MSR) || p->n_regset) {
 		fputs("vcpu:\n", out);
+		if (p->n_regset) {
+			struct host_facts h = { .arch = p->arch, .have_regset = 1, .regset = p->regset,
+						.n_regset = p->n_regset };
+			host_regset_write_yaml(&h, out);
+		}
 		if (any_of(p, KVMPROF_KIND_VCPU_FEATURE)) {
 			fputs("  features:\n", out);
 			for (size_t i = 0; i < p->n_entries; i++)
@@ -220,7 +226,8 @@ void profile_write_yaml(const struct profile *p, FILE *out)
 					fprintf(out, "    %s: %s\n", p->entries[i].name,
 						p->entries[i].value ? "on" : "off");
 		}
-		fputs("  registers:\n", out);
+		if (any_of(p, KVMPROF_KIND_ONE_REG) || any_of(p, KVMPROF_KIND_CPUID) || any_of(p, KVMPROF_KIND_MSR))
+			fputs("  registers:\n", out);
 		for (size_t i = 0; i < p->n_entries; i++) {
 			int k = p->entries[i].kind;
 			if (k == KVMPROF_KIND_ONE_REG || k == KVMPROF_KIND_CPUID || k == KVMPROF_KIND_MSR)

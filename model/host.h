@@ -122,6 +122,16 @@ struct host_facts {
 int host_facts_load(const char *path, int arch, struct host_facts *h, struct diag *d);
 void host_facts_free(struct host_facts *h);
 
+/*
+ * The register set of profile p's own file (`vcpu: register-set:`, not
+ * inherited), sorted by id, into h (free it with host_facts_free): what
+ * cgen and tables give the runtime. 0 (also when p has no readable file:
+ * a profile made in memory), or -1
+ * with an error in d (two keys naming one register is a conflict).
+ */
+struct profile;
+int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d);
+
 /* Writes h as the top-level `host:` mapping (and nothing else). */
 void host_facts_write_yaml(const struct host_facts *h, FILE *out);
 /* Writes h's register set as `  register-set:` (to go under `vcpu:`). */

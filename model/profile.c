@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* profile.c - ownership helpers of the compiler's profile model. */
+#include "host.h"
 #include "profile.h"
 
 #include <stdarg.h>
@@ -55,6 +56,9 @@ void profile_free(struct profile *p)
 	for (i = 0; i < p->n_entries; i++)
 		pentry_clear(&p->entries[i]);
 	free(p->entries);
+	for (i = 0; i < p->n_regset; i++)
+		free(p->regset[i].name);
+	free(p->regset);
 	free(p);
 }
 

@@ -16,6 +16,8 @@
 #include "kvmprof.h"
 #include "regdb.h"
 
+struct host_regset_entry; /* host.h */
+
 /* One named field stated for an entry. */
 struct pfield {
 	char *name;
@@ -75,6 +77,10 @@ struct profile {
 	struct pentry *entries;      /* after resolve: sorted by phase, then stated order */
 	size_t n_entries;
 	struct srcpos pos;           /* the document's start */
+	/* vcpu: register-set: of a profile made in memory (baseline), written
+	 * by profile_write_yaml; a loaded file's is read by host.c instead. */
+	struct host_regset_entry *regset;
+	size_t n_regset;
 };
 
 /* The low `width` bits set (width 64 or more: all). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "tables.h"
 
 #define COND_MAX_INSNS 256 /* as c_out.c and checks.c */
@@ -144,6 +145,21 @@ int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 		kp->phase_start[++phase] = (uint32_t)p->n_entries;
 	kp->entries = p->n_entries ? t->entries : NULL;
 	kp->n_entries = (uint32_t)p->n_entries;
+	if (!rc) {
+		struct host_facts h;
+
+		if (host_regset_of_profile(p, &h, d))
+			rc = -1;
+		if (h.n_regset) {
+			t->regset = xcalloc(h.n_regset, sizeof(*t->regset));
+			for (size_t i = 0; i < h.n_regset; i++)
+				t->regset[i] = (struct kvmprof_regset_entry){ h.regset[i].id, keep(t, xstrdup(h.regset[i].name)),
+									      (uint32_t)h.regset[i].policy, 0 };
+			kp->register_set = t->regset;
+			kp->n_register_set = (uint32_t)h.n_regset;
+		}
+		host_facts_free(&h);
+	}
 	if (rc)
 		tables_free(t);
 	return rc;
@@ -158,5 +174,6 @@ void tables_free(struct tables *t)
 	free(t->fields);
 	free(t->conds);
 	free(t->code);
+	free(t->regset);
 	memset(t, 0, sizeof(*t));
 }

@@ -17,6 +17,7 @@ struct tables {
 	struct kvmprof_field *fields;   /* all entries' fields, one array */
 	struct kvmprof_cond *conds;     /* [0] the profile's, [1 + i] entry i's */
 	struct kvmprof_insn *code;      /* all condition programs, one array */
+	struct kvmprof_regset_entry *regset; /* vcpu: register-set:, sorted by id */
 	char **strings;                 /* origins and flattened provenance */
 	size_t n_strings;
 };

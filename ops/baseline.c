@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "host.h"
 
 #define MAX_BASELINE_INCLUDES 32
 #define MAX_BASELINE_INPUTS 64
@@ -457,6 +458,61 @@ different:
 	out->requires = expr_parse(joined, &(struct expr_error){ 0 });
 }
 
+/*
+ * The register set of a baseline, when every input has one: a register
+ * every input requires stays required (a guest started on any of them may
+ * depend on it); hidden by one input, hidden; listed by only some inputs,
+ * or tolerated by one, tolerated (a guest moving between the inputs'
+ * kernels gains or loses it). 0, or -1 with an error in d.
+ */
+static int baseline_regset(struct profile *const *in, size_t n, struct profile *out, struct diag *d)
+{
+	struct host_facts h[MAX_BASELINE_INPUTS];
+	size_t k = 0, cap = 0;
+	int rc = 0, all = 1;
+
+	memset(h, 0, sizeof(h));
+	for (size_t i = 0; i < n; i++) {
+		if (host_regset_of_profile(in[i], &h[i], d))
+			rc = -1;
+		all &= h[i].have_regset;
+	}
+	for (size_t i = 0; rc == 0 && all && i < n; i++)
+		for (size_t r = 0; r < h[i].n_regset; r++) {
+			const struct host_regset_entry *e = &h[i].regset[r];
+			int policy = e->policy, listed_by_all = 1, seen_before = 0;
+
+			for (size_t j = 0; j < n && !seen_before; j++) {
+				const struct host_regset_entry *o = NULL;
+
+				for (size_t q = 0; q < h[j].n_regset && !o; q++)
+					if (h[j].regset[q].id == e->id)
+						o = &h[j].regset[q];
+				if (o && j < i)
+					seen_before = 1;
+				else if (!o)
+					listed_by_all = 0;
+				else if (o->policy == HOST_REG_HIDDEN || policy == HOST_REG_HIDDEN)
+					policy = HOST_REG_HIDDEN;
+				else if (o->policy == HOST_REG_TOLERATED)
+					policy = HOST_REG_TOLERATED;
+			}
+			if (seen_before)
+				continue;
+			if (!listed_by_all && policy != HOST_REG_HIDDEN)
+				policy = HOST_REG_TOLERATED;
+			if (k == cap) {
+				cap = cap ? 2 * cap : 64;
+				out->regset = xrealloc(out->regset, cap * sizeof(*out->regset));
+			}
+			out->regset[k++] = (struct host_regset_entry){ e->id, e->name ? xstrdup(e->name) : NULL, policy, e->pos };
+		}
+	out->n_regset = k;
+	for (size_t i = 0; i < n; i++)
+		host_facts_free(&h[i]);
+	return rc;
+}
+
 struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, int strict, struct diag *d)
 {
 	const struct pentry *match[MAX_BASELINE_INPUTS];
@@ -528,6 +584,10 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 					  input_file(in[0]));
 		}
 	if (B.failed) {
+		profile_free(out);
+		return NULL;
+	}
+	if (baseline_regset(in, n, out, d)) {
 		profile_free(out);
 		return NULL;
 	}

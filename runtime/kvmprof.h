@@ -68,7 +68,7 @@ extern "C" {
  * sizes differ from this library's (KVMPROF_ERR_ABI).
  */
 #define KVMPROF_TABLE_MAGIC 0x4f52504bu /* "KPRO" read little-endian */
-#define KVMPROF_TABLE_ABI 1u
+#define KVMPROF_TABLE_ABI 2u /* 2: struct kvmprof_profile gained register_set */
 #define KVMPROF_FORMAT_VERSION 1u /* profile YAML format (`kvmprof: 1`) */
 
 enum kvmprof_arch {
@@ -245,6 +245,27 @@ struct kvmprof_entry {
  * do not fail a strict apply. */
 #define KVMPROF_ENTRY_OPTIONAL 0x1u
 
+/*
+ * `vcpu: register-set:` (docs/profile-format.md): the registers a guest of
+ * the profile expects a kernel to list, with what a kernel lacking one
+ * means. On arm64 the ids are KVM_GET_REG_LIST one-reg ids; on x86 they
+ * are MSR indices (the MSRs a saved vCPU carries). Used when a saved guest
+ * arrives on another kernel (kvmprof_migration_check()); never applied.
+ */
+enum kvmprof_regset_policy {
+	KVMPROF_REGSET_UNSTATED = 0,  /* the profile names no policy for it */
+	KVMPROF_REGSET_REQUIRED = 1,  /* a kernel without it cannot take the guest */
+	KVMPROF_REGSET_TOLERATED = 2, /* may be dropped: the guest does not depend on it */
+	KVMPROF_REGSET_HIDDEN = 3,    /* the VMM never saves or sends it */
+};
+
+struct kvmprof_regset_entry {
+	uint64_t id;      /* one-reg id (arm64) or MSR index (x86) */
+	const char *name; /* as the profile names it: "TCR2_EL1", "S3_0_C2_C0_3" */
+	uint32_t policy;  /* enum kvmprof_regset_policy */
+	uint32_t pad;
+};
+
 struct kvmprof_profile {
 	uint32_t magic;          /* KVMPROF_TABLE_MAGIC */
 	uint32_t abi;            /* KVMPROF_TABLE_ABI */
@@ -261,6 +282,8 @@ struct kvmprof_profile {
 	uint32_t n_entries;
 	uint32_t phase_start[KVMPROF_PHASE_COUNT + 1]; /* entries of phase p:
 						 [phase_start[p], phase_start[p+1]) */
+	const struct kvmprof_regset_entry *register_set; /* sorted by id; NULL: none */
+	uint32_t n_register_set;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -279,6 +302,8 @@ enum kvmprof_error {
 	KVMPROF_ERR_REPORT_FULL = -4104, /* report capacity smaller than needed */
 	KVMPROF_ERR_INVAL = -4105,       /* bad argument */
 	KVMPROF_ERR_FACTS = -4106,       /* could not read the kernel's facts */
+	KVMPROF_ERR_PROFILE = -4107,     /* migration: the state was saved under another profile */
+	KVMPROF_ERR_MIGRATION = -4108,   /* migration: the destination cannot take the state */
 };
 
 /* Text for a kvmprof error or a -errno. Never NULL; static storage. */
@@ -710,6 +735,107 @@ const struct kvmprof_profile *kvmprof_index_find(const struct kvmprof_index *idx
 /* The i-th profile of idx in name order, or NULL past the end (list them
  * with for (i = 0; (p = kvmprof_index_at(idx, i)); i++)). */
 const struct kvmprof_profile *kvmprof_index_at(const struct kvmprof_index *idx, uint32_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Migration: a saved guest arriving from another kernel (runtime/migrate.c) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A VMM that restores a vCPU saved on another kernel (live migration, live
+ * update, rollback) asks, before it writes anything, whether this kernel
+ * can take the state. Without the question the first register this kernel
+ * does not list fails KVM_SET_ONE_REG half-way through the restore (QEMU:
+ * "cpreg_vmstate_array_len"); with it the VMM refuses with a named reason.
+ *
+ *   destination: KVM_CREATE_VM, kvmprof_vm_init, kvmprof_apply_vm,
+ *                KVM_CREATE_VCPU, kvmprof_apply_vcpu_init (arm64)
+ *   kvmprof_migration_check(&profile, kvm_fd, vcpu_fd, &incoming, &report)
+ *   0: restore every register whose item is absent from the report (taken);
+ *      items with verdict DROP or HIDDEN are not restored.
+ *
+ * The policy of each register comes from the profile's register set
+ * (`vcpu: register-set:`, struct kvmprof_profile.register_set):
+ *   required   this kernel lacks it: refuse
+ *   tolerated  this kernel lacks it: drop it, with a note
+ *   hidden     never restored (a VMM never sends it), listed or not
+ *   unstated   this kernel lacks it: refuse (nothing says the guest may
+ *              lose it)
+ * Registers this kernel lists that the state lacks keep this kernel's
+ * values; they are counted (n_dest_only), not refused.
+ */
+
+/* What a saved vCPU carries, as the destination VMM describes it. */
+struct kvmprof_incoming {
+	size_t sz;                /* sizeof(struct kvmprof_incoming) */
+	const char *profile_name; /* the profile the guest was started with */
+	const char *profile_hash; /* its source_hash */
+	const uint64_t *reg_ids;  /* arm64: the one-reg ids saved (the source's KVM_GET_REG_LIST) */
+	uint32_t n_reg_ids;
+	uint32_t pad;
+	const uint32_t *msrs;     /* x86: the MSR indices saved (the source's KVM_GET_MSR_INDEX_LIST) */
+	uint32_t n_msrs;
+};
+
+enum kvmprof_incoming_verdict {
+	KVMPROF_INCOMING_TAKE = 0,   /* listed here: restore it (not reported) */
+	KVMPROF_INCOMING_DROP = 1,   /* not listed here, tolerated: not restored, noted */
+	KVMPROF_INCOMING_HIDDEN = 2, /* hidden by the profile: not restored */
+	KVMPROF_INCOMING_REFUSE = 3, /* not listed here, required or unstated: the state is refused */
+};
+
+/* One register of the incoming state that is not simply restored. */
+struct kvmprof_incoming_item {
+	uint64_t id;       /* one-reg id (arm64) or MSR index (x86) */
+	const char *name;  /* the register set's name for it, NULL when unstated */
+	uint8_t is_msr;    /* 1: id is an MSR index */
+	uint8_t policy;    /* enum kvmprof_regset_policy */
+	uint8_t verdict;   /* enum kvmprof_incoming_verdict */
+	uint8_t pad[5];
+};
+
+/* Caller-owned, like struct kvmprof_report: set items/capacity first. */
+struct kvmprof_migration_report {
+	struct kvmprof_incoming_item *items; /* in the order of the incoming state */
+	uint32_t capacity;
+	uint32_t count;       /* items written (at most capacity) */
+	uint32_t n_taken;     /* restored as saved */
+	uint32_t n_dropped;   /* verdict DROP */
+	uint32_t n_hidden;    /* verdict HIDDEN */
+	uint32_t n_refused;   /* verdict REFUSE */
+	uint32_t n_dest_only; /* listed here, absent from the state: keep this kernel's value */
+	uint8_t profile_mismatch; /* 1: another profile name, 2: same name, another hash */
+	uint8_t pad[3];
+};
+
+/*
+ * Judges an incoming vCPU state against this kernel and profile p before
+ * anything is restored. vcpu_fd: a vCPU of the destination VM, initialised
+ * (arm64: after KVM_ARM_VCPU_INIT with the profile's features, since they
+ * change the register list); kvm_fd: /dev/kvm (x86: KVM_GET_MSR_INDEX_LIST).
+ * Writes nothing to the kernel. Uses up to 33 KiB of stack.
+ * Returns 0 (restore may proceed; DROP and HIDDEN items are skipped),
+ * KVMPROF_ERR_PROFILE (in's profile name or hash is not p's: nothing else
+ * is judged), KVMPROF_ERR_MIGRATION (n_refused > 0; the items name the
+ * registers), KVMPROF_ERR_REPORT_FULL (every counter is still right),
+ * KVMPROF_ERR_ABI / KVMPROF_ERR_ARCH (p), KVMPROF_ERR_INVAL or -errno.
+ */
+int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcpu_fd,
+			    const struct kvmprof_incoming *in,
+			    struct kvmprof_migration_report *report);
+
+/* The policy p's register set gives register (or x86 MSR) id. */
+int kvmprof_regset_policy(const struct kvmprof_profile *p, uint64_t id);
+const char *kvmprof_regset_policy_name(int policy);        /* "required", ... */
+const char *kvmprof_incoming_verdict_name(int verdict);    /* "refuse", ... */
+
+/*
+ * One line for the whole verdict, like snprintf (returns the length the
+ * full text needs): "refused: 17 registers this kernel does not list are
+ * required by the profile: TCR2_EL1 (0x...), ..." or "the state was saved
+ * under profile X (hash), this VM runs Y (hash)" or "taken: ...".
+ */
+int kvmprof_migration_reason(const struct kvmprof_profile *p, const struct kvmprof_incoming *in,
+			     const struct kvmprof_migration_report *report, char *buf, size_t len);
 
 #if defined(__GNUC__) && !defined(KVMPROF_NO_VISIBILITY)
 #pragma GCC visibility pop

@@ -46,6 +46,8 @@ const char *kvmprof_strerror(int err)
 	case KVMPROF_ERR_REPORT_FULL: return "report capacity too small";
 	case KVMPROF_ERR_INVAL: return "invalid argument";
 	case KVMPROF_ERR_FACTS: return "could not read the kernel's facts";
+	case KVMPROF_ERR_PROFILE: return "the saved state belongs to another profile";
+	case KVMPROF_ERR_MIGRATION: return "this kernel cannot take the saved state";
 	default: break;
 	}
 	if (err < 0 && err > -4096)

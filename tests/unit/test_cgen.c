@@ -808,7 +808,7 @@ static void test_header(void **state)
 	free(text);
 	assert_int_equal(emit(p, &o, 0, &text, &len, NULL), 0);
 	assert_non_null(strstr(text, "\nconst struct kvmprof_profile my_profile = {\n"));
-	assert_non_null(strstr(text, "#if KVMPROF_TABLE_ABI != 1\n#error"));
+	assert_non_null(strstr(text, "#if KVMPROF_TABLE_ABI != 2\n#error"));
 	free(text);
 	free_profile(p);
 }

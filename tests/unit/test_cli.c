@@ -79,7 +79,7 @@ static void test_usage_errors(void **state)
 	assert_int_equal(run(NULL, "%s show", kvmprof), 2);
 	assert_int_equal(run(NULL, "%s explain", kvmprof), 2);
 	assert_int_equal(run(&out, "%s --version", kvmprof), 0);
-	assert_non_null(strstr(out, "table ABI 1"));
+	assert_non_null(strstr(out, "table ABI 2"));
 	free(out);
 	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", "capture", "check",
 							    "diff", "baseline", "import", "export", NULL };

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migrate.c - kvmprof_migration_check(): can this kernel take a vCPU state
+ * saved on another kernel, judged register by register against the
+ * profile's register set before anything is restored (kvmprof.h,
+ * "Migration"). Reads the destination's register list (arm64
+ * KVM_GET_REG_LIST on the vCPU) or MSR index list (x86
+ * KVM_GET_MSR_INDEX_LIST on /dev/kvm) through the ioctl seam; writes nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/kvm.h>
+
+#include "kvm_ioctl.h"
+#include "kvmprof.h"
+
+#if defined(__x86_64__)
+#define HOST_ARCH KVMPROF_ARCH_X86_64
+#elif defined(__aarch64__)
+#define HOST_ARCH KVMPROF_ARCH_ARM64
+#else
+#define HOST_ARCH KVMPROF_ARCH_NONE
+#endif
+
+#define MIGRATE_MAX_MSRS 1024
+
+/* What the destination lists, sorted for bsearch. */
+struct dest_list {
+	uint64_t ids[1 + KVMPROF_MAX_REGS]; /* [0] = n on arm64 (struct kvm_reg_list) */
+	uint32_t n;
+};
+
+static void sort_ids(uint64_t *a, uint32_t n)
+{
+	/* Insertion sort: lists are a few hundred ids, and often sorted. */
+	for (uint32_t i = 1; i < n; i++) {
+		uint64_t x = a[i];
+		uint32_t j = i;
+
+		while (j > 0 && a[j - 1] > x) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+}
+
+static int has_id(const uint64_t *a, uint32_t n, uint64_t id)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] == id)
+			return 1;
+		if (a[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int read_dest_list(struct dest_list *d, int kvm_fd, int vcpu_fd)
+{
+	int rc;
+
+#if defined(__x86_64__)
+	struct {
+		uint32_t nmsrs;
+		uint32_t indices[MIGRATE_MAX_MSRS];
+	} list = { .nmsrs = MIGRATE_MAX_MSRS };
+
+	(void)vcpu_fd;
+	rc = kvmprof_sys_ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &list);
+	if (rc < 0)
+		return rc;
+	d->n = list.nmsrs > MIGRATE_MAX_MSRS ? MIGRATE_MAX_MSRS : list.nmsrs;
+	for (uint32_t i = 0; i < d->n; i++)
+		d->ids[i] = list.indices[i];
+#elif defined(__aarch64__)
+	(void)kvm_fd;
+	d->ids[0] = KVMPROF_MAX_REGS;
+	rc = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, d->ids);
+	if (rc < 0)
+		return rc == -E2BIG ? KVMPROF_ERR_FACTS : rc;
+	d->n = (uint32_t)d->ids[0];
+	memmove(d->ids, d->ids + 1, d->n * sizeof(uint64_t));
+#else
+	(void)kvm_fd, (void)vcpu_fd;
+	return KVMPROF_ERR_ARCH;
+#endif
+	sort_ids(d->ids, d->n);
+	return 0;
+}
+
+static const struct kvmprof_regset_entry *regset_find(const struct kvmprof_profile *p, uint64_t id)
+{
+	uint32_t lo = 0, hi = p->n_register_set;
+
+	if (!p->register_set)
+		return NULL;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (p->register_set[mid].id == id)
+			return &p->register_set[mid];
+		if (p->register_set[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int kvmprof_regset_policy(const struct kvmprof_profile *p, uint64_t id)
+{
+	const struct kvmprof_regset_entry *e = p ? regset_find(p, id) : NULL;
+
+	return e ? (int)e->policy : KVMPROF_REGSET_UNSTATED;
+}
+
+const char *kvmprof_regset_policy_name(int policy)
+{
+	switch (policy) {
+	case KVMPROF_REGSET_REQUIRED: return "required";
+	case KVMPROF_REGSET_TOLERATED: return "tolerated";
+	case KVMPROF_REGSET_HIDDEN: return "hidden";
+	case KVMPROF_REGSET_UNSTATED: return "unstated";
+	default: return "?";
+	}
+}
+
+const char *kvmprof_incoming_verdict_name(int verdict)
+{
+	switch (verdict) {
+	case KVMPROF_INCOMING_TAKE: return "take";
+	case KVMPROF_INCOMING_DROP: return "drop";
+	case KVMPROF_INCOMING_HIDDEN: return "hidden";
+	case KVMPROF_INCOMING_REFUSE: return "refuse";
+	default: return "?";
+	}
+}
+
+static int strings_equal(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static void judge_one(const struct kvmprof_profile *p, const struct dest_list *d, uint64_t id, int is_msr,
+		      struct kvmprof_migration_report *r)
+{
+	const struct kvmprof_regset_entry *e = regset_find(p, id);
+	int policy = e ? (int)e->policy : KVMPROF_REGSET_UNSTATED, verdict;
+
+	if (policy == KVMPROF_REGSET_HIDDEN)
+		verdict = KVMPROF_INCOMING_HIDDEN;
+	else if (has_id(d->ids, d->n, id))
+		verdict = KVMPROF_INCOMING_TAKE;
+	else if (policy == KVMPROF_REGSET_TOLERATED)
+		verdict = KVMPROF_INCOMING_DROP;
+	else
+		verdict = KVMPROF_INCOMING_REFUSE;
+	switch (verdict) {
+	case KVMPROF_INCOMING_TAKE: r->n_taken++; return;
+	case KVMPROF_INCOMING_DROP: r->n_dropped++; break;
+	case KVMPROF_INCOMING_HIDDEN: r->n_hidden++; break;
+	default: r->n_refused++; break;
+	}
+	if (r->count < r->capacity)
+		r->items[r->count++] = (struct kvmprof_incoming_item){
+			.id = id, .name = e ? e->name : NULL, .is_msr = (uint8_t)is_msr,
+			.policy = (uint8_t)policy, .verdict = (uint8_t)verdict,
+		};
+}
+
+int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcpu_fd,
+			    const struct kvmprof_incoming *in, struct kvmprof_migration_report *report)
+{
+	struct dest_list dest;
+	uint32_t not_taken;
+	int rc;
+
+	if (!p || !in || !report || in->sz < sizeof(*in) || (report->capacity && !report->items) ||
+	    (in->n_reg_ids && !in->reg_ids) || (in->n_msrs && !in->msrs))
+		return KVMPROF_ERR_INVAL;
+	if (p->magic != KVMPROF_TABLE_MAGIC || p->abi != KVMPROF_TABLE_ABI ||
+	    p->sizeof_profile != sizeof(struct kvmprof_profile))
+		return KVMPROF_ERR_ABI;
+	if (p->arch != HOST_ARCH)
+		return KVMPROF_ERR_ARCH;
+	memset(&report->count, 0, sizeof(*report) - offsetof(struct kvmprof_migration_report, count));
+	if (!strings_equal(in->profile_name, p->name)) {
+		report->profile_mismatch = 1;
+		return KVMPROF_ERR_PROFILE;
+	}
+	if (!strings_equal(in->profile_hash, p->source_hash)) {
+		report->profile_mismatch = 2;
+		return KVMPROF_ERR_PROFILE;
+	}
+	rc = read_dest_list(&dest, kvm_fd, vcpu_fd);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < in->n_reg_ids; i++)
+		judge_one(p, &dest, in->reg_ids[i], 0, report);
+	for (uint32_t i = 0; i < in->n_msrs; i++)
+		judge_one(p, &dest, in->msrs[i], 1, report);
+	/* What this kernel lists beyond the state keeps its own value. */
+	for (uint32_t i = 0; i < dest.n; i++) {
+		int found = 0;
+
+		for (uint32_t k = 0; k < in->n_reg_ids && !found; k++)
+			found = in->reg_ids[k] == dest.ids[i];
+		for (uint32_t k = 0; k < in->n_msrs && !found; k++)
+			found = in->msrs[k] == dest.ids[i];
+		report->n_dest_only += !found;
+	}
+	not_taken = report->n_dropped + report->n_hidden + report->n_refused;
+	if (report->n_refused)
+		return KVMPROF_ERR_MIGRATION;
+	return not_taken > report->count ? KVMPROF_ERR_REPORT_FULL : 0;
+}
+
+/* ---- the one-line reason ---- */
+
+struct out {
+	char *buf;
+	size_t len, used; /* used: what the full text needs */
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->used < o->len ? o->len - o->used : 0;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(room ? o->buf + o->used : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->used += (size_t)n;
+}
+
+/* S<op0>_<op1>_C<crn>_C<crm>_<op2> for arm64 system registers, else hex. */
+static void put_id(struct out *o, const struct kvmprof_incoming_item *it)
+{
+	uint64_t id = it->id;
+
+	if (it->is_msr) {
+		put(o, "%s%sMSR 0x%llx", it->name ? it->name : "", it->name ? " " : "", (unsigned long long)id);
+		return;
+	}
+	if (it->name)
+		put(o, "%s ", it->name);
+	if ((id >> 56) == 0x60 && ((id >> 16) & 0xffff) == 0x0013) /* arm64, U64, KVM_REG_ARM64_SYSREG */
+		put(o, "%sS%u_%u_C%u_C%u_%u", it->name ? "(" : "", (unsigned)(id >> 14) & 3, (unsigned)(id >> 11) & 7,
+		    (unsigned)(id >> 7) & 15, (unsigned)(id >> 3) & 15, (unsigned)id & 7);
+	else
+		put(o, "%s0x%llx", it->name ? "(" : "", (unsigned long long)id);
+	if (it->name)
+		put(o, ")");
+}
+
+static void put_items(struct out *o, const struct kvmprof_migration_report *r, int verdict)
+{
+	const char *sep = "";
+
+	for (uint32_t i = 0; i < r->count; i++) {
+		if (r->items[i].verdict != verdict)
+			continue;
+		put(o, "%s", sep);
+		put_id(o, &r->items[i]);
+		if (verdict == KVMPROF_INCOMING_REFUSE)
+			put(o, " [%s]", kvmprof_regset_policy_name(r->items[i].policy));
+		sep = ", ";
+	}
+}
+
+int kvmprof_migration_reason(const struct kvmprof_profile *p, const struct kvmprof_incoming *in,
+			     const struct kvmprof_migration_report *r, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	if (!p || !in || !r)
+		return 0;
+	if (r->profile_mismatch) {
+		put(&o, "the state was saved under profile %s (%s); this VM runs %s (%s)",
+		    in->profile_name ? in->profile_name : "(none)", in->profile_hash ? in->profile_hash : "no hash",
+		    p->name, p->source_hash);
+		return (int)o.used;
+	}
+	if (r->n_refused) {
+		put(&o, "refused: %u register%s this kernel does not list %s not tolerated by profile %s: ", r->n_refused,
+		    r->n_refused == 1 ? "" : "s", r->n_refused == 1 ? "is" : "are", p->name);
+		put_items(&o, r, KVMPROF_INCOMING_REFUSE);
+	} else {
+		put(&o, "taken: %u register%s restored", r->n_taken, r->n_taken == 1 ? "" : "s");
+	}
+	if (r->n_dropped) {
+		put(&o, "; %u tolerated and dropped: ", r->n_dropped);
+		put_items(&o, r, KVMPROF_INCOMING_DROP);
+	}
+	if (r->n_hidden)
+		put(&o, "; %u hidden, not restored", r->n_hidden);
+	if (r->n_dest_only)
+		put(&o, "; %u listed only here keep this kernel's values", r->n_dest_only);
+	if (r->count < r->n_dropped + r->n_hidden + r->n_refused)
+		put(&o, " (report full: %u of %u named)", r->count, r->n_dropped + r->n_hidden + r->n_refused);
+	return (int)o.used;
+}
