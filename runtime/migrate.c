@@ -248,9 +248,13 @@ static void put(struct out *o, const char *fmt, ...)
 }
 
 /* S<op0>_<op1>_C<crn>_C<crm>_<op2> for arm64 system registers, else hex. */
-static void put_id(struct out *o, const struct kvmprof_incoming_item *it)
+static void put_id(struct out *o, const struct kvmprof_incoming_item *item)
 {
+	struct kvmprof_incoming_item copy = *item, *it = &copy;
 	uint64_t id = it->id;
+
+	if (it->name && it->name[0] == '0' && (it->name[1] == 'x' || it->name[1] == 'X'))
+		it->name = NULL; /* named by its number: say it once */
 
 	if (it->is_msr) {
 		put(o, "%s%sMSR 0x%llx", it->name ? it->name : "", it->name ? " " : "", (unsigned long long)id);
