@@ -592,7 +592,8 @@ int cmd_check(int argc, char **argv)
 	c.offline = c.capture_path != NULL;
 	diag_init(&d, stderr);
 	c.p = cli_load_checked(c.profile_path, &d);
-	if (!c.p || d.n_errors || host_facts_load(c.profile_path, c.p->arch, &c.want, &d) < 0) {
+	/* the register set, inherited through the base chain as the runtime's */
+	if (!c.p || d.n_errors || host_regset_of_profile(c.p, &c.want, &d) < 0) {
 		rc = 2;
 		goto out;
 	}

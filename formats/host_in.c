@@ -410,20 +410,48 @@ static int regset_by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Adds the register set of the file at path to h (a register named again
+ * takes the later policy). 0 or -1. */
+static int regset_add_file(const char *path, int arch, struct host_facts *h, struct diag *d)
+{
+	struct host_facts f;
+
+	if (host_facts_load(path, arch, &f, d) < 0) {
+		host_facts_free(&f);
+		return -1;
+	}
+	for (size_t i = 0; i < f.n_regset; i++) {
+		struct host_regset_entry *e = &f.regset[i], *old = NULL;
+
+		for (size_t k = 0; k < h->n_regset && !old; k++)
+			if (h->regset[k].id == e->id)
+				old = &h->regset[k];
+		if (old) {
+			free(old->name);
+			*old = *e;
+		} else {
+			GROW(h->regset, h->n_regset);
+			h->regset[h->n_regset++] = *e;
+		}
+		e->name = NULL; /* moved to h */
+	}
+	h->have_regset |= f.have_regset;
+	host_facts_free(&f);
+	return 0;
+}
+
 int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d)
 {
 	memset(h, 0, sizeof(*h));
 	h->arch = p->arch;
 	if (!p->file || access(p->file, R_OK) != 0)
 		return 0; /* made in memory (baseline, tests): no file, no register set */
-	if (host_facts_load(p->file, p->arch, h, d) < 0)
+	/* The deepest base first, so that nearer files override it. */
+	for (size_t i = p->n_base_files; i-- > 0;)
+		if (regset_add_file(p->base_files[i], p->arch, h, d))
+			return -1;
+	if (regset_add_file(p->file, p->arch, h, d))
 		return -1;
 	qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);
-	for (size_t i = 1; i < h->n_regset; i++)
-		if (h->regset[i].id == h->regset[i - 1].id) {
-			diag_error(d, h->regset[i].pos, "conflict", "register-set: '%s' names the register '%s' named",
-				   h->regset[i].name, h->regset[i - 1].name);
-			return -1;
-		}
 	return 0;
 }

@@ -123,11 +123,11 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 void host_facts_free(struct host_facts *h);
 
 /*
- * The register set of profile p's own file (`vcpu: register-set:`, not
- * inherited), sorted by id, into h (free it with host_facts_free): what
- * cgen and tables give the runtime. 0 (also when p has no readable file:
- * a profile made in memory), or -1
- * with an error in d (two keys naming one register is a conflict).
+ * The register set of profile p (`vcpu: register-set:` of its file and of
+ * its base chain, p->base_files; a nearer file's policy wins), sorted by id,
+ * into h (free it with host_facts_free): what cgen, tables and check use.
+ * 0 (also when p has no readable file: a profile made in memory), or -1
+ * with an error in d.
  */
 struct profile;
 int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d);

@@ -59,6 +59,9 @@ void profile_free(struct profile *p)
 	for (i = 0; i < p->n_regset; i++)
 		free(p->regset[i].name);
 	free(p->regset);
+	for (i = 0; i < p->n_base_files; i++)
+		free(p->base_files[i]);
+	free(p->base_files);
 	free(p);
 }
 

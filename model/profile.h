@@ -81,6 +81,10 @@ struct profile {
 	 * by profile_write_yaml; a loaded file's is read by host.c instead. */
 	struct host_regset_entry *regset;
 	size_t n_regset;
+	/* The files of the base chain, nearest first (resolve.c), whose
+	 * register sets the profile inherits (host_regset_of_profile). */
+	char **base_files;
+	size_t n_base_files;
 };
 
 /* The low `width` bits set (width 64 or more: all). */

@@ -244,6 +244,12 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 			diag_error(d, p->base_pos, "base", "base '%s' is for another architecture", p->base);
 		else
 			merge(p, base, d);
+		if (base->file) { /* the chain's files, nearest first, for the register set */
+			p->base_files = xcalloc(1 + base->n_base_files, sizeof(*p->base_files));
+			p->base_files[p->n_base_files++] = xstrdup(base->file);
+			for (size_t i = 0; i < base->n_base_files; i++)
+				p->base_files[p->n_base_files++] = xstrdup(base->base_files[i]);
+		}
 	}
 	profile_free(base);
 	if (p) {

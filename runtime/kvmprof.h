@@ -758,8 +758,10 @@ const struct kvmprof_profile *kvmprof_index_at(const struct kvmprof_index *idx, 
  *   required   this kernel lacks it: refuse
  *   tolerated  this kernel lacks it: drop it, with a note
  *   hidden     never restored (a VMM never sends it), listed or not
- *   unstated   this kernel lacks it: refuse (nothing says the guest may
- *              lose it)
+ *   unstated   this kernel lacks it: drop it, with a note, when the profile
+ *              has a register set (the set is what the guest expects; a
+ *              register outside it is one the guest was not shown); refuse
+ *              when the profile has none (nothing says the guest may lose it)
  * Registers this kernel lists that the state lacks keep this kernel's
  * values; they are counted (n_dest_only), not refused.
  */
@@ -778,9 +780,9 @@ struct kvmprof_incoming {
 
 enum kvmprof_incoming_verdict {
 	KVMPROF_INCOMING_TAKE = 0,   /* listed here: restore it (not reported) */
-	KVMPROF_INCOMING_DROP = 1,   /* not listed here, tolerated: not restored, noted */
+	KVMPROF_INCOMING_DROP = 1,   /* not listed here, tolerated or outside the set: not restored, noted */
 	KVMPROF_INCOMING_HIDDEN = 2, /* hidden by the profile: not restored */
-	KVMPROF_INCOMING_REFUSE = 3, /* not listed here, required or unstated: the state is refused */
+	KVMPROF_INCOMING_REFUSE = 3, /* not listed here, required (or no set): the state is refused */
 };
 
 /* One register of the incoming state that is not simply restored. */

@@ -161,7 +161,7 @@ static void judge_one(const struct kvmprof_profile *p, const struct dest_list *d
 		verdict = KVMPROF_INCOMING_HIDDEN;
 	else if (has_id(d->ids, d->n, id))
 		verdict = KVMPROF_INCOMING_TAKE;
-	else if (policy == KVMPROF_REGSET_TOLERATED)
+	else if (policy == KVMPROF_REGSET_TOLERATED || (policy == KVMPROF_REGSET_UNSTATED && p->n_register_set))
 		verdict = KVMPROF_INCOMING_DROP;
 	else
 		verdict = KVMPROF_INCOMING_REFUSE;
@@ -309,7 +309,7 @@ int kvmprof_migration_reason(const struct kvmprof_profile *p, const struct kvmpr
 		put(&o, "taken: %u register%s restored", r->n_taken, r->n_taken == 1 ? "" : "s");
 	}
 	if (r->n_dropped) {
-		put(&o, "; %u tolerated and dropped: ", r->n_dropped);
+		put(&o, "; %u dropped (tolerated, or outside the register set): ", r->n_dropped);
 		put_items(&o, r, KVMPROF_INCOMING_DROP);
 	}
 	if (r->n_hidden)

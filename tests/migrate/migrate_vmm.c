@@ -1057,7 +1057,7 @@ static int save_devices(struct state *s, int dev_fd)
 	}
 	for (int line = 32; line < irqs; line += 32) {
 		uint32_t v = 0;
-		uint64_t attr = (uint64_t)KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT |
+		uint64_t attr = (uint64_t)VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT |
 				(uint64_t)line;
 
 		if (dev_get(dev_fd, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr, &v) < 0)
