@@ -160,6 +160,11 @@ captures: all
 matrix: all
 	$(Q)KVMPROF_MATRIX_DOC=docs/compatibility.md tests/suites/matrix.sh
 
+# migration matrix on real kernels (tests/suites/migrate.sh): build/migrate/ and its
+# section of docs/compatibility.md
+migrate-matrix: all
+	$(Q)KVMPROF_MIGRATE_DOC=docs/compatibility.md tests/suites/migrate.sh
+
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
 
@@ -178,7 +183,7 @@ install: all
 clean:
 	rm -rf build build-san build-arm64
 
-.PHONY: all tests check demo bench install clean fleet-report captures matrix
+.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -227,7 +227,11 @@ while IFS=$'\t' read -r kind name verdict message; do
 	if [ "$verdict" = pass ]; then ok "$name"; else bad "$name" "$message"; fi
 done <"$out/results.tsv"
 if [ -n "${KVMPROF_MATRIX_DOC:-}" ]; then
+	# the migration matrix's section (tests/suites/migrate.sh) is its own: kept
+	sed -n '/^<!-- migration-matrix:begin -->$/,/^<!-- migration-matrix:end -->$/p' "$KVMPROF_MATRIX_DOC" \
+		>"$out/migration-section.md" 2>/dev/null
 	cp "$out/compatibility.md" "$KVMPROF_MATRIX_DOC"
+	[ -s "$out/migration-section.md" ] && tests/migrate/splice.sh "$KVMPROF_MATRIX_DOC" "$out/migration-section.md"
 	echo "matrix: wrote $KVMPROF_MATRIX_DOC"
 fi
 echo "matrix: results in $out/results.tsv, report $out/compatibility.md; took $(elapsed "$t_start") s"
