@@ -749,12 +749,16 @@ const struct kvmprof_profile *kvmprof_index_at(const struct kvmprof_index *idx, 
  *
  *   destination: KVM_CREATE_VM, kvmprof_vm_init, kvmprof_apply_vm,
  *                KVM_CREATE_VCPU, kvmprof_apply_vcpu_init (arm64)
- *   kvmprof_migration_check(&profile, kvm_fd, vcpu_fd, &incoming, &report)
+ *   kvmprof_apply_vcpu_regs (the profile first: saved ID values are judged
+ *                against what it made this kernel present)
+ *   kvmprof_migration_check(&profile, kvm_fd, vm_fd, vcpu_fd, &incoming, &report)
  *   0: restore every register whose item is absent from the report (taken);
  *      items with verdict DROP or HIDDEN are not restored.
  *
  * The policy of each register comes from the profile's register set
  * (`vcpu: register-set:`, struct kvmprof_profile.register_set):
+ * "Lacks" below also covers an arm64 feature ID register whose saved value
+ * this kernel cannot take (KVMPROF_INCOMING_VALUE), when values are given.
  *   required   this kernel lacks it: refuse
  *   tolerated  this kernel lacks it: drop it, with a note
  *   hidden     never restored (a VMM never sends it), listed or not
@@ -772,6 +776,7 @@ struct kvmprof_incoming {
 	const char *profile_name; /* the profile the guest was started with */
 	const char *profile_hash; /* its source_hash */
 	const uint64_t *reg_ids;  /* arm64: the one-reg ids saved (the source's KVM_GET_REG_LIST) */
+	const uint64_t *reg_values; /* their saved values (registers up to 64 bits; NULL: not judged) */
 	uint32_t n_reg_ids;
 	uint32_t pad;
 	const uint32_t *msrs;     /* x86: the MSR indices saved (the source's KVM_GET_MSR_INDEX_LIST) */
@@ -782,7 +787,18 @@ enum kvmprof_incoming_verdict {
 	KVMPROF_INCOMING_TAKE = 0,   /* listed here: restore it (not reported) */
 	KVMPROF_INCOMING_DROP = 1,   /* not listed here, tolerated or outside the set: not restored, noted */
 	KVMPROF_INCOMING_HIDDEN = 2, /* hidden by the profile: not restored */
-	KVMPROF_INCOMING_REFUSE = 3, /* not listed here, required (or no set): the state is refused */
+	KVMPROF_INCOMING_REFUSE = 3, /* required (or no set), and this kernel lacks it or cannot
+					take its value: the state is refused */
+};
+
+/* Why a register is not simply restored (struct kvmprof_incoming_item.why). */
+enum kvmprof_incoming_why {
+	KVMPROF_INCOMING_LACKED = 0, /* this kernel does not list it */
+	KVMPROF_INCOMING_VALUE = 1,  /* arm64 feature ID register: the saved value differs from this
+					kernel's in bits it does not let userspace change (its writable
+					mask, KVM_ARM_GET_REG_WRITABLE_MASKS; without that ioctl, every
+					bit: 6.1 takes only its own value, bar a few lower-safe fields) */
+	KVMPROF_INCOMING_POLICY = 2, /* hidden by the profile */
 };
 
 /* One register of the incoming state that is not simply restored. */
@@ -792,7 +808,11 @@ struct kvmprof_incoming_item {
 	uint8_t is_msr;    /* 1: id is an MSR index */
 	uint8_t policy;    /* enum kvmprof_regset_policy */
 	uint8_t verdict;   /* enum kvmprof_incoming_verdict */
-	uint8_t pad[5];
+	uint8_t why;       /* enum kvmprof_incoming_why */
+	uint8_t pad[4];
+	uint64_t saved;    /* VALUE: the saved value */
+	uint64_t here;     /* VALUE: this kernel's value (after the profile was applied) */
+	uint64_t writable; /* VALUE: the bits this kernel lets userspace change */
 };
 
 /* Caller-owned, like struct kvmprof_report: set items/capacity first. */
@@ -813,7 +833,10 @@ struct kvmprof_migration_report {
  * Judges an incoming vCPU state against this kernel and profile p before
  * anything is restored. vcpu_fd: a vCPU of the destination VM, initialised
  * (arm64: after KVM_ARM_VCPU_INIT with the profile's features, since they
- * change the register list); kvm_fd: /dev/kvm (x86: KVM_GET_MSR_INDEX_LIST).
+ * change the register list, and after kvmprof_apply_vcpu_regs(), since the
+ * saved ID register values are judged against what the profile made this
+ * kernel present); kvm_fd: /dev/kvm (x86: KVM_GET_MSR_INDEX_LIST); vm_fd:
+ * the VM (arm64: writable masks).
  * Writes nothing to the kernel. Uses up to 33 KiB of stack.
  * Returns 0 (restore may proceed; DROP and HIDDEN items are skipped),
  * KVMPROF_ERR_PROFILE (in's profile name or hash is not p's: nothing else
@@ -821,7 +844,7 @@ struct kvmprof_migration_report {
  * registers), KVMPROF_ERR_REPORT_FULL (every counter is still right),
  * KVMPROF_ERR_ABI / KVMPROF_ERR_ARCH (p), KVMPROF_ERR_INVAL or -errno.
  */
-int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcpu_fd,
+int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vm_fd, int vcpu_fd,
 			    const struct kvmprof_incoming *in,
 			    struct kvmprof_migration_report *report);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
+#include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "kvmprof.h"
 
@@ -151,37 +152,98 @@ static int strings_equal(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* arm64: the writable masks of the feature ID range (KVM_ARM_GET_REG_WRITABLE_MASKS). */
+struct id_masks {
+	int have;
+	uint64_t words[KVMPROF_ID_RANGE_WORDS];
+};
+
+static void read_masks(struct id_masks *m, int vm_fd)
+{
+	m->have = 0;
+#ifdef __aarch64__
+	if (kvmprof_sys_ioctl(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) > 0) {
+		struct reg_mask_range range = { .addr = (uintptr_t)m->words, .range = KVM_ARM_FEATURE_ID_RANGE };
+
+		m->have = kvmprof_sys_ioctl(vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) == 0;
+	}
+#else
+	(void)vm_fd;
+#endif
+}
+
+/* An arm64 system register of the feature ID range (Op0 3, Op1 0/1/3,
+ * CRn 0, CRm 0..7): KVM takes a saved value there only within what it lets
+ * userspace change. Sets *word to its index as KVM_ARM_FEATURE_ID_RANGE_IDX. */
+static int is_feature_id_reg(uint64_t id, unsigned *word)
+{
+	unsigned op0 = (id >> 14) & 3, op1 = (id >> 11) & 7, crn = (id >> 7) & 15, crm = (id >> 3) & 15, op2 = id & 7;
+
+	if ((id >> 56) != 0x60 || ((id >> 16) & 0xffff) != 0x0013 || ((id >> 52) & 0xf) != 3) /* ARM64, SYSREG, U64 */
+		return 0;
+	if (op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
+		return 0;
+	*word = ((op1 == 3 ? 2u : op1) << 6) | (crm << 3) | op2;
+	return 1;
+}
+
+/* 1 if this kernel cannot take `saved` for register id (it filled the
+ * item's saved/here/writable), 0 if it can or it is not judged by value. */
+static int value_refused(int vcpu_fd, const struct id_masks *m, uint64_t id, uint64_t saved,
+			 struct kvmprof_incoming_item *it)
+{
+	uint64_t here = 0, writable;
+	unsigned word;
+	struct kvm_one_reg one = { .id = id, .addr = (uintptr_t)&here };
+
+	if (!is_feature_id_reg(id, &word) || kvmprof_sys_ioctl(vcpu_fd, KVM_GET_ONE_REG, &one) < 0 || here == saved)
+		return 0;
+	writable = m->have ? m->words[word] : 0;
+	if (((here ^ saved) & ~writable) == 0)
+		return 0;
+	it->saved = saved;
+	it->here = here;
+	it->writable = writable;
+	return 1;
+}
+
 static void judge_one(const struct kvmprof_profile *p, const struct dest_list *d, uint64_t id, int is_msr,
+		      const uint64_t *saved, int vcpu_fd, const struct id_masks *m,
 		      struct kvmprof_migration_report *r)
 {
 	const struct kvmprof_regset_entry *e = regset_find(p, id);
 	int policy = e ? (int)e->policy : KVMPROF_REGSET_UNSTATED, verdict;
+	struct kvmprof_incoming_item it = { .id = id, .name = e ? e->name : NULL, .is_msr = (uint8_t)is_msr,
+					    .policy = (uint8_t)policy, .why = KVMPROF_INCOMING_LACKED };
 
-	if (policy == KVMPROF_REGSET_HIDDEN)
+	if (policy == KVMPROF_REGSET_HIDDEN) {
 		verdict = KVMPROF_INCOMING_HIDDEN;
-	else if (has_id(d->ids, d->n, id))
+		it.why = KVMPROF_INCOMING_POLICY;
+	} else if (has_id(d->ids, d->n, id) &&
+		   !(saved && !is_msr && value_refused(vcpu_fd, m, id, *saved, &it) &&
+		     (it.why = KVMPROF_INCOMING_VALUE))) {
 		verdict = KVMPROF_INCOMING_TAKE;
-	else if (policy == KVMPROF_REGSET_TOLERATED || (policy == KVMPROF_REGSET_UNSTATED && p->n_register_set))
+	} else if (policy == KVMPROF_REGSET_TOLERATED || (policy == KVMPROF_REGSET_UNSTATED && p->n_register_set)) {
 		verdict = KVMPROF_INCOMING_DROP;
-	else
+	} else {
 		verdict = KVMPROF_INCOMING_REFUSE;
+	}
 	switch (verdict) {
 	case KVMPROF_INCOMING_TAKE: r->n_taken++; return;
 	case KVMPROF_INCOMING_DROP: r->n_dropped++; break;
 	case KVMPROF_INCOMING_HIDDEN: r->n_hidden++; break;
 	default: r->n_refused++; break;
 	}
+	it.verdict = (uint8_t)verdict;
 	if (r->count < r->capacity)
-		r->items[r->count++] = (struct kvmprof_incoming_item){
-			.id = id, .name = e ? e->name : NULL, .is_msr = (uint8_t)is_msr,
-			.policy = (uint8_t)policy, .verdict = (uint8_t)verdict,
-		};
+		r->items[r->count++] = it;
 }
 
-int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcpu_fd,
+int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vm_fd, int vcpu_fd,
 			    const struct kvmprof_incoming *in, struct kvmprof_migration_report *report)
 {
 	struct dest_list dest;
+	struct id_masks masks;
 	uint32_t not_taken;
 	int rc;
 
@@ -205,10 +267,15 @@ int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcp
 	rc = read_dest_list(&dest, kvm_fd, vcpu_fd);
 	if (rc)
 		return rc;
+	if (in->reg_values)
+		read_masks(&masks, vm_fd);
+	else
+		masks.have = 0;
 	for (uint32_t i = 0; i < in->n_reg_ids; i++)
-		judge_one(p, &dest, in->reg_ids[i], 0, report);
+		judge_one(p, &dest, in->reg_ids[i], 0, in->reg_values ? &in->reg_values[i] : NULL, vcpu_fd, &masks,
+			  report);
 	for (uint32_t i = 0; i < in->n_msrs; i++)
-		judge_one(p, &dest, in->msrs[i], 1, report);
+		judge_one(p, &dest, in->msrs[i], 1, NULL, vcpu_fd, &masks, report);
 	/* What this kernel lists beyond the state keeps its own value. */
 	for (uint32_t i = 0; i < dest.n; i++) {
 		int found = 0;
@@ -226,6 +293,7 @@ int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vcp
 }
 
 /* ---- the one-line reason ---- */
+/* A value refused reads "ID_AA64PFR0_EL1 (S3_0_C0_C4_0) saved 0x.., here 0x.., writable 0x..". */
 
 struct out {
 	char *buf;
@@ -280,6 +348,9 @@ static void put_items(struct out *o, const struct kvmprof_migration_report *r, i
 			continue;
 		put(o, "%s", sep);
 		put_id(o, &r->items[i]);
+		if (r->items[i].why == KVMPROF_INCOMING_VALUE)
+			put(o, " saved 0x%llx, here 0x%llx, writable 0x%llx", (unsigned long long)r->items[i].saved,
+			    (unsigned long long)r->items[i].here, (unsigned long long)r->items[i].writable);
 		if (verdict == KVMPROF_INCOMING_REFUSE)
 			put(o, " [%s]", kvmprof_regset_policy_name(r->items[i].policy));
 		sep = ", ";
@@ -302,8 +373,8 @@ int kvmprof_migration_reason(const struct kvmprof_profile *p, const struct kvmpr
 		return (int)o.used;
 	}
 	if (r->n_refused) {
-		put(&o, "refused: %u register%s this kernel does not list %s not tolerated by profile %s: ", r->n_refused,
-		    r->n_refused == 1 ? "" : "s", r->n_refused == 1 ? "is" : "are", p->name);
+		put(&o, "refused: %u register%s this kernel does not list or cannot take %s not tolerated by profile %s: ",
+		    r->n_refused, r->n_refused == 1 ? "" : "s", r->n_refused == 1 ? "is" : "are", p->name);
 		put_items(&o, r, KVMPROF_INCOMING_REFUSE);
 	} else {
 		put(&o, "taken: %u register%s restored", r->n_taken, r->n_taken == 1 ? "" : "s");

@@ -860,19 +860,26 @@ static int save_vcpu(struct state *s, int kvm_fd, int vm_fd, int vcpu_fd)
 	return 0;
 }
 
-static uint64_t incoming_regs[4096];
+static uint64_t incoming_regs[4096], incoming_values[4096];
 
+/* The saved registers and, for those of 64 bits, their values. */
 static int incoming_ids(const struct state *s, struct kvmprof_incoming *in)
 {
 	uint32_t n = 0;
 
 	for (int i = 0; i < s->n && n < 4096; i++) {
-		uint64_t id;
+		uint64_t id, v = 0;
+		char hex[2 * 256 + 2];
 
-		if (sscanf(s->lines[i], "reg %" SCNx64, &id) == 1)
-			incoming_regs[n++] = id;
+		if (sscanf(s->lines[i], "reg %" SCNx64 " %513s", &id, hex) != 2)
+			continue;
+		if (reg_size(id) == 8)
+			bytes_of(hex, &v, 8);
+		incoming_regs[n] = id;
+		incoming_values[n++] = v;
 	}
 	in->reg_ids = incoming_regs;
+	in->reg_values = incoming_values;
 	in->n_reg_ids = n;
 	in->msrs = NULL;
 	in->n_msrs = 0;
@@ -1262,7 +1269,7 @@ static const char *const migrate_verdict_names[] = { "same", "noticed", "refused
 
 /* For tests/suites/migrate.sh: each register not simply restored, and each
  * register the profile requires that the state does not carry (the guest
- * never had it), as "migrate: item VERDICT POLICY NAME" and
+ * never had it), as "migrate: item VERDICT POLICY lacked|value|policy NAME" and
  * "migrate: not-in-state NAME" lines. */
 static void print_items(const struct kvmprof_profile *p, const struct kvmprof_incoming *in,
 			const struct kvmprof_migration_report *r)
@@ -1270,12 +1277,14 @@ static void print_items(const struct kvmprof_profile *p, const struct kvmprof_in
 	for (uint32_t i = 0; i < r->count; i++) {
 		const struct kvmprof_incoming_item *it = &r->items[i];
 
+		const char *why = it->why == KVMPROF_INCOMING_VALUE ? "value" : it->why == KVMPROF_INCOMING_POLICY ? "policy" : "lacked";
+
 		if (it->name)
-			printf("migrate: item %s %s %s\n", kvmprof_incoming_verdict_name(it->verdict),
-			       kvmprof_regset_policy_name(it->policy), it->name);
+			printf("migrate: item %s %s %s %s\n", kvmprof_incoming_verdict_name(it->verdict),
+			       kvmprof_regset_policy_name(it->policy), why, it->name);
 		else
-			printf("migrate: item %s %s 0x%" PRIx64 "\n", kvmprof_incoming_verdict_name(it->verdict),
-			       kvmprof_regset_policy_name(it->policy), it->id);
+			printf("migrate: item %s %s %s 0x%" PRIx64 "\n", kvmprof_incoming_verdict_name(it->verdict),
+			       kvmprof_regset_policy_name(it->policy), why, it->id);
 	}
 	for (uint32_t k = 0; k < p->n_register_set; k++) {
 		const struct kvmprof_regset_entry *e = &p->register_set[k];
@@ -1321,7 +1330,7 @@ static int migrate_restore(const struct kvmprof_profile *p, const struct state *
 	if (vm_open(&v, p))
 		goto out;
 	/* The question, before anything of the state is written. */
-	rc = kvmprof_migration_check(p, v.kvm_fd, v.vcpu_fd, &in, &mr);
+	rc = kvmprof_migration_check(p, v.kvm_fd, v.vm_fd, v.vcpu_fd, &in, &mr);
 	kvmprof_migration_reason(p, &in, &mr, text, len);
 	printf("migrate: kvmprof_migration_check: %s: %s\n", kvmprof_strerror(rc), text);
 	print_items(p, &in, &mr);

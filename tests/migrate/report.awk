@@ -64,7 +64,9 @@ END {
 	print "the VMM applies the same profile, asks `kvmprof_migration_check()` before writing anything, restores"
 	print "and resumes the guest, which reads everything again. One boot per kernel saves every guest, one per"
 	print "kernel restores them all. Every cell's live verdict is compared with `kvmprof check PROFILE --against"
-	print "CAPTURE_B` (the registers the profile requires that B lacks, among those the state carries)."
+	print "CAPTURE_B` on the register list (the registers the profile requires that B does not list, among those"
+	print "the state carries, are exactly those refused for it); a saved ID register value B cannot take is"
+	print "judged live only (the offline check does not know the saved values)."
 	print ""
 	printf "Cells: %d migrated with nothing changed (%d upgrades, %d rollbacks), %d migrated with changes the guest noticed, %d refused before restore, %d failed during restore.\n", \
 		count["same"], up_same, down_same, count["noticed"], count["refused"], count["failed"]
@@ -78,13 +80,14 @@ END {
 			if (sercmp(series(host_at[g, j]), series(host_at[g, i])) < 0) { t = host_at[g, i]; host_at[g, i] = host_at[g, j]; host_at[g, j] = t }
 		printf "Kernels:"
 		for (i = 1; i <= n_hosts[g]; i++)
-			printf "%s %s `%s` (%s)", i > 1 ? ";" : "", series(host_at[g, i]), k_release[g, host_at[g, i]], k_pkg[g, host_at[g, i]]
+			printf "%s %s `%s` (%s)", (i > 1 ? ";" : ""), series(host_at[g, i]), k_release[g, host_at[g, i]], k_pkg[g, host_at[g, i]]
 		print "."
 		print ""
 		for (bi = 1; bi <= n_base[g]; bi++) {
 			bname = base_at[g, bi]
 			if (base_ok[g, bname] == "yes")
-				print "Common ground of " base_a[g, bname] " and " base_b[g, bname] ": `kvmprof baseline` made `" bname "` (a row below)."
+				print "Common ground of " base_a[g, bname] " and " base_b[g, bname] ": `kvmprof baseline` made `" bname "` (a row below)" \
+					(base_fields[g, bname] != "" ? "; it leaves out, having no common value: " base_fields[g, bname] : "") "."
 			else
 				print "Common ground of " base_a[g, bname] " and " base_b[g, bname] ": none; `kvmprof baseline` finds no safe common value for " base_fields[g, bname] "(so no row)."
 			print ""
