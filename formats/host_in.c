@@ -452,6 +452,7 @@ int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct
 			return -1;
 	if (regset_add_file(p->file, p->arch, h, d))
 		return -1;
-	qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);
+	if (h->n_regset) /* qsort of NULL is undefined, even with no elements */
+		qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);
 	return 0;
 }

@@ -18,14 +18,6 @@
 #include "kvm_ioctl.h"
 #include "kvmprof.h"
 
-#if defined(__x86_64__)
-#define HOST_ARCH KVMPROF_ARCH_X86_64
-#elif defined(__aarch64__)
-#define HOST_ARCH KVMPROF_ARCH_ARM64
-#else
-#define HOST_ARCH KVMPROF_ARCH_NONE
-#endif
-
 #define MIGRATE_MAX_MSRS 1024
 
 /* What the destination lists, sorted for bsearch. */
@@ -66,35 +58,32 @@ static int has_id(const uint64_t *a, uint32_t n, uint64_t id)
 	return 0;
 }
 
-static int read_dest_list(struct dest_list *d, int kvm_fd, int vcpu_fd)
+/* The destination's list, by the profile's architecture (the runtime is one
+ * build for both): x86 KVM_GET_MSR_INDEX_LIST, arm64 KVM_GET_REG_LIST. */
+static int read_dest_list(struct dest_list *d, uint32_t arch, int kvm_fd, int vcpu_fd)
 {
 	int rc;
 
-#if defined(__x86_64__)
-	struct {
-		uint32_t nmsrs;
-		uint32_t indices[MIGRATE_MAX_MSRS];
-	} list = { .nmsrs = MIGRATE_MAX_MSRS };
+	if (arch == KVMPROF_ARCH_X86_64) {
+		struct {
+			struct kvmprof_msr_list_fixed head;
+			uint32_t indices[MIGRATE_MAX_MSRS];
+		} list = { .head.nmsrs = MIGRATE_MAX_MSRS };
 
-	(void)vcpu_fd;
-	rc = kvmprof_sys_ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &list);
-	if (rc < 0)
-		return rc;
-	d->n = list.nmsrs > MIGRATE_MAX_MSRS ? MIGRATE_MAX_MSRS : list.nmsrs;
-	for (uint32_t i = 0; i < d->n; i++)
-		d->ids[i] = list.indices[i];
-#elif defined(__aarch64__)
-	(void)kvm_fd;
-	d->ids[0] = KVMPROF_MAX_REGS;
-	rc = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, d->ids);
-	if (rc < 0)
-		return rc == -E2BIG ? KVMPROF_ERR_FACTS : rc;
-	d->n = (uint32_t)d->ids[0];
-	memmove(d->ids, d->ids + 1, d->n * sizeof(uint64_t));
-#else
-	(void)kvm_fd, (void)vcpu_fd;
-	return KVMPROF_ERR_ARCH;
-#endif
+		rc = kvmprof_sys_ioctl(kvm_fd, KVMPROF_KVM_GET_MSR_INDEX_LIST, &list);
+		if (rc < 0)
+			return rc;
+		d->n = list.head.nmsrs > MIGRATE_MAX_MSRS ? MIGRATE_MAX_MSRS : list.head.nmsrs;
+		for (uint32_t i = 0; i < d->n; i++)
+			d->ids[i] = list.indices[i];
+	} else {
+		d->ids[0] = KVMPROF_MAX_REGS;
+		rc = kvmprof_sys_ioctl(vcpu_fd, KVM_GET_REG_LIST, d->ids);
+		if (rc < 0)
+			return rc == -E2BIG ? KVMPROF_ERR_FACTS : rc;
+		d->n = (uint32_t)d->ids[0];
+		memmove(d->ids, d->ids + 1, d->n * sizeof(uint64_t));
+	}
 	sort_ids(d->ids, d->n);
 	return 0;
 }
@@ -161,15 +150,11 @@ struct id_masks {
 static void read_masks(struct id_masks *m, int vm_fd)
 {
 	m->have = 0;
-#ifdef __aarch64__
 	if (kvmprof_sys_ioctl(vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) > 0) {
-		struct reg_mask_range range = { .addr = (uintptr_t)m->words, .range = KVM_ARM_FEATURE_ID_RANGE };
+		struct kvmprof_reg_mask_range range = { .addr = (uintptr_t)m->words, .range = KVMPROF_ARM_FEATURE_ID_RANGE };
 
-		m->have = kvmprof_sys_ioctl(vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) == 0;
+		m->have = kvmprof_sys_ioctl(vm_fd, KVMPROF_KVM_ARM_GET_REG_WRITABLE_MASKS, &range) == 0;
 	}
-#else
-	(void)vm_fd;
-#endif
 }
 
 /* An arm64 system register of the feature ID range (Op0 3, Op1 0/1/3,
@@ -253,7 +238,8 @@ int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vm_
 	if (p->magic != KVMPROF_TABLE_MAGIC || p->abi != KVMPROF_TABLE_ABI ||
 	    p->sizeof_profile != sizeof(struct kvmprof_profile))
 		return KVMPROF_ERR_ABI;
-	if (p->arch != HOST_ARCH)
+	if (p->arch != kvmprof_sys_host_arch() ||
+	    (p->arch != KVMPROF_ARCH_X86_64 && p->arch != KVMPROF_ARCH_ARM64))
 		return KVMPROF_ERR_ARCH;
 	memset(&report->count, 0, sizeof(*report) - offsetof(struct kvmprof_migration_report, count));
 	if (!strings_equal(in->profile_name, p->name)) {
@@ -264,10 +250,10 @@ int kvmprof_migration_check(const struct kvmprof_profile *p, int kvm_fd, int vm_
 		report->profile_mismatch = 2;
 		return KVMPROF_ERR_PROFILE;
 	}
-	rc = read_dest_list(&dest, kvm_fd, vcpu_fd);
+	rc = read_dest_list(&dest, p->arch, kvm_fd, vcpu_fd);
 	if (rc)
 		return rc;
-	if (in->reg_values)
+	if (in->reg_values && p->arch == KVMPROF_ARCH_ARM64)
 		read_masks(&masks, vm_fd);
 	else
 		masks.have = 0;
