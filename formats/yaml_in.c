@@ -122,10 +122,31 @@ static int check_duplicate_key(struct loader *L, const yaml_node_t *map, const y
 	return 0;
 }
 
+/* " (did you mean NAME?" with `tail` before the closing parenthesis, or "(" tail alone. */
+static const char *did_you_mean(char *buf, size_t len, const char *near, const char *tail)
+{
+	if (near)
+		snprintf(buf, len, " (did you mean %s?%s%s)", near, *tail ? " " : "", tail);
+	else if (*tail)
+		snprintf(buf, len, " (%s)", tail);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The keys of an entry's mapping besides its fields. */
+#define ENTRY_KEYS "value, policy, dont-care, requires, optional, note, significant-index"
+
 static void unknown_key(struct loader *L, const yaml_node_t *k, const char *where, const char *known)
 {
-	diag_error(L->d, pos_of(L, k), "unknown-key", "unknown key '%s' in %s (expected one of: %s)",
-		   scalar(k), where, known);
+	const char *near = suggest_from_words(scalar(k), known);
+
+	if (near)
+		diag_error(L->d, pos_of(L, k), "unknown-key",
+			   "unknown key '%s' in %s (did you mean '%s'? expected one of: %s)", scalar(k), where, near, known);
+	else
+		diag_error(L->d, pos_of(L, k), "unknown-key", "unknown key '%s' in %s (expected one of: %s)",
+			   scalar(k), where, known);
 }
 
 /* The profile name entries record as their origin (a copy the entry owns). */
@@ -448,9 +469,11 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		if (o)
 			diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an %s register; this profile is for %s",
 				   name, arch_name(o->arch), arch_name(arch));
-		else
-			diag_error(L->d, pos_of(L, k), "unknown-register",
-				   "unknown register '%s' (see `kvmprof explain --list`)", name);
+		else {
+			char hint[192];
+			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown register '%s'%s", name,
+				   did_you_mean(hint, sizeof(hint), regdb_suggest_reg(name, arch), "see `kvmprof explain --list`"));
+		}
 		return -1;
 	}
 	if (r->arch != arch) {
@@ -531,8 +554,8 @@ static void set_field(struct loader *L, struct pentry *e, const struct regdb_fie
 		return;
 	if (value > width_mask(rf->width)) {
 		diag_error(L->d, text_pos(L, vn), "value-width",
-			   "field %s.%s is %u bit%s wide; 0x%" PRIx64 " does not fit", e->name, rf->name,
-			   rf->width, rf->width == 1 ? "" : "s", value);
+			   "field %s.%s is %u bit%s wide, 0..%" PRIu64 "; 0x%" PRIx64 " (%" PRIu64 ") does not fit", e->name,
+			   rf->name, rf->width, rf->width == 1 ? "" : "s", width_mask(rf->width), value, value);
 		return;
 	}
 	f = pentry_add_field(e, rf->name, rf->shift, rf->width, (rf->flags & REGDB_F_SIGNED) ? KVMPROF_FIELD_SIGNED : 0);
@@ -610,7 +633,8 @@ static int set_whole_value(struct loader *L, struct pentry *e, const yaml_node_t
 		return -1;
 	if (value & ~width_mask(e->width))
 		diag_error(L->d, text_pos(L, v), "value-width",
-			   "%s is %d bits wide; 0x%" PRIx64 " does not fit", e->name, e->width, value);
+			   "%s is %d bits wide, 0..%" PRIu64 "; 0x%" PRIx64 " (%" PRIu64 ") does not fit", e->name, e->width,
+			   width_mask((unsigned)e->width), value, value);
 	e->value = value & mask & width_mask(e->width);
 	e->mask = mask & width_mask(e->width);
 	e->has_value = 1;
@@ -687,9 +711,18 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 		field_keys++;
 		rf = e->reg ? regdb_field_by_name(e->reg, key) : NULL;
 		if (!rf) {
-			if (e->reg && e->reg->n_fields)
-				diag_error(L->d, pos_of(L, ek), "unknown-field",
-					   "%s has no field '%s' (see `kvmprof explain %s`)", e->name, key, e->name);
+			if (e->reg && e->reg->n_fields) {
+				/* a misspelt entry key first (polcy), then the register's own fields */
+				const char *near_key = suggest_from_words(key, ENTRY_KEYS);
+				char near[96], see[160], buf[320];
+				if (near_key)
+					snprintf(near, sizeof(near), "the key '%s'", near_key);
+				else
+					snprintf(near, sizeof(near), "%s", regdb_suggest_field(e->reg, key) ? regdb_suggest_field(e->reg, key) : "");
+				snprintf(see, sizeof(see), "see `kvmprof explain %s`", e->name);
+				diag_error(L->d, pos_of(L, ek), "unknown-field", "%s has no field '%s'%s", e->name, key,
+					   did_you_mean(buf, sizeof(buf), near[0] ? near : NULL, see));
+			}
 			else
 				diag_error(L->d, pos_of(L, ek), "unknown-field",
 					   "'%s' is neither an entry key (value, policy, dont-care, requires, optional, note) "
@@ -744,7 +777,10 @@ static void load_features(struct loader *L, const yaml_node_t *map)
 			continue;
 		s = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64);
 		if (!s) {
-			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown vCPU feature '%s'", scalar(k));
+			char buf[128];
+			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown vCPU feature '%s'%s", scalar(k),
+				   did_you_mean(buf, sizeof(buf),
+						regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64), ""));
 			continue;
 		}
 		if (parse_bool(L, v, "a vCPU feature", &on))
@@ -793,8 +829,10 @@ static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind
 			continue;
 		s = regdb_sym_by_name(sym_kind, scalar(k), KVMPROF_ARCH_X86_64);
 		if (!s) {
-			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown %s '%s'",
-				   sym_kind == REGDB_SYM_QUIRK ? "quirk" : "x2APIC API flag", scalar(k));
+			char buf[128];
+			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown %s '%s'%s",
+				   sym_kind == REGDB_SYM_QUIRK ? "quirk" : "x2APIC API flag", scalar(k),
+				   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(sym_kind, scalar(k), KVMPROF_ARCH_X86_64), ""));
 			continue;
 		}
 		vs = scalar(v);
@@ -837,7 +875,11 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 				diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is not a capability of %s",
 					   scalar(k), arch_name(L->p->arch));
 			else
-				diag_error(L->d, pos_of(L, k), "unknown-register", "unknown capability '%s'", scalar(k));
+			{
+				char buf[128];
+				diag_error(L->d, pos_of(L, k), "unknown-register", "unknown capability '%s'%s", scalar(k),
+					   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(REGDB_SYM_CAP, scalar(k), L->p->arch), ""));
+			}
 			continue;
 		}
 		e = new_entry(L);

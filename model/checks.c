@@ -19,7 +19,11 @@ static int cap_by_name(void *ctx, const char *name, uint64_t *number, struct exp
 	if (!s)
 		s = regdb_sym_by_name(REGDB_SYM_CAP, name, 0);
 	if (!s) {
-		snprintf(err->msg, sizeof(err->msg), "unknown capability '%s'", name);
+		const char *near = regdb_suggest_sym(REGDB_SYM_CAP, name, p->arch);
+		if (near)
+			snprintf(err->msg, sizeof(err->msg), "unknown capability '%s' (did you mean %s?)", name, near);
+		else
+			snprintf(err->msg, sizeof(err->msg), "unknown capability '%s'", name);
 		return -1;
 	}
 	*number = s->value;

@@ -145,6 +145,18 @@ int regdb_rule_compare(const struct regdb_field *f, unsigned width, uint64_t a, 
  */
 int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b);
 
+/*
+ * "Did you mean": the name nearest to `wrong` (edit distance, case ignored,
+ * a name cut short counts as close), or NULL when nothing is close enough to
+ * suggest (suggest.c). arch 0 matches any.
+ */
+const char *regdb_suggest_reg(const char *wrong, int arch);
+const char *regdb_suggest_field(const struct regdb_reg *r, const char *wrong);
+const char *regdb_suggest_sym(int kind, const char *wrong, int arch);
+const char *suggest_from_list(const char *wrong, const char *const *candidates, size_t n);
+/* From a list of words separated by ", " (as messages list known keys); the result is valid until the next call. */
+const char *suggest_from_words(const char *wrong, const char *words);
+
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);
 /* Parses "S3_0_C0_C4_0" into a one-reg id; 0 on success, -1 if not that form. */
