@@ -33,6 +33,7 @@ BEGIN {
 	KINDNUM["quirk"] = 2
 	KINDNUM["x2apic"] = 3
 	KINDNUM["vcpu-feature"] = 4
+	KINDNUM["midr-part"] = 5
 	HEXDIG = "0123456789abcdef"
 }
 
@@ -410,7 +411,7 @@ function parse_sym(    s, q, doc, n, t, kind, name, v, d, key) {
 	}
 	kind = t[1]; name = t[2]; v = t[3]
 	if (!(kind in KINDNUM)) {
-		err("unknown sym kind '" kind "' (cap, quirk, x2apic, vcpu-feature)")
+		err("unknown sym kind '" kind "' (cap, quirk, x2apic, vcpu-feature, midr-part)")
 		return
 	}
 	if (num(v) < 0) {

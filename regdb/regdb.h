@@ -90,6 +90,7 @@ enum regdb_sym_kind {
 	REGDB_SYM_QUIRK = 2,        /* KVM_X86_QUIRK_* bit number */
 	REGDB_SYM_X2APIC_FLAG = 3,  /* KVM_X2APIC_API_* bit number */
 	REGDB_SYM_VCPU_FEATURE = 4, /* KVM_ARM_VCPU_* feature bit number */
+	REGDB_SYM_MIDR_PART = 5,    /* arm64 core: (MIDR_EL1.Implementer << 12) | MIDR_EL1.PartNum */
 };
 
 struct regdb_sym {

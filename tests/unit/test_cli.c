@@ -247,6 +247,36 @@ static void test_explain(void **state)
 	assert_int_equal(run(&out, "%s explain NO_SUCH_THING", kvmprof), 1);
 	assert_non_null(strstr(out, "not in the register database"));
 	free(out);
+
+	/* what profiles accept, case ignored; a field alone; MIDR part numbers */
+	static const struct {
+		const char *name, *want;
+	} spellings[] = {
+		{ "CPUID.7.0.EBX", "CPUID.0x7.0x0.EBX: x86 CPUID register" },
+		{ "cpuid.0x7.0x0.ebx", "CPUID.0x7.0x0.EBX: x86 CPUID register" },
+		{ "CPUID.0x7.0x0.EBX.AVX512F", "CPUID.0x7.0x0.EBX.AVX512F: bits 16:16 of CPUID.0x7.0x0.EBX" },
+		{ "CPUID.7.0.EBX.avx512f", "CPUID.0x7.0x0.EBX.AVX512F: bits 16:16" },
+		{ "AVX512F", "CPUID.0x7.0x0.EBX.AVX512F: bits 16:16" },
+		{ "avx512f", "CPUID.0x7.0x0.EBX.AVX512F: bits 16:16" },
+		{ "MSR.0x10a", "IA32_ARCH_CAPABILITIES: x86 MSR" },
+		{ "id_aa64pfr0_el1.csv2", "ID_AA64PFR0_EL1.CSV2: bits 59:56 of ID_AA64PFR0_EL1, lower is safe" },
+		{ "kvm_cap_x2apic_api", "KVM capability 129" },
+		{ "0xd84", "MIDR_EL1.PartNum 0xd84 (Implementer 0x41): neoverse-v3" },
+		{ "0xD8E", "neoverse-n3" },
+		{ "0x413fd0c1", "MIDR_EL1 0x413fd0c1: Implementer 0x41, Variant 3, PartNum 0xd0c, Revision 1 (r3p1): neoverse-n1" },
+		{ "Neoverse-V2", "Arm Neoverse V2" },
+	};
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		assert_int_equal(run(&out, "%s explain %s", kvmprof, spellings[i].name), 0);
+		if (!strstr(out, spellings[i].want))
+			fail_msg("explain %s: no '%s' in:\n%s", spellings[i].name, spellings[i].want, out);
+		free(out);
+	}
+	assert_int_equal(run(&out, "%s explain ID_AA64PFR0_EL", kvmprof), 1);
+	assert_non_null(strstr(out, "(did you mean ID_AA64PFR0_EL1? try --list)"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain 0xfff", kvmprof), 1);
+	free(out);
 }
 
 static int setup(void **state)
