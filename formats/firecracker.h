@@ -28,6 +28,8 @@ struct fc_import_opts {
 	const char *name;         /* profile name; NULL: derived (fc_derive_name) */
 	const char *description;  /* NULL: derived */
 	int arch;                 /* enum kvmprof_arch; 0: from the content */
+	const char *platform;     /* names a fingerprint's platform kvmprof does not know ("acme-x1"):
+				   * linux-<major.minor>-<arch>-<platform>; NULL: from the file name */
 };
 
 /*

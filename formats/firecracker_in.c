@@ -721,8 +721,20 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 		return p;
 	}
 	char name[256];
+	unsigned major, minor;
+	if (!o->name && !o->platform && kernel && !platform_of(path) && !strncmp(base_name(path), "fingerprint_", 12)) {
+		/* fingerprint_<TAG>_<kernel>host.json of a platform the table does not have */
+		const char *tag = base_name(path) + 12, *end = strrchr(tag, '_');
+		fprintf(stderr, "%s: note: platform %.*s is not one kvmprof knows; --platform NAME names it "
+			"(linux-%s-%s-NAME)\n", path, end ? (int)(end - tag) : (int)strlen(tag), tag,
+			sscanf(kernel, "%u.%u", &major, &minor) == 2 ? (snprintf(name, sizeof(name), "%u.%u", major, minor), name)
+								      : "M.m",
+			arch_word(p->arch));
+	}
 	if (o->name) {
 		snprintf(name, sizeof(name), "%s", o->name);
+	} else if (o->platform && kernel && sscanf(kernel, "%u.%u", &major, &minor) == 2) {
+		snprintf(name, sizeof(name), "linux-%u.%u-%s-%s", major, minor, arch_word(p->arch), o->platform);
 	} else if (fc_derive_name(path, kernel, p->arch, name, sizeof(name))) {
 		diag_error(d, root->pos, "firecracker", "$: cannot derive a profile name from '%s'; give --name",
 			   base_name(path));
@@ -743,8 +755,13 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 		add_provenance(p, "firecracker", string_member(&I, root, "firecracker_version"));
 		add_provenance(p, "bios", string_member(&I, root, "bios_version"));
 		add_provenance(p, "bios-revision", string_member(&I, root, "bios_revision"));
-		if (pl)
+		if (o->platform) {
+			char named[300];
+			snprintf(named, sizeof(named), "%s (named with --platform)", o->platform);
+			add_provenance(p, "platform", named);
+		} else if (pl) {
 			add_provenance(p, "cpu", pl->cpu);
+		}
 	}
 
 	if (p->arch == KVMPROF_ARCH_ARM64) {
@@ -918,14 +935,17 @@ void fc_write_profile_yaml(const struct profile *p, FILE *out)
 
 static void usage_import(FILE *f)
 {
-	fputs("usage: kvmprof import --from firecracker FILE.json [-o PROFILE.yaml] [--name NAME] [--arch ARCH] [-v]\n"
-	      "       kvmprof import --from firecracker --common NAME -d DIR [-v] FILE.json...\n"
+	fputs("usage: kvmprof import --from firecracker FILE.json [-o PROFILE.yaml] [--name NAME] [--arch ARCH]\n"
+	      "                             [--platform P] [-v]\n"
+	      "       kvmprof import --from firecracker [--common NAME] -d DIR [--platform P] [-v] FILE.json...\n"
 	      "A Firecracker CPU fingerprint (cpu-template-helper fingerprint dump) or custom CPU template\n"
 	      "becomes a kvmprof profile: register ids become names with named fields, template x bits\n"
 	      "become don't-care; ids the register database does not know are kept raw and reported.\n"
 	      "  -o FILE        write the profile there (its name is the file name); default: stdout\n"
 	      "  --name NAME    the profile's name (default: derived, e.g. linux-6.1-arm64-graviton2)\n"
 	      "  --arch ARCH    arm64 or x86_64, for a template that does not tell\n"
+	      "  --platform P   the platform of a fingerprint kvmprof does not know (lower case, digits, -):\n"
+	      "                 the profile is named linux-<major.minor>-<arch>-P\n"
 	      "  --common NAME  with -d: import several files, move what they all state identically into\n"
 	      "                 the profile NAME, and base each import on it (it then states only what\n"
 	      "                 differs)\n"
@@ -1027,7 +1047,8 @@ int cmd_import(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' }, { "arch", required_argument, NULL, 'a' },
 		{ "common", required_argument, NULL, 'c' }, { "outdir", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { 0 }
+		{ "verbose", no_argument, NULL, 'v' }, { "platform", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	const char *from = NULL, *out = NULL, *common = NULL, *outdir = NULL;
 	struct fc_import_opts o = { 0 };
@@ -1043,6 +1064,15 @@ int cmd_import(int argc, char **argv)
 		case 'n': o.name = optarg; break;
 		case 'c': common = optarg; break;
 		case 'd': outdir = optarg; break;
+		case 'p':
+			/* it becomes part of a file name and a profile name */
+			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(optarg)) {
+				fprintf(stderr, "kvmprof import: --platform '%s': use lower-case letters, digits and '-'\n",
+					optarg);
+				return 2;
+			}
+			o.platform = optarg;
+			break;
 		case 'a':
 			if (!strcmp(optarg, "arm64")) {
 				o.arch = KVMPROF_ARCH_ARM64;
@@ -1099,6 +1129,20 @@ int cmd_import(int argc, char **argv)
 				diag_error(&d, pos, "firecracker", "--common needs one architecture; this is %s, the "
 					   "first file %s", arch_word(ps[i]->arch), arch_word(ps[0]->arch));
 			}
+		}
+		/* Two inputs with one output name: one file would silently replace the other. */
+		for (size_t i = 0; i < n && d.n_errors == 0; i++) {
+			struct srcpos pos = { diag_intern(&d, argv[optind + (int)i]), 0, 0 };
+			if (!ps[i])
+				continue;
+			if (common && !strcmp(ps[i]->name, common))
+				diag_error(&d, pos, "firecracker", "imports to %s, the name given to --common; "
+					   "choose another common name", common);
+			for (size_t j = 0; j < i; j++)
+				if (ps[j] && !strcmp(ps[i]->name, ps[j]->name))
+					diag_error(&d, pos, "firecracker", "imports to %s, as %s does: one would overwrite "
+						   "the other (import them into separate folders, or tell their platforms "
+						   "apart with --platform)", ps[i]->name, argv[optind + (int)j]);
 		}
 		if (d.n_errors == 0) {
 			struct profile *base = NULL;

@@ -119,7 +119,7 @@ verdict() { # from-kernel to-kernel platform -> the check's last line
 	echo "- **unknown** for an arm64 register whose value differs from the other host's default: the data"
 	echo "  cannot say whether that kernel accepts the write."
 	echo
-	echo "Reading the unknowns with what is known of these kernels (../shared/kvm-facts.md, not from the data):"
+	echo "Reading the unknowns with what is known of these kernels (public kernel history, not from the data):"
 	echo "KVM before 6.7 treats the arm64 ID registers as invariant (a write of another value gives EINVAL),"
 	echo "with a few per-field exceptions (ID_AA64PFR0_EL1.CSV2/CSV3; PMUVer/PerfMon from about 6.2), and no"
 	echo "KVM lets a VMM *raise* an ID field above its default. So an upgrade whose guest saw a higher field"
