@@ -90,14 +90,18 @@ $(BUILD)/libkvmprofc.a: $(COMPILER_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# ---- the kvmprof CLI ------------------------------------------------------------
-CLI_SRCS := $(wildcard cli/*.c)
+# ---- the kvmprof CLI: libkvmprofcli.a (every verb, kvmprof_main) and the program
+CLI_SRCS := $(filter-out cli/kvmprof.c,$(wildcard cli/*.c))
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 LIBS     := -lyaml -lpthread
 
-$(BUILD)/kvmprof: $(CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+$(BUILD)/libkvmprofcli.a: $(CLI_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/kvmprof: $(BUILD)/cli/kvmprof.o $(BUILD)/libkvmprofcli.a $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,11 +125,11 @@ $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(TEST_SUPPORT_OBJS) $(BUILD)/l
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
 		$(BUILD)/libkvmprof.a -lcmocka -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofcli.a $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
-		$(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
+		$(BUILD)/libkvmprofcli.a $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
 
 # ---- top-level targets ----------------------------------------------------------
 LIBS_ALL := $(BUILD)/libkvmprof.a $(BUILD)/libkvmprof.so $(BUILD)/libkvmprofc.a $(BUILD)/kvmprof.pc

@@ -6,8 +6,6 @@
 #include "baseline.h"
 #include "cli.h"
 
-int cmd_baseline(int argc, char **argv);
-
 static int emit_yaml(void *ctx, FILE *out, struct diag *d)
 {
 	(void)d;
@@ -20,7 +18,7 @@ static int write_atomic(const char *path, const struct profile *p, struct diag *
 	return cli_write_atomic(path, emit_yaml, (void *)p, d);
 }
 
-int cmd_baseline(int argc, char **argv)
+int cmd_baseline(int argc, char **argv, FILE *out, FILE *err)
 {
-	return baseline_main(argc, argv, stdout, stderr, write_atomic);
+	return baseline_main(argc, argv, out, err, write_atomic);
 }

@@ -3,9 +3,7 @@
 #include "cli.h"
 #include "diff.h"
 
-int cmd_diff(int argc, char **argv);
-
-int cmd_diff(int argc, char **argv)
+int cmd_diff(int argc, char **argv, FILE *out, FILE *err)
 {
-	return diff_main(argc, argv, stdout, stderr);
+	return diff_main(argc, argv, out, err);
 }

@@ -9,9 +9,12 @@
 
 #include "cli.h"
 
+/* Where the verb writes (cmd_explain's streams). */
+static FILE *out_f, *err_f;
+
 static const char *arch_name(int arch)
 {
-	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "any";
+	return arch ? regdb_arch_name(arch) : "any";
 }
 
 static const char *space_name(int space)
@@ -62,43 +65,43 @@ static void explain_field(const struct regdb_reg *r, const struct regdb_field *f
 	char buf[48];
 	const char *rule = write_rule(f->flags, buf, sizeof(buf));
 
-	printf("%s.%s: bits %u:%u of %s%s%s%s\n", r->name, f->name, f->shift + f->width - 1, f->shift, r->name,
+	fprintf(out_f, "%s.%s: bits %u:%u of %s%s%s%s\n", r->name, f->name, f->shift + f->width - 1, f->shift, r->name,
 	       (f->flags & REGDB_F_SIGNED) ? ", signed" : "", rule ? ", " : "", rule ? rule : "");
 	if (f->doc && *f->doc)
-		printf("  %s\n", f->doc);
+		fprintf(out_f, "  %s\n", f->doc);
 }
 
 static void explain_reg(const struct regdb_reg *r)
 {
-	printf("%s: %s, %s, %u bits, id 0x%" PRIx64 "\n", r->name, space_name(r->space), arch_name(r->arch),
+	fprintf(out_f, "%s: %s, %s, %u bits, id 0x%" PRIx64 "\n", r->name, space_name(r->space), arch_name(r->arch),
 	       r->width, r->id);
 	if (r->doc && *r->doc)
-		printf("  %s\n", r->doc);
+		fprintf(out_f, "  %s\n", r->doc);
 	for (uint32_t i = 0; i < r->n_fields; i++) {
 		const struct regdb_field *f = &r->fields[i];
 		char buf[48];
 		const char *rule = write_rule(f->flags, buf, sizeof(buf));
-		printf("  %-24s %2u:%-2u%s%s%s\n", f->name, f->shift + f->width - 1, f->shift,
+		fprintf(out_f, "  %-24s %2u:%-2u%s%s%s\n", f->name, f->shift + f->width - 1, f->shift,
 		       (f->flags & REGDB_F_SIGNED) ? "  signed" : "", rule ? "  " : "", rule ? rule : "");
 	}
 	if (r->history && *r->history)
-		printf("  history: %s\n", r->history);
+		fprintf(out_f, "  history: %s\n", r->history);
 	if (r->source && *r->source)
-		printf("  source: %s\n", r->source);
+		fprintf(out_f, "  source: %s\n", r->source);
 }
 
 static void explain_sym(const struct regdb_sym *s)
 {
 	if (s->kind == REGDB_SYM_MIDR_PART)
-		printf("%s: %s 0x%05" PRIx64 " (%s)\n", s->name, sym_kind_name(s->kind), s->value, arch_name(s->arch));
+		fprintf(out_f, "%s: %s 0x%05" PRIx64 " (%s)\n", s->name, sym_kind_name(s->kind), s->value, arch_name(s->arch));
 	else
-		printf("%s: %s %" PRIu64 " (%s)\n", s->name, sym_kind_name(s->kind), s->value, arch_name(s->arch));
+		fprintf(out_f, "%s: %s %" PRIu64 " (%s)\n", s->name, sym_kind_name(s->kind), s->value, arch_name(s->arch));
 	if (s->doc && *s->doc)
-		printf("  %s\n", s->doc);
+		fprintf(out_f, "  %s\n", s->doc);
 	if (s->history && *s->history)
-		printf("  history: %s\n", s->history);
+		fprintf(out_f, "  history: %s\n", s->history);
 	if (s->source && *s->source)
-		printf("  source: %s\n", s->source);
+		fprintf(out_f, "  source: %s\n", s->source);
 }
 
 static void usage_explain(FILE *f)
@@ -189,7 +192,7 @@ static int explain_midr(const char *name)
 		for (size_t i = 0; i < regdb_n_syms; i++) {
 			const struct regdb_sym *s = &regdb_syms[i];
 			if (s->kind == REGDB_SYM_MIDR_PART && (s->value & 0xfff) == v) {
-				printf("MIDR_EL1.PartNum 0x%03" PRIx64 " (Implementer 0x%02" PRIx64 "): ", v, s->value >> 12);
+				fprintf(out_f, "MIDR_EL1.PartNum 0x%03" PRIx64 " (Implementer 0x%02" PRIx64 "): ", v, s->value >> 12);
 				explain_sym(s);
 				found = 1;
 			}
@@ -200,7 +203,7 @@ static int explain_midr(const char *name)
 						       KVMPROF_ARCH_ARM64);
 	if (!s)
 		return 0;
-	printf("MIDR_EL1 0x%08" PRIx64 ": Implementer 0x%02" PRIx64 ", Variant %" PRIu64 ", PartNum 0x%03" PRIx64
+	fprintf(out_f, "MIDR_EL1 0x%08" PRIx64 ": Implementer 0x%02" PRIx64 ", Variant %" PRIu64 ", PartNum 0x%03" PRIx64
 	       ", Revision %" PRIu64 " (r%" PRIu64 "p%" PRIu64 "): ",
 	       v, (v >> 24) & 0xff, (v >> 20) & 0xf, (v >> 4) & 0xfff, v & 0xf, (v >> 20) & 0xf, v & 0xf);
 	explain_sym(s);
@@ -245,7 +248,7 @@ static int explain_name(const char *name)
 		if (f) {
 			explain_field(r, f);
 			if (r->history && *r->history)
-				printf("  history of %s: %s\n", r->name, r->history);
+				fprintf(out_f, "  history of %s: %s\n", r->name, r->history);
 			return 1;
 		}
 	}
@@ -265,36 +268,38 @@ static int explain_name(const char *name)
 	for (int kind = REGDB_SYM_CAP; !near && kind <= REGDB_SYM_MIDR_PART; kind++)
 		near = regdb_suggest_sym(kind, name, 0);
 	if (near)
-		fprintf(stderr, "kvmprof: explain: '%s' is not in the register database (did you mean %s? try --list)\n",
+		fprintf(err_f, "kvmprof: explain: '%s' is not in the register database (did you mean %s? try --list)\n",
 			name, near);
 	else
-		fprintf(stderr, "kvmprof: explain: '%s' is not in the register database (try --list)\n", name);
+		fprintf(err_f, "kvmprof: explain: '%s' is not in the register database (try --list)\n", name);
 	return 0;
 }
 
-int cmd_explain(int argc, char **argv)
+int cmd_explain(int argc, char **argv, FILE *out_stream, FILE *err_stream)
 {
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	int c, list = 0;
 
+	out_f = out_stream;
+	err_f = err_stream;
 	while ((c = getopt_long(argc, argv, "lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list = 1; break;
-		case 'h': usage_explain(stdout); return 0;
-		default: usage_explain(stderr); return 2;
+		case 'h': usage_explain(out_f); return 0;
+		default: usage_explain(err_f); return 2;
 		}
 	}
 	if (list) {
 		for (size_t i = 0; i < regdb_n_regs; i++)
-			printf("%-8s %s\n", arch_name(regdb_regs[i].arch), regdb_regs[i].name);
+			fprintf(out_f, "%-8s %s\n", arch_name(regdb_regs[i].arch), regdb_regs[i].name);
 		for (size_t i = 0; i < regdb_n_syms; i++)
-			printf("%-8s %s\n", arch_name(regdb_syms[i].arch), regdb_syms[i].name);
+			fprintf(out_f, "%-8s %s\n", arch_name(regdb_syms[i].arch), regdb_syms[i].name);
 		return 0;
 	}
 	if (optind != argc - 1) {
-		usage_explain(stderr);
+		usage_explain(err_f);
 		return 2;
 	}
 	return explain_name(argv[optind]) ? 0 : 1;

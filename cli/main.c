@@ -1,357 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - the kvmprof command line: one verb per job.
- *
- * Exit status: 0 success (or "yes"/"same" for check/diff), 1 input errors or
- * "no"/"different", 2 usage errors.
+ * main.c - the kvmprof command line in process (kvmprof_main, see cli.h):
+ * one verb per job, each in its own file.
  */
-#include <errno.h>
-#include <unistd.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
-#include "firecracker.h"
-#include "profile.h"
-
-#define MAX_INCLUDES 32
-
-const char *cli_search_path[MAX_INCLUDES + 2];
-static int n_includes;
-
-void cli_add_include(const char *dir)
-{
-	if (n_includes < MAX_INCLUDES)
-		cli_search_path[n_includes++] = dir;
-	cli_search_path[n_includes] = NULL;
-}
-
-void cli_default_includes(void)
-{
-	if (n_includes == 0)
-		cli_add_include("profiles");
-}
-
-/* ---- atomic output ------------------------------------------------------------- */
-
-/* mkstemp() makes the file 0600; the output gets the mode fopen() would give it. */
-static void cli_output_mode(int fd)
-{
-	mode_t mask = umask(0);
-
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-}
-
-/* Writes a temporary file next to path through emit; *tmp_out gets its name.
- * 0, or -1 with nothing left behind. */
-static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out)
-{
-	size_t n = strlen(path);
-	char *tmp = xcalloc(n + 16, 1);
-	FILE *out;
-	int fd, rc;
-
-	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
-		diag_error(d, pos, "io", "cannot create a temporary file next to it: %s", strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	cli_output_mode(fd);
-	out = fdopen(fd, "w");
-	rc = out ? emit(ctx, out, d) : -1;
-	if (out) {
-		if (fflush(out) != 0 || ferror(out))
-			rc = -1;
-		if (fclose(out) != 0)
-			rc = -1;
-	}
-	if (rc == 0 && d->n_errors == 0) {
-		*tmp_out = tmp;
-		return 0;
-	}
-	if (rc != 0 && d->n_errors == 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
-		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-	}
-	unlink(tmp);
-	free(tmp);
-	return -1;
-}
-
-/* Renames a finished temporary file over path (frees tmp). 0 or -1. */
-static int commit_temp(char *tmp, const char *path, struct diag *d)
-{
-	int rc = rename(tmp, path);
-
-	if (rc != 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
-		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc ? -1 : 0;
-}
-
-int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
-{
-	char *tmp;
-
-	if (write_temp(path, emit, ctx, d, &tmp))
-		return -1;
-	return commit_temp(tmp, path, d);
-}
-
-/* ---- compile ------------------------------------------------------------------- */
-
-struct emit_ctx {
-	const struct profile *p;
-	struct cgen_opts o;
-};
-
-static int emit_c(void *ctx, FILE *out, struct diag *d)
-{
-	struct emit_ctx *e = ctx;
-	return cgen_emit_c(e->p, &e->o, out, d);
-}
-
-static int emit_h(void *ctx, FILE *out, struct diag *d)
-{
-	struct emit_ctx *e = ctx;
-	return cgen_emit_h(e->p, &e->o, out, d);
-}
-
-static const char *basename_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
-struct profile *cli_load_checked(const char *path, struct diag *d)
-{
-	struct profile *p = profile_load_resolved(path, cli_search_path, d);
-
-	if (p)
-		profile_check(p, d); /* conditions are independent of other errors: report them too */
-	return p;
-}
-
-static void usage_compile(FILE *f)
-{
-	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]...\n"
-	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--headers]\n"
-	      "Resolves inheritance, checks the profile and writes C tables (struct kvmprof_profile).\n"
-	      "  -o FILE        the .c to write (atomically; nothing is written on error)\n"
-	      "  --header FILE  also write a header declaring the profile\n"
-	      "  --headers      with -d: also write NAME.h beside each NAME.c\n"
-	      "  -d DIR         compile several profiles, writing DIR/NAME.c\n"
-	      "  --symbol NAME  C name of the profile (default: kvmprof_profile_<name>)\n"
-	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
-}
-
-static int compile_one(const char *in, const char *out_c, const char *out_h, const char *symbol,
-		       struct diag *d)
-{
-	struct profile *p = cli_load_checked(in, d);
-	struct emit_ctx e = { 0 };
-	char header_base[512];
-	int rc = 1;
-
-	if (!p || d->n_errors) {
-		profile_free(p);
-		return 1;
-	}
-	e.p = p;
-	e.o.symbol = symbol;
-	e.o.source_label = in;
-	if (out_h) {
-		snprintf(header_base, sizeof(header_base), "%s", basename_of(out_h));
-		e.o.header_name = header_base;
-	}
-	/* Both files are written in full before either replaces anything: a
-	 * failure leaves the old .c and .h as they were. */
-	char *tmp_c = NULL, *tmp_h = NULL;
-	if (write_temp(out_c, emit_c, &e, d, &tmp_c) == 0 && (!out_h || write_temp(out_h, emit_h, &e, d, &tmp_h) == 0)) {
-		int ok = !tmp_h || commit_temp(tmp_h, out_h, d) == 0; /* frees tmp_h */
-		if (ok) {
-			ok = commit_temp(tmp_c, out_c, d) == 0; /* frees tmp_c */
-			tmp_c = NULL;
-		}
-		if (ok)
-			rc = 0;
-	}
-	if (tmp_c) {
-		unlink(tmp_c);
-		free(tmp_c);
-	}
-	profile_free(p);
-	return rc;
-}
-
-static int cmd_compile(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "header", required_argument, NULL, 'H' },
-		{ "headers", no_argument, NULL, 'E' },
-		{ "symbol", required_argument, NULL, 's' }, { "include", required_argument, NULL, 'I' },
-		{ "outdir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { 0 }
-	};
-	const char *out = NULL, *header = NULL, *symbol = NULL, *outdir = NULL;
-	int want_header = 0, c, rc = 0;
-	struct diag d;
-
-	while ((c = getopt_long(argc, argv, "o:s:I:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'H': want_header = 1; header = optarg; break;
-		case 'E': want_header = 1; break;
-		case 's': symbol = optarg; break;
-		case 'I': cli_add_include(optarg); break;
-		case 'd': outdir = optarg; break;
-		case 'h': usage_compile(stdout); return 0;
-		default: usage_compile(stderr); return 2;
-		}
-	}
-	cli_default_includes();
-	if (optind >= argc || (!out && !outdir) || (out && outdir) || (out && argc - optind > 1) ||
-	    (outdir && (symbol || header)) || (out && want_header && !header)) {
-		usage_compile(stderr);
-		return 2;
-	}
-	diag_init(&d, stderr);
-	if (out) {
-		rc = compile_one(argv[optind], out, header, symbol, &d);
-	} else {
-		for (int i = optind; i < argc; i++) {
-			char c_path[4096], h_path[4096], name[1024];
-			const char *b = basename_of(argv[i]);
-			size_t n = strlen(b);
-			snprintf(name, sizeof(name), "%.*s", (int)(n > 5 && !strcmp(b + n - 5, ".yaml") ? n - 5 : n), b);
-			snprintf(c_path, sizeof(c_path), "%s/%s.c", outdir, name);
-			snprintf(h_path, sizeof(h_path), "%s/%s.h", outdir, name);
-			if (compile_one(argv[i], c_path, want_header ? h_path : NULL, NULL, &d))
-				rc = 1;
-		}
-	}
-	if (d.n_errors)
-		fprintf(stderr, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
-	diag_fini(&d);
-	return rc;
-}
-
-/* ---- lint ---------------------------------------------------------------------- */
-
-static void usage_lint(FILE *f)
-{
-	fputs("usage: kvmprof lint [-Werror] [-I DIR]... PROFILE.yaml...\n"
-	      "The checks of compile, plus review rules: missing provenance or description, entries that\n"
-	      "repeat the base's value, raw values where the register has named fields.\n", f);
-}
-
-static int cmd_lint(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
-	};
-	int werror = 0, c, rc = 0;
-	struct diag d;
-
-	while ((c = getopt_long(argc, argv, "I:W:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'I': cli_add_include(optarg); break;
-		case 'W':
-			if (strcmp(optarg, "error")) {
-				usage_lint(stderr);
-				return 2;
-			}
-			werror = 1;
-			break;
-		case 'h': usage_lint(stdout); return 0;
-		default: usage_lint(stderr); return 2;
-		}
-	}
-	cli_default_includes();
-	if (optind >= argc) {
-		usage_lint(stderr);
-		return 2;
-	}
-	diag_init(&d, stderr);
-	d.warnings_are_errors = werror;
-	for (int i = optind; i < argc; i++) {
-		int before = d.n_errors;
-		struct profile *p = cli_load_checked(argv[i], &d), *base = NULL;
-
-		if (p && d.n_errors == before && p->base) {
-			struct diag quiet;
-			FILE *null = fopen("/dev/null", "w");
-			char path[4096];
-			/* The base was already checked while resolving; reload it for comparison only. */
-			diag_init(&quiet, null ? null : stderr);
-			for (const char *const *s = cli_search_path; *s && !base; s++) {
-				snprintf(path, sizeof(path), "%s/%s.yaml", *s, p->base);
-				FILE *probe = fopen(path, "r");
-				if (probe) {
-					fclose(probe);
-					base = profile_load_resolved(path, cli_search_path, &quiet);
-				}
-			}
-			if (!base) {
-				const char *slash = strrchr(argv[i], '/');
-				snprintf(path, sizeof(path), "%.*s%s%s.yaml", slash ? (int)(slash - argv[i]) : 0, argv[i],
-					 slash ? "/" : "", p->base);
-				base = profile_load_resolved(path, cli_search_path, &quiet);
-			}
-			diag_fini(&quiet);
-			if (null)
-				fclose(null);
-		}
-		if (p && d.n_errors == before)
-			profile_lint(p, base, &d);
-		if (d.n_errors > before)
-			rc = 1;
-		profile_free(base);
-		profile_free(p);
-	}
-	if (d.n_errors || d.n_warnings)
-		fprintf(stderr, "%d error%s, %d warning%s\n", d.n_errors, d.n_errors == 1 ? "" : "s",
-			d.n_warnings, d.n_warnings == 1 ? "" : "s");
-	diag_fini(&d);
-	return rc;
-}
-
-/* ---- dispatch ------------------------------------------------------------------ */
 
 struct verb {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(int argc, char **argv, FILE *out, FILE *err);
+	int (*run_std)(int argc, char **argv); /* a verb that writes to stdout and stderr itself */
 	const char *summary;
 };
 
-int cmd_diff(int argc, char **argv);     /* cli/diff.c */
-int cmd_baseline(int argc, char **argv); /* cli/baseline.c */
-int cmd_review(int argc, char **argv);   /* cli/review.c */
-int cmd_test(int argc, char **argv);     /* cli/expect.c */
-
 static const struct verb verbs[] = {
-	{ "compile", cmd_compile, "turn a profile into C tables for libkvmprof" },
-	{ "lint", cmd_lint, "check a profile and apply the review rules" },
-	{ "show", cmd_show, "print the resolved profile (inheritance applied)" },
-	{ "explain", cmd_explain, "what a register, field, capability or quirk means and its history" },
-	{ "import", cmd_import, "a Firecracker CPU fingerprint or template as a profile" },
-	{ "export", cmd_export, "a profile as a Firecracker custom CPU template" },
-	{ "diff", cmd_diff, "what a guest would notice between two profiles, field by field" },
-	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
-	{ "capture", cmd_capture, "a profile of what this host's KVM presents, with its host facts" },
-	{ "check", cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
-	{ "test", cmd_test, "check what a profile repository states must stay true of each profile" },
-	{ "review", cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
-	{ NULL, NULL, NULL }
+	{ "compile", cmd_compile, NULL, "turn a profile into C tables for libkvmprof" },
+	{ "lint", cmd_lint, NULL, "check a profile and apply the review rules" },
+	{ "show", cmd_show, NULL, "print the resolved profile (inheritance applied)" },
+	{ "explain", cmd_explain, NULL, "what a register, field, capability or quirk means and its history" },
+	{ "import", cmd_import, NULL, "a Firecracker CPU fingerprint or template as a profile" },
+	{ "export", cmd_export, NULL, "a profile as a Firecracker custom CPU template" },
+	{ "diff", cmd_diff, NULL, "what a guest would notice between two profiles, field by field" },
+	{ "baseline", cmd_baseline, NULL, "the richest profile that every input profile can present" },
+	{ "capture", cmd_capture, NULL, "a profile of what this host's KVM presents, with its host facts" },
+	{ "check", NULL, cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
+	{ "test", NULL, cmd_test, "check what a profile repository states must stay true of each profile" },
+	{ "review", NULL, cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
+	{ NULL, NULL, NULL, NULL }
 };
 
 static void usage(FILE *f)
@@ -362,25 +39,33 @@ static void usage(FILE *f)
 	fputs("\n`kvmprof VERB --help` describes each verb.\n", f);
 }
 
-int main(int argc, char **argv)
+int kvmprof_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	if (argc < 2) {
-		usage(stderr);
+		usage(err);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("kvmprof %s (table ABI %u, profile format %u)\n", KVMPROF_VERSION_STRING,
-		       KVMPROF_TABLE_ABI, KVMPROF_FORMAT_VERSION);
+		fprintf(out, "kvmprof %s (table ABI %u, profile format %u)\n", KVMPROF_VERSION_STRING,
+			KVMPROF_TABLE_ABI, KVMPROF_FORMAT_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		usage(out);
 		return 0;
 	}
-	for (const struct verb *v = verbs; v->name; v++)
-		if (!strcmp(argv[1], v->name))
-			return v->run(argc - 1, argv + 1);
-	fprintf(stderr, "kvmprof: unknown verb '%s'\n", argv[1]);
-	usage(stderr);
+	for (const struct verb *v = verbs; v->name; v++) {
+		if (strcmp(argv[1], v->name))
+			continue;
+		optind = 0; /* glibc: full re-initialisation, so each call parses afresh */
+		opterr = 1;
+		cli_reset_includes();
+		int rc = v->run ? v->run(argc - 1, argv + 1, out, err) : v->run_std(argc - 1, argv + 1);
+		fflush(out);
+		fflush(err);
+		return rc;
+	}
+	fprintf(err, "kvmprof: unknown verb '%s'\n", argv[1]);
+	usage(err);
 	return 2;
 }

@@ -11,7 +11,7 @@ static void usage_show(FILE *f)
 	      "Prints the profile with its base chain applied, in the canonical format-1 YAML.\n", f);
 }
 
-int cmd_show(int argc, char **argv)
+int cmd_show(int argc, char **argv, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {
 		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
@@ -23,23 +23,23 @@ int cmd_show(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'I': cli_add_include(optarg); break;
-		case 'h': usage_show(stdout); return 0;
-		default: usage_show(stderr); return 2;
+		case 'h': usage_show(out); return 0;
+		default: usage_show(err); return 2;
 		}
 	}
 	cli_default_includes();
 	if (optind != argc - 1) {
-		usage_show(stderr);
+		usage_show(err);
 		return 2;
 	}
-	diag_init(&d, stderr);
+	diag_init(&d, err);
 	p = cli_load_checked(argv[optind], &d);
 	rc = !p || d.n_errors ? 1 : 0;
 	if (rc == 0) {
 		char hash[32];
 		profile_hash(p, hash);
-		printf("# resolved from %s (%s)\n", argv[optind], hash);
-		profile_write_yaml(p, stdout);
+		fprintf(out, "# resolved from %s (%s)\n", argv[optind], hash);
+		profile_write_yaml(p, out);
 	}
 	profile_free(p);
 	diag_fini(&d);

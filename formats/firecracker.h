@@ -96,7 +96,8 @@ void fc_write_profile_yaml(const struct profile *p, FILE *out);
  */
 int fc_export(const struct profile *p, FILE *out, FILE *lost, size_t *n_lost, struct diag *d);
 
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
+/* The vCPU state registers an import left out: one line with the count and
+ * the first names; with verbose, one line each with its JSON path and value. */
+void fc_report_omitted(FILE *out, const char *path, const struct fc_import_stats *st, int verbose);
 
 #endif /* KVMPROF_FIRECRACKER_H */

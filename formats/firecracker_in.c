@@ -10,12 +10,9 @@
  * The JSON format is Firecracker's (see firecracker.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "firecracker.h"
 #include "json.h"
@@ -573,11 +570,6 @@ static const struct platform *platform_of(const char *path)
 	return NULL;
 }
 
-static const char *arch_word(int arch)
-{
-	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64";
-}
-
 int fc_derive_name(const char *path, const char *kernel_version, int arch, char *out, size_t len)
 {
 	const char *b = base_name(path);
@@ -587,7 +579,7 @@ int fc_derive_name(const char *path, const char *kernel_version, int arch, char 
 		unsigned major, minor;
 		if (sscanf(kernel_version, "%u.%u", &major, &minor) != 2)
 			return -1;
-		snprintf(out, len, "linux-%u.%u-%s-%s", major, minor, arch_word(arch), pl->name);
+		snprintf(out, len, "linux-%u.%u-%s-%s", major, minor, regdb_arch_name(arch), pl->name);
 		return 0;
 	}
 	if (!strncmp(b, "tmpl_", 5))
@@ -597,7 +589,7 @@ int fc_derive_name(const char *path, const char *kernel_version, int arch, char 
 		n -= 5;
 	if (n == 0)
 		return -1;
-	int w = snprintf(out, len, "firecracker-%s-", arch_word(arch));
+	int w = snprintf(out, len, "firecracker-%s-", regdb_arch_name(arch));
 	if (w < 0 || (size_t)w + n >= len)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -647,7 +639,7 @@ static int detect_arch(struct importer *I, const struct json_value *cfg, const c
 	}
 	if (forced && arch && forced != arch) {
 		diag_error(I->d, cfg->pos, "firecracker", "%s: the content is for %s, not %s", cfg->path,
-			   arch_word(arch), arch_word(forced));
+			   regdb_arch_name(arch), regdb_arch_name(forced));
 		return 0;
 	}
 	if (!arch)
@@ -729,12 +721,12 @@ struct profile *fc_import(const char *path, const struct fc_import_opts *o, stru
 			"(linux-%s-%s-NAME)\n", path, end ? (int)(end - tag) : (int)strlen(tag), tag,
 			sscanf(kernel, "%u.%u", &major, &minor) == 2 ? (snprintf(name, sizeof(name), "%u.%u", major, minor), name)
 								      : "M.m",
-			arch_word(p->arch));
+			regdb_arch_name(p->arch));
 	}
 	if (o->name) {
 		snprintf(name, sizeof(name), "%s", o->name);
 	} else if (o->platform && kernel && sscanf(kernel, "%u.%u", &major, &minor) == 2) {
-		snprintf(name, sizeof(name), "linux-%u.%u-%s-%s", major, minor, arch_word(p->arch), o->platform);
+		snprintf(name, sizeof(name), "linux-%u.%u-%s-%s", major, minor, regdb_arch_name(p->arch), o->platform);
 	} else if (fc_derive_name(path, kernel, p->arch, name, sizeof(name))) {
 		diag_error(d, root->pos, "firecracker", "$: cannot derive a profile name from '%s'; give --name",
 			   base_name(path));
@@ -931,81 +923,7 @@ void fc_write_profile_yaml(const struct profile *p, FILE *out)
 	free(buf);
 }
 
-/* ---- the verb ---------------------------------------------------------------------- */
-
-static void usage_import(FILE *f)
-{
-	fputs("usage: kvmprof import --from firecracker FILE.json [-o PROFILE.yaml] [--name NAME] [--arch ARCH]\n"
-	      "                             [--platform P] [-v]\n"
-	      "       kvmprof import --from firecracker [--common NAME] -d DIR [--platform P] [-v] FILE.json...\n"
-	      "A Firecracker CPU fingerprint (cpu-template-helper fingerprint dump) or custom CPU template\n"
-	      "becomes a kvmprof profile: register ids become names with named fields, template x bits\n"
-	      "become don't-care; ids the register database does not know are kept raw and reported.\n"
-	      "  -o FILE        write the profile there (its name is the file name); default: stdout\n"
-	      "  --name NAME    the profile's name (default: derived, e.g. linux-6.1-arm64-graviton2)\n"
-	      "  --arch ARCH    arm64 or x86_64, for a template that does not tell\n"
-	      "  --platform P   the platform of a fingerprint kvmprof does not know (lower case, digits, -):\n"
-	      "                 the profile is named linux-<major.minor>-<arch>-P\n"
-	      "  --common NAME  with -d: import several files, move what they all state identically into\n"
-	      "                 the profile NAME, and base each import on it (it then states only what\n"
-	      "                 differs)\n"
-	      "  -d DIR         write DIR/<name>.yaml for each import (and DIR/NAME.yaml)\n"
-	      "  -v, --verbose  list every vCPU state register left out (core, FP/SIMD, timer, PMU,\n"
-	      "                 debug, EL1 context, MPIDR_EL1), with its JSON path and value\n"
-	      "vCPU state registers are left out of the profile: they are run-time state, not what the\n"
-	      "guest sees of its platform (see docs/firecracker.md); one line says how many.\n", f);
-}
-
-static char *name_from_output(const char *out)
-{
-	const char *b = base_name(out);
-	size_t n = strlen(b);
-
-	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
-		n -= 5;
-	return xstrndup(b, n);
-}
-
-/* Writes p to path through a temporary file, so a failure leaves nothing half-written. */
-static int write_profile_file(const struct profile *p, const char *path, struct diag *d)
-{
-	size_t n = strlen(path) + 16;
-	char *tmp = xcalloc(n, 1);
-	FILE *out;
-	int rc = -1;
-
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd >= 0) { /* mkstemp() makes it 0600: give it the mode fopen() would */
-		mode_t mask = umask(0);
-
-		umask(mask);
-		(void)fchmod(fd, 0666 & ~mask);
-	}
-	out = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (out) {
-		fc_write_profile_yaml(p, out);
-		rc = ferror(out) ? -1 : 0;
-		if (fclose(out))
-			rc = -1;
-		if (rc == 0 && rename(tmp, path))
-			rc = -1;
-	}
-	if (rc) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
-		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
-}
-
-/*
- * The state registers left out: one line with the count and the first
- * names; with --verbose, one line each with its JSON path and value.
- */
-static void report_omitted(FILE *out, const char *path, const struct fc_import_stats *st, int verbose)
+void fc_report_omitted(FILE *out, const char *path, const struct fc_import_stats *st, int verbose)
 {
 	enum { SHOWN = 8 };
 
@@ -1023,157 +941,4 @@ static void report_omitted(FILE *out, const char *path, const struct fc_import_s
 		fprintf(out, "%s: %s: %s (0x%016" PRIx64 ") = 0x%" PRIx64 "%s: left out, vCPU state\n", path,
 			o->path, o->reg->name, o->id, o->value, o->reg->width > 64 ? " (bits 63:0)" : "");
 	}
-}
-
-static void summary(const char *path, const struct profile *p, const struct fc_import_stats *st, int verbose)
-{
-	fprintf(stderr, "%s: %s: %zu entries (", path, p->name, p->n_entries);
-	if (p->arch == KVMPROF_ARCH_ARM64)
-		fprintf(stderr, "%zu registers, %zu vCPU feature bits", st->n_reg_modifiers, st->n_vcpu_features);
-	else
-		fprintf(stderr, "%zu CPUID registers in %zu leaves, %zu MSRs", st->n_cpuid_registers,
-			st->n_cpuid_leaves, st->n_msr_modifiers);
-	fprintf(stderr, ", %zu capabilities); %zu kept by raw id, %zu not carried", st->n_kvm_capabilities,
-		st->n_unknown, st->n_not_carried);
-	if (st->n_omitted)
-		fprintf(stderr, ", %zu state registers left out", st->n_omitted);
-	fputc('\n', stderr);
-	report_omitted(stderr, path, st, verbose);
-}
-
-int cmd_import(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "name", required_argument, NULL, 'n' }, { "arch", required_argument, NULL, 'a' },
-		{ "common", required_argument, NULL, 'c' }, { "outdir", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' }, { "platform", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
-	};
-	const char *from = NULL, *out = NULL, *common = NULL, *outdir = NULL;
-	struct fc_import_opts o = { 0 };
-	char *derived = NULL;
-	int c, rc = 0, verbose = 0;
-	struct diag d;
-
-	while ((c = getopt_long(argc, argv, "f:o:d:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v': verbose = 1; break;
-		case 'f': from = optarg; break;
-		case 'o': out = optarg; break;
-		case 'n': o.name = optarg; break;
-		case 'c': common = optarg; break;
-		case 'd': outdir = optarg; break;
-		case 'p':
-			/* it becomes part of a file name and a profile name */
-			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(optarg)) {
-				fprintf(stderr, "kvmprof import: --platform '%s': use lower-case letters, digits and '-'\n",
-					optarg);
-				return 2;
-			}
-			o.platform = optarg;
-			break;
-		case 'a':
-			if (!strcmp(optarg, "arm64")) {
-				o.arch = KVMPROF_ARCH_ARM64;
-			} else if (!strcmp(optarg, "x86_64")) {
-				o.arch = KVMPROF_ARCH_X86_64;
-			} else {
-				usage_import(stderr);
-				return 2;
-			}
-			break;
-		case 'h': usage_import(stdout); return 0;
-		default: usage_import(stderr); return 2;
-		}
-	}
-	if (!from || strcmp(from, "firecracker")) {
-		fprintf(stderr, "kvmprof import: --from firecracker is the only source format\n");
-		usage_import(stderr);
-		return 2;
-	}
-	if (optind >= argc || (!outdir && argc - optind != 1) || (outdir && out) || (common && !outdir) ||
-	    (outdir && o.name)) {
-		usage_import(stderr);
-		return 2;
-	}
-	diag_init(&d, stderr);
-	if (!outdir) {
-		struct fc_import_stats st;
-		if (out && !o.name)
-			o.name = derived = name_from_output(out); /* the format wants name == file name */
-		struct profile *p = fc_import(argv[optind], &o, &st, &d);
-		if (!p || d.n_errors) {
-			rc = 1;
-		} else {
-			summary(argv[optind], p, &st, verbose);
-			if (out)
-				rc = write_profile_file(p, out, &d) ? 1 : 0;
-			else
-				fc_write_profile_yaml(p, stdout);
-		}
-		profile_free(p);
-		fc_import_stats_free(&st);
-	} else {
-		size_t n = (size_t)(argc - optind);
-		struct profile **ps = xcalloc(n, sizeof(*ps));
-		for (size_t i = 0; i < n; i++) {
-			struct fc_import_stats st;
-			int before = d.n_errors;
-			ps[i] = fc_import(argv[optind + (int)i], &o, &st, &d);
-			if (ps[i] && d.n_errors == before)
-				summary(argv[optind + (int)i], ps[i], &st, verbose);
-			fc_import_stats_free(&st);
-			if (ps[i] && i && ps[i]->arch != ps[0]->arch && common) {
-				struct srcpos pos = { diag_intern(&d, argv[optind + (int)i]), 0, 0 };
-				diag_error(&d, pos, "firecracker", "--common needs one architecture; this is %s, the "
-					   "first file %s", arch_word(ps[i]->arch), arch_word(ps[0]->arch));
-			}
-		}
-		/* Two inputs with one output name: one file would silently replace the other. */
-		for (size_t i = 0; i < n && d.n_errors == 0; i++) {
-			struct srcpos pos = { diag_intern(&d, argv[optind + (int)i]), 0, 0 };
-			if (!ps[i])
-				continue;
-			if (common && !strcmp(ps[i]->name, common))
-				diag_error(&d, pos, "firecracker", "imports to %s, the name given to --common; "
-					   "choose another common name", common);
-			for (size_t j = 0; j < i; j++)
-				if (ps[j] && !strcmp(ps[i]->name, ps[j]->name))
-					diag_error(&d, pos, "firecracker", "imports to %s, as %s does: one would overwrite "
-						   "the other (import them into separate folders, or tell their platforms "
-						   "apart with --platform)", ps[i]->name, argv[optind + (int)j]);
-		}
-		if (d.n_errors == 0) {
-			struct profile *base = NULL;
-			char path[4096];
-			if (common) {
-				char desc[512];
-				snprintf(desc, sizeof(desc), "What the %zu imported fingerprints of this platform state "
-					 "identically; each kernel's profile is based on it and states only what differs.", n);
-				base = fc_common_base(ps, n, common, desc);
-				snprintf(path, sizeof(path), "%s/%s.yaml", outdir, common);
-				if (write_profile_file(base, path, &d))
-					rc = 1;
-				else
-					fprintf(stderr, "%s: %zu entries common to all\n", path, base->n_entries);
-			}
-			for (size_t i = 0; i < n && rc == 0; i++) {
-				snprintf(path, sizeof(path), "%s/%s.yaml", outdir, ps[i]->name);
-				if (write_profile_file(ps[i], path, &d))
-					rc = 1;
-			}
-			profile_free(base);
-		}
-		for (size_t i = 0; i < n; i++)
-			profile_free(ps[i]);
-		free(ps);
-		if (d.n_errors)
-			rc = 1;
-	}
-	if (d.n_errors)
-		fprintf(stderr, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
-	free(derived);
-	diag_fini(&d);
-	return rc;
 }

@@ -12,7 +12,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,92 +297,4 @@ int fc_export(const struct profile *p, FILE *out, FILE *lost_out, size_t *n_lost
 	if (n_lost)
 		*n_lost = X.n_lost;
 	return 0;
-}
-
-/* ---- the verb ---------------------------------------------------------------------- */
-
-static void usage_export(FILE *f)
-{
-	fputs("usage: kvmprof export --to firecracker PROFILE.yaml [-o TEMPLATE.json] [-I DIR]... [--strict]\n"
-	      "Writes the resolved profile as a Firecracker custom CPU template (reg_modifiers, vcpu_features,\n"
-	      "kvm_capabilities on arm64; cpuid_modifiers, msr_modifiers, kvm_capabilities on x86_64).\n"
-	      "What a template cannot express (vGIC registers, KVM_ENABLE_CAP, quirks, x2APIC flags,\n"
-	      "conditions, at-most policies) is listed on stderr.\n"
-	      "  -o FILE    write the template there (default: stdout)\n"
-	      "  -I DIR     where base profiles are looked up (default: profiles)\n"
-	      "  --strict   exit 1 when anything was not carried\n", f);
-}
-
-int cmd_export(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "to", required_argument, NULL, 't' }, { "output", required_argument, NULL, 'o' },
-		{ "include", required_argument, NULL, 'I' }, { "strict", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
-	};
-	const char *to = NULL, *out = NULL, *search[34];
-	int n_search = 0, strict = 0, c, rc = 1;
-	struct diag d;
-
-	while ((c = getopt_long(argc, argv, "t:o:I:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': to = optarg; break;
-		case 'o': out = optarg; break;
-		case 'I':
-			if (n_search < 32)
-				search[n_search++] = optarg;
-			break;
-		case 's': strict = 1; break;
-		case 'h': usage_export(stdout); return 0;
-		default: usage_export(stderr); return 2;
-		}
-	}
-	if (!to || strcmp(to, "firecracker")) {
-		fprintf(stderr, "kvmprof export: --to firecracker is the only target format\n");
-		usage_export(stderr);
-		return 2;
-	}
-	if (optind != argc - 1) {
-		usage_export(stderr);
-		return 2;
-	}
-	if (n_search == 0)
-		search[n_search++] = "profiles";
-	search[n_search] = NULL;
-	diag_init(&d, stderr);
-	struct profile *p = profile_load_resolved(argv[optind], search, &d);
-	if (p && d.n_errors == 0)
-		profile_check(p, &d);
-	if (p && d.n_errors == 0) {
-		char *buf = NULL;
-		size_t len = 0, n_lost = 0;
-		FILE *mem = open_memstream(&buf, &len);
-		if (!mem)
-			abort();
-		int erc = fc_export(p, mem, stderr, &n_lost, &d);
-		fclose(mem);
-		if (erc == 0) {
-			FILE *f = out ? fopen(out, "w") : stdout;
-			if (!f) {
-				struct srcpos pos = { diag_intern(&d, out), 0, 0 };
-				diag_error(&d, pos, "io", "cannot write: %s", strerror(errno));
-			} else {
-				fwrite(buf, 1, len, f);
-				if ((f != stdout && fclose(f)) || (f == stdout && fflush(f))) {
-					struct srcpos pos = { diag_intern(&d, out ? out : "<stdout>"), 0, 0 };
-					diag_error(&d, pos, "io", "write failed");
-				}
-			}
-		}
-		free(buf);
-		if (n_lost)
-			fprintf(stderr, "%s: %zu entr%s not carried to the Firecracker template (listed above)\n",
-				argv[optind], n_lost, n_lost == 1 ? "y" : "ies");
-		rc = d.n_errors || (strict && n_lost) ? 1 : 0;
-	}
-	if (d.n_errors)
-		fprintf(stderr, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
-	profile_free(p);
-	diag_fini(&d);
-	return rc;
 }

@@ -336,14 +336,15 @@ static int check_new_target(struct loader *L, struct pentry *e)
 	return 0;
 }
 
-static const char *arch_name(int arch)
+/* A register of that name in another architecture than arch; NULL if none. */
+static const struct regdb_reg *reg_of_other_arch(const char *name, int arch)
 {
-	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "?";
-}
+	const struct regdb_reg *r = NULL;
 
-static int other_arch(int arch)
-{
-	return arch == KVMPROF_ARCH_ARM64 ? KVMPROF_ARCH_X86_64 : KVMPROF_ARCH_ARM64;
+	for (size_t i = 0; i < regdb_n_archs && !r; i++)
+		if (regdb_archs[i].arch != arch)
+			r = regdb_reg_by_name(name, regdb_archs[i].arch);
+	return r;
 }
 
 static int parse_u64_token(const char *s, uint64_t *out)
@@ -401,7 +402,7 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		free(copy);
 		if (arch != KVMPROF_ARCH_X86_64) {
 			diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an x86_64 register; this profile is for %s",
-				   name, arch_name(arch));
+				   name, regdb_arch_name(arch));
 			return -1;
 		}
 		r = regdb_reg_by_id(arch, REGDB_X86_CPUID, (lf << 32) | sl, ri);
@@ -422,7 +423,7 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		}
 		if (arch != KVMPROF_ARCH_X86_64) {
 			diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an x86_64 register; this profile is for %s",
-				   name, arch_name(arch));
+				   name, regdb_arch_name(arch));
 			return -1;
 		}
 		r = regdb_reg_by_id(arch, REGDB_X86_MSR, id, 0);
@@ -439,7 +440,7 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 			  (strncmp(name, "0x", 2) == 0 && parse_u64_token(name, &id) == 0))) {
 		if (arch != KVMPROF_ARCH_ARM64) {
 			diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an arm64 register; this profile is for %s",
-				   name, arch_name(arch));
+				   name, regdb_arch_name(arch));
 			return -1;
 		}
 		r = regdb_reg_by_id(arch, REGDB_ARM64_SYSREG, id, 0);
@@ -465,10 +466,10 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		}
 	}
 	if (!r) {
-		const struct regdb_reg *o = regdb_reg_by_name(name, other_arch(arch));
+		const struct regdb_reg *o = reg_of_other_arch(name, arch);
 		if (o)
 			diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an %s register; this profile is for %s",
-				   name, arch_name(o->arch), arch_name(arch));
+				   name, regdb_arch_name(o->arch), regdb_arch_name(arch));
 		else {
 			char hint[192];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown register '%s'%s", name,
@@ -478,7 +479,7 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 	}
 	if (r->arch != arch) {
 		diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is an %s register; this profile is for %s",
-			   r->name, arch_name(r->arch), arch_name(arch));
+			   r->name, regdb_arch_name(r->arch), regdb_arch_name(arch));
 		return -1;
 	}
 	e->reg = r;
@@ -873,7 +874,7 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 		if (!s) {
 			if (regdb_sym_by_name(REGDB_SYM_CAP, scalar(k), 0))
 				diag_error(L->d, pos_of(L, k), "wrong-arch", "%s is not a capability of %s",
-					   scalar(k), arch_name(L->p->arch));
+					   scalar(k), regdb_arch_name(L->p->arch));
 			else
 			{
 				char buf[128];
@@ -1097,12 +1098,12 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 				name_node = v;
 			}
 		} else if (!strcmp(key, "arch")) {
-			if (s && !strcmp(s, "arm64"))
-				p->arch = KVMPROF_ARCH_ARM64;
-			else if (s && !strcmp(s, "x86_64"))
-				p->arch = KVMPROF_ARCH_X86_64;
-			else
-				diag_error(L->d, pos_of(L, v), "wrong-arch", "arch must be arm64 or x86_64");
+			p->arch = regdb_arch_by_name(s);
+			if (p->arch == KVMPROF_ARCH_NONE) {
+				char names[128];
+				regdb_arch_list(names, sizeof(names));
+				diag_error(L->d, pos_of(L, v), "wrong-arch", "arch must be %s", names);
+			}
 		} else if (!strcmp(key, "description")) {
 			if (!s)
 				diag_error(L->d, pos_of(L, v), "yaml", "description must be text");
@@ -1138,7 +1139,9 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 	if (!p->name)
 		diag_error(L->d, pos_of(L, root), "missing-key", "missing 'name:'");
 	if (!p->arch) {
-		diag_error(L->d, pos_of(L, root), "missing-key", "missing or bad 'arch:' (arm64 or x86_64)");
+		char names[128];
+		regdb_arch_list(names, sizeof(names));
+		diag_error(L->d, pos_of(L, root), "missing-key", "missing or bad 'arch:' (%s)", names);
 		return; /* registers cannot be read without an arch */
 	}
 	if (name_node) {

@@ -160,7 +160,7 @@ void profile_write_yaml(const struct profile *p, FILE *out)
 {
 	fputs("kvmprof: 1\nname: ", out);
 	yaml_put_string(out, p->name ? p->name : "");
-	fprintf(out, "\narch: %s\n", p->arch == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64");
+	fprintf(out, "\narch: %s\n", regdb_arch_name(p->arch));
 	if (p->description) {
 		fputs("description: ", out);
 		yaml_put_string(out, p->description);

@@ -419,10 +419,6 @@ static const struct pentry *find_target(const struct profile *p, const struct pe
 	return NULL;
 }
 
-static const char *arch_name(int arch)
-{
-	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "?";
-}
 
 static void add_provenance(struct profile *p, const char *key, char *value)
 {
@@ -526,7 +522,7 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 	for (size_t i = 1; i < n; i++)
 		if (in[i]->arch != in[0]->arch) {
 			diag_error(d, in[i]->pos, "baseline", "%s is for %s, %s is for %s: a baseline needs one architecture",
-				   input_file(in[i]), arch_name(in[i]->arch), input_file(in[0]), arch_name(in[0]->arch));
+				   input_file(in[i]), regdb_arch_name(in[i]->arch), input_file(in[0]), regdb_arch_name(in[0]->arch));
 			return NULL;
 		}
 	out = xcalloc(1, sizeof(*out));

@@ -22,13 +22,6 @@
 #include "kvm_compat.h"
 #include "regdb.h"
 
-#if defined(__x86_64__)
-#define CAPTURE_ARCH KVMPROF_ARCH_X86_64
-#elif defined(__aarch64__)
-#define CAPTURE_ARCH KVMPROF_ARCH_ARM64
-#else
-#define CAPTURE_ARCH KVMPROF_ARCH_NONE
-#endif
 
 #define MAX_REG_LIST 8192
 #define MAX_CPUID 256
@@ -166,7 +159,7 @@ void capture_default_name(char *buf, size_t len)
 	}
 	snprintf(where, sizeof(where), "%s", host[0] ? host : "unknown");
 	snprintf(buf, len, "linux-%u.%u-%s-%s", a, b,
-		 CAPTURE_ARCH == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64", where);
+		 regdb_arch_name(regdb_host_arch()), where);
 }
 
 /* ---- facts common to both architectures ---- */
@@ -573,14 +566,14 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->arch = CAPTURE_ARCH;
+	h->arch = regdb_host_arch();
 	h->present = 1;
 	if (o->name)
 		snprintf(name, sizeof(name), "%s", o->name);
 	else
 		capture_default_name(name, sizeof(name));
 	p->name = xstrdup(name);
-	p->arch = CAPTURE_ARCH;
+	p->arch = regdb_host_arch();
 	p->format_version = 1;
 	s.p = p;
 	*pp = p;

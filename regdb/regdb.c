@@ -7,7 +7,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvmprof.h"
 #include "regdb.h"
+
+const struct regdb_arch regdb_archs[] = {
+	{ KVMPROF_ARCH_ARM64, "arm64" },
+	{ KVMPROF_ARCH_X86_64, "x86_64" },
+};
+const size_t regdb_n_archs = sizeof(regdb_archs) / sizeof(regdb_archs[0]);
+
+const struct regdb_arch *regdb_arch(int arch)
+{
+	for (size_t i = 0; i < regdb_n_archs; i++)
+		if (regdb_archs[i].arch == arch)
+			return &regdb_archs[i];
+	return NULL;
+}
+
+const char *regdb_arch_name(int arch)
+{
+	const struct regdb_arch *a = regdb_arch(arch);
+	return a ? a->name : "?";
+}
+
+int regdb_arch_by_name(const char *name)
+{
+	for (size_t i = 0; name && i < regdb_n_archs; i++)
+		if (!strcmp(regdb_archs[i].name, name))
+			return regdb_archs[i].arch;
+	return KVMPROF_ARCH_NONE;
+}
+
+void regdb_arch_list(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < regdb_n_archs && used < len; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == regdb_n_archs ? " or " : ", ";
+		int n = snprintf(buf + used, len - used, "%s%s", sep, regdb_archs[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+int regdb_host_arch(void)
+{
+#if defined(__aarch64__)
+	return KVMPROF_ARCH_ARM64;
+#elif defined(__x86_64__)
+	return KVMPROF_ARCH_X86_64;
+#else
+	return KVMPROF_ARCH_NONE;
+#endif
+}
 
 /*
  * arm64 one-reg id of a system register, from Documentation/virt/kvm/api.rst

@@ -158,6 +158,29 @@ const char *suggest_from_list(const char *wrong, const char *const *candidates, 
 /* From a list of words separated by ", " (as messages list known keys); the result is valid until the next call. */
 const char *suggest_from_words(const char *wrong, const char *words);
 
+/*
+ * The architectures kvmprof knows, one row each (regdb.c): the name profiles,
+ * conditions and the command line use, and the properties code asks about
+ * instead of comparing with one architecture. Adding an architecture adds a
+ * row here, its enum kvmprof_arch value and its .db files.
+ */
+struct regdb_arch {
+	int arch;                 /* enum kvmprof_arch */
+	const char *name;         /* "arm64", "x86_64" */
+};
+extern const struct regdb_arch regdb_archs[];
+extern const size_t regdb_n_archs;
+/* The row of arch; NULL if none. */
+const struct regdb_arch *regdb_arch(int arch);
+/* "arm64" for KVMPROF_ARCH_ARM64; "?" if unknown. */
+const char *regdb_arch_name(int arch);
+/* enum kvmprof_arch of a name; 0 (KVMPROF_ARCH_NONE) if unknown. */
+int regdb_arch_by_name(const char *name);
+/* "arm64 or x86_64": every name, for messages. */
+void regdb_arch_list(char *buf, size_t len);
+/* The architecture this program was built for (KVMPROF_ARCH_NONE on others). */
+int regdb_host_arch(void);
+
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);
 /* Parses "S3_0_C0_C4_0" into a one-reg id; 0 on success, -1 if not that form. */

@@ -11,7 +11,7 @@
 #include <limits.h>
 /* The capture code (ops/capture.c), compiled into this test so it reaches
  * the file's static helpers. */
-#include "capture.c"
+#include "../../ops/capture.c"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -515,7 +515,7 @@ static void test_graviton2_named_values(void **state)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	report_omitted(mem, "fp.json", &sb, 0);
+	fc_report_omitted(mem, "fp.json", &sb, 0);
 	fclose(mem);
 	assert_non_null(strstr(text, "fp.json: 171 vCPU state registers left out of the profile (run-time state, "
 				     "not environment; see docs/firecracker.md): CORE.FPSR, CORE.FPCR, CORE.X0"));
@@ -523,7 +523,7 @@ static void test_graviton2_named_values(void **state)
 	assert_ptr_equal(strchr(text, '\n'), text + len - 1); /* one line */
 	free(text);
 	mem = open_memstream(&text, &len);
-	report_omitted(mem, "fp.json", &sb, 1);
+	fc_report_omitted(mem, "fp.json", &sb, 1);
 	fclose(mem);
 	size_t lines = 0;
 	for (char *c = text; *c; c++)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* capture_verb.c - `kvmprof capture [-o FILE] [--name NAME]` (see capture.h). */
+/* capture.c - `kvmprof capture [-o FILE] [--name NAME]` (the engine: ops/capture.c). */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -30,73 +31,61 @@ static void usage_capture(FILE *f)
 	      "  --name NAME  the profile's name (default: linux-<major.minor>-<arch>-<hostname>, or FILE's name)\n", f);
 }
 
-/* NAME.yaml -> NAME */
-static void name_of_file(const char *path, char *buf, size_t len)
-{
-	const char *b = strrchr(path, '/');
-	size_t n;
-
-	b = b ? b + 1 : path;
-	n = strlen(b);
-	if (n > 5 && !strcmp(b + n - 5, ".yaml"))
-		n -= 5;
-	snprintf(buf, len, "%.*s", (int)n, b);
-}
-
-int cmd_capture(int argc, char **argv)
+int cmd_capture(int argc, char **argv, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	struct capture_opts o = { 0 };
-	const char *out = NULL;
-	char file_name[256], err[512] = "";
+	const char *output = NULL;
+	char *file_name = NULL, why[512] = "";
 	struct profile *p = NULL;
 	struct host_facts h;
 	struct diag d;
 	int c, rc = 0;
 
-	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
+		case 'o': output = optarg; break;
 		case 'n': o.name = optarg; break;
-		case 'h': usage_capture(stdout); return 0;
-		default: usage_capture(stderr); return 2;
+		case 'h': usage_capture(out); return 0;
+		default: usage_capture(err); return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "kvmprof capture: unexpected argument '%s'\n", argv[optind]);
-		usage_capture(stderr);
+		fprintf(err, "kvmprof capture: unexpected argument '%s'\n", argv[optind]);
+		usage_capture(err);
 		return 2;
 	}
 	if (o.name && !o.name[0]) {
-		fputs("kvmprof capture: --name must not be empty\n", stderr);
+		fputs("kvmprof capture: --name must not be empty\n", err);
 		return 2;
 	}
-	if (out) {
+	if (output) {
 		/* The loader insists that a profile's name is its file's name. */
-		name_of_file(out, file_name, sizeof(file_name));
+		file_name = cli_name_of_path(output);
 		if (o.name && strcmp(o.name, file_name)) {
-			fprintf(stderr, "kvmprof capture: --name %s does not match the file name %s "
-					"(a profile is named after its file: write %s.yaml)\n", o.name, out, o.name);
+			fprintf(err, "kvmprof capture: --name %s does not match the file name %s "
+					"(a profile is named after its file: write %s.yaml)\n", o.name, output, o.name);
+			free(file_name);
 			return 2;
 		}
 		o.name = file_name;
 	}
-	if (capture_run(&o, &p, &h, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kvmprof capture: %s\n", err);
+	if (capture_run(&o, &p, &h, why, sizeof(why)) < 0) {
+		fprintf(err, "kvmprof capture: %s\n", why);
 		rc = 1;
-	} else if (out) {
+	} else if (output) {
 		struct capture_out co = { p, &h };
-		diag_init(&d, stderr);
-		rc = cli_write_atomic(out, emit_capture, &co, &d) == 0 ? 0 : 1;
+		diag_init(&d, err);
+		rc = cli_write_atomic(output, emit_capture, &co, &d) == 0 ? 0 : 1;
 		diag_fini(&d);
 	} else {
-		rc = capture_write(stdout, p, &h) == 0 ? 0 : 1;
+		rc = capture_write(out, p, &h) == 0 ? 0 : 1;
 	}
 	profile_free(p);
 	host_facts_free(&h);
+	free(file_name);
 	return rc;
 }

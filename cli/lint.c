@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* lint.c - `kvmprof lint`: the checks of compile plus the review rules (model/lint.c). */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage_lint(FILE *f)
+{
+	fputs("usage: kvmprof lint [-Werror] [-I DIR]... PROFILE.yaml...\n"
+	      "The checks of compile, plus review rules: missing provenance or description, entries that\n"
+	      "repeat the base's value, raw values where the register has named fields.\n", f);
+}
+
+/* The resolved base of p, for comparison only (it was checked while resolving p); NULL if none. */
+static struct profile *load_base(const struct profile *p, const char *path)
+{
+	struct profile *base = NULL;
+	struct diag quiet;
+	FILE *null = fopen("/dev/null", "w");
+	char file[4096];
+
+	diag_init(&quiet, null ? null : stderr);
+	for (const char *const *s = cli_search_path; *s && !base; s++) {
+		snprintf(file, sizeof(file), "%s/%s.yaml", *s, p->base);
+		FILE *probe = fopen(file, "r");
+		if (probe) {
+			fclose(probe);
+			base = profile_load_resolved(file, cli_search_path, &quiet);
+		}
+	}
+	if (!base) {
+		const char *slash = strrchr(path, '/');
+		snprintf(file, sizeof(file), "%.*s%s%s.yaml", slash ? (int)(slash - path) : 0, path,
+			 slash ? "/" : "", p->base);
+		base = profile_load_resolved(file, cli_search_path, &quiet);
+	}
+	diag_fini(&quiet);
+	if (null)
+		fclose(null);
+	return base;
+}
+
+int cmd_lint(int argc, char **argv, FILE *out, FILE *err)
+{
+	static const struct option opts[] = {
+		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	int werror = 0, c, rc = 0;
+	struct diag d;
+
+	while ((c = getopt_long(argc, argv, "I:W:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'I': cli_add_include(optarg); break;
+		case 'W':
+			if (strcmp(optarg, "error")) {
+				usage_lint(err);
+				return 2;
+			}
+			werror = 1;
+			break;
+		case 'h': usage_lint(out); return 0;
+		default: usage_lint(err); return 2;
+		}
+	}
+	cli_default_includes();
+	if (optind >= argc) {
+		usage_lint(err);
+		return 2;
+	}
+	diag_init(&d, err);
+	d.warnings_are_errors = werror;
+	for (int i = optind; i < argc; i++) {
+		int before = d.n_errors;
+		struct profile *p = cli_load_checked(argv[i], &d), *base = NULL;
+
+		if (p && d.n_errors == before && p->base)
+			base = load_base(p, argv[i]);
+		if (p && d.n_errors == before)
+			profile_lint(p, base, &d);
+		if (d.n_errors > before)
+			rc = 1;
+		profile_free(base);
+		profile_free(p);
+	}
+	if (d.n_errors || d.n_warnings)
+		fprintf(err, "%d error%s, %d warning%s\n", d.n_errors, d.n_errors == 1 ? "" : "s",
+			d.n_warnings, d.n_warnings == 1 ? "" : "s");
+	diag_fini(&d);
+	return rc;
+}
