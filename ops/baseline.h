@@ -39,16 +39,7 @@
  */
 struct profile *profile_baseline(struct profile *const *in, size_t n, const char *name, int strict, struct diag *d);
 
-/* Writes p to path (the CLI: atomically, through cli_write_atomic). 0, or -1 with an error in d. */
-typedef int (*baseline_write_fn)(const char *path, const struct profile *p, struct diag *d);
-
-/*
- * The whole `kvmprof baseline` verb: argv[0] is "baseline"; options -o FILE,
- * --name NAME, --strict, -I DIR, --help; two or more profile paths. Without -o the YAML
- * goes to out; with -o through write_fn. Diagnostics go to err. Returns the
- * exit status: 0 written, 1 an input error or (strict) no safe common value
- * (nothing written), 2 a usage error. Resets getopt itself.
- */
-int baseline_main(int argc, char **argv, FILE *out, FILE *err, baseline_write_fn write_fn);
+/* The most inputs a baseline takes. */
+#define MAX_BASELINE_INPUTS 64
 
 #endif /* KVMPROF_BASELINE_H */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* diff.c - `kvmprof diff`: guest-visible differences between two resolved profiles. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,7 +7,6 @@
 
 #include "diff.h"
 
-#define MAX_DIFF_INCLUDES 32
 
 
 
@@ -644,129 +642,4 @@ void pdiff_write(const struct pdiff *d, int format, FILE *out)
 	case PDIFF_FORMAT_JSON: write_json(d, out); break;
 	default: write_text(d, out); break;
 	}
-}
-
-/* ---- the verb ------------------------------------------------------------------- */
-
-static const char *arch_word(int arch)
-{
-	return arch == KVMPROF_ARCH_ARM64 ? "arm64" : arch == KVMPROF_ARCH_X86_64 ? "x86_64" : "unknown-arch";
-}
-
-static void usage_diff(FILE *f)
-{
-	fputs("usage: kvmprof diff [--format text|markdown|json] [-I DIR]... A.yaml B.yaml\n"
-	      "Lists what a guest would notice moving from profile A to profile B, field by field,\n"
-	      "after resolving inheritance: \"ID_AA64PFR0_EL1.CSV2: 1 -> 0\".\n"
-	      "  --format FMT  text (default), markdown (for a pull request), json (for CI)\n"
-	      "  -I DIR        where base profiles are looked up (default: profiles)\n"
-	      "Each value carries KVM's write rule for the field (lower, raise, exact), whether a guest\n"
-	      "started on A keeps running on B, and the field's meaning; register-set: is compared too.\n"
-	      "Exit status: 0 same, 1 different, 2 usage error, an input that cannot be loaded, or\n"
-	      "profiles of two architectures.\n", f);
-}
-
-/* Loads, resolves and checks; NULL (with the errors in d) if unusable. */
-static struct profile *load_input(const char *path, const char *const *search, struct diag *d)
-{
-	int before = d->n_errors;
-	struct profile *p = profile_load_resolved(path, search, d);
-
-	if (p)
-		profile_check(p, d);
-	if (p && d->n_errors == before)
-		return p;
-	profile_free(p);
-	return NULL;
-}
-
-int diff_main(int argc, char **argv, FILE *out, FILE *err)
-{
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' }, { "include", required_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
-	};
-	const char *search[MAX_DIFF_INCLUDES + 1] = { 0 };
-	int n_search = 0, format = PDIFF_FORMAT_TEXT, c, rc;
-	struct profile *a, *b;
-	struct diag d;
-	struct pdiff result;
-
-	optind = 0; /* glibc: full re-initialisation, so repeated calls parse afresh */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:I:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = pdiff_format_by_name(optarg);
-			if (format < 0) {
-				fprintf(err, "kvmprof diff: unknown format '%s' (text, markdown or json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'I':
-			if (n_search < MAX_DIFF_INCLUDES)
-				search[n_search++] = optarg;
-			break;
-		case 'h':
-			usage_diff(out);
-			return 0;
-		default:
-			fprintf(err, "kvmprof diff: bad option '%s'\n", argv[optind - 1]);
-			usage_diff(err);
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(err, "kvmprof diff: need two profiles, got %d\n", argc - optind);
-		usage_diff(err);
-		return 2;
-	}
-	if (n_search == 0)
-		search[n_search++] = "profiles";
-	diag_init(&d, err);
-	a = load_input(argv[optind], search, &d);
-	b = load_input(argv[optind + 1], search, &d);
-	if (!a || !b) {
-		fprintf(err, "%d error%s\n", d.n_errors, d.n_errors == 1 ? "" : "s");
-		profile_free(a);
-		profile_free(b);
-		diag_fini(&d);
-		return 2;
-	}
-	if (a->arch != b->arch) {
-		fprintf(err, "kvmprof diff: %s is an %s profile and %s an %s one: profiles of different "
-			"architectures are not comparable\n", argv[optind], arch_word(a->arch), argv[optind + 1],
-			arch_word(b->arch));
-		profile_free(a);
-		profile_free(b);
-		diag_fini(&d);
-		return 2;
-	}
-	profile_diff(a, b, &result);
-	{
-		struct host_facts ha = { 0 }, hb = { 0 };
-		int bad = host_facts_load(argv[optind], a->arch, &ha, &d) < 0 ||
-			  host_facts_load(argv[optind + 1], b->arch, &hb, &d) < 0;
-		if (!bad)
-			profile_diff_regsets(&ha, &hb, a->arch, &result);
-		host_facts_free(&ha);
-		host_facts_free(&hb);
-		if (bad) {
-			pdiff_free(&result);
-			profile_free(a);
-			profile_free(b);
-			diag_fini(&d);
-			return 2;
-		}
-	}
-	if (format == PDIFF_FORMAT_TEXT && result.n_items == 0)
-		fputs("no guest-visible differences\n", out);
-	else
-		pdiff_write(&result, format, out);
-	rc = result.n_items ? 1 : 0;
-	pdiff_free(&result);
-	profile_free(a);
-	profile_free(b);
-	diag_fini(&d);
-	return rc;
 }

@@ -79,14 +79,4 @@ const char *pdiff_kind_name(int kind);
 int pdiff_format_by_name(const char *name);
 void pdiff_write(const struct pdiff *d, int format, FILE *out);
 
-/*
- * The whole `kvmprof diff` verb: argv[0] is "diff"; options -I DIR,
- * --format FMT, --help; two profile paths. Loads and checks both (with
- * inheritance), writes the differences to out and diagnostics to err.
- * Returns the exit status as diff(1) does: 0 same, 1 different, 2 a usage
- * error or an input that cannot be loaded (missing file, errors in it).
- * Resets getopt (optind) itself, so it can be called repeatedly in tests.
- */
-int diff_main(int argc, char **argv, FILE *out, FILE *err);
-
 #endif /* KVMPROF_DIFF_H */

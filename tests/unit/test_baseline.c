@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_baseline.c - `kvmprof baseline`, in process through baseline_main() and
+ * test_baseline.c - `kvmprof baseline`, in process through kvmprof_main() and
  * profile_baseline():
  *  - arm64: lower-safe fields take the minimum (signed fields compare signed),
  *    the stricter policy wins, one-sided targets and bits are left out with notes;
@@ -26,58 +26,12 @@
 #include "shell.h"
 
 #include "baseline.h"
+#include "cli_run.h"
 #include "diff.h"
 
 #define OK "tests/corpus/ok/"
 #define GOLDEN_DIR "tests/golden/baseline"
 
-struct run {
-	int rc;
-	char *out, *err;
-};
-
-static int n_writes;
-static char written_path[512];
-
-/* The test's write_fn: a plain write (the CLI's is atomic), counted. */
-static int write_plain(const char *path, const struct profile *p, struct diag *d)
-{
-	FILE *f = fopen(path, "w");
-
-	(void)d;
-	n_writes++;
-	snprintf(written_path, sizeof(written_path), "%s", path);
-	if (!f)
-		return -1;
-	profile_write_yaml(p, f);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-static struct run run_baseline(const char *const *args)
-{
-	char *argv[16];
-	int argc = 0;
-	size_t out_len = 0, err_len = 0;
-	struct run r = { 0 };
-	FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
-
-	assert_non_null(out);
-	assert_non_null(err);
-	for (; args[argc]; argc++)
-		argv[argc] = (char *)args[argc];
-	argv[argc] = NULL;
-	n_writes = 0;
-	r.rc = baseline_main(argc, argv, out, err, write_plain);
-	fclose(out);
-	fclose(err);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 
 
@@ -239,10 +193,8 @@ static void golden_case(const char *a, const char *b, const char *stem)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(out, sizeof(out), "%s/%s.yaml", dir, stem);
-	r = run_baseline(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 0);
-	assert_int_equal(n_writes, 1);
-	assert_string_equal(written_path, out);
 	assert_string_equal(r.out, "");
 	assert_null(strstr(r.err, "error"));
 	text = golden_slurp(out, NULL);
@@ -254,9 +206,8 @@ static void golden_case(const char *a, const char *b, const char *stem)
 	/* without -o, the same YAML on standard output */
 	{
 		const char *show[] = { "baseline", a, b, "--name", stem, NULL };
-		struct run s = run_baseline(show);
+		struct run s = run_kvmprof(show);
 		assert_int_equal(s.rc, 0);
-		assert_int_equal(n_writes, 0);
 		assert_string_equal(s.out, text);
 		run_free(&s);
 	}
@@ -308,9 +259,8 @@ static void test_no_safe_common_value(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_baseline(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
-	assert_int_equal(n_writes, 0);
 	assert_int_equal(access("/tmp/kvmprof-test-never-written.yaml", F_OK), -1);
 	assert_non_null(strstr(r.err, "tests/corpus/ok/diff-a.yaml:20:27: error: no safe common value for "
 				      "GICD_IIDR.Revision: tests/corpus/ok/diff-a.yaml has 3, tests/corpus/ok/diff-b.yaml "
@@ -327,7 +277,7 @@ static void test_no_safe_common_value(void **state)
 	assert_null(strstr(r.err, "ID_AA64DFR0_EL1"));
 	run_free(&r);
 
-	r = run_baseline(x86);
+	r = run_kvmprof(x86);
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "no safe common value for KVM_X86_QUIRK_CD_NW_CLEARED: "
@@ -348,7 +298,7 @@ static void test_arch_mismatch(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_baseline(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "tests/corpus/ok/diff-x86-a.yaml:1:1: error: tests/corpus/ok/diff-x86-a.yaml is "
@@ -372,9 +322,9 @@ static void test_shipped_arm64(void **state)
 	(void)state;
 	assert_non_null(ctype1);
 	assert_int_equal(ctype1->flags & REGDB_F_LOWER_SAFE, 0);
-	r = run_baseline(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
-	assert_int_equal(n_writes, 0);
+	assert_int_equal(access("/tmp/kvmprof-test-shipped-never.yaml", F_OK), -1);
 	assert_non_null(strstr(r.err, "profiles/linux-6.1-arm64-qemu-max.yaml:22:43: error: no safe common value for "
 				      "CLIDR_EL1.Ctype1: profiles/linux-6.1-arm64-qemu-max.yaml has 3, "
 				      "profiles/linux-6.12-arm64-qemu-max.yaml has 1 [baseline]"));
@@ -393,28 +343,27 @@ static void test_usage_errors(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_baseline(one);
+	r = run_kvmprof(one);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "need 2 to 64 profiles, got 1"));
 	run_free(&r);
 
-	r = run_baseline(name_mismatch);
+	r = run_kvmprof(name_mismatch);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "--name y does not match the output file /tmp/x.yaml"));
-	assert_int_equal(n_writes, 0);
 	run_free(&r);
 
-	r = run_baseline(bad_option);
+	r = run_kvmprof(bad_option);
 	assert_int_equal(r.rc, 2);
 	run_free(&r);
 
-	r = run_baseline(missing);
+	r = run_kvmprof(missing);
 	assert_int_equal(r.rc, 1);
 	assert_non_null(strstr(r.err, "no-such-profile.yaml"));
 	assert_string_equal(r.out, "");
 	run_free(&r);
 
-	r = run_baseline(help);
+	r = run_kvmprof(help);
 	assert_int_equal(r.rc, 0);
 	assert_non_null(strstr(r.out, "usage: kvmprof baseline"));
 	run_free(&r);
@@ -453,11 +402,11 @@ static void test_every_real_pair(void **state)
 			snprintf(name, sizeof(name), "pair%zu", pairs);
 			snprintf(out, sizeof(out), "%s/%s.yaml", dir, name);
 			const char *args[] = { "baseline", "-o", out, paths[i], paths[k], NULL };
-			struct run r = run_baseline(args);
+			struct run r = run_kvmprof(args);
 			if (r.rc != 0)
 				fprintf(stderr, "baseline %s %s: exit %d\n%s", paths[i], paths[k], r.rc, r.err);
 			assert_int_equal(r.rc, 0);
-			assert_int_equal(n_writes, 1);
+			assert_int_equal(access(out, F_OK), 0);
 			assert_null(strstr(r.err, "error:"));
 			struct diag d;
 			diag_init(&d, stderr);
@@ -521,9 +470,9 @@ static void test_strict(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_baseline(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
-	assert_int_equal(n_writes, 0);
+	assert_int_equal(access("/tmp/kvmprof-test-strict-never.yaml", F_OK), -1);
 	assert_non_null(strstr(r.err, "error: no safe common value for CLIDR_EL1.Ctype1"));
 	run_free(&r);
 }

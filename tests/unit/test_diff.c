@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_diff.c - `kvmprof diff`, in process through diff_main() and profile_diff():
+ * test_diff.c - `kvmprof diff`, in process through kvmprof_main() and profile_diff():
  *  - golden outputs in text, markdown and json for an arm64 and an x86 pair
  *    (tests/golden/diff/; KVMPROF_UPDATE_GOLDEN=1 rewrites them);
  *  - exit status 0 same / 1 different / 2 usage or input error;
@@ -23,41 +23,12 @@
 #include "golden.h"
 #include "shell.h"
 
+#include "cli_run.h"
 #include "diff.h"
 
 #define OK "tests/corpus/ok/"
 #define GOLDEN_DIR "tests/golden/diff"
 
-struct run {
-	int rc;
-	char *out, *err;
-};
-
-/* Runs the verb with argv (NULL-terminated, "diff" first), capturing both streams. */
-static struct run run_diff(const char *const *args)
-{
-	char *argv[16];
-	int argc = 0;
-	size_t out_len = 0, err_len = 0;
-	struct run r = { 0 };
-	FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
-
-	assert_non_null(out);
-	assert_non_null(err);
-	for (; args[argc]; argc++)
-		argv[argc] = (char *)args[argc];
-	argv[argc] = NULL;
-	r.rc = diff_main(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 
 
@@ -75,7 +46,7 @@ static void golden_pair(const char *a, const char *b, const char *stem)
 
 	for (size_t i = 0; i < 3; i++) {
 		const char *args[] = { "diff", "--format", formats[i][0], a, b, NULL };
-		struct run r = run_diff(args);
+		struct run r = run_kvmprof(args);
 		char name[64];
 
 		assert_int_equal(r.rc, 1);
@@ -225,11 +196,11 @@ static void test_same_is_exit_0(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_diff(text);
+	r = run_kvmprof(text);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "no guest-visible differences\n");
 	run_free(&r);
-	r = run_diff(json);
+	r = run_kvmprof(json);
 	assert_int_equal(r.rc, 0);
 	assert_non_null(strstr(r.out, "\"differences\": []"));
 	run_free(&r);
@@ -242,7 +213,7 @@ static void test_inheritance_resolved(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_diff(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
 	assert_non_null(strstr(r.out, "CLIDR_EL1.Ctype1: 3 -> 1  [exact: not safe for running guests]"));
 	assert_non_null(strstr(r.out, "REVIDR_EL1: 0 -> (not stated)\n"));
@@ -261,7 +232,7 @@ static void test_shipped_arm64(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_diff(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "CLIDR_EL1.Ctype1: 3 -> 1  [exact: not safe for running guests]  "
 				   "0 none, 1 I, 2 D, 3 separate I+D, 4 unified\n");
@@ -281,42 +252,42 @@ static void test_usage_errors(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_diff(unknown_format);
+	r = run_kvmprof(unknown_format);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "unknown format 'yaml'"));
 	assert_string_equal(r.out, "");
 	run_free(&r);
 
-	r = run_diff(one);
+	r = run_kvmprof(one);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "need two profiles, got 1"));
 	assert_non_null(strstr(r.err, "usage: kvmprof diff"));
 	run_free(&r);
 
-	r = run_diff(three);
+	r = run_kvmprof(three);
 	assert_int_equal(r.rc, 2);
 	run_free(&r);
 
-	r = run_diff(bad_option);
+	r = run_kvmprof(bad_option);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "--frobnicate"));
 	run_free(&r);
 
-	r = run_diff(missing);
+	r = run_kvmprof(missing);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "no-such-profile.yaml"));
 	assert_string_equal(r.out, "");
 	run_free(&r);
 
 	/* an input with errors: reported with file:line:col, exit 2, no diff */
-	r = run_diff(broken);
+	r = run_kvmprof(broken);
 	assert_int_equal(r.rc, 2);
 	assert_non_null(strstr(r.err, "tests/corpus/errors/unknown-field.yaml:"));
 	assert_non_null(strstr(r.err, "[unknown-field]"));
 	assert_string_equal(r.out, "");
 	run_free(&r);
 
-	r = run_diff(help);
+	r = run_kvmprof(help);
 	assert_int_equal(r.rc, 0);
 	assert_non_null(strstr(r.out, "usage: kvmprof diff"));
 	assert_string_equal(r.err, "");
@@ -399,11 +370,11 @@ static void test_bases_beside_the_profile_first(void **state)
 			put_file(dir, "x.yaml", TREE_CHILD);
 	}
 	assert_int_equal(chdir(tree), 0);
-	r = run_diff(args);
+	r = run_kvmprof(args);
 	assert_string_equal(r.out, REV_2_TO_3);
 	assert_int_equal(r.rc, 1);
 	run_free(&r);
-	r = run_diff(args_i); /* an explicit -I does not outrank the profile's own folder either */
+	r = run_kvmprof(args_i); /* an explicit -I does not outrank the profile's own folder either */
 	assert_string_equal(r.out, REV_2_TO_3);
 	assert_int_equal(r.rc, 1);
 	run_free(&r);
@@ -423,7 +394,7 @@ static void test_register_set(void **state)
 	size_t n = 0;
 
 	(void)state;
-	r = run_diff(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 1);
 	for (const char *p = r.out; (p = strstr(p, "{\"name\": \"register-set\"")) != NULL; p++) {
 		assert_non_null(strstr(p, "\"a\": \"required\", \"b\": null, \"kind\": \"only-a\""));
@@ -433,13 +404,13 @@ static void test_register_set(void **state)
 	assert_non_null(strstr(r.out, "{\"name\": \"register-set\", \"field\": \"CNTP_CTL_EL0\", \"a\": \"required\", "
 				      "\"b\": null, \"kind\": \"only-a\""));
 	run_free(&r);
-	r = run_diff(text);
+	r = run_kvmprof(text);
 	assert_non_null(strstr(r.out, "\nregister-set[CCSIDR_EL1.L7I]: required -> (not stated)\n"));
 	run_free(&r);
 	/* one side with a register set, the other without: one line */
 	const char *one[] = { "diff", "profiles/linux-6.12-arm64-qemu-max.yaml",
 			      "tests/corpus/captures/linux-6.12-arm64-capture.yaml", NULL };
-	r = run_diff(one);
+	r = run_kvmprof(one);
 	assert_non_null(strstr(r.out, "\nregister-set: (not stated) -> 259 registers\n"));
 	run_free(&r);
 }
@@ -452,7 +423,7 @@ static void test_mixed_architectures(void **state)
 	struct run r;
 
 	(void)state;
-	r = run_diff(args);
+	r = run_kvmprof(args);
 	assert_int_equal(r.rc, 2);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "not comparable"));
