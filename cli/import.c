@@ -33,7 +33,7 @@ static void usage_import(FILE *f)
 static int emit_profile(void *ctx, FILE *out, struct diag *d)
 {
 	(void)d;
-	fc_write_profile_yaml(ctx, out);
+	profile_write_yaml_file(ctx, 1, NULL, out);
 	return 0;
 }
 
@@ -125,7 +125,7 @@ int cmd_import(int argc, char **argv, FILE *out, FILE *err)
 			if (output)
 				rc = write_profile_file(p, output, &d) ? 1 : 0;
 			else
-				fc_write_profile_yaml(p, out);
+				profile_write_yaml_file(p, 1, NULL, out);
 		}
 		profile_free(p);
 		fc_import_stats_free(&st);

@@ -86,8 +86,6 @@ int fc_derive_name(const char *path, const char *kernel_version, int arch, char 
  */
 struct profile *fc_common_base(struct profile **ps, size_t n, const char *name, const char *description);
 
-/* Writes p as YAML (profile_write_yaml), with `base:` when p->base is set. */
-void fc_write_profile_yaml(const struct profile *p, FILE *out);
 
 /*
  * Writes a resolved profile as a Firecracker custom CPU template. What the

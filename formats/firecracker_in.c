@@ -890,39 +890,6 @@ struct profile *fc_common_base(struct profile **ps, size_t n, const char *name, 
 	return c;
 }
 
-/*
- * profile_write_yaml() writes resolved profiles, which need no `base:`; an
- * imported profile split over a common base does: insert it after `arch:`.
- */
-void fc_write_profile_yaml(const struct profile *p, FILE *out)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
-
-	if (!p->base) {
-		profile_write_yaml(p, out);
-		return;
-	}
-	mem = open_memstream(&buf, &len);
-	if (!mem)
-		abort();
-	profile_write_yaml(p, mem);
-	fclose(mem);
-	char *arch = strstr(buf, "\narch: ");
-	char *eol = arch ? strchr(arch + 1, '\n') : NULL;
-	if (!eol) {
-		fputs(buf, out); /* cannot happen: profile_write_yaml always writes arch: */
-	} else {
-		fwrite(buf, 1, (size_t)(eol + 1 - buf), out);
-		fputs("base: ", out);
-		yaml_put_string(out, p->base);
-		fputc('\n', out);
-		fputs(eol + 1, out);
-	}
-	free(buf);
-}
-
 void fc_report_omitted(FILE *out, const char *path, const struct fc_import_stats *st, int verbose)
 {
 	enum { SHOWN = 8 };

@@ -158,9 +158,21 @@ static int any_of(const struct profile *p, int kind)
 
 void profile_write_yaml(const struct profile *p, FILE *out)
 {
+	profile_write_yaml_file(p, 0, NULL, out);
+}
+
+void profile_write_yaml_file(const struct profile *p, int with_base, const struct host_facts *host, FILE *out)
+{
+	int regset = host && host->have_regset, vcpu = 0;
+
 	fputs("kvmprof: 1\nname: ", out);
 	yaml_put_string(out, p->name ? p->name : "");
 	fprintf(out, "\narch: %s\n", regdb_arch_name(p->arch));
+	if (with_base && p->base) {
+		fputs("base: ", out);
+		yaml_put_string(out, p->base);
+		fputc('\n', out);
+	}
 	if (p->description) {
 		fputs("description: ", out);
 		yaml_put_string(out, p->description);
@@ -214,10 +226,13 @@ void profile_write_yaml(const struct profile *p, FILE *out)
 	if (any_of(p, KVMPROF_KIND_VCPU_FEATURE) || any_of(p, KVMPROF_KIND_ONE_REG) ||
 	    any_of(p, KVMPROF_KIND_CPUID) || any_of(p, KVMPROF_KIND_MSR) || p->n_regset) {
 		fputs("vcpu:\n", out);
-		if (p->n_regset) {
+		vcpu = 1;
+		if (p->n_regset) { /* the model's own (a baseline's) */
 			struct host_facts h = { .arch = p->arch, .have_regset = 1, .regset = p->regset,
 						.n_regset = p->n_regset };
 			host_regset_write_yaml(&h, out);
+		} else if (regset) {
+			host_regset_write_yaml(host, out);
 		}
 		if (any_of(p, KVMPROF_KIND_VCPU_FEATURE)) {
 			fputs("  features:\n", out);
@@ -248,4 +263,10 @@ void profile_write_yaml(const struct profile *p, FILE *out)
 			}
 		}
 	}
+	if (regset && !vcpu) {
+		fputs("vcpu:\n", out);
+		host_regset_write_yaml(host, out);
+	}
+	if (host)
+		host_facts_write_yaml(host, out);
 }

@@ -160,6 +160,13 @@ void profile_hash(const struct profile *p, char out[32]);
 
 /* Writes p as canonical format-1 YAML (yaml_out.c); loading it back gives the same entries. */
 void profile_write_yaml(const struct profile *p, FILE *out);
+/*
+ * The same with the sections of a file that are not the resolved model: with
+ * `base:` (p->base) when with_base, and the `vcpu: register-set:` and `host:`
+ * of host when not NULL (host.h; a capture).
+ */
+struct host_facts;
+void profile_write_yaml_file(const struct profile *p, int with_base, const struct host_facts *host, FILE *out);
 /* A double-quoted YAML scalar with every non-printable byte escaped. */
 void yaml_put_string(FILE *out, const char *s);
 

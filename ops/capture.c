@@ -636,29 +636,6 @@ out:
 
 int capture_write(FILE *out, const struct profile *p, const struct host_facts *h)
 {
-	char *buf = NULL, *at;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-
-	if (!mem)
-		return -1;
-	profile_write_yaml(p, mem);
-	fclose(mem);
-	/* register-set: belongs under vcpu:, which profile_write_yaml opens. */
-	at = strstr(buf, "\nvcpu:\n");
-	if (h->have_regset && at) {
-		at += strlen("\nvcpu:\n");
-		fwrite(buf, 1, (size_t)(at - buf), out);
-		host_regset_write_yaml(h, out);
-		fputs(at, out);
-	} else {
-		fputs(buf, out);
-		if (h->have_regset) {
-			fputs("vcpu:\n", out);
-			host_regset_write_yaml(h, out);
-		}
-	}
-	free(buf);
-	host_facts_write_yaml(h, out);
+	profile_write_yaml_file(p, 0, h, out);
 	return ferror(out) ? -1 : 0;
 }

@@ -309,7 +309,7 @@ static const char *write_yaml(const struct profile *p, const char *dir)
 	snprintf(path, sizeof(path), "%s/%s.yaml", dir, p->name);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fc_write_profile_yaml(p, f);
+	profile_write_yaml_file(p, 1, NULL, f);
 	assert_int_equal(fclose(f), 0);
 	return path;
 }
