@@ -52,11 +52,12 @@ static const char *const policy_names[] = {
 	[KVMPROF_POLICY_AT_MOST] = "KVMPROF_POLICY_AT_MOST",
 };
 
-static const char *const arch_names[] = {
-	[KVMPROF_ARCH_NONE] = "KVMPROF_ARCH_NONE",
-	[KVMPROF_ARCH_ARM64] = "KVMPROF_ARCH_ARM64",
-	[KVMPROF_ARCH_X86_64] = "KVMPROF_ARCH_X86_64",
-};
+/* The enumerator of an architecture (regdb's table); NULL if none. */
+static const char *arch_c_name(uint64_t arch)
+{
+	const struct regdb_arch *a = arch <= INT32_MAX ? regdb_arch((int)arch) : NULL;
+	return a ? a->c_name : NULL;
+}
 
 static const char *const cpuid_reg_names[] = {
 	[KVMPROF_CPUID_EAX] = "KVMPROF_CPUID_EAX",
@@ -475,7 +476,7 @@ static int prepare(struct cgen *g, const struct profile *p, const struct cgen_op
 		diag_error(g->d, p->pos, "cgen", "profile without a name");
 		ok = 0;
 	}
-	if (!NAME_OF(arch_names, p->arch)) {
+	if (!arch_c_name((uint64_t)p->arch)) {
 		diag_error(g->d, p->pos, "cgen", "unknown arch %d", p->arch);
 		ok = 0;
 	}
@@ -577,8 +578,8 @@ static void put_const_meaning(FILE *out, const struct cond_code *c, int i)
 	if (next_to_kernel)
 		fprintf(out, " /* %" PRIu64 ".%" PRIu64 ".%" PRIu64 " */", v >> 16,
 			(v >> 8) & 0xff, v & 0xff);
-	else if (next_to_arch && v <= KVMPROF_ARCH_X86_64)
-		fprintf(out, " /* %s */", arch_names[v]);
+	else if (next_to_arch && arch_c_name(v))
+		fprintf(out, " /* %s */", arch_c_name(v));
 }
 
 static void emit_cond(struct cgen *g, const char *name, const struct cond_code *c,
@@ -739,7 +740,7 @@ static void emit_profile(struct cgen *g, const char *hash, size_t n_regset)
 	fputs("\t.sizeof_profile = sizeof(struct kvmprof_profile),\n", out);
 	fputs("\t.sizeof_entry = sizeof(struct kvmprof_entry),\n", out);
 	fprintf(out, "\t.format_version = %d,\n\t.arch = ", p->format_version);
-	put_named(out, (uint64_t)p->arch, NAME_OF(arch_names, p->arch));
+	put_named(out, (uint64_t)p->arch, arch_c_name((uint64_t)p->arch));
 	fputs(",\n\t.name = ", out);
 	put_string(g, "name", p->name, 2);
 	fputs(",\n\t.description = ", out);

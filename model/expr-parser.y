@@ -154,7 +154,8 @@ static struct expr *new_named(int kind, char *name, struct expr_span loc)
 %token <lit> NUM "number"
 %token <lit> VERSION "version"
 %token <name> NAME "name"
-%token KERNEL "kernel" ARCH "arch" ARM64 "arm64" X86_64 "x86_64"
+%token <lit> ARCH_NAME "architecture name"
+%token KERNEL "kernel" ARCH "arch"
 %token TRUE "true" FALSE "false" CAP "cap"
 %token SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!=" LAND "&&" LOR "||"
 
@@ -213,8 +214,7 @@ primary:
 	| CAP '(' NAME ')' { if (!($$ = new_named(EXPR_CAP, $3, @$))) YYNOMEM; }
 	| KERNEL  { if (!($$ = new_node(EXPR_KERNEL, @$))) YYNOMEM; }
 	| ARCH    { if (!($$ = new_node(EXPR_ARCH, @$))) YYNOMEM; }
-	| ARM64   { if (!($$ = new_value(EXPR_ARCH_NAME, KVMPROF_ARCH_ARM64, @$))) YYNOMEM; }
-	| X86_64  { if (!($$ = new_value(EXPR_ARCH_NAME, KVMPROF_ARCH_X86_64, @$))) YYNOMEM; }
+	| ARCH_NAME { if (!($$ = new_value(EXPR_ARCH_NAME, $1.value, @$))) YYNOMEM; }
 	| TRUE    { if (!($$ = new_value(EXPR_BOOL, 1, @$))) YYNOMEM; }
 	| FALSE   { if (!($$ = new_value(EXPR_BOOL, 0, @$))) YYNOMEM; }
 	| '(' expr ')' { $$ = $2; }

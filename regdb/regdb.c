@@ -11,8 +11,8 @@
 #include "regdb.h"
 
 const struct regdb_arch regdb_archs[] = {
-	{ KVMPROF_ARCH_ARM64, "arm64" },
-	{ KVMPROF_ARCH_X86_64, "x86_64" },
+	{ KVMPROF_ARCH_ARM64, "arm64", "KVMPROF_ARCH_ARM64" },
+	{ KVMPROF_ARCH_X86_64, "x86_64", "KVMPROF_ARCH_X86_64" },
 };
 const size_t regdb_n_archs = sizeof(regdb_archs) / sizeof(regdb_archs[0]);
 

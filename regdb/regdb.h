@@ -167,6 +167,7 @@ const char *suggest_from_words(const char *wrong, const char *words);
 struct regdb_arch {
 	int arch;                 /* enum kvmprof_arch */
 	const char *name;         /* "arm64", "x86_64" */
+	const char *c_name;       /* its enumerator in kvmprof.h, for the C writer */
 };
 extern const struct regdb_arch regdb_archs[];
 extern const size_t regdb_n_archs;
