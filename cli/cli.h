@@ -28,7 +28,16 @@ int kvmprof_main(int argc, char **argv, FILE *out, FILE *err);
 extern const char *cli_search_path[];
 void cli_add_include(const char *dir);
 void cli_default_includes(void);
-void cli_reset_includes(void);
+/* Back to no -I and the check table's levels (kvmprof_main, before each verb). */
+void cli_reset(void);
+
+/* -W OPTION (NAME, no-NAME, error=NAME, error) for the checks of check_table;
+ * 0, or 2 (a usage error, reported on err). */
+int cli_warning_option(const char *opt, FILE *err);
+/* diag_init with the levels chosen by -W. */
+void cli_diag_init(struct diag *d, FILE *err);
+/* The -W lines of a verb's --help, with every warning check it reports. */
+void cli_warning_usage(FILE *f, const char *verb);
 
 /* Loads a profile with its base chain and runs the compile-time checks. */
 struct profile *cli_load_checked(const char *path, struct diag *d);

@@ -27,10 +27,59 @@ void cli_default_includes(void)
 		cli_add_include("profiles");
 }
 
-void cli_reset_includes(void)
+#define MAX_CHECKS 128
+
+static signed char levels[MAX_CHECKS];
+static int all_warnings_errors;
+
+void cli_reset(void)
 {
 	n_includes = 0;
 	cli_search_path[0] = NULL;
+	if (check_table_size > MAX_CHECKS)
+		abort();
+	check_levels_default(levels);
+	all_warnings_errors = 0;
+}
+
+int cli_warning_option(const char *opt, FILE *err)
+{
+	char why[256];
+
+	if (check_levels_option(levels, &all_warnings_errors, opt, why, sizeof(why)) == 0)
+		return 0;
+	fprintf(err, "kvmprof: -W%s: %s\n", opt, why);
+	return 2;
+}
+
+void cli_diag_init(struct diag *d, FILE *err)
+{
+	diag_init(d, err);
+	d->levels = levels;
+	d->warnings_are_errors = all_warnings_errors;
+}
+
+void cli_warning_usage(FILE *f, const char *verb)
+{
+	size_t n = strlen(verb), col = 0;
+
+	fputs("  -W NAME, -Wno-NAME, -Werror=NAME\n"
+	      "                 turn a warning check on, off, or into an error; -Werror: every warning\n"
+	      "  warning checks:", f);
+	col = 17;
+	for (size_t i = 0; i < check_table_size; i++) {
+		const struct check_def *c = &check_table[i];
+		const char *v = strstr(c->verbs, verb);
+		if (c->level != CHECK_WARNING || !v || (v[n] && v[n] != ' '))
+			continue;
+		if (col + strlen(c->name) + 1 > 96) {
+			fputs("\n                 ", f);
+			col = 17;
+		}
+		fprintf(f, " %s", c->name);
+		col += strlen(c->name) + 1;
+	}
+	fputc('\n', f);
 }
 
 struct profile *cli_load_checked(const char *path, struct diag *d)

@@ -26,7 +26,7 @@ static int emit_h(void *ctx, FILE *out, struct diag *d)
 
 static void usage_compile(FILE *f)
 {
-	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]...\n"
+	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]... [-W CHECK]...\n"
 	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--headers]\n"
 	      "Resolves inheritance, checks the profile and writes C tables (struct kvmprof_profile).\n"
 	      "  -o FILE        the .c to write (atomically; nothing is written on error)\n"
@@ -35,6 +35,7 @@ static void usage_compile(FILE *f)
 	      "  -d DIR         compile several profiles, writing DIR/NAME.c\n"
 	      "  --symbol NAME  C name of the profile (default: kvmprof_profile_<name>)\n"
 	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
+	cli_warning_usage(f, "compile");
 }
 
 static int compile_one(const char *in, const char *out_c, const char *out_h, const char *symbol,
@@ -89,7 +90,7 @@ int cmd_compile(int argc, char **argv, FILE *out, FILE *err)
 	int want_header = 0, c, rc = 0;
 	struct diag d;
 
-	while ((c = getopt_long(argc, argv, "o:s:I:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:s:I:d:W:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out_c = optarg; break;
 		case 'H': want_header = 1; header = optarg; break;
@@ -97,6 +98,10 @@ int cmd_compile(int argc, char **argv, FILE *out, FILE *err)
 		case 's': symbol = optarg; break;
 		case 'I': cli_add_include(optarg); break;
 		case 'd': outdir = optarg; break;
+		case 'W':
+			if (cli_warning_option(optarg, err))
+				return 2;
+			break;
 		case 'h': usage_compile(out); return 0;
 		default: usage_compile(err); return 2;
 		}
@@ -107,7 +112,7 @@ int cmd_compile(int argc, char **argv, FILE *out, FILE *err)
 		usage_compile(err);
 		return 2;
 	}
-	diag_init(&d, err);
+	cli_diag_init(&d, err);
 	if (out_c) {
 		rc = compile_one(argv[optind], out_c, header, symbol, &d);
 	} else {

@@ -7,9 +7,11 @@
 
 static void usage_lint(FILE *f)
 {
-	fputs("usage: kvmprof lint [-Werror] [-I DIR]... PROFILE.yaml...\n"
+	fputs("usage: kvmprof lint [-W CHECK]... [-I DIR]... PROFILE.yaml...\n"
 	      "The checks of compile, plus review rules: missing provenance or description, entries that\n"
-	      "repeat the base's value, raw values where the register has named fields.\n", f);
+	      "repeat the base's value, raw values where the register has named fields.\n"
+	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
+	cli_warning_usage(f, "lint");
 }
 
 /* The resolved base of p, for comparison only (it was checked while resolving p); NULL if none. */
@@ -46,18 +48,15 @@ int cmd_lint(int argc, char **argv, FILE *out, FILE *err)
 	static const struct option opts[] = {
 		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
-	int werror = 0, c, rc = 0;
+	int c, rc = 0;
 	struct diag d;
 
 	while ((c = getopt_long(argc, argv, "I:W:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'I': cli_add_include(optarg); break;
 		case 'W':
-			if (strcmp(optarg, "error")) {
-				usage_lint(err);
+			if (cli_warning_option(optarg, err))
 				return 2;
-			}
-			werror = 1;
 			break;
 		case 'h': usage_lint(out); return 0;
 		default: usage_lint(err); return 2;
@@ -68,8 +67,7 @@ int cmd_lint(int argc, char **argv, FILE *out, FILE *err)
 		usage_lint(err);
 		return 2;
 	}
-	diag_init(&d, err);
-	d.warnings_are_errors = werror;
+	cli_diag_init(&d, err);
 	for (int i = optind; i < argc; i++) {
 		int before = d.n_errors;
 		struct profile *p = cli_load_checked(argv[i], &d), *base = NULL;

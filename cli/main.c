@@ -59,7 +59,7 @@ int kvmprof_main(int argc, char **argv, FILE *out, FILE *err)
 			continue;
 		optind = 0; /* glibc: full re-initialisation, so each call parses afresh */
 		opterr = 1;
-		cli_reset_includes();
+		cli_reset();
 		int rc = v->run ? v->run(argc - 1, argv + 1, out, err) : v->run_std(argc - 1, argv + 1);
 		fflush(out);
 		fflush(err);

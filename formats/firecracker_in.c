@@ -204,7 +204,7 @@ static int check_twice(struct importer *I, struct pentry *e, const struct json_v
 static void report_unknown(struct importer *I, const struct json_value *where, const char *name)
 {
 	I->st->n_unknown++;
-	diag_warning(I->d, where->pos, "unknown-register",
+	diag_warning(I->d, where->pos, "raw-register",
 		     "%s: %s is not in the register database; kept by its raw id (no named fields)",
 		     where->path, name);
 }

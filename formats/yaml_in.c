@@ -23,8 +23,6 @@
 #define DEV_TYPE_ARM_VGIC_V3 7
 #define VGIC_GRP_DIST_REGS 1
 #define VGIC_GRP_REDIST_REGS 5
-#define CAP_X2APIC_API 129       /* KVM_CAP_X2APIC_API */
-#define CAP_DISABLE_QUIRKS2 213  /* KVM_CAP_DISABLE_QUIRKS2 */
 #define CPUID_FLAG_SIGNIFICANT_INDEX 1 /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), arch/x86/include/uapi/asm/kvm.h */
 
 struct loader {
@@ -802,8 +800,9 @@ static void load_features(struct loader *L, const yaml_node_t *map)
 
 /* vm: quirks / x2apic-api: one entry whose fields are the named bits. */
 static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind, const char *entry_name,
-			  int kind, uint64_t cap)
+			  int kind, const char *cap_name)
 {
+	const struct regdb_sym *cap = regdb_sym_by_name(REGDB_SYM_CAP, cap_name, KVMPROF_ARCH_X86_64);
 	struct pentry *e;
 
 	if (expect_type(L, map, YAML_MAPPING_NODE, entry_name))
@@ -813,10 +812,10 @@ static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind
 		return;
 	}
 	e = new_entry(L);
-	e->name = xstrdup(sym_kind == REGDB_SYM_QUIRK ? "KVM_CAP_DISABLE_QUIRKS2" : "KVM_CAP_X2APIC_API");
+	e->name = xstrdup(cap_name);
 	e->kind = kind;
 	e->phase = KVMPROF_PHASE_VM;
-	e->id = cap;
+	e->id = cap ? cap->value : 0; /* the database has both (test_regdb) */
 	e->width = 64;
 	e->pos = pos_of(L, map);
 	e->profile = stated_by(L);
@@ -976,13 +975,13 @@ static void vm_caps(struct loader *L, const yaml_node_t *k, const yaml_node_t *v
 static void vm_quirks(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
 	(void)k;
-	load_flag_set(L, v, REGDB_SYM_QUIRK, "quirks:", KVMPROF_KIND_QUIRKS, CAP_DISABLE_QUIRKS2);
+	load_flag_set(L, v, REGDB_SYM_QUIRK, "quirks:", KVMPROF_KIND_QUIRKS, "KVM_CAP_DISABLE_QUIRKS2");
 }
 
 static void vm_x2apic(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
 	(void)k;
-	load_flag_set(L, v, REGDB_SYM_X2APIC_FLAG, "x2apic-api:", KVMPROF_KIND_X2APIC_API, CAP_X2APIC_API);
+	load_flag_set(L, v, REGDB_SYM_X2APIC_FLAG, "x2apic-api:", KVMPROF_KIND_X2APIC_API, "KVM_CAP_X2APIC_API");
 }
 
 static void vcpu_features(struct loader *L, const yaml_node_t *k, const yaml_node_t *v)

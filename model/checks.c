@@ -11,6 +11,51 @@
 
 #define COND_MAX_CODE 256
 
+/*
+ * Every check kvmprof reports, with its default level and the verbs that
+ * report it. Errors stay errors; warnings take -Wno-NAME and -Werror=NAME.
+ * tests/corpus/errors/ holds a case naming each check of compile and lint
+ * (test_compile checks that it does).
+ */
+const struct check_def check_table[] = {
+	/* reading a profile (formats/yaml_in.c, model/resolve.c) */
+	{ "io", CHECK_ERROR, "all", "a file cannot be read or written" },
+	{ "yaml", CHECK_ERROR, "compile lint", "malformed YAML, or a value of the wrong YAML type" },
+	{ "bad-version", CHECK_ERROR, "compile lint", "a format version (kvmprof:) this build does not read" },
+	{ "missing-key", CHECK_ERROR, "compile lint", "kvmprof:, name: or arch: is missing" },
+	{ "name-mismatch", CHECK_ERROR, "compile lint", "name: is not the file's name" },
+	{ "unknown-key", CHECK_ERROR, "compile lint", "a key the format does not have" },
+	{ "unknown-register", CHECK_ERROR, "compile lint", "a register the register database does not know" },
+	{ "unknown-field", CHECK_ERROR, "compile lint", "a field the register does not have" },
+	{ "wrong-arch", CHECK_ERROR, "compile lint", "a register or setting of another architecture" },
+	{ "wrong-section", CHECK_ERROR, "compile lint", "a register stated in the section of another kind" },
+	{ "value-width", CHECK_ERROR, "compile lint", "a value wider than its field or register" },
+	{ "conflict", CHECK_ERROR, "compile lint", "the same register, field or key stated twice" },
+	{ "base", CHECK_ERROR, "compile lint", "a base profile missing, of another architecture or in a cycle" },
+	{ "removes-nothing", CHECK_WARNING, "compile lint", "'NAME: ~' where no base states NAME" },
+	/* the model's checks (model/checks.c) and its lowering (model/tables.c, formats/c_out.c) */
+	{ "expr", CHECK_ERROR, "compile lint", "a condition that does not parse or compile" },
+	{ "empty", CHECK_WARNING, "compile lint", "a quirks: or x2apic-api: set that states no flags" },
+	{ "policy", CHECK_WARNING, "compile lint", "at-most on a field where a lower value is not safe" },
+	{ "tables", CHECK_ERROR, "compile lint", "more than the runtime's tables hold" },
+	{ "cgen", CHECK_ERROR, "compile-options", "a --symbol or --header the C writer cannot write" },
+	/* review rules (model/lint.c) */
+	{ "missing-description", CHECK_WARNING, "lint", "no description:" },
+	{ "missing-provenance", CHECK_WARNING, "lint", "no provenance:, or no sources in it" },
+	{ "raw-value", CHECK_WARNING, "lint", "a raw value where the register has named fields" },
+	{ "repeats-base", CHECK_WARNING, "lint", "an entry that repeats its base's value" },
+	/* other verbs */
+	{ "host", CHECK_ERROR, "check diff", "a malformed host: or vcpu: register-set: section" },
+	{ "json", CHECK_ERROR, "import", "malformed JSON" },
+	{ "firecracker", CHECK_ERROR, "import", "a Firecracker file kvmprof cannot read" },
+	{ "raw-register", CHECK_WARNING, "import", "a register id the database does not know, kept raw" },
+	{ "not-carried", CHECK_WARNING, "import", "something of the Firecracker file a profile cannot state" },
+	{ "export", CHECK_ERROR, "export", "a profile a Firecracker template cannot express" },
+	{ "baseline", CHECK_ERROR, "baseline", "inputs that have no baseline (architectures, conditions)" },
+	{ "no-common-value", CHECK_WARNING, "baseline", "a field without a safe common value, left out" },
+};
+const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
+
 static int cap_by_name(void *ctx, const char *name, uint64_t *number, struct expr_error *err)
 {
 	const struct profile *p = ctx;

@@ -129,6 +129,7 @@ void diag_error(struct diag *d, struct srcpos pos, const char *check, const char
 {
 	va_list ap;
 
+	d->suppressed = 0;
 	va_start(ap, fmt);
 	report(d, pos, "error", check, fmt, ap);
 	va_end(ap);
@@ -137,12 +138,18 @@ void diag_error(struct diag *d, struct srcpos pos, const char *check, const char
 
 void diag_warning(struct diag *d, struct srcpos pos, const char *check, const char *fmt, ...)
 {
+	int i = check ? check_index(check) : -1;
+	int level = i < 0 ? CHECK_WARNING : d->levels ? d->levels[i] : check_table[i].level;
+	int as_error = level == CHECK_ERROR || d->warnings_are_errors;
 	va_list ap;
 
+	d->suppressed = level == CHECK_OFF;
+	if (d->suppressed)
+		return;
 	va_start(ap, fmt);
-	report(d, pos, d->warnings_are_errors ? "error" : "warning", check, fmt, ap);
+	report(d, pos, as_error ? "error" : "warning", check, fmt, ap);
 	va_end(ap);
-	if (d->warnings_are_errors)
+	if (as_error)
 		d->n_errors++;
 	else
 		d->n_warnings++;
@@ -152,6 +159,8 @@ void diag_note(struct diag *d, struct srcpos pos, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (d->suppressed)
+		return;
 	va_start(ap, fmt);
 	report(d, pos, "note", NULL, fmt, ap);
 	va_end(ap);
@@ -161,4 +170,49 @@ struct srcpos srcpos_offset(struct srcpos pos, int off)
 {
 	pos.col += off;
 	return pos;
+}
+
+int check_index(const char *name)
+{
+	for (size_t i = 0; i < check_table_size; i++)
+		if (!strcmp(check_table[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+void check_levels_default(signed char *levels)
+{
+	for (size_t i = 0; i < check_table_size; i++)
+		levels[i] = (signed char)check_table[i].level;
+}
+
+int check_levels_option(signed char *levels, int *all_errors, const char *opt, char *why, size_t why_len)
+{
+	const char *name = opt;
+	int level = CHECK_WARNING, i;
+
+	if (!strcmp(opt, "error")) {
+		*all_errors = 1;
+		return 0;
+	}
+	if (!strncmp(opt, "no-", 3)) {
+		name = opt + 3;
+		level = CHECK_OFF;
+	} else if (!strncmp(opt, "error=", 6)) {
+		name = opt + 6;
+		level = CHECK_ERROR;
+	}
+	i = check_index(name);
+	if (i < 0) {
+		snprintf(why, why_len, "unknown check '%s' (kvmprof lint --help lists them)", name);
+		return -1;
+	}
+	if (check_table[i].level == CHECK_ERROR) {
+		if (level != CHECK_OFF)
+			return 0; /* already an error */
+		snprintf(why, why_len, "%s is an error, not a warning: it cannot be turned off", name);
+		return -1;
+	}
+	levels[i] = (signed char)level;
+	return 0;
 }

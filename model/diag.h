@@ -23,14 +23,44 @@ struct srcpos {
 
 struct diag_file;
 
+/*
+ * The checks: every error and warning names one, and check_table (checks.c)
+ * lists them all with their level, like dtc's check table. A warning check
+ * can be turned off or made an error per check (-Wno-NAME, -Werror=NAME on
+ * compile and lint); an error check stays an error.
+ */
+enum check_level { CHECK_OFF = 0, CHECK_WARNING = 1, CHECK_ERROR = 2 };
+struct check_def {
+	const char *name;    /* "unknown-register", printed as [unknown-register] */
+	int level;           /* enum check_level: the default; CHECK_ERROR cannot be lowered */
+	const char *verbs;   /* the verbs that report it: "compile lint", "import", ... */
+	const char *summary; /* one line, for --help and the documentation */
+};
+extern const struct check_def check_table[];
+extern const size_t check_table_size;
+/* Index into check_table; -1 if no check has that name. */
+int check_index(const char *name);
+
 struct diag {
 	FILE *out;              /* stderr, or a memstream in tests */
 	int n_errors;
 	int n_warnings;
 	int warnings_are_errors;
 	int quiet_source;       /* 1: no source line and caret */
+	/* Per check_table index: the level chosen on the command line, or
+	 * NULL for the table's levels. */
+	const signed char *levels;
+	int suppressed;         /* the last warning was off: its notes are dropped too */
 	struct diag_file *files;
 };
+
+/*
+ * Applies one -W option (what follows -W: "NAME", "no-NAME", "error=NAME",
+ * "error") to levels (check_table_size entries, initialised with
+ * check_levels_default) and *all_errors. 0, or -1 with the reason in why.
+ */
+void check_levels_default(signed char *levels);
+int check_levels_option(signed char *levels, int *all_errors, const char *opt, char *why, size_t why_len);
 
 void diag_init(struct diag *d, FILE *out);
 void diag_fini(struct diag *d);

@@ -127,7 +127,7 @@ static void merge(struct profile *child, const struct profile *base, struct diag
 				break;
 		if (c->removed) {
 			if (j == n)
-				diag_warning(d, c->pos, "base", "'%s: ~' removes nothing: base '%s' does not state %s",
+				diag_warning(d, c->pos, "removes-nothing", "'%s: ~' removes nothing: base '%s' does not state %s",
 					     c->name, child->base, c->name);
 			else {
 				pentry_clear(&out[j]);
@@ -181,7 +181,7 @@ static void drop_removed(struct profile *p, struct diag *d)
 
 	for (size_t i = 0; i < p->n_entries; i++) {
 		if (p->entries[i].removed) {
-			diag_warning(d, p->entries[i].pos, "base", "'%s: ~' removes nothing (no base states it)",
+			diag_warning(d, p->entries[i].pos, "removes-nothing", "'%s: ~' removes nothing (no base states it)",
 				     p->entries[i].name);
 			pentry_clear(&p->entries[i]);
 			continue;

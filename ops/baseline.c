@@ -79,7 +79,7 @@ static void no_common_value(struct baseliner *B, const char *what, const uint64_
 	}
 	if (!B->strict) {
 		char key[32];
-		diag_warning(B->d, where[0], "baseline", "no safe common value for %s: %s%s; left out of the baseline",
+		diag_warning(B->d, where[0], "no-common-value", "no safe common value for %s: %s%s; left out of the baseline",
 			     what, msg, why ? why : "");
 		for (size_t i = 1; i < B->n; i++)
 			diag_note(B->d, where[i], "%s states %s here", input_file(B->in[i]), what);

@@ -25,6 +25,8 @@
 
 #include "golden.h"
 
+#include "cli_run.h"
+
 /* Tests run the CLI with stdout and stderr together. */
 #define run(out, ...) shell_run(out, 1, __VA_ARGS__)
 
@@ -219,6 +221,74 @@ static void test_shipped_profiles(void **state)
 }
 
 /* show: the resolved profile in canonical YAML, golden (KVMPROF_UPDATE_GOLDEN=1 rewrites it). */
+/* -W NAME, -Wno-NAME, -Werror=NAME per check on lint and compile, in process. */
+static void test_warning_flags(void **state)
+{
+	const char *plain[] = { "lint", "-I", "tests/corpus/errors", "tests/corpus/errors/lint-review.yaml", NULL };
+	const char *off[] = { "lint", "-Wno-missing-description", "-W", "no-raw-value", "-I", "tests/corpus/errors",
+			      "tests/corpus/errors/lint-review.yaml", NULL };
+	const char *as_error[] = { "lint", "-Werror=repeats-base", "-I", "tests/corpus/errors",
+				   "tests/corpus/errors/lint-review.yaml", NULL };
+	const char *back_on[] = { "lint", "-Wno-repeats-base", "-Wrepeats-base", "-I", "tests/corpus/errors",
+				  "tests/corpus/errors/lint-review.yaml", NULL };
+	const char *error_off[] = { "lint", "-Wno-unknown-key", "tests/corpus/errors/lint-review.yaml", NULL };
+	const char *unknown[] = { "lint", "-Wno-such-check", "tests/corpus/errors/lint-review.yaml", NULL };
+	char dir[] = "/tmp/kvmprof-wflags-XXXXXX", out_c[600];
+	const char *compile[] = { "compile", "-Werror=policy", "tests/corpus/errors/policy.yaml", "-o", out_c, NULL };
+	const char *compile_off[] = { "compile", "-Wno-policy", "tests/corpus/errors/policy.yaml", "-o", out_c, NULL };
+	struct run r;
+
+	(void)state;
+	r = run_kvmprof(plain);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.err, "warning: no description [missing-description]"));
+	assert_non_null(strstr(r.err, "0 errors, 4 warnings"));
+	run_free(&r);
+
+	r = run_kvmprof(off);
+	assert_int_equal(r.rc, 0);
+	assert_null(strstr(r.err, "[missing-description]"));
+	assert_null(strstr(r.err, "[raw-value]"));
+	assert_non_null(strstr(r.err, "0 errors, 2 warnings"));
+	run_free(&r);
+
+	r = run_kvmprof(as_error);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "error: psci-0.2 repeats what base 'base-ok-arm64' already states [repeats-base]"));
+	assert_non_null(strstr(r.err, "1 error, 3 warnings"));
+	run_free(&r);
+
+	r = run_kvmprof(back_on); /* the last option wins */
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.err, "warning: psci-0.2 repeats"));
+	run_free(&r);
+
+	r = run_kvmprof(error_off);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "unknown-key is an error, not a warning: it cannot be turned off"));
+	run_free(&r);
+
+	r = run_kvmprof(unknown);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "unknown check 'such-check'"));
+	run_free(&r);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(out_c, sizeof(out_c), "%s/policy.c", dir);
+	r = run_kvmprof(compile);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "error: ID_AA64MMFR0_EL1.TGRAN4_2 is not a 'lower is safe' field"));
+	assert_int_equal(access(out_c, F_OK), -1);
+	run_free(&r);
+	r = run_kvmprof(compile_off);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	assert_int_equal(access(out_c, F_OK), 0);
+	run_free(&r);
+	unlink(out_c);
+	rmdir(dir);
+}
+
 static void test_show_golden(void **state)
 {
 	char *out;
@@ -307,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_profiles),
 		cmocka_unit_test(test_show_golden),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_warning_flags),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
