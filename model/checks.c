@@ -53,6 +53,8 @@ const struct check_def check_table[] = {
 	{ "export", CHECK_ERROR, "export", "a profile a Firecracker template cannot express" },
 	{ "baseline", CHECK_ERROR, "baseline", "inputs that have no baseline (architectures, conditions)" },
 	{ "no-common-value", CHECK_WARNING, "baseline", "a field without a safe common value, left out" },
+	{ "expectations", CHECK_ERROR, "test", "a malformed expectations file" },
+	{ "expectation", CHECK_ERROR, "test", "a profile that no longer meets what its expectations state" },
 };
 const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
 
