@@ -611,8 +611,7 @@ int cmd_check(int argc, char **argv)
 		}
 		if (capture_profile->arch != c.p->arch) {
 			fprintf(stderr, "kvmprof check: %s is an %s profile but %s describes an %s host\n", c.profile_path,
-				c.p->arch == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64", c.capture_path,
-				capture_profile->arch == KVMPROF_ARCH_ARM64 ? "arm64" : "x86_64");
+				regdb_arch_name(c.p->arch), c.capture_path, regdb_arch_name(capture_profile->arch));
 			rc = 2;
 			goto out;
 		}

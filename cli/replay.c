@@ -230,14 +230,12 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 	const struct host_facts *h = r->h;
 	const struct host_reg_value *m;
 	const struct regdb_reg *reg;
-	uint64_t enc = id & 0xffff, mask, covered = 0, changed;
-	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15, crm = (enc >> 3) & 15;
+	uint64_t mask, covered = 0, changed;
 	int rule;
 
 	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
-	 * (arch/arm64/include/uapi/asm/kvm.h): op0 3, op1 {0,1,3}, CRn 0, CRm 0..7. */
-	if (!h->have_masks || ((id >> 16) & 0xfff) != 0x13 || op0 != 3 || crn != 0 || crm > 7 ||
-	    (op1 != 0 && op1 != 1 && op1 != 3)) {
+	 * (kvmprof_id_range_index, kvm_compat.h). */
+	if (!h->have_masks || kvmprof_id_range_index(id) < 0) {
 		if (!h->have_masks)
 			*why = "the capture has no writable masks (kernel before 6.8?): whether it accepts the change is unknown";
 		return -1;
@@ -504,9 +502,9 @@ static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 			return -EINVAL;
 		memset(masks, 0, KVMPROF_ID_RANGE_WORDS * sizeof(uint64_t));
 		for (size_t i = 0; i < r->h->n_masks; i++) {
-			uint64_t id = r->h->masks[i].id;
-			unsigned op1 = (id >> 11) & 7, crm = (id >> 3) & 7, op2 = id & 7;
-			masks[((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | op2] = r->h->masks[i].value;
+			int at = kvmprof_id_range_index(r->h->masks[i].id);
+			if (at >= 0)
+				masks[at] = r->h->masks[i].value;
 		}
 		return 0;
 	}

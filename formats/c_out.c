@@ -7,8 +7,11 @@
  * input (no timestamps, no absolute paths). Every byte that comes from the
  * profile goes either into a string literal, escaped so that it cannot end
  * the literal, or into a one-line comment, sanitised so that it cannot end
- * the comment. Everything is validated before the first byte is written, so
- * a failed run leaves no half-written table behind.
+ * the comment. It prints what model/tables.c lowers (tables_build_portable):
+ * the model is lowered once, for the C writer and for check alike; the model
+ * itself only adds comments (notes, field values). Everything is lowered and
+ * validated before the first byte is written, so a failed run leaves no
+ * half-written table behind.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
+#include "kvm_compat.h"
 #include "profile.h"
+#include "tables.h"
 
 #define SYMBOL_PREFIX "kvmprof_profile_"
-#define COND_MAX_INSNS 256
 /* C11 5.2.4.1 only promises string literals of 4095 bytes; `-pedantic`
  * warns beyond that, so longer strings become char arrays. */
 #define STRING_LITERAL_MAX 4095
@@ -98,9 +101,9 @@ static const char *const op_names[] = {
 static const char *device_type_name(uint32_t type)
 {
 	switch (type) {
-	case 5: return "KVM_DEV_TYPE_ARM_VGIC_V2";
-	case 7: return "KVM_DEV_TYPE_ARM_VGIC_V3";
-	case 8: return "KVM_DEV_TYPE_ARM_VGIC_ITS";
+	case KVMPROF_DEV_TYPE_ARM_VGIC_V2: return "KVM_DEV_TYPE_ARM_VGIC_V2";
+	case KVMPROF_DEV_TYPE_ARM_VGIC_V3: return "KVM_DEV_TYPE_ARM_VGIC_V3";
+	case KVMPROF_DEV_TYPE_ARM_VGIC_ITS: return "KVM_DEV_TYPE_ARM_VGIC_ITS";
 	default: return NULL;
 	}
 }
@@ -108,99 +111,24 @@ static const char *device_type_name(uint32_t type)
 static const char *vgic_group_name(uint32_t group)
 {
 	switch (group) {
-	case 1: return "KVM_DEV_ARM_VGIC_GRP_DIST_REGS";
-	case 2: return "KVM_DEV_ARM_VGIC_GRP_CPU_REGS";
-	case 5: return "KVM_DEV_ARM_VGIC_GRP_REDIST_REGS";
-	case 6: return "KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS";
+	case KVMPROF_VGIC_GRP_DIST_REGS: return "KVM_DEV_ARM_VGIC_GRP_DIST_REGS";
+	case KVMPROF_VGIC_GRP_CPU_REGS: return "KVM_DEV_ARM_VGIC_GRP_CPU_REGS";
+	case KVMPROF_VGIC_GRP_REDIST_REGS: return "KVM_DEV_ARM_VGIC_GRP_REDIST_REGS";
+	case KVMPROF_VGIC_GRP_CPU_SYSREGS: return "KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS";
 	default: return NULL;
 	}
 }
 
-/* A compiled requires: program, made before anything is written. */
-struct cond_code {
-	struct kvmprof_insn code[COND_MAX_INSNS];
-	int n; /* 0: no condition */
-};
-
 struct cgen {
 	FILE *out;
 	const struct profile *p;
+	struct tables t; /* p lowered, with portable origins */
 	char *sym;
 	const char *header_name; /* NULL: none */
-	struct cond_code profile_cond;
-	struct cond_code *entry_conds;
-	uint32_t phase_start[KVMPROF_PHASE_COUNT + 1];
 	struct diag *d;
 };
 
 /* ---- small string helpers --------------------------------------------- */
-
-__attribute__((format(printf, 1, 2)))
-static char *fmt_alloc(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	char *s;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	s = xcalloc(1, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-/* Absolute paths name one machine; keep only the file name so the output
- * is the same wherever it is built. */
-static const char *portable_path(const char *path)
-{
-	const char *slash;
-
-	if (!path || path[0] != '/')
-		return path;
-	slash = strrchr(path, '/');
-	return slash + 1; /* may be empty ("/dir/"), never absolute */
-}
-
-static char *origin_of(struct srcpos pos)
-{
-	const char *file = portable_path(pos.file);
-
-	if (!file)
-		return xstrdup("");
-	if (pos.line <= 0)
-		return xstrdup(file);
-	return fmt_alloc("%s:%d:%d", file, pos.line, pos.col);
-}
-
-static char *flatten_provenance(const struct profile *p)
-{
-	size_t len = 0, off = 0;
-	char *s;
-
-	for (size_t i = 0; i < p->n_provenance; i++)
-		len += strlen(p->provenance[i].key ? p->provenance[i].key : "") + 2 +
-		       strlen(p->provenance[i].value ? p->provenance[i].value : "") + 1;
-	s = xcalloc(1, len + 1);
-	for (size_t i = 0; i < p->n_provenance; i++) {
-		const char *k = p->provenance[i].key ? p->provenance[i].key : "";
-		const char *v = p->provenance[i].value ? p->provenance[i].value : "";
-
-		memcpy(s + off, k, strlen(k));
-		off += strlen(k);
-		memcpy(s + off, ": ", 2);
-		off += 2;
-		memcpy(s + off, v, strlen(v));
-		off += strlen(v);
-		s[off++] = '\n';
-	}
-	s[off] = '\0';
-	return s;
-}
 
 static int is_identifier(const char *s)
 {
@@ -375,83 +303,12 @@ static void put_named(FILE *out, uint64_t v, const char *name)
 		fprintf(out, " /* %s */", name);
 }
 
-/* ---- validation --------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------ */
 
-static int cap_number(void *ctx, const char *name, uint64_t *number, struct expr_error *err)
-{
-	const struct profile *p = ctx;
-	const struct regdb_sym *s = regdb_sym_by_name(REGDB_SYM_CAP, name, p->arch);
-
-	if (!s) {
-		snprintf(err->msg, sizeof(err->msg), "unknown capability '%s'", name);
-		return -1;
-	}
-	*number = s->value;
-	return 0;
-}
-
-static int compile_cond(struct cgen *g, const char *text, const struct expr *tree,
-			struct srcpos pos, struct cond_code *out)
-{
-	struct expr_error err = { 0 };
-	struct expr *parsed = NULL;
-	int n;
-
-	out->n = 0;
-	if (!text && !tree)
-		return 0;
-	if (!tree) {
-		tree = parsed = expr_parse(text, &err);
-		if (!parsed) {
-			diag_error(g->d, srcpos_offset(pos, err.off), "expr", "%s", err.msg);
-			return -1;
-		}
-	}
-	n = expr_compile_cond(tree, cap_number, (void *)g->p, out->code, COND_MAX_INSNS, &err);
-	expr_free(parsed);
-	if (n <= 0) {
-		diag_error(g->d, srcpos_offset(pos, err.off), "expr", "%s",
-			   n < 0 ? err.msg : "empty condition");
-		return -1;
-	}
-	out->n = n;
-	return 0;
-}
-
-static int check_entry(struct cgen *g, const struct pentry *e)
-{
-	int before = g->d->n_errors;
-	const char *name = e->name ? e->name : "";
-
-	if (!e->name)
-		diag_error(g->d, e->pos, "cgen", "entry without a name");
-	if (!NAME_OF(kind_names, e->kind) || e->kind == 0)
-		diag_error(g->d, e->pos, "cgen", "entry '%s': unknown kind %d", name, e->kind);
-	if (e->policy < 0 || !NAME_OF(policy_names, e->policy))
-		diag_error(g->d, e->pos, "cgen", "entry '%s': unknown policy %d", name, e->policy);
-	if (e->width < 0 || e->width > 64)
-		diag_error(g->d, e->pos, "cgen", "entry '%s': width %d", name, e->width);
-	if (e->cpuid_reg < 0 || e->cpuid_reg > KVMPROF_CPUID_EDX)
-		diag_error(g->d, e->pos, "cgen", "entry '%s': CPUID register %d", name, e->cpuid_reg);
-	if (e->flags > 0xffffu)
-		diag_error(g->d, e->pos, "cgen", "entry '%s': flags 0x%x", name, e->flags);
-	if (e->n_fields > UINT32_MAX || (e->n_fields && !e->fields))
-		diag_error(g->d, e->pos, "cgen", "entry '%s': bad field list", name);
-	for (size_t i = 0; i < e->n_fields && e->fields; i++) {
-		const struct pfield *f = &e->fields[i];
-
-		if (!f->name || f->width < 1 || f->shift + f->width > 64 ||
-		    !NAME_OF(policy_names, (int)f->policy))
-			diag_error(g->d, f->pos, "cgen", "entry '%s': malformed field '%s'",
-				   name, f->name ? f->name : "");
-	}
-	return g->d->n_errors == before ? 0 : -1;
-}
-
-static int prepare(struct cgen *g, const struct profile *p, const struct cgen_opts *o)
+/* The symbol and header name, then the lowering (tables.c reports what it rejects). */
+static int prepare(struct cgen *g, const struct profile *p, const struct cgen_opts *o, int lower)
 {
 	int ok = 1;
-	int phase = 0;
 
 	if (o && o->symbol) {
 		if (!is_identifier(o->symbol)) {
@@ -465,59 +322,15 @@ static int prepare(struct cgen *g, const struct profile *p, const struct cgen_op
 		g->sym = xcalloc(1, len);
 		cgen_symbol_name(p->name, g->sym, len);
 	}
-	g->header_name = o ? portable_path(o->header_name) : NULL;
+	g->header_name = o ? tables_portable_path(o->header_name) : NULL;
 	if (g->header_name && !is_plain_header_name(g->header_name)) {
 		diag_error(g->d, p->pos, "cgen",
 			   "header name '%s' must be a plain file name ([A-Za-z0-9_+-./])",
 			   g->header_name);
 		ok = 0;
 	}
-	if (!p->name) {
-		diag_error(g->d, p->pos, "cgen", "profile without a name");
+	if (ok && lower && tables_build_portable(p, 1, &g->t, g->d))
 		ok = 0;
-	}
-	if (!arch_c_name((uint64_t)p->arch)) {
-		diag_error(g->d, p->pos, "cgen", "unknown arch %d", p->arch);
-		ok = 0;
-	}
-#ifdef KVMPROF_MAX_ENTRIES
-	if (p->n_entries > KVMPROF_MAX_ENTRIES) {
-		diag_error(g->d, p->pos, "cgen", "%zu entries; the runtime accepts at most %d",
-			   p->n_entries, KVMPROF_MAX_ENTRIES);
-		return -1;
-	}
-#endif
-	if (p->n_entries > UINT32_MAX) {
-		diag_error(g->d, p->pos, "cgen", "too many entries");
-		return -1;
-	}
-	if (compile_cond(g, p->requires_text, p->requires, p->requires_pos, &g->profile_cond))
-		ok = 0;
-	g->entry_conds = xcalloc(p->n_entries ? p->n_entries : 1, sizeof(*g->entry_conds));
-	for (size_t i = 0; i < p->n_entries; i++) {
-		const struct pentry *e = &p->entries[i];
-
-		if (check_entry(g, e))
-			ok = 0;
-		if (e->phase < 0 || e->phase >= KVMPROF_PHASE_COUNT) {
-			diag_error(g->d, e->pos, "cgen", "entry '%s': unknown phase %d",
-				   e->name ? e->name : "", e->phase);
-			ok = 0;
-		} else if (e->phase < phase) {
-			diag_error(g->d, e->pos, "cgen",
-				   "entry '%s' is out of phase order (entries must be sorted by phase)",
-				   e->name ? e->name : "");
-			ok = 0;
-		} else {
-			while (phase < e->phase)
-				g->phase_start[++phase] = (uint32_t)i;
-		}
-		if (compile_cond(g, e->requires_text, e->requires, e->requires_pos,
-				 &g->entry_conds[i]))
-			ok = 0;
-	}
-	while (phase < KVMPROF_PHASE_COUNT)
-		g->phase_start[++phase] = (uint32_t)p->n_entries;
 	return ok ? 0 : -1;
 }
 
@@ -527,7 +340,7 @@ static void emit_banner(struct cgen *g, const struct cgen_opts *o, const char *h
 {
 	const char *label = o && o->source_label ? o->source_label : g->p->file;
 
-	label = portable_path(label);
+	label = tables_portable_path(label);
 	fputs("/*\n * Generated by kvmprof " KVMPROF_VERSION_STRING " from ", g->out);
 	put_comment_text(g->out, label ? label : "<input>", COMMENT_MAX);
 	fputs("; do not edit.\n *\n * profile: ", g->out);
@@ -535,24 +348,25 @@ static void emit_banner(struct cgen *g, const struct cgen_opts *o, const char *h
 	fprintf(g->out, "\n * hash:    %s\n */\n", hash);
 }
 
-static void emit_fields(struct cgen *g, size_t idx, const struct pentry *e)
+/* Entry idx's fields; e (the model) gives each field's value for a comment. */
+static void emit_fields(struct cgen *g, size_t idx, const struct kvmprof_entry *k, const struct pentry *e)
 {
 	FILE *out = g->out;
 
-	for (size_t i = 0; i < e->n_fields; i++) {
+	for (uint32_t i = 0; i < k->n_fields; i++) {
 		char label[64];
 
-		snprintf(label, sizeof(label), "fields_%zu_%zu_name", idx, i);
-		declare_long_string(g, label, e->fields[i].name);
+		snprintf(label, sizeof(label), "fields_%zu_%u_name", idx, i);
+		declare_long_string(g, label, k->fields[i].name);
 	}
 	fprintf(out, "/* %zu: ", idx);
-	put_comment_text(out, e->name, COMMENT_MAX);
+	put_comment_text(out, k->name, COMMENT_MAX);
 	fprintf(out, " */\nstatic const struct kvmprof_field %s_fields_%zu[] = {\n", g->sym, idx);
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct pfield *f = &e->fields[i];
+	for (uint32_t i = 0; i < k->n_fields; i++) {
+		const struct kvmprof_field *f = &k->fields[i];
 		char label[64];
 
-		snprintf(label, sizeof(label), "fields_%zu_%zu_name", idx, i);
+		snprintf(label, sizeof(label), "fields_%zu_%u_name", idx, i);
 		fputs("\t{ .name = ", out);
 		put_string(g, label, f->name, 2);
 		fprintf(out, ", .shift = %u, .width = %u, .policy = ", (unsigned)f->shift,
@@ -561,19 +375,19 @@ static void emit_fields(struct cgen *g, size_t idx, const struct pentry *e)
 		fprintf(out, ", .flags = 0x%xu", (unsigned)f->flags);
 		if (f->flags & KVMPROF_FIELD_SIGNED)
 			fputs(" /* KVMPROF_FIELD_SIGNED */", out);
-		fprintf(out, " }, /* = 0x%" PRIx64 " */\n", f->value);
+		fprintf(out, " }, /* = 0x%" PRIx64 " */\n", e->fields[i].value);
 	}
 	fputs("};\n\n", out);
 }
 
 /* Kernel versions and arch numbers next to what they are compared with. */
-static void put_const_meaning(FILE *out, const struct cond_code *c, int i)
+static void put_const_meaning(FILE *out, const struct kvmprof_insn *code, uint32_t n, uint32_t i)
 {
-	uint64_t v = c->code[i].arg;
-	int next_to_kernel = (i > 0 && c->code[i - 1].op == KVMPROF_OP_KERNEL) ||
-			     (i + 1 < c->n && c->code[i + 1].op == KVMPROF_OP_KERNEL);
-	int next_to_arch = (i > 0 && c->code[i - 1].op == KVMPROF_OP_ARCH) ||
-			   (i + 1 < c->n && c->code[i + 1].op == KVMPROF_OP_ARCH);
+	uint64_t v = code[i].arg;
+	int next_to_kernel = (i > 0 && code[i - 1].op == KVMPROF_OP_KERNEL) ||
+			     (i + 1 < n && code[i + 1].op == KVMPROF_OP_KERNEL);
+	int next_to_arch = (i > 0 && code[i - 1].op == KVMPROF_OP_ARCH) ||
+			   (i + 1 < n && code[i + 1].op == KVMPROF_OP_ARCH);
 
 	if (next_to_kernel)
 		fprintf(out, " /* %" PRIu64 ".%" PRIu64 ".%" PRIu64 " */", v >> 16,
@@ -582,22 +396,20 @@ static void put_const_meaning(FILE *out, const struct cond_code *c, int i)
 		fprintf(out, " /* %s */", arch_c_name(v));
 }
 
-static void emit_cond(struct cgen *g, const char *name, const struct cond_code *c,
-		      const char *text, struct srcpos pos)
+static void emit_cond(struct cgen *g, const char *name, const struct kvmprof_cond *c)
 {
 	FILE *out = g->out;
-	char *origin = origin_of(pos);
 	char label[64];
 
 	snprintf(label, sizeof(label), "%s_text", name);
-	declare_long_string(g, label, text);
+	declare_long_string(g, label, c->text);
 	snprintf(label, sizeof(label), "%s_origin", name);
-	declare_long_string(g, label, origin);
+	declare_long_string(g, label, c->origin);
 
 	fputs("/* requires: ", out);
-	put_comment_text(out, text, COMMENT_MAX);
+	put_comment_text(out, c->text, COMMENT_MAX);
 	fprintf(out, " */\nstatic const struct kvmprof_insn %s_%s_code[] = {\n", g->sym, name);
-	for (int i = 0; i < c->n; i++) {
+	for (uint32_t i = 0; i < c->n_code; i++) {
 		const struct kvmprof_insn *in = &c->code[i];
 
 		fputs("\t{ .op = ", out);
@@ -611,29 +423,28 @@ static void emit_cond(struct cgen *g, const char *name, const struct cond_code *
 		} else {
 			fprintf(out, "0x%" PRIx64 "ull", in->arg);
 			if (in->op == KVMPROF_OP_CONST)
-				put_const_meaning(out, c, i);
+				put_const_meaning(out, c->code, c->n_code, i);
 		}
 		fputs(" },\n", out);
 	}
 	fputs("};\n", out);
 	fprintf(out, "static const struct kvmprof_cond %s_%s = {\n\t.text = ", g->sym, name);
 	snprintf(label, sizeof(label), "%s_text", name);
-	put_string(g, label, text, 2);
+	put_string(g, label, c->text, 2);
 	fputs(",\n\t.origin = ", out);
 	snprintf(label, sizeof(label), "%s_origin", name);
-	put_string(g, label, origin, 2);
-	fprintf(out, ",\n\t.code = %s_%s_code,\n\t.n_code = %d,\n};\n\n", g->sym, name, c->n);
-	free(origin);
+	put_string(g, label, c->origin, 2);
+	fprintf(out, ",\n\t.code = %s_%s_code,\n\t.n_code = %u,\n};\n\n", g->sym, name, c->n_code);
 }
 
 /* Quirk and x2APIC flag entries are bit sets: name the bits. */
-static void put_bit_names(struct cgen *g, const struct pentry *e, uint64_t bits)
+static void put_bit_names(struct cgen *g, const struct kvmprof_entry *k, uint64_t bits)
 {
-	int kind = e->kind == KVMPROF_KIND_QUIRKS ? REGDB_SYM_QUIRK :
-		   e->kind == KVMPROF_KIND_X2APIC_API ? REGDB_SYM_X2APIC_FLAG : 0;
+	int kind = k->kind == KVMPROF_KIND_QUIRKS ? REGDB_SYM_QUIRK :
+		   k->kind == KVMPROF_KIND_X2APIC_API ? REGDB_SYM_X2APIC_FLAG : 0;
 	const char *sep = " /* ";
 
-	if (!kind || !bits || e->mask == ~0ull)
+	if (!kind || !bits || k->mask == ~0ull)
 		return;
 	for (unsigned bit = 0; bit < 64; bit++) {
 		const struct regdb_sym *s;
@@ -651,136 +462,135 @@ static void put_bit_names(struct cgen *g, const struct pentry *e, uint64_t bits)
 	fputs(" */", g->out);
 }
 
-static void emit_entry(struct cgen *g, size_t idx, const struct pentry *e)
+/* Entry idx; the model (e) adds its note as a comment. */
+static void emit_entry(struct cgen *g, size_t idx, const struct kvmprof_entry *k, const struct pentry *e)
 {
 	FILE *out = g->out;
-	char *origin = origin_of(e->pos);
 	char label[64];
 
 	fprintf(out, "\t[%zu] = {", idx);
 	put_comment(out, e->note);
 	fputs("\n\t\t.name = ", out);
 	snprintf(label, sizeof(label), "entry_%zu_name", idx);
-	put_string(g, label, e->name, 3);
+	put_string(g, label, k->name, 3);
 	fputs(",\n\t\t.origin = ", out);
 	snprintf(label, sizeof(label), "entry_%zu_origin", idx);
-	put_string(g, label, origin, 3);
+	put_string(g, label, k->origin, 3);
 	fputs(",\n\t\t.kind = ", out);
-	put_named(out, (uint64_t)e->kind, NAME_OF(kind_names, e->kind));
+	put_named(out, (uint64_t)k->kind, NAME_OF(kind_names, (int)k->kind));
 	fputs(",\n\t\t.phase = ", out);
-	put_named(out, (uint64_t)e->phase, NAME_OF(phase_names, e->phase));
+	put_named(out, (uint64_t)k->phase, NAME_OF(phase_names, (int)k->phase));
 	fputs(",\n\t\t.policy = ", out);
-	put_named(out, (uint64_t)e->policy, NAME_OF(policy_names, e->policy));
-	fprintf(out, ",\n\t\t.width = %d,\n", e->width);
-	if (e->kind == KVMPROF_KIND_CPUID || e->cpuid_reg) {
+	put_named(out, (uint64_t)k->policy, NAME_OF(policy_names, (int)k->policy));
+	fprintf(out, ",\n\t\t.width = %u,\n", (unsigned)k->width);
+	if (k->kind == KVMPROF_KIND_CPUID || k->reg) {
 		fputs("\t\t.reg = ", out);
-		put_named(out, (uint64_t)e->cpuid_reg, NAME_OF(cpuid_reg_names, e->cpuid_reg));
+		put_named(out, (uint64_t)k->reg, NAME_OF(cpuid_reg_names, (int)k->reg));
 		fputs(",\n", out);
 	}
-	fprintf(out, "\t\t.flags = 0x%xu", e->flags);
-	if (e->flags & KVMPROF_ENTRY_OPTIONAL)
+	fprintf(out, "\t\t.flags = 0x%xu", (unsigned)k->flags);
+	if (k->flags & KVMPROF_ENTRY_OPTIONAL)
 		fputs(" /* KVMPROF_ENTRY_OPTIONAL */", out);
 	fputs(",\n", out);
-	if (e->kind == KVMPROF_KIND_DEVICE_ATTR || e->group) {
-		fprintf(out, "\t\t.group = 0x%" PRIx32 "u", e->group);
-		if (e->kind == KVMPROF_KIND_DEVICE_ATTR && vgic_group_name(e->group))
-			fprintf(out, " /* %s */", vgic_group_name(e->group));
+	if (k->kind == KVMPROF_KIND_DEVICE_ATTR || k->group) {
+		fprintf(out, "\t\t.group = 0x%" PRIx32 "u", k->group);
+		if (k->kind == KVMPROF_KIND_DEVICE_ATTR && vgic_group_name(k->group))
+			fprintf(out, " /* %s */", vgic_group_name(k->group));
 		fputs(",\n", out);
 	}
-	if (e->kind == KVMPROF_KIND_DEVICE_ATTR || e->kind == KVMPROF_KIND_CPUID || e->aux) {
-		fprintf(out, "\t\t.aux = 0x%" PRIx32 "u", e->aux);
-		if (e->kind == KVMPROF_KIND_DEVICE_ATTR && device_type_name(e->aux))
-			fprintf(out, " /* %s */", device_type_name(e->aux));
-		if (e->kind == KVMPROF_KIND_CPUID && e->aux == 1)
+	if (k->kind == KVMPROF_KIND_DEVICE_ATTR || k->kind == KVMPROF_KIND_CPUID || k->aux) {
+		fprintf(out, "\t\t.aux = 0x%" PRIx32 "u", k->aux);
+		if (k->kind == KVMPROF_KIND_DEVICE_ATTR && device_type_name(k->aux))
+			fprintf(out, " /* %s */", device_type_name(k->aux));
+		if (k->kind == KVMPROF_KIND_CPUID && k->aux == KVMPROF_CPUID_FLAG_SIGNIFICANT_INDEX)
 			fputs(" /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX */", out);
 		fputs(",\n", out);
 	}
 	fputs("\t\t.id = ", out);
-	if (e->kind == KVMPROF_KIND_ENABLE_CAP || e->kind == KVMPROF_KIND_QUIRKS ||
-	    e->kind == KVMPROF_KIND_X2APIC_API || e->kind == KVMPROF_KIND_VCPU_FEATURE)
-		fprintf(out, "%" PRIu64, e->id); /* KVM's headers number caps in decimal */
+	if (k->kind == KVMPROF_KIND_ENABLE_CAP || k->kind == KVMPROF_KIND_QUIRKS ||
+	    k->kind == KVMPROF_KIND_X2APIC_API || k->kind == KVMPROF_KIND_VCPU_FEATURE)
+		fprintf(out, "%" PRIu64, k->id); /* KVM's headers number caps in decimal */
 	else
-		fprintf(out, "0x%" PRIx64 "ull", e->id);
-	put_comment(out, e->name);
-	fprintf(out, ",\n\t\t.value = 0x%" PRIx64 "ull", e->value);
-	put_bit_names(g, e, e->value & e->mask);
-	fprintf(out, ",\n\t\t.mask = 0x%" PRIx64 "ull", e->mask);
-	put_bit_names(g, e, e->mask);
+		fprintf(out, "0x%" PRIx64 "ull", k->id);
+	put_comment(out, k->name);
+	fprintf(out, ",\n\t\t.value = 0x%" PRIx64 "ull", k->value);
+	put_bit_names(g, k, k->value & k->mask);
+	fprintf(out, ",\n\t\t.mask = 0x%" PRIx64 "ull", k->mask);
+	put_bit_names(g, k, k->mask);
 	fputs(",\n", out);
-	if (e->kind == KVMPROF_KIND_ENABLE_CAP || e->args[0] || e->args[1] || e->args[2] ||
-	    e->args[3])
+	if (k->kind == KVMPROF_KIND_ENABLE_CAP || k->args[0] || k->args[1] || k->args[2] ||
+	    k->args[3])
 		fprintf(out, "\t\t.args = { 0x%" PRIx64 "ull, 0x%" PRIx64 "ull, 0x%" PRIx64
 			"ull, 0x%" PRIx64 "ull },\n",
-			e->args[0], e->args[1], e->args[2], e->args[3]);
-	if (e->n_fields)
-		fprintf(out, "\t\t.fields = %s_fields_%zu,\n\t\t.n_fields = %zu,\n", g->sym, idx,
-			e->n_fields);
-	if (g->entry_conds[idx].n) {
+			k->args[0], k->args[1], k->args[2], k->args[3]);
+	if (k->n_fields)
+		fprintf(out, "\t\t.fields = %s_fields_%zu,\n\t\t.n_fields = %u,\n", g->sym, idx,
+			k->n_fields);
+	if (k->requires) {
 		fprintf(out, "\t\t.requires = &%s_cond_%zu,", g->sym, idx);
-		put_comment(out, e->requires_text);
+		put_comment(out, k->requires->text);
 		fputc('\n', out);
 	}
 	fputs("\t},\n", out);
-	free(origin);
 }
 
-static void emit_profile(struct cgen *g, const char *hash, size_t n_regset)
+static void emit_profile(struct cgen *g)
 {
-	const struct profile *p = g->p;
+	const struct kvmprof_profile *kp = &g->t.profile;
 	FILE *out = g->out;
-	char *provenance = flatten_provenance(p);
 
-	declare_long_string(g, "name", p->name);
-	declare_long_string(g, "description", p->description);
-	declare_long_string(g, "provenance", provenance);
+	declare_long_string(g, "name", kp->name);
+	declare_long_string(g, "description", kp->description);
+	declare_long_string(g, "provenance", kp->provenance);
 
 	fprintf(out, "const struct kvmprof_profile %s = {\n", g->sym);
 	fprintf(out, "\t.magic = 0x%xu /* KVMPROF_TABLE_MAGIC */,\n", KVMPROF_TABLE_MAGIC);
 	fprintf(out, "\t.abi = %u /* KVMPROF_TABLE_ABI */,\n", KVMPROF_TABLE_ABI);
 	fputs("\t.sizeof_profile = sizeof(struct kvmprof_profile),\n", out);
 	fputs("\t.sizeof_entry = sizeof(struct kvmprof_entry),\n", out);
-	fprintf(out, "\t.format_version = %d,\n\t.arch = ", p->format_version);
-	put_named(out, (uint64_t)p->arch, arch_c_name((uint64_t)p->arch));
+	fprintf(out, "\t.format_version = %u,\n\t.arch = ", kp->format_version);
+	put_named(out, (uint64_t)kp->arch, arch_c_name((uint64_t)kp->arch));
 	fputs(",\n\t.name = ", out);
-	put_string(g, "name", p->name, 2);
+	put_string(g, "name", kp->name, 2);
 	fputs(",\n\t.description = ", out);
-	put_string(g, "description", p->description, 2);
+	put_string(g, "description", kp->description, 2);
 	fputs(",\n\t.provenance = ", out);
-	put_string(g, "provenance", provenance, 2);
-	fprintf(out, ",\n\t.source_hash = \"%s\",\n", hash);
-	if (g->profile_cond.n) {
+	put_string(g, "provenance", kp->provenance, 2);
+	fprintf(out, ",\n\t.source_hash = \"%s\",\n", kp->source_hash);
+	if (kp->requires) {
 		fprintf(out, "\t.requires = &%s_cond_profile,", g->sym);
-		put_comment(out, p->requires_text);
+		put_comment(out, kp->requires->text);
 		fputc('\n', out);
 	} else {
 		fputs("\t.requires = NULL,\n", out);
 	}
-	if (p->n_entries)
+	if (kp->n_entries)
 		fprintf(out, "\t.entries = %s_entries,\n", g->sym);
 	else
 		fputs("\t.entries = NULL,\n", out);
-	fprintf(out, "\t.n_entries = %zu,\n\t.phase_start = {", p->n_entries);
+	fprintf(out, "\t.n_entries = %u,\n\t.phase_start = {", kp->n_entries);
 	for (int i = 0; i <= KVMPROF_PHASE_COUNT; i++)
-		fprintf(out, "%s%" PRIu32, i ? ", " : " ", g->phase_start[i]);
+		fprintf(out, "%s%" PRIu32, i ? ", " : " ", kp->phase_start[i]);
 	fputs(" }, /* vm, vcpu-init, vcpu-regs, device, end */\n", out);
-	if (n_regset)
-		fprintf(out, "\t.register_set = %s_register_set,\n\t.n_register_set = %zu,\n", g->sym, n_regset);
+	if (kp->n_register_set)
+		fprintf(out, "\t.register_set = %s_register_set,\n\t.n_register_set = %u,\n", g->sym,
+			kp->n_register_set);
 	fputs("};\n", out);
-	free(provenance);
 }
 
 /* vcpu: register-set:, sorted by id, for kvmprof_migration_check(). */
-static void emit_regset(struct cgen *g, const struct host_facts *h)
+static void emit_regset(struct cgen *g)
 {
 	static const char *const regset_policy_names[] = { "unstated", "required", "tolerated", "hidden" };
+	const struct kvmprof_profile *kp = &g->t.profile;
 
 	fprintf(g->out, "static const struct kvmprof_regset_entry %s_register_set[] = {\n", g->sym);
-	for (size_t i = 0; i < h->n_regset; i++) {
-		const struct host_regset_entry *e = &h->regset[i];
+	for (uint32_t i = 0; i < kp->n_register_set; i++) {
+		const struct kvmprof_regset_entry *e = &kp->register_set[i];
 
 		fprintf(g->out, "\t{ 0x%" PRIx64 "ull, ", e->id);
 		put_literal(g->out, e->name, 2);
-		fprintf(g->out, ", %d /* %s */, 0 },\n", e->policy, regset_policy_names[e->policy & 3]);
+		fprintf(g->out, ", %u /* %s */, 0 },\n", e->policy, regset_policy_names[e->policy & 3]);
 	}
 	fputs("};\n\n", g->out);
 }
@@ -788,21 +598,19 @@ static void emit_regset(struct cgen *g, const struct host_facts *h)
 static void cgen_fini(struct cgen *g)
 {
 	free(g->sym);
-	free(g->entry_conds);
+	tables_free(&g->t);
 }
 
 int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, struct diag *d)
 {
 	struct cgen g = { .out = out, .p = p, .d = d };
-	struct host_facts regset;
-	char hash[32];
+	const struct kvmprof_profile *kp = &g.t.profile;
 
-	if (prepare(&g, p, o)) {
+	if (prepare(&g, p, o, 1)) {
 		cgen_fini(&g);
 		return -1;
 	}
-	profile_hash(p, hash);
-	emit_banner(&g, o, hash);
+	emit_banner(&g, o, kp->source_hash);
 	fputs("#include \"kvmprof.h\"\n", out);
 	if (g.header_name)
 		fprintf(out, "#include \"%s\"\n", g.header_name);
@@ -810,47 +618,40 @@ int cgen_emit_c(const struct profile *p, const struct cgen_opts *o, FILE *out, s
 		"#error \"generated for kvmprof table ABI %u: regenerate with a matching kvmprof\"\n"
 		"#endif\n\n", KVMPROF_TABLE_ABI, KVMPROF_TABLE_ABI);
 
-	for (size_t i = 0; i < p->n_entries; i++) {
-		const struct pentry *e = &p->entries[i];
+	for (size_t i = 0; i < kp->n_entries; i++) {
+		const struct kvmprof_entry *k = &kp->entries[i];
 		char name[32];
 
-		if (e->n_fields)
-			emit_fields(&g, i, e);
-		if (g.entry_conds[i].n) {
+		if (k->n_fields)
+			emit_fields(&g, i, k, &p->entries[i]);
+		if (k->requires) {
 			snprintf(name, sizeof(name), "cond_%zu", i);
-			emit_cond(&g, name, &g.entry_conds[i], e->requires_text, e->requires_pos);
+			emit_cond(&g, name, k->requires);
 		}
 	}
-	if (g.profile_cond.n)
-		emit_cond(&g, "cond_profile", &g.profile_cond, p->requires_text, p->requires_pos);
+	if (kp->requires)
+		emit_cond(&g, "cond_profile", kp->requires);
 
-	if (p->n_entries) {
-		for (size_t i = 0; i < p->n_entries; i++) {
-			char label[64], *origin = origin_of(p->entries[i].pos);
+	if (kp->n_entries) {
+		for (size_t i = 0; i < kp->n_entries; i++) {
+			char label[64];
 
 			snprintf(label, sizeof(label), "entry_%zu_name", i);
-			declare_long_string(&g, label, p->entries[i].name);
+			declare_long_string(&g, label, kp->entries[i].name);
 			snprintf(label, sizeof(label), "entry_%zu_origin", i);
-			declare_long_string(&g, label, origin);
-			free(origin);
+			declare_long_string(&g, label, kp->entries[i].origin);
 		}
 		fprintf(out, "static const struct kvmprof_entry %s_entries[] = {\n", g.sym);
-		for (size_t i = 0; i < p->n_entries; i++)
-			emit_entry(&g, i, &p->entries[i]);
+		for (size_t i = 0; i < kp->n_entries; i++)
+			emit_entry(&g, i, &kp->entries[i], &p->entries[i]);
 		fputs("};\n\n", out);
 	}
-	if (host_regset_of_profile(p, &regset, d)) {
-		host_facts_free(&regset);
-		cgen_fini(&g);
-		return -1;
-	}
-	if (regset.n_regset)
-		emit_regset(&g, &regset);
-	emit_profile(&g, hash, regset.n_regset);
-	host_facts_free(&regset);
+	if (kp->n_register_set)
+		emit_regset(&g);
+	emit_profile(&g);
 	cgen_fini(&g);
 	if (ferror(out)) {
-		diag_error(d, p->pos, "cgen", "write error");
+		diag_error(d, p->pos, "io", "write error");
 		return -1;
 	}
 	return 0;
@@ -861,7 +662,7 @@ int cgen_emit_h(const struct profile *p, const struct cgen_opts *o, FILE *out, s
 	struct cgen g = { .out = out, .p = p, .d = d };
 	char hash[32];
 
-	if (prepare(&g, p, o)) {
+	if (prepare(&g, p, o, 0)) {
 		cgen_fini(&g);
 		return -1;
 	}
@@ -882,7 +683,7 @@ int cgen_emit_h(const struct profile *p, const struct cgen_opts *o, FILE *out, s
 	fputs("_H */\n", out);
 	cgen_fini(&g);
 	if (ferror(out)) {
-		diag_error(d, p->pos, "cgen", "write error");
+		diag_error(d, p->pos, "io", "write error");
 		return -1;
 	}
 	return 0;

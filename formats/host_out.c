@@ -8,16 +8,10 @@
 #include <string.h>
 
 #include "host.h"
+#include "kvm_compat.h"
 #include "kvmprof.h"
 #include "profile.h"
 #include "regdb.h"
-
-/* arm64 one-reg id layout (arch/arm64/include/uapi/asm/kvm.h):
- * KVM_REG_ARM64 | size | coproc (0x13 = sysreg, 0x14 = firmware, 0x11 = demux). */
-#define ARM64_REG_ARCH_MASK 0xff00000000000000ull
-#define ARM64_REG_ARCH 0x6000000000000000ull
-#define ARM64_COPROC(id) (((id) >> 16) & 0xfff)
-#define ARM64_COPROC_SYSREG 0x13
 
 void host_reg_name(int arch, uint64_t id, char *buf, size_t len)
 {
@@ -30,10 +24,9 @@ void host_reg_name(int arch, uint64_t id, char *buf, size_t len)
 		snprintf(buf, len, "%s", r->name);
 		return;
 	}
-	if (arch == KVMPROF_ARCH_ARM64 && (id & ARM64_REG_ARCH_MASK) == ARM64_REG_ARCH &&
-	    ARM64_COPROC(id) == ARM64_COPROC_SYSREG) {
-		snprintf(buf, len, "S%u_%u_C%u_C%u_%u", (unsigned)(id >> 14) & 3, (unsigned)(id >> 11) & 7,
-			 (unsigned)(id >> 7) & 15, (unsigned)(id >> 3) & 15, (unsigned)id & 7);
+	if (arch == KVMPROF_ARCH_ARM64 && KVMPROF_ARM64_IS_SYSREG(id)) {
+		snprintf(buf, len, "S%u_%u_C%u_C%u_%u", KVMPROF_ARM64_SYSREG_OP0(id), KVMPROF_ARM64_SYSREG_OP1(id),
+			 KVMPROF_ARM64_SYSREG_CRN(id), KVMPROF_ARM64_SYSREG_CRM(id), KVMPROF_ARM64_SYSREG_OP2(id));
 		return;
 	}
 	snprintf(buf, len, "0x%" PRIx64, id);

@@ -9,8 +9,6 @@
 
 #include "profile.h"
 
-#define COND_MAX_CODE 256
-
 /*
  * Every check kvmprof reports, with its default level and the verbs that
  * report it. Errors stay errors; warnings take -Wno-NAME and -Werror=NAME.
@@ -77,33 +75,29 @@ static int cap_by_name(void *ctx, const char *name, uint64_t *number, struct exp
 	return 0;
 }
 
-/* Compiles a condition the way cgen will, reporting any error at its column. */
-int check_condition(const struct profile *p, const struct expr *e, struct srcpos pos, struct diag *d)
+int profile_compile_cond(const struct profile *p, const struct expr *e, struct srcpos pos,
+			 struct kvmprof_insn *code, struct diag *d)
 {
-	struct kvmprof_insn code[COND_MAX_CODE];
+	struct kvmprof_insn scratch[PROFILE_COND_MAX_INSNS];
 	struct expr_error err = { 0 };
+	int n = expr_compile_cond(e, cap_by_name, (void *)p, code ? code : scratch, PROFILE_COND_MAX_INSNS, &err);
 
-	if (expr_compile_cond(e, cap_by_name, (void *)p, code, COND_MAX_CODE, &err) < 0) {
-		diag_error(d, srcpos_offset(pos, err.off), "expr", "%s", err.msg);
+	if (n <= 0) {
+		diag_error(d, srcpos_offset(pos, err.off), "expr", "%s", n < 0 ? err.msg : "empty condition");
 		return -1;
 	}
-	return 0;
-}
-
-int check_cap_lookup(void *ctx, const char *name, uint64_t *number, struct expr_error *err)
-{
-	return cap_by_name(ctx, name, number, err);
+	return n;
 }
 
 void profile_check(const struct profile *p, struct diag *d)
 {
 	if (p->requires)
-		check_condition(p, p->requires, p->requires_pos, d);
+		profile_compile_cond(p, p->requires, p->requires_pos, NULL, d);
 	for (size_t i = 0; i < p->n_entries; i++) {
 		const struct pentry *e = &p->entries[i];
 
 		if (e->requires)
-			check_condition(p, e->requires, e->requires_pos, d);
+			profile_compile_cond(p, e->requires, e->requires_pos, NULL, d);
 		if (e->kind == KVMPROF_KIND_QUIRKS || e->kind == KVMPROF_KIND_X2APIC_API) {
 			if (e->n_fields == 0)
 				diag_warning(d, e->pos, "empty", "%s states no flags", e->name);

@@ -147,10 +147,16 @@ struct profile *profile_load_resolved(const char *path, const char *const *searc
 /* Semantic checks that need no kernel (checks.c). */
 void profile_check(const struct profile *p, struct diag *d);
 
-/* Compiles condition e (stated at pos) for the runtime, reporting errors at their column. */
-int check_condition(const struct profile *p, const struct expr *e, struct srcpos pos, struct diag *d);
-/* expr_cap_fn over the register database; ctx is the struct profile (for its arch). */
-int check_cap_lookup(void *ctx, const char *name, uint64_t *number, struct expr_error *err);
+/* The most instructions one compiled condition takes. */
+#define PROFILE_COND_MAX_INSNS 256
+/*
+ * The one place conditions are compiled for the runtime (checks.c):
+ * condition e of p, stated at pos, into code (PROFILE_COND_MAX_INSNS slots,
+ * or NULL to check only). Returns the number of instructions, or -1 with
+ * the error at its column in d.
+ */
+int profile_compile_cond(const struct profile *p, const struct expr *e, struct srcpos pos,
+			 struct kvmprof_insn *code, struct diag *d);
 
 /* Review rules (lint.c); base may be NULL. */
 void profile_lint(const struct profile *p, const struct profile *base, struct diag *d);

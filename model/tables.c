@@ -7,8 +7,6 @@
 #include "host.h"
 #include "tables.h"
 
-#define COND_MAX_INSNS 256 /* as c_out.c and checks.c */
-
 static char *keep(struct tables *t, char *s)
 {
 	t->strings = xrealloc(t->strings, (t->n_strings + 1) * sizeof(*t->strings));
@@ -16,14 +14,25 @@ static char *keep(struct tables *t, char *s)
 	return s;
 }
 
+const char *tables_portable_path(const char *path)
+{
+	const char *slash;
+
+	if (!path || path[0] != '/')
+		return path;
+	slash = strrchr(path, '/');
+	return slash + 1; /* may be empty ("/dir/"), never absolute */
+}
+
 static const char *origin(struct tables *t, struct srcpos pos)
 {
+	const char *file = t->portable ? tables_portable_path(pos.file) : pos.file;
 	char buf[4096];
 
 	if (pos.line > 0)
-		snprintf(buf, sizeof(buf), "%s:%d:%d", pos.file ? pos.file : "", pos.line, pos.col);
+		snprintf(buf, sizeof(buf), "%s:%d:%d", file ? file : "", pos.line, pos.col);
 	else
-		snprintf(buf, sizeof(buf), "%s", pos.file ? pos.file : "");
+		snprintf(buf, sizeof(buf), "%s", file ? file : "");
 	return keep(t, xstrdup(buf));
 }
 
@@ -31,19 +40,57 @@ static int compile(const struct profile *p, struct tables *t, const char *text, 
 		   struct srcpos pos, struct kvmprof_cond *out, size_t *n_code, struct diag *d)
 {
 	struct expr_error err = { 0 };
+	struct expr *parsed = NULL;
 	int n;
 
-	n = expr_compile_cond(e, check_cap_lookup, (void *)p, t->code + *n_code, COND_MAX_INSNS, &err);
-	if (n <= 0) {
-		diag_error(d, srcpos_offset(pos, err.off), "expr", "%s", n < 0 ? err.msg : "empty condition");
-		return -1;
+	if (!e) { /* a model built without the loader carries the text only */
+		e = parsed = expr_parse(text, &err);
+		if (!parsed) {
+			diag_error(d, srcpos_offset(pos, err.off), "expr", "%s", err.msg);
+			return -1;
+		}
 	}
+	n = profile_compile_cond(p, e, pos, t->code + *n_code, d);
+	expr_free(parsed);
+	if (n < 0)
+		return -1;
 	out->text = text;
 	out->origin = origin(t, pos);
 	out->code = t->code + *n_code;
 	out->n_code = (uint32_t)n;
 	*n_code += (size_t)n;
 	return 0;
+}
+
+/* What the tables' types cannot hold: a model built wrongly, never a loaded one. */
+static int check_entry(const struct pentry *e, struct diag *d)
+{
+	int before = d->n_errors;
+	const char *name = e->name ? e->name : "";
+
+	if (!e->name)
+		diag_error(d, e->pos, "tables", "entry without a name");
+	if (e->kind <= 0 || e->kind > KVMPROF_KIND_DEVICE_ATTR)
+		diag_error(d, e->pos, "tables", "entry '%s': unknown kind %d", name, e->kind);
+	if (e->policy != KVMPROF_POLICY_EXACT && e->policy != KVMPROF_POLICY_AT_MOST)
+		diag_error(d, e->pos, "tables", "entry '%s': unknown policy %d", name, e->policy);
+	if (e->width < 0 || e->width > 64)
+		diag_error(d, e->pos, "tables", "entry '%s': width %d", name, e->width);
+	if (e->cpuid_reg < 0 || e->cpuid_reg > KVMPROF_CPUID_EDX)
+		diag_error(d, e->pos, "tables", "entry '%s': CPUID register %d", name, e->cpuid_reg);
+	if (e->flags > 0xffffu)
+		diag_error(d, e->pos, "tables", "entry '%s': flags 0x%x", name, e->flags);
+	if (e->n_fields > UINT32_MAX || (e->n_fields && !e->fields))
+		diag_error(d, e->pos, "tables", "entry '%s': bad field list", name);
+	for (size_t i = 0; i < e->n_fields && e->fields; i++) {
+		const struct pfield *f = &e->fields[i];
+
+		if (!f->name || f->width < 1 || f->shift + f->width > 64 ||
+		    (f->policy != KVMPROF_POLICY_EXACT && f->policy != KVMPROF_POLICY_AT_MOST))
+			diag_error(d, f->pos, "tables", "entry '%s': malformed field '%s'", name,
+				   f->name ? f->name : "");
+	}
+	return d->n_errors == before ? 0 : -1;
 }
 
 static const char *flatten_provenance(struct tables *t, const struct profile *p)
@@ -65,11 +112,17 @@ static const char *flatten_provenance(struct tables *t, const struct profile *p)
 
 int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 {
+	return tables_build_portable(p, 0, t, d);
+}
+
+int tables_build_portable(const struct profile *p, int portable, struct tables *t, struct diag *d)
+{
 	size_t n_fields = 0, n_conds = 1, f = 0, n_code = 0;
 	struct kvmprof_profile *kp = &t->profile;
 	int phase = 0, rc = 0;
 
 	memset(t, 0, sizeof(*t));
+	t->portable = portable;
 	if (p->n_entries > KVMPROF_MAX_ENTRIES) {
 		diag_error(d, p->pos, "tables", "%zu entries; the runtime accepts at most %d", p->n_entries,
 			   KVMPROF_MAX_ENTRIES);
@@ -77,12 +130,12 @@ int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 	}
 	for (size_t i = 0; i < p->n_entries; i++) {
 		n_fields += p->entries[i].n_fields;
-		n_conds += p->entries[i].requires != NULL;
+		n_conds += p->entries[i].requires || p->entries[i].requires_text;
 	}
 	t->entries = xcalloc(p->n_entries, sizeof(*t->entries));
 	t->fields = xcalloc(n_fields, sizeof(*t->fields));
 	t->conds = xcalloc(1 + p->n_entries, sizeof(*t->conds));
-	t->code = xcalloc(n_conds * COND_MAX_INSNS, sizeof(*t->code));
+	t->code = xcalloc(n_conds * PROFILE_COND_MAX_INSNS, sizeof(*t->code));
 
 	kp->magic = KVMPROF_TABLE_MAGIC;
 	kp->abi = KVMPROF_TABLE_ABI;
@@ -95,7 +148,7 @@ int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 	kp->provenance = flatten_provenance(t, p);
 	kp->source_hash = keep(t, xcalloc(1, 32));
 	profile_hash(p, (char *)kp->source_hash);
-	if (p->requires) {
+	if (p->requires || p->requires_text) {
 		if (compile(p, t, p->requires_text, p->requires, p->requires_pos, &t->conds[0], &n_code, d))
 			rc = -1;
 		else
@@ -105,6 +158,10 @@ int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 		const struct pentry *e = &p->entries[i];
 		struct kvmprof_entry *k = &t->entries[i];
 
+		if (check_entry(e, d)) {
+			rc = -1;
+			continue;
+		}
 		if (e->phase < phase || e->phase >= KVMPROF_PHASE_COUNT) {
 			diag_error(d, e->pos, "tables", "entry '%s' is out of phase order", e->name);
 			rc = -1;
@@ -134,7 +191,7 @@ int tables_build(const struct profile *p, struct tables *t, struct diag *d)
 								       e->fields[j].width, e->fields[j].policy,
 								       e->fields[j].flags };
 		}
-		if (e->requires) {
+		if (e->requires || e->requires_text) {
 			if (compile(p, t, e->requires_text, e->requires, e->requires_pos, &t->conds[1 + i], &n_code, d))
 				rc = -1;
 			else

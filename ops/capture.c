@@ -293,14 +293,9 @@ static void writable_masks(struct cap_state *s)
 		return;
 	h->have_masks = 1;
 	h->masks = xcalloc(KVMPROF_ID_RANGE_WORDS, sizeof(*h->masks));
-	/* Index: op1 {0, 1, 3} -> {0, 1, 2}, then CRm, op2 (KVM_ARM_FEATURE_ID_RANGE_IDX). */
-	for (unsigned i = 0; i < KVMPROF_ID_RANGE_WORDS; i++) {
-		unsigned op1 = i >> 6 == 2 ? 3 : i >> 6;
-
+	for (unsigned i = 0; i < KVMPROF_ID_RANGE_WORDS; i++)
 		if (masks[i])
-			h->masks[h->n_masks++] = (struct host_reg_value){
-				regdb_arm64_sysreg_id(3, op1, 0, (i >> 3) & 7, i & 7), masks[i] };
-	}
+			h->masks[h->n_masks++] = (struct host_reg_value){ kvmprof_id_range_reg(i), masks[i] };
 }
 
 static void vgic(struct cap_state *s)

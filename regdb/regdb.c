@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm_compat.h"
 #include "kvmprof.h"
 #include "regdb.h"
 
@@ -63,22 +64,11 @@ int regdb_host_arch(void)
 #endif
 }
 
-/*
- * arm64 one-reg id of a system register, from Documentation/virt/kvm/api.rst
- * ("ARM64 system registers have the following id bit patterns:
- * 0x6030 0000 0013 <op0:2> <op1:3> <crn:4> <crm:4> <op2:3>") and
- * arch/arm64/include/uapi/asm/kvm.h. The uapi macro values are spelled out so
- * this builds on any host architecture.
- */
-#define REGDB_KVM_REG_ARM64 0x6000000000000000ULL        /* KVM_REG_ARM64 */
-#define REGDB_KVM_REG_SIZE_U64 0x0030000000000000ULL     /* KVM_REG_SIZE_U64 */
-#define REGDB_KVM_REG_ARM64_SYSREG (0x0013ULL << 16)     /* KVM_REG_ARM64_SYSREG */
-
+/* arm64 one-reg id of a system register: KVMPROF_ARM64_SYSREG of the one
+ * uAPI header (kvm_compat.h). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2)
 {
-	return REGDB_KVM_REG_ARM64 | REGDB_KVM_REG_SIZE_U64 | REGDB_KVM_REG_ARM64_SYSREG |
-	       ((uint64_t)(op0 & 0x3) << 14) | ((uint64_t)(op1 & 0x7) << 11) |
-	       ((uint64_t)(crn & 0xf) << 7) | ((uint64_t)(crm & 0xf) << 3) | (uint64_t)(op2 & 0x7);
+	return KVMPROF_ARM64_SYSREG(op0 & 0x3, op1 & 0x7, crn & 0xf, crm & 0xf, op2 & 0x7);
 }
 
 /* Reads a decimal number of at most two digits <= max; advances *p. */

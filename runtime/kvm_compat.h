@@ -108,6 +108,36 @@ struct kvmprof_reg_mask_range {
 #define KVMPROF_ARM64_SYSREG(op0, op1, crn, crm, op2)                                      \
 	(0x6030000000000000ull | KVMPROF_REG_ARM64_SYSREG | ((uint64_t)(op0) << 14) |       \
 	 ((uint64_t)(op1) << 11) | ((uint64_t)(crn) << 7) | ((uint64_t)(crm) << 3) | (op2))
+/* The fields of a system register id (KVM_REG_ARM64_SYSREG_OP0_MASK ...). */
+#define KVMPROF_ARM64_SYSREG_OP0(id) ((unsigned)((id) >> 14) & 3)
+#define KVMPROF_ARM64_SYSREG_OP1(id) ((unsigned)((id) >> 11) & 7)
+#define KVMPROF_ARM64_SYSREG_CRN(id) ((unsigned)((id) >> 7) & 15)
+#define KVMPROF_ARM64_SYSREG_CRM(id) ((unsigned)((id) >> 3) & 15)
+#define KVMPROF_ARM64_SYSREG_OP2(id) ((unsigned)(id) & 7)
+/* An arm64 system register id of any size: KVM_REG_ARM64 with coproc SYSREG. */
+#define KVMPROF_ARM64_IS_SYSREG(id)                                                        \
+	(((id) & 0xff00000000000000ull) == 0x6000000000000000ull /* KVM_REG_ARM64 */ &&       \
+	 ((id) & KVMPROF_REG_ARM_COPROC_MASK) == KVMPROF_REG_ARM64_SYSREG)
+
+/*
+ * KVM_ARM_FEATURE_ID_RANGE_IDX: where a system register's writable mask is
+ * in KVM_ARM_GET_REG_WRITABLE_MASKS' array (op1 0, 1, 3 -> 0, 1, 2, then
+ * CRm, op2); -1 for a register outside the feature ID range.
+ */
+static inline int kvmprof_id_range_index(uint64_t id)
+{
+	unsigned op1 = KVMPROF_ARM64_SYSREG_OP1(id), crm = KVMPROF_ARM64_SYSREG_CRM(id);
+
+	if (!KVMPROF_ARM64_IS_SYSREG(id) || KVMPROF_ARM64_SYSREG_OP0(id) != 3 || KVMPROF_ARM64_SYSREG_CRN(id) != 0 ||
+	    crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
+		return -1;
+	return (int)(((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | KVMPROF_ARM64_SYSREG_OP2(id));
+}
+/* The inverse: the 64-bit system register id of index i (< KVMPROF_ID_RANGE_WORDS). */
+static inline uint64_t kvmprof_id_range_reg(unsigned i)
+{
+	return KVMPROF_ARM64_SYSREG(3, i >> 6 == 2 ? 3 : i >> 6, 0, (i >> 3) & 7, i & 7);
+}
 #define KVMPROF_ARM64_MPIDR_EL1 KVMPROF_ARM64_SYSREG(3, 0, 0, 0, 5)
 #define KVMPROF_ARM64_ID_AA64ISAR1_EL1 KVMPROF_ARM64_SYSREG(3, 0, 0, 6, 1)
 #define KVMPROF_ARM64_ID_AA64ISAR2_EL1 KVMPROF_ARM64_SYSREG(3, 0, 0, 6, 2)
@@ -124,6 +154,8 @@ struct kvmprof_reg_mask_range {
  * arch/arm64/include/uapi/asm/kvm.h). */
 #define KVMPROF_DEV_TYPE_ARM_VGIC_V2 5
 #define KVMPROF_DEV_TYPE_ARM_VGIC_V3 7
+#define KVMPROF_DEV_TYPE_ARM_VGIC_ITS 8
+#define KVMPROF_VGIC_GRP_DIST_REGS 1
 #define KVMPROF_VGIC_GRP_CPU_REGS 2    /* v2: bits 39:32 = vCPU id */
 #define KVMPROF_VGIC_GRP_REDIST_REGS 5 /* v3: bits 63:32 = MPIDR affinity */
 #define KVMPROF_VGIC_GRP_CPU_SYSREGS 6 /* v3: bits 63:32 = MPIDR affinity */
@@ -149,6 +181,8 @@ _Static_assert(KVMPROF_KVM_ARM_VCPU_INIT == KVM_ARM_VCPU_INIT &&
 	       KVMPROF_ARM64_PSCI_VERSION == KVM_REG_ARM_PSCI_VERSION &&
 	       KVMPROF_ARM64_SVE_VLS == KVM_REG_ARM64_SVE_VLS &&
 	       KVMPROF_VGIC_GRP_REDIST_REGS == KVM_DEV_ARM_VGIC_GRP_REDIST_REGS &&
+	       KVMPROF_VGIC_GRP_DIST_REGS == KVM_DEV_ARM_VGIC_GRP_DIST_REGS &&
+	       KVMPROF_VGIC_GRP_CPU_REGS == KVM_DEV_ARM_VGIC_GRP_CPU_REGS &&
 	       KVMPROF_VGIC_GRP_CPU_SYSREGS == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS &&
 	       KVMPROF_ARM_VCPU_PMU_V3_CTRL == KVM_ARM_VCPU_PMU_V3_CTRL,
 	       "arm64 uAPI numbers agree with <asm/kvm.h>");

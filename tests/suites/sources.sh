@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Rules of the source tree, checked by reading it:
 #  - every check an error or warning names is in check_table (model/checks.c)
-#    at the level of its call (diag_error: error, diag_warning: warning).
+#    at the level of its call (diag_error: error, diag_warning: warning);
+#  - architectural numbers live in the register database (regdb/*.db) or the
+#    one uAPI header (runtime/kvm_compat.h), nowhere else in the C sources:
+#    no arm64 one-reg ids, no ioctl numbers, no KVM constant defined by
+#    number, no MSR index of the database, no architecture name as a literal.
 # Prints cmocka's summary lines.
 set -u
 cd "$(dirname "$0")/../.."
@@ -9,7 +13,7 @@ cd "$(dirname "$0")/../.."
 suite_init sources "source rules"
 
 srcs=$(ls regdb/*.c model/*.c model/*.y model/*.l formats/*.c ops/*.c cli/*.c)
-echo "[==========] Running 1 test(s)."
+echo "[==========] Running 2 test(s)."
 
 # check_table rows: NAME LEVEL
 table=$(perl -ne 'print "$1 $2\n" if /^\s*\{ "([a-z0-9-]+)", CHECK_(ERROR|WARNING),/' model/checks.c)
@@ -28,5 +32,37 @@ elif [ -z "$bad" ]; then
 	report_pass checks_in_table
 else
 	report_fail checks_in_table "not in check_table at that level: $(echo $bad)"
+fi
+# Where a fact may be spelt as a number: the database and the uAPI header.
+# Known exceptions still to move, each with its reason, are printed on every run.
+fact_srcs=$(ls regdb/*.c regdb/*.h model/*.[chyl] formats/*.[ch] ops/*.[ch] cli/*.[ch] runtime/*.[ch] \
+	runtime/arch/*/*.[ch] | grep -v '^runtime/kvm_compat.h$')
+known='^cli/replay\.c:[0-9]+:#define (ID_AA64PFR0|ID_AA64PFR1|ID_AA64DFR0|ID_DFR0|CLIDR|CTR) 0x6030'
+msr_ids=$(awk '$1 == "reg" && $3 == "msr" { print $4 }' regdb/x86-msr.db | paste -sd'|')
+# The sources with their comments blanked (line numbers kept), as FILE:LINE:TEXT.
+code=$(perl -0777 -ne '
+	my $t = $_;
+	$t =~ s{/\*.*?\*/}{ (my $c = $&) =~ s/[^\n]/ /g; $c }gse;
+	$t =~ s{//[^\n]*}{}g;
+	my $n = 0;
+	print "$ARGV:", ++$n, ":$_\n" for split /\n/, $t, -1;
+' $fact_srcs)
+facts=$( {
+	printf '%s\n' "$code" | grep -E ':.*\b0x60[0-9a-fA-F]{14}(ull|ULL)?\b' # arm64 one-reg ids
+	printf '%s\n' "$code" | grep -E ':.*_IO(R|W|WR)?[[:space:]]*\([[:space:]]*KVMIO' # ioctl numbers
+	printf '%s\n' "$code" | grep -E ':[0-9]+:[[:space:]]*#[[:space:]]*define[[:space:]]+((KVMPROF_)?KVM_[A-Z0-9_]+|[A-Z0-9_]*CAP_[A-Z0-9_]*)[[:space:]]+\(?(0x)?[0-9]'
+	printf '%s\n' "$code" | grep -Ei ":.*\\b($msr_ids)(u|ull)?\\b" # MSR indices of the database
+	# architecture names come from regdb's table (the runtime, which links no
+	# regdb, names the machines it runs on in kvm_ioctl.c)
+	printf '%s\n' "$code" | grep -E ':.*"(arm64|x86_64|aarch64)"' | grep -vE '^(regdb/regdb\.c|runtime/kvm_ioctl\.c):'
+} | sort -u)
+exceptions=$(printf '%s\n' "$facts" | grep -E "$known")
+facts=$(printf '%s\n' "$facts" | grep -vE "$known" | grep -v '^$')
+[ -z "$exceptions" ] || printf 'known, to move (issue 10, cli/replay.c: set_user rules by one-reg id):\n%s\n' "$exceptions"
+if [ -z "$facts" ]; then
+	report_pass facts_in_regdb_or_uapi_header
+else
+	printf '%s\n' "$facts" | sed 's/^/    | /'
+	report_fail facts_in_regdb_or_uapi_header "architectural numbers outside regdb/ and runtime/kvm_compat.h (above)"
 fi
 report_finish

@@ -244,14 +244,11 @@ static int vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
  * Index as KVM_ARM_FEATURE_ID_RANGE_IDX (arch/arm64/include/uapi/asm/kvm.h). */
 static uint64_t locked_bits(const struct kvmprof_vm_priv *v, uint64_t id, uint64_t before, uint64_t wanted)
 {
-	uint64_t enc = id & 0xffff; /* op0:2 op1:3 crn:4 crm:4 op2:3 */
-	unsigned op0 = (enc >> 14) & 3, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15;
-	unsigned crm = (enc >> 3) & 15, op2 = enc & 7;
+	int i = kvmprof_id_range_index(id);
 
-	if (!v->have_masks || (id & KVMPROF_REG_ARM_COPROC_MASK) != KVMPROF_REG_ARM64_SYSREG ||
-	    op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
+	if (!v->have_masks || i < 0)
 		return 0;
-	return (wanted ^ before) & ~v->masks[((op1 == 3 ? 2 : op1) << 6) | (crm << 3) | op2];
+	return (wanted ^ before) & ~v->masks[i];
 }
 
 /* ---- vGIC: which vCPU a per-vCPU attribute addresses ---- */
