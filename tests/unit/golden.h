@@ -5,8 +5,8 @@
  *
  * golden_check(path, text, len) compares text with the file at path. With
  * KVMPROF_UPDATE_GOLDEN=1 in the environment it rewrites the file instead. On
- * a difference it writes what it got to path.got and fails the test naming
- * both files.
+ * a difference it writes what it got under /tmp (never into the source
+ * tree) and fails the test naming both files.
  */
 #ifndef KVMPROF_TEST_GOLDEN_H
 #define KVMPROF_TEST_GOLDEN_H
@@ -75,7 +75,10 @@ static inline void golden_check(const char *path, const char *text, size_t len)
 
 	free(want);
 	if (differs) {
-		snprintf(got_path, sizeof(got_path), "%s.got", path);
+		int n = snprintf(got_path, sizeof(got_path), "/tmp/kvmprof-got-%s", path);
+		for (char *c = got_path + 17; n > 0 && *c; c++)
+			if (*c == '/')
+				*c = '_';
 		golden_write(got_path, text, len);
 		fail_msg("%s differs from this output (written to %s); if the change is intended, run with "
 			 "KVMPROF_UPDATE_GOLDEN=1", path, got_path);

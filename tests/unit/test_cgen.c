@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "profile.h"
 
 #define GOLDEN_DIR "tests/golden/cgen"
@@ -306,29 +308,6 @@ static int emit(const struct profile *p, const struct cgen_opts *o, int header, 
 	return rc;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static void write_file(const char *path, const char *text, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -341,29 +320,9 @@ static void write_file(const char *path, const char *text, size_t len)
 static void check_golden(const char *name, const char *text, size_t len)
 {
 	char path[256];
-	const char *update = getenv("KVMPROF_UPDATE_GOLDEN");
-	char *want;
-	size_t want_len = 0;
 
 	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.golden", name);
-	if (update && strcmp(update, "1") == 0) {
-		write_file(path, text, len);
-		print_message("updated %s\n", path);
-	}
-	want = read_file(path, &want_len);
-	if (!want)
-		fail_msg("%s: cannot read (%s); run with KVMPROF_UPDATE_GOLDEN=1 to create it",
-			 path, strerror(errno));
-	if (want_len != len || memcmp(want, text, len) != 0) {
-		char got_path[300];
-
-		snprintf(got_path, sizeof(got_path), "%s.got", path);
-		write_file(got_path, text, len);
-		free(want);
-		fail_msg("%s differs from the generator's output (written to %s); if the change "
-			 "is intended, run with KVMPROF_UPDATE_GOLDEN=1", path, got_path);
-	}
-	free(want);
+	golden_check(path, text, len);
 }
 
 /* ---- compiling and running emitted C ----------------------------------- */

@@ -220,7 +220,6 @@ static void test_shipped_profiles(void **state)
 	assert_int_equal(checked, n);
 }
 
-/* show: the resolved profile in canonical YAML, golden (KVMPROF_UPDATE_GOLDEN=1 rewrites it). */
 /* -W NAME, -Wno-NAME, -Werror=NAME per check on lint and compile, in process. */
 static void test_warning_flags(void **state)
 {
@@ -287,16 +286,6 @@ static void test_warning_flags(void **state)
 	run_free(&r);
 	unlink(out_c);
 	rmdir(dir);
-}
-
-static void test_show_golden(void **state)
-{
-	char *out;
-
-	(void)state;
-	assert_int_equal(run(&out, "%s show -I tests/corpus/ok tests/corpus/ok/child-arm64.yaml", kvmprof), 0);
-	golden_check("tests/golden/show/child-arm64.yaml", out, strlen(out));
-	free(out);
 }
 
 static void test_explain(void **state)
@@ -375,7 +364,6 @@ int main(void)
 		cmocka_unit_test(test_compile_is_atomic),
 		cmocka_unit_test(test_lint_rules),
 		cmocka_unit_test(test_shipped_profiles),
-		cmocka_unit_test(test_show_golden),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_warning_flags),
 	};

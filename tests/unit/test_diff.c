@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_diff.c - `kvmprof diff`, in process through kvmprof_main() and profile_diff():
- *  - golden outputs in text, markdown and json for an arm64 and an x86 pair
- *    (tests/golden/diff/; KVMPROF_UPDATE_GOLDEN=1 rewrites them);
+ *  - (whole outputs in text, markdown and json for an arm64 and an x86 pair
+ *    are case folders, tests/golden/diff/, run by test_cases.c);
  *  - exit status 0 same / 1 different / 2 usage or input error;
  *  - inheritance resolved before comparing; per-field reporting through the
  *    register database; stated/unstated bits; one-sided entries; policies;
@@ -27,47 +27,9 @@
 #include "diff.h"
 
 #define OK "tests/corpus/ok/"
-#define GOLDEN_DIR "tests/golden/diff"
 
 
 
-
-static void check_golden(const char *name, const char *text)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", name);
-	golden_check(path, text, strlen(text));
-}
-
-static void golden_pair(const char *a, const char *b, const char *stem)
-{
-	static const char *const formats[][2] = { { "text", "txt" }, { "markdown", "md" }, { "json", "json" } };
-
-	for (size_t i = 0; i < 3; i++) {
-		const char *args[] = { "diff", "--format", formats[i][0], a, b, NULL };
-		struct run r = run_kvmprof(args);
-		char name[64];
-
-		assert_int_equal(r.rc, 1);
-		assert_string_equal(r.err, "");
-		snprintf(name, sizeof(name), "%s.%s", stem, formats[i][1]);
-		check_golden(name, r.out);
-		run_free(&r);
-	}
-}
-
-static void test_golden_arm64(void **state)
-{
-	(void)state;
-	golden_pair(OK "diff-a.yaml", OK "diff-b.yaml", "arm64");
-}
-
-static void test_golden_x86(void **state)
-{
-	(void)state;
-	golden_pair(OK "diff-x86-a.yaml", OK "diff-x86-b.yaml", "x86_64");
-}
 
 static struct profile *load(const char *path)
 {
@@ -433,8 +395,6 @@ static void test_mixed_architectures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_arm64),
-		cmocka_unit_test(test_golden_x86),
 		cmocka_unit_test(test_semantics),
 		cmocka_unit_test(test_x86_semantics),
 		cmocka_unit_test(test_same_is_exit_0),

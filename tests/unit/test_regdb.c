@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <dirent.h>
 #include <cmocka.h>
 
@@ -407,12 +408,14 @@ static void test_kvm_safety_flags(void **state)
 /* Runs the generator with `awk_cmd` on tests/regdb/<fixture>; returns its exit status, stderr in err. */
 static int run_gen(const char *awk_cmd, const char *fixture, char *err, size_t errsz)
 {
-	char cmd[1024];
-	const char *errfile = "build-regdb-test.err";
+	char cmd[1024], errfile[] = "/tmp/kvmprof-regdb-test-XXXXXX";
+	int fd = mkstemp(errfile);
 	FILE *fp;
 	size_t n;
 	int rc;
 
+	assert_true(fd >= 0);
+	close(fd);
 	snprintf(cmd, sizeof(cmd), "%s -f regdb/gen-regdb.awk tests/regdb/%s >/dev/null 2>%s",
 		 awk_cmd, fixture, errfile);
 	rc = system(cmd);
@@ -425,33 +428,28 @@ static int run_gen(const char *awk_cmd, const char *fixture, char *err, size_t e
 	return rc;
 }
 
+static int is_bad_fixture(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return !strncmp(e->d_name, "bad-", 4) && n > 3 && !strcmp(e->d_name + n - 3, ".db");
+}
+
+/* Every tests/regdb/bad-*.db states on its first line what the generator
+ * must say: "# expect LINE: TEXT (why)". Adding a case is adding a file. */
 static void test_generator_failures(void **state)
 {
-	static const struct {
-		const char *fixture, *where, *what;
-	} cases[] = {
-		{ "bad-overlap.db", "bad-overlap.db:5: error:", "overlaps" },
-		{ "bad-dup-name.db", "bad-dup-name.db:6: error:", "duplicate register name" },
-		{ "bad-dup-id.db", "bad-dup-id.db:6: error:", "duplicate id" },
-		{ "bad-width.db", "bad-width.db:4: error:", "outside the 32-bit register" },
-		{ "bad-keyword.db", "bad-keyword.db:5: error:", "unknown keyword" },
-		{ "bad-missing-end.db", "bad-missing-end.db:5: error:", "before 'end'" },
-		{ "bad-eof.db", "bad-eof.db:3: error:", "missing 'end'" },
-		{ "bad-dup-field.db", "bad-dup-field.db:5: error:", "duplicate field name" },
-		{ "bad-state-id-reg.db", "bad-state-id-reg.db:3: error:", "cannot be both id-reg and state" },
-	};
 	static const char *awks[] = { "awk", "mawk", "gawk", "busybox awk" };
+	struct dirent **names;
 	char err[4096];
-	int tried = 0;
+	int tried = 0, n;
 
 	(void)state;
-	FILE *probe_fp = fopen("tests/regdb/good.db", "r");
-
-	if (!probe_fp) {
+	n = scandir("tests/regdb", &names, is_bad_fixture, alphasort);
+	if (n < 0) {
 		printf("SKIP: run from the repository root (tests/regdb/ not found)\n");
 		skip();
 	}
-	fclose(probe_fp);
+	assert_true(n >= 9);
 	for (size_t a = 0; a < sizeof(awks) / sizeof(awks[0]); a++) {
 		char probe[256];
 
@@ -460,16 +458,34 @@ static void test_generator_failures(void **state)
 			continue; /* this awk is not installed */
 		tried++;
 		assert_int_equal(run_gen(awks[a], "good.db", err, sizeof(err)), 0);
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			int rc = run_gen(awks[a], cases[i].fixture, err, sizeof(err));
+		for (int i = 0; i < n; i++) {
+			char path[512], first[512] = "", where[600], what[512];
+			unsigned line = 0;
+			FILE *f;
+			int rc;
 
-			if (rc == 0 || !strstr(err, cases[i].where) || !strstr(err, cases[i].what))
-				printf("%s on %s: status %d, stderr: %s\n", awks[a], cases[i].fixture, rc, err);
+			snprintf(path, sizeof(path), "tests/regdb/%s", names[i]->d_name);
+			f = fopen(path, "r");
+			assert_non_null(f);
+			if (!fgets(first, sizeof(first), f))
+				first[0] = '\0';
+			fclose(f);
+			if (sscanf(first, "# expect %u: %511[^(\n]", &line, what) != 2)
+				fail_msg("%s: the first line must be '# expect LINE: TEXT (why)'", path);
+			for (size_t k = strlen(what); k > 0 && what[k - 1] == ' '; k--)
+				what[k - 1] = '\0';
+			snprintf(where, sizeof(where), "%s:%u: error:", names[i]->d_name, line);
+			rc = run_gen(awks[a], names[i]->d_name, err, sizeof(err));
+			if (rc == 0 || !strstr(err, where) || !strstr(err, what))
+				printf("%s on %s: status %d, stderr: %s\n", awks[a], names[i]->d_name, rc, err);
 			assert_int_not_equal(rc, 0);
-			assert_non_null(strstr(err, cases[i].where));
-			assert_non_null(strstr(err, cases[i].what));
+			assert_non_null(strstr(err, where));
+			assert_non_null(strstr(err, what));
 		}
 	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	assert_true(tried > 0);
 }
 
