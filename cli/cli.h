@@ -57,6 +57,9 @@ char *cli_name_of_path(const char *path);
 /* "dir/x.h" -> "x.h" (points into path). */
 const char *cli_base_name(const char *path);
 
+/* Is the file a capture (a profile with a top-level `host:` line)? 0 if unreadable. */
+int cli_has_host_facts(const char *file);
+
 /* "N errors" after a verb's diagnostics, if there were any. */
 void cli_error_count(const struct diag *d, FILE *err);
 

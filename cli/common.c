@@ -184,3 +184,16 @@ void cli_error_count(const struct diag *d, FILE *err)
 	if (d->n_errors)
 		fprintf(err, "%d error%s\n", d->n_errors, d->n_errors == 1 ? "" : "s");
 }
+
+int cli_has_host_facts(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "host:", 5);
+	if (f)
+		fclose(f);
+	return found;
+}

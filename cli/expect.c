@@ -685,18 +685,6 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-static int has_host_facts(const char *file)
-{
-	FILE *f = fopen(file, "r");
-	char line[512];
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "host:", 5);
-	if (f)
-		fclose(f);
-	return found;
-}
 
 struct recorded {
 	char *name, *path, hash[32];
@@ -783,7 +771,7 @@ static int scan_folder(const char *dir, struct record_ctx *ctx, int captures_onl
 	for (int i = 0; i < n; i++) {
 		const char *f = names[i]->d_name;
 		char *path = xasprintf("%s/%s", dir, f);
-		if (f[0] != '.' && ends_with(f, ".yaml") && (!captures_only || has_host_facts(path))) {
+		if (f[0] != '.' && ends_with(f, ".yaml") && (!captures_only || cli_has_host_facts(path))) {
 			struct recorded *p;
 			char *msgs = NULL;
 			size_t len = 0;
@@ -799,7 +787,7 @@ static int scan_folder(const char *dir, struct record_ctx *ctx, int captures_onl
 			memset(p, 0, sizeof(*p));
 			p->name = xstrndup(f, strlen(f) - 5);
 			p->path = xstrdup(path);
-			p->is_capture = has_host_facts(p->path);
+			p->is_capture = cli_has_host_facts(p->path);
 			diag_init(&q, mem);
 			prof = profile_load_resolved(p->path, search, &q);
 			if (prof)

@@ -374,19 +374,6 @@ static int extract_base_tree(struct review *rv)
 
 /* ---- captures ------------------------------------------------------------------------- */
 
-/* A capture is a profile with host facts: a line "host:" at the top level. */
-static int has_host_facts(const char *file)
-{
-	FILE *f = fopen(file, "r");
-	char line[512];
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "host:", 5);
-	if (f)
-		fclose(f);
-	return found;
-}
 
 static void add_capture(struct review *rv, const char *path)
 {
@@ -429,7 +416,7 @@ static int add_captures(struct review *rv, const char *path)
 		for (int i = 0; i < n; i++) {
 			if (names[i]->d_name[0] != '.' && ends_with(names[i]->d_name, ".yaml")) {
 				char *f = xasprintf("%s/%s", path, names[i]->d_name);
-				if (has_host_facts(f))
+				if (cli_has_host_facts(f))
 					add_capture(rv, f);
 				free(f);
 			}

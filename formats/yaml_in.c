@@ -216,6 +216,17 @@ static int lookup_stated(void *ctx, const char *name, uint64_t *value, struct ex
 	return -1;
 }
 
+/* The expression of scalar n (its text), errors at their column; NULL after an error. */
+static struct expr *parse_expr(struct loader *L, const yaml_node_t *n, const char *text)
+{
+	struct expr_error err = { 0 };
+	struct expr *e = expr_parse(text, &err);
+
+	if (!e)
+		diag_error(L->d, srcpos_offset(text_pos(L, n), err.off), "expr", "%s", err.msg);
+	return e;
+}
+
 /* Parses and evaluates a value expression; 0 on success. */
 static int eval_value(struct loader *L, const yaml_node_t *n, uint64_t *value, uint64_t *mask)
 {
@@ -231,11 +242,9 @@ static int eval_value(struct loader *L, const yaml_node_t *n, uint64_t *value, u
 			   node_kind_name(n));
 		return -1;
 	}
-	e = expr_parse(text, &err);
-	if (!e) {
-		diag_error(L->d, srcpos_offset(text_pos(L, n), err.off), "expr", "%s", err.msg);
+	e = parse_expr(L, n, text);
+	if (!e)
 		return -1;
-	}
 	rc = expr_eval_const(e, lookup_stated, &nc, value, &m, &err);
 	expr_free(e);
 	if (rc) {
@@ -255,7 +264,6 @@ static int eval_value(struct loader *L, const yaml_node_t *n, uint64_t *value, u
 static int parse_cond(struct loader *L, const yaml_node_t *n, char **text_out, struct expr **e_out,
 		      struct srcpos *pos_out)
 {
-	struct expr_error err = { 0 };
 	const char *text = scalar(n);
 	struct expr *e;
 
@@ -264,11 +272,9 @@ static int parse_cond(struct loader *L, const yaml_node_t *n, char **text_out, s
 			   node_kind_name(n));
 		return -1;
 	}
-	e = expr_parse(text, &err);
-	if (!e) {
-		diag_error(L->d, srcpos_offset(text_pos(L, n), err.off), "expr", "%s", err.msg);
+	e = parse_expr(L, n, text);
+	if (!e)
 		return -1;
-	}
 	*text_out = xstrdup(text);
 	*e_out = e;
 	*pos_out = text_pos(L, n);
