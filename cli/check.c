@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "host.h"
+#include "json.h"
 #include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "replay.h"
@@ -430,20 +431,6 @@ static const char *verdict_word(int v)
 	return v == V_YES ? "yes" : v == V_NO ? "no" : "unknown";
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 static const char *phase_word(int phase)
 {
 	return phase < 0 ? "profile" : kvmprof_phase_name(phase);
@@ -452,29 +439,29 @@ static const char *phase_word(int phase)
 static void print_json(const struct checker *c, int v, FILE *out)
 {
 	fputs("{\"profile\": ", out);
-	json_str(out, c->p->name);
+	json_put_string(out, c->p->name);
 	fputs(", \"host\": ", out);
-	json_str(out, c->host);
+	json_put_string(out, c->host);
 	fprintf(out, ", \"offline\": %s, \"verdict\": \"%s\",\n \"entries\": [", c->offline ? "true" : "false",
 		verdict_word(v));
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct row *w = &c->rows[i];
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
-		json_str(out, w->name);
+		json_put_string(out, w->name);
 		fprintf(out, ", \"phase\": \"%s\", \"outcome\": \"%s\", \"blocks\": %s, \"reason\": ", phase_word(w->phase),
 			outcome_word(w->outcome), blocks(w) ? "true" : "false");
-		json_str(out, w->reason);
+		json_put_string(out, w->reason);
 		fputc('}', out);
 	}
 	fputs("],\n \"drift\": {\"new\": [", out);
 	for (size_t i = 0; i < c->n_new; i++) {
 		fputs(i ? ", " : "", out);
-		json_str(out, c->drift_new[i]);
+		json_put_string(out, c->drift_new[i]);
 	}
 	fputs("], \"missing\": [", out);
 	for (size_t i = 0; i < c->n_missing; i++) {
 		fputs(i ? ", " : "", out);
-		json_str(out, c->drift_missing[i]);
+		json_put_string(out, c->drift_missing[i]);
 	}
 	fputs("]}}\n", out);
 }

@@ -576,3 +576,23 @@ int json_u64(const struct json_value *v, uint64_t *out)
 	*out = x;
 	return 0;
 }
+
+void json_put_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out); /* UTF-8 passes through */
+	}
+	fputc('"', out);
+}

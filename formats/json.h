@@ -53,6 +53,10 @@ struct json_value *json_parse(const char *file, const char *text, size_t len, st
 struct json_value *json_load_file(const char *path, struct diag *d);
 void json_free(struct json_value *v);
 
+/* Writes s as a JSON string ("null" for NULL): quote, backslash, newline and
+ * control bytes escaped, UTF-8 passed through. The one JSON string writer. */
+void json_put_string(FILE *out, const char *s);
+
 /* The member `key` of an object, or NULL (also when v is not an object). */
 const struct json_value *json_member(const struct json_value *v, const char *key);
 /* "a string", "an array", ... for messages. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "json.h"
 
 
 
@@ -576,34 +577,15 @@ static void write_markdown(const struct pdiff *d, FILE *out)
 		d->b.hash);
 }
 
-static void put_json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out); /* UTF-8 passes through */
-	}
-	fputc('"', out);
-}
 
 static void put_json_side(FILE *out, const char *key, const struct pdiff_side *s)
 {
 	fprintf(out, "  \"%s\": {\"name\": ", key);
-	put_json_string(out, s->name);
+	json_put_string(out, s->name);
 	fputs(", \"file\": ", out);
-	put_json_string(out, s->file);
+	json_put_string(out, s->file);
 	fputs(", \"hash\": ", out);
-	put_json_string(out, s->hash);
+	json_put_string(out, s->hash);
 	fputs("},\n", out);
 }
 
@@ -616,20 +598,20 @@ static void write_json(const struct pdiff *d, FILE *out)
 	for (size_t i = 0; i < d->n_items; i++) {
 		const struct pdiff_item *it = &d->items[i];
 		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
-		put_json_string(out, it->name);
+		json_put_string(out, it->name);
 		fputs(", \"field\": ", out);
-		put_json_string(out, it->field);
+		json_put_string(out, it->field);
 		fputs(", \"a\": ", out);
-		put_json_string(out, it->a);
+		json_put_string(out, it->a);
 		fputs(", \"b\": ", out);
-		put_json_string(out, it->b);
+		json_put_string(out, it->b);
 		fputs(", \"kind\": ", out);
-		put_json_string(out, pdiff_kind_name(it->kind));
+		json_put_string(out, pdiff_kind_name(it->kind));
 		fputs(", \"rule\": ", out);
-		put_json_string(out, it->rule >= 0 ? regdb_rule_name(it->rule) : NULL);
+		json_put_string(out, it->rule >= 0 ? regdb_rule_name(it->rule) : NULL);
 		fprintf(out, ", \"safe_for_running_guests\": %s, \"meaning\": ",
 			it->keeps < 0 ? "null" : it->keeps ? "true" : "false");
-		put_json_string(out, it->meaning);
+		json_put_string(out, it->meaning);
 		fputc('}', out);
 	}
 	fputs(d->n_items ? "\n  ]\n}\n" : "]\n}\n", out);
