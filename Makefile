@@ -168,6 +168,8 @@ migrate-matrix: all
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
 
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/kvmprof
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 runtime/kvmprof.h $(DESTDIR)$(PREFIX)/include/
@@ -179,6 +181,13 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/kvmprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/kvmprof-profile.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	@# the docs keep the tree's layout, so the README's and the docs' relative links still work
+	install -d $(DOCDIR)/docs $(DOCDIR)/examples/firecracker $(DOCDIR)/contrib/github
+	install -m 644 README.md $(DOCDIR)/
+	install -m 644 docs/*.md $(DOCDIR)/docs/
+	install -m 644 examples/vmm.c $(DOCDIR)/examples/
+	install -m 644 examples/firecracker/* $(DOCDIR)/examples/firecracker/
+	install -m 644 contrib/github/kvmprof-review.yml $(DOCDIR)/contrib/github/
 
 clean:
 	rm -rf build build-san build-arm64
