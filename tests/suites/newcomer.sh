@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 . tests/suites/lib/report.bash
 
-echo "[==========] Running 2 test(s)."
+echo "[==========] Running 3 test(s)."
 out=$(scripts/demo.sh "$build" 2>&1)
 rc=$?
 printf '%s\n' "$out" | tail -12
@@ -37,5 +37,36 @@ if [ -z "$missing" ] && [ -f "$doc/README.md" ]; then
 	report_pass make_install_installs_the_docs
 else
 	report_fail make_install_installs_the_docs "not installed:$missing"
+fi
+# every command of kvmprof(1)'s EXAMPLES runs as printed (in a scratch copy of
+# profiles/ and examples/): exit 0, or 1 where that is the answer (diff:
+# different, check: no); never a usage or input error. review needs a git
+# repository with an origin (tests/unit/test_review.c runs it); capture needs
+# /dev/kvm.
+ex=$(mktemp -d /tmp/kvmprof-man-examples.XXXXXX)
+cp -r profiles examples "$ex"/
+awk '/^\.SH EXAMPLES/ {s = 1; next} /^\.SH/ {s = 0} s' man/kvmprof.1 |
+	awk '/^\.nf/ {n = 1; next} /^\.fi/ {n = 0} n' | sed -e 's/\\-/-/g' -e 's/\\\\$/\\/' > "$ex/examples.sh"
+bad="" ran=0
+kvm_ok=0
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && kvm_ok=1
+while IFS= read -r line; do
+	while [ "${line%\\}" != "$line" ] && IFS= read -r more; do line="${line%\\} $more"; done
+	case "$line" in
+	*"kvmprof review"*) continue ;;
+	*capture*|*myhost*) [ $kvm_ok -eq 1 ] || { echo "SKIP: '$line' needs /dev/kvm"; continue; } ;;
+	esac
+	(cd "$ex" && PATH="$OLDPWD/$build:$PATH" bash -c "$line" >"$ex/out.log" 2>&1)
+	rc=$?
+	ran=$((ran + 1))
+	if [ $rc -gt 1 ]; then
+		bad="$bad [$line: exit $rc: $(grep -m1 -i 'error\|usage' "$ex/out.log")]"
+	fi
+done < "$ex/examples.sh"
+rm -rf "$ex"
+if [ -z "$bad" ] && [ $ran -ge 10 ]; then
+	report_pass man_page_examples_run
+else
+	report_fail man_page_examples_run "ran $ran:$bad"
 fi
 report_summary
