@@ -31,6 +31,12 @@ OPT      := -O1 -g
 EXTRA_CFLAGS += $(SAN_FLAGS)
 EXTRA_LDFLAGS += $(SAN_FLAGS)
 endif
+# FUZZ=1 (set by `make fuzz`, with CC=clang): sanitizers plus libFuzzer's coverage.
+ifeq ($(FUZZ),1)
+OPT      := -O1 -g
+EXTRA_CFLAGS += $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+EXTRA_LDFLAGS += $(SAN_FLAGS)
+endif
 CPPFLAGS += -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli -I$(BUILD)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
@@ -127,6 +133,34 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofc.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
 		$(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
 
+# ---- fuzzing: libFuzzer targets in fuzz/ (clang; see fuzz/README.md) ----------------
+# `make fuzz` builds them into build-fuzz/fuzz/ (everything compiled with clang,
+# ASan, UBSan and libFuzzer's coverage); fuzz/run.sh runs them.
+FUZZ_BUILD   := build-fuzz
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+# The CLI's verbs without its main() (libFuzzer brings its own).
+FUZZ_CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/main.c,$(CLI_SRCS))) $(BUILD)/fuzz/cli_main.o
+
+$(BUILD)/fuzz/cli_main.o: cli/main.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (main renamed)"
+	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=kvmprof_cli_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h $(FUZZ_CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DKVMPROF_SRCDIR='"$(CURDIR)"' -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a $(LIBS)
+
+fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/kvmprof
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang FUZZ=1 fuzz-targets
+
+# Every target for FUZZ_SECONDS (default 600) or FUZZ_RUNS executions each, one at a time.
+fuzz-long: fuzz
+	$(Q)fuzz/run.sh long $(FUZZ_BUILD)
+
 # ---- top-level targets ----------------------------------------------------------
 LIBS_ALL := $(BUILD)/libkvmprof.a $(BUILD)/libkvmprof.so $(BUILD)/libkvmprofc.a $(BUILD)/kvmprof.pc
 all: $(LIBS_ALL) $(BUILD)/kvmprof
@@ -190,9 +224,9 @@ install: all
 	install -m 644 contrib/github/kvmprof-review.yml $(DOCDIR)/contrib/github/
 
 clean:
-	rm -rf build build-san build-arm64
+	rm -rf build build-san build-arm64 build-fuzz build-clang
 
-.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix
+.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix fuzz fuzz-targets fuzz-long
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
