@@ -20,6 +20,8 @@ struct profile *cli_load_checked(const char *path, struct diag *d);
 typedef int (*cli_emit_fn)(void *ctx, FILE *out, struct diag *d);
 int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d);
 
+/* What an output may replace, "-" for stdout: output.h. */
+
 int cmd_show(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_capture(int argc, char **argv);

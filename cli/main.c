@@ -5,7 +5,10 @@
  * Exit status: 0 success (or "yes"/"same" for check/diff), 1 input errors or
  * "no"/"different", 2 usage errors.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include "cli.h"
 #include "firecracker.h"
+#include "output.h"
 #include "profile.h"
 
 #define MAX_INCLUDES 32
@@ -37,24 +41,26 @@ void cli_default_includes(void)
 
 /* ---- atomic output ------------------------------------------------------------- */
 
-/* mkstemp() makes the file 0600; the output gets the mode fopen() would give it. */
-static void cli_output_mode(int fd)
-{
-	mode_t mask = umask(0);
+/*
+ * Outputs never clobber: the temporary file is renamed over `path` only when
+ * path is missing or a regular file that is not one of the inputs (a device
+ * node, a directory, a symbolic link, the profile being compiled are
+ * refused), and a fatal signal during the write removes the temporary.
+ */
 
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-}
-
-/* Writes a temporary file next to path through emit; *tmp_out gets its name.
- * 0, or -1 with nothing left behind. */
-static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out)
+/* Writes a temporary file next to path through emit; *tmp_out gets its name,
+ * *slot its place among the pending ones. 0, or -1 with nothing left behind. */
+static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out, int *slot)
 {
 	size_t n = strlen(path);
 	char *tmp = xcalloc(n + 16, 1);
 	FILE *out;
 	int fd, rc;
 
+	if (output_may_replace(path, d)) {
+		free(tmp);
+		return -1;
+	}
 	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
@@ -63,7 +69,8 @@ static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag
 		free(tmp);
 		return -1;
 	}
-	cli_output_mode(fd);
+	*slot = output_pending_add(tmp);
+	output_set_mode(fd);
 	out = fdopen(fd, "w");
 	rc = out ? emit(ctx, out, d) : -1;
 	if (out) {
@@ -81,31 +88,52 @@ static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
 	}
 	unlink(tmp);
+	output_pending_done(*slot);
 	free(tmp);
 	return -1;
 }
 
-/* Renames a finished temporary file over path (frees tmp). 0 or -1. */
-static int commit_temp(char *tmp, const char *path, struct diag *d)
+/* Renames a finished temporary file over path (frees tmp). 0 or -1. The
+ * check is repeated: path may have changed while the output was made. */
+static int commit_temp(char *tmp, int slot, const char *path, struct diag *d)
 {
-	int rc = rename(tmp, path);
+	int rc = output_may_replace(path, d);
 
-	if (rc != 0) {
+	if (rc == 0 && rename(tmp, path) != 0) {
 		struct srcpos pos = { diag_intern(d, path), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-		unlink(tmp);
+		rc = -1;
 	}
+	if (rc)
+		unlink(tmp);
+	output_pending_done(slot);
 	free(tmp);
-	return rc ? -1 : 0;
+	return rc;
+}
+
+/* "-": the output goes to stdout (not atomic: a pipe has nothing to replace). */
+static int write_stdout(cli_emit_fn emit, void *ctx, struct diag *d)
+{
+	int rc = emit(ctx, stdout, d);
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		struct srcpos pos = { diag_intern(d, "<stdout>"), 0, 0 };
+		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc || d->n_errors ? -1 : 0;
 }
 
 int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
 {
 	char *tmp;
+	int slot;
 
-	if (write_temp(path, emit, ctx, d, &tmp))
+	if (!strcmp(path, "-"))
+		return write_stdout(emit, ctx, d);
+	if (write_temp(path, emit, ctx, d, &tmp, &slot))
 		return -1;
-	return commit_temp(tmp, path, d);
+	return commit_temp(tmp, slot, path, d);
 }
 
 /* ---- compile ------------------------------------------------------------------- */
@@ -142,12 +170,37 @@ struct profile *cli_load_checked(const char *path, struct diag *d)
 	return p;
 }
 
+/* NULL when name can be the C name of the profile, else what is wrong with it. */
+static const char *c_identifier_problem(const char *name)
+{
+	static const char *const keywords[] = {
+		"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+		"extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+		"short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+		"volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+		"_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "asm", "typeof", "bool", "true",
+		"false", "alignas", "alignof", "nullptr", "static_assert", "thread_local", "constexpr", NULL
+	};
+
+	if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
+		return "is not a C identifier (a letter or '_', then letters, digits and '_')";
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return "is not a C identifier (a letter or '_', then letters, digits and '_')";
+	for (const char *const *k = keywords; *k; k++)
+		if (!strcmp(name, *k))
+			return "is a C keyword";
+	if (strlen(name) > 200)
+		return "is longer than 200 characters";
+	return NULL;
+}
+
 static void usage_compile(FILE *f)
 {
 	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]...\n"
 	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--headers]\n"
 	      "Resolves inheritance, checks the profile and writes C tables (struct kvmprof_profile).\n"
-	      "  -o FILE        the .c to write (atomically; nothing is written on error)\n"
+	      "  -o FILE        the .c to write (atomically; nothing is written on error; - for stdout)\n"
 	      "  --header FILE  also write a header declaring the profile\n"
 	      "  --headers      with -d: also write NAME.h beside each NAME.c\n"
 	      "  -d DIR         compile several profiles, writing DIR/NAME.c\n"
@@ -177,10 +230,18 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 	/* Both files are written in full before either replaces anything: a
 	 * failure leaves the old .c and .h as they were. */
 	char *tmp_c = NULL, *tmp_h = NULL;
-	if (write_temp(out_c, emit_c, &e, d, &tmp_c) == 0 && (!out_h || write_temp(out_h, emit_h, &e, d, &tmp_h) == 0)) {
-		int ok = !tmp_h || commit_temp(tmp_h, out_h, d) == 0; /* frees tmp_h */
+	int slot_c = -1, slot_h = -1;
+	if (!strcmp(out_c, "-")) { /* stdout; the header (not "-": usage) is atomic as usual */
+		if (write_stdout(emit_c, &e, d) == 0 && (!out_h || cli_write_atomic(out_h, emit_h, &e, d) == 0))
+			rc = 0;
+		profile_free(p);
+		return rc;
+	}
+	if (write_temp(out_c, emit_c, &e, d, &tmp_c, &slot_c) == 0 &&
+	    (!out_h || write_temp(out_h, emit_h, &e, d, &tmp_h, &slot_h) == 0)) {
+		int ok = !tmp_h || commit_temp(tmp_h, slot_h, out_h, d) == 0; /* frees tmp_h */
 		if (ok) {
-			ok = commit_temp(tmp_c, out_c, d) == 0; /* frees tmp_c */
+			ok = commit_temp(tmp_c, slot_c, out_c, d) == 0; /* frees tmp_c */
 			tmp_c = NULL;
 		}
 		if (ok)
@@ -188,6 +249,7 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 	}
 	if (tmp_c) {
 		unlink(tmp_c);
+		output_pending_done(slot_c);
 		free(tmp_c);
 	}
 	profile_free(p);
@@ -222,6 +284,15 @@ static int cmd_compile(int argc, char **argv)
 	if (optind >= argc || (!out && !outdir) || (out && outdir) || (out && argc - optind > 1) ||
 	    (outdir && (symbol || header)) || (out && want_header && !header)) {
 		usage_compile(stderr);
+		return 2;
+	}
+	if (out && header && (!strcmp(header, "-") || output_same_file(out, header))) {
+		fprintf(stderr, "kvmprof compile: %s\n", !strcmp(header, "-") ? "--header cannot be stdout"
+					  : "--header and -o name the same file");
+		return 2;
+	}
+	if (symbol && c_identifier_problem(symbol)) {
+		fprintf(stderr, "kvmprof compile: --symbol '%s' %s\n", symbol, c_identifier_problem(symbol));
 		return 2;
 	}
 	diag_init(&d, stderr);

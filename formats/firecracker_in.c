@@ -19,6 +19,7 @@
 
 #include "firecracker.h"
 #include "json.h"
+#include "output.h"
 
 /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), Linux arch/x86/include/uapi/asm/kvm.h; pentry.aux bit 0 */
 #define CPUID_FLAG_SIGNIFICANT_INDEX 1u
@@ -966,38 +967,21 @@ static char *name_from_output(const char *out)
 	return xstrndup(b, n);
 }
 
-/* Writes p to path through a temporary file, so a failure leaves nothing half-written. */
+/* Writes p to path through a temporary file (output.h): a failure leaves nothing
+ * half-written, and a device, link or input is never replaced. */
 static int write_profile_file(const struct profile *p, const char *path, struct diag *d)
 {
-	size_t n = strlen(path) + 16;
-	char *tmp = xcalloc(n, 1);
-	FILE *out;
-	int rc = -1;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int rc;
 
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd >= 0) { /* mkstemp() makes it 0600: give it the mode fopen() would */
-		mode_t mask = umask(0);
-
-		umask(mask);
-		(void)fchmod(fd, 0666 & ~mask);
-	}
-	out = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (out) {
-		fc_write_profile_yaml(p, out);
-		rc = ferror(out) ? -1 : 0;
-		if (fclose(out))
-			rc = -1;
-		if (rc == 0 && rename(tmp, path))
-			rc = -1;
-	}
-	if (rc) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
-		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-	}
-	free(tmp);
+	if (!mem)
+		abort();
+	fc_write_profile_yaml(p, mem);
+	fclose(mem);
+	rc = output_write_buffer(path, buf, len, d);
+	free(buf);
 	return rc;
 }
 

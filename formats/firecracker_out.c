@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "firecracker.h"
+#include "output.h"
 
 /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX (sic), Linux arch/x86/include/uapi/asm/kvm.h; pentry.aux bit 0 */
 #define CPUID_FLAG_SIGNIFICANT_INDEX 1u
@@ -362,19 +363,8 @@ int cmd_export(int argc, char **argv)
 			abort();
 		int erc = fc_export(p, mem, stderr, &n_lost, &d);
 		fclose(mem);
-		if (erc == 0) {
-			FILE *f = out ? fopen(out, "w") : stdout;
-			if (!f) {
-				struct srcpos pos = { diag_intern(&d, out), 0, 0 };
-				diag_error(&d, pos, "io", "cannot write: %s", strerror(errno));
-			} else {
-				fwrite(buf, 1, len, f);
-				if ((f != stdout && fclose(f)) || (f == stdout && fflush(f))) {
-					struct srcpos pos = { diag_intern(&d, out ? out : "<stdout>"), 0, 0 };
-					diag_error(&d, pos, "io", "write failed");
-				}
-			}
-		}
+		if (erc == 0)
+			output_write_buffer(out ? out : "-", buf, len, &d); /* atomic; never over an input */
 		free(buf);
 		if (n_lost)
 			fprintf(stderr, "%s: %zu entr%s not carried to the Firecracker template (listed above)\n",
