@@ -31,6 +31,12 @@ OPT      := -O1 -g
 EXTRA_CFLAGS += $(SAN_FLAGS)
 EXTRA_LDFLAGS += $(SAN_FLAGS)
 endif
+# TSAN=1: ThreadSanitizer (tests/suites/tsan.sh: the runtime's concurrent vCPU test).
+ifeq ($(TSAN),1)
+OPT      := -O1 -g
+EXTRA_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+EXTRA_LDFLAGS += -fsanitize=thread
+endif
 # FUZZ=1 (set by `make fuzz`, with CC=clang): sanitizers plus libFuzzer's coverage.
 ifeq ($(FUZZ),1)
 OPT      := -O1 -g
@@ -224,7 +230,7 @@ install: all
 	install -m 644 contrib/github/kvmprof-review.yml $(DOCDIR)/contrib/github/
 
 clean:
-	rm -rf build build-san build-arm64 build-fuzz build-clang
+	rm -rf build build-san build-arm64 build-fuzz build-clang build-tsan
 
 .PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix fuzz fuzz-targets fuzz-long
 .DEFAULT_GOAL := all
