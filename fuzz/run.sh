@@ -32,6 +32,13 @@ make_seeds() {
 		grep -rhoE 'requires: *"[^"]*"' profiles tests/corpus | sed -E 's/requires: *"(.*)"/\1/' | sort -u |
 			awk -v d="$d" '{ f = sprintf("%s/req-%05d", d, NR); printf "%s", $0 > f; close(f) }'
 		;;
+	fuzz_apply)
+		# kernel answers: all success, then each call in turn answering an error
+		head -c 4096 /dev/zero >"$d/all-ok"
+		for i in 0 3 9 17 30 60; do
+			{ head -c "$i" /dev/zero; printf '\377'; head -c 4000 /dev/zero; } >"$d/error-at-$i"
+		done
+		;;
 	fuzz_firecracker)
 		# the shipped profiles exported as Firecracker templates
 		for p in profiles/linux-6.1-arm64-graviton3.yaml profiles/linux-6.1-x86_64-icelake.yaml \
@@ -49,6 +56,7 @@ seed_dirs() {
 	fuzz_profile) echo profiles tests/corpus/ok tests/corpus/errors tests/corpus/captures ;;
 	fuzz_capture) echo tests/corpus/captures tests/matrix/profiles ;;
 	fuzz_expr | fuzz_firecracker) make_seeds "$t" ;;
+	fuzz_apply) make_seeds "$t" ;;
 	esac
 	[ -d "fuzz/corpus/$short" ] && echo "fuzz/corpus/$short"
 	[ -d "fuzz/regressions/$short" ] && echo "fuzz/regressions/$short"
