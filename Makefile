@@ -163,7 +163,7 @@ fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/kvmprof
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang FUZZ=1 fuzz-targets
 
-# Every target for FUZZ_SECONDS (default 600) or FUZZ_RUNS executions each, one at a time.
+# Every target for FUZZ_SECONDS (default 600) and/or FUZZ_RUNS executions each, one at a time.
 fuzz-long: fuzz
 	$(Q)fuzz/run.sh long $(FUZZ_BUILD)
 

@@ -4,8 +4,8 @@
 #   smoke  each target over its seeds and regressions, then a few seconds of
 #          fuzzing (FUZZ_SMOKE_SECONDS, default 4); prints cmocka-style
 #          summary lines, one test per target (part of ./run check)
-#   long   each target in turn for FUZZ_SECONDS (default 600) or, if set,
-#          FUZZ_RUNS executions; the grown corpus is kept in BUILD/corpus/
+#   long   each target in turn for FUZZ_SECONDS (default 600) or FUZZ_RUNS
+#          executions (both: whichever comes first); the grown corpus is kept in BUILD/corpus/
 #          (never in the project). FUZZ_TARGETS="fuzz_profile ..." picks targets.
 #
 # Any crash, leak, sanitizer report or timeout fails the target; libFuzzer
@@ -90,9 +90,11 @@ for t in $targets; do
 	echo "[ RUN      ] $t"
 	case "$mode" in
 	smoke) run_one "$t" -max_total_time="${FUZZ_SMOKE_SECONDS:-4}" ;;
-	long)
-		if [ -n "${FUZZ_RUNS:-}" ]; then run_one "$t" -runs="$FUZZ_RUNS"
-		else run_one "$t" -max_total_time="${FUZZ_SECONDS:-600}"; fi
+	long) # FUZZ_RUNS and FUZZ_SECONDS together: whichever comes first
+		if [ -n "${FUZZ_RUNS:-}" ] && [ -n "${FUZZ_SECONDS:-}" ]; then
+			run_one "$t" -max_len="${FUZZ_MAX_LEN:-8192}" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_SECONDS"
+		elif [ -n "${FUZZ_RUNS:-}" ]; then run_one "$t" -max_len="${FUZZ_MAX_LEN:-8192}" -runs="$FUZZ_RUNS"
+		else run_one "$t" -max_len="${FUZZ_MAX_LEN:-8192}" -max_total_time="${FUZZ_SECONDS:-600}"; fi
 		;;
 	*) echo "usage: fuzz/run.sh smoke|long [BUILD]" >&2; exit 2 ;;
 	esac
