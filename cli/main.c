@@ -50,21 +50,23 @@ void cli_default_includes(void)
 
 /* Writes a temporary file next to path through emit; *tmp_out gets its name,
  * *slot its place among the pending ones. 0, or -1 with nothing left behind. */
-static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out, int *slot)
+static int write_temp(const char *named, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out, int *slot)
 {
-	size_t n = strlen(path);
-	char *tmp = xcalloc(n + 16, 1);
+	char *path, *tmp;
+	size_t n;
 	FILE *out;
 	int fd, rc;
 
-	if (output_may_replace(path, d)) {
-		free(tmp);
+	if (output_may_replace(named, d))
 		return -1;
-	}
+	path = output_path(named); /* a followed link: the temporary goes beside its target */
+	n = strlen(path);
+	tmp = xcalloc(n + 16, 1);
 	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+	free(path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot create a temporary file next to it: %s", strerror(errno));
 		free(tmp);
 		return -1;
@@ -84,7 +86,7 @@ static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag
 		return 0;
 	}
 	if (rc != 0 && d->n_errors == 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
 	}
 	unlink(tmp);
@@ -95,15 +97,17 @@ static int write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag
 
 /* Renames a finished temporary file over path (frees tmp). 0 or -1. The
  * check is repeated: path may have changed while the output was made. */
-static int commit_temp(char *tmp, int slot, const char *path, struct diag *d)
+static int commit_temp(char *tmp, int slot, const char *named, struct diag *d)
 {
-	int rc = output_may_replace(path, d);
+	int rc = output_may_replace(named, d);
+	char *path = output_path(named);
 
 	if (rc == 0 && rename(tmp, path) != 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
 		rc = -1;
 	}
+	free(path);
 	if (rc)
 		unlink(tmp);
 	output_pending_done(slot);
@@ -427,7 +431,7 @@ static const struct verb verbs[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: kvmprof [--version] [--help] VERB [ARGS]\n\nverbs:\n", f);
+	fputs("usage: kvmprof [--version] [--help] [--follow-symlinks] VERB [ARGS]\n\nverbs:\n", f);
 	for (const struct verb *v = verbs; v->name; v++)
 		fprintf(f, "  %-10s %s\n", v->name, v->summary);
 	fputs("\n`kvmprof VERB --help` describes each verb.\n", f);
@@ -435,6 +439,17 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* --follow-symlinks, for every verb that writes: an output naming a link
+	 * replaces the file it points to (else a link is refused). */
+	for (int i = 1, j = 1; i <= argc; i++) {
+		if (i < argc && !strcmp(argv[i], "--follow-symlinks")) {
+			output_follow_symlinks = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+		if (i == argc)
+			argc = j - 1;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

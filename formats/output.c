@@ -69,6 +69,21 @@ static const char *file_type_name(mode_t m)
 	       : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a file";
 }
 
+int output_follow_symlinks;
+
+char *output_path(const char *path)
+{
+	struct stat st;
+	char *real;
+
+	if (output_follow_symlinks && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
+		char *copy = xstrdup(real);
+		free(real);
+		return copy;
+	}
+	return xstrdup(path);
+}
+
 int output_may_replace(const char *path, struct diag *d)
 {
 	struct srcpos pos = { diag_intern(d, path), 0, 0 };
@@ -76,9 +91,13 @@ int output_may_replace(const char *path, struct diag *d)
 
 	if (lstat(path, &st) != 0)
 		return 0; /* missing (or unreachable: creating the temporary says why) */
-	if (S_ISLNK(st.st_mode)) {
+	if (S_ISLNK(st.st_mode) && !output_follow_symlinks) {
 		diag_error(d, pos, "io", "is a symbolic link; kvmprof replaces only regular files "
-			   "(name the file it points to)");
+			   "(name the file it points to, or give --follow-symlinks)");
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+		diag_error(d, pos, "io", "is a symbolic link to nothing (%s)", strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -124,28 +143,31 @@ void output_set_mode(int fd)
 	(void)fchmod(fd, 0666 & ~mask);
 }
 
-int output_write_buffer(const char *path, const char *buf, size_t len, struct diag *d)
+int output_write_buffer(const char *named, const char *buf, size_t len, struct diag *d)
 {
-	struct srcpos pos = { diag_intern(d, path), 0, 0 };
-	size_t n = strlen(path) + 16, done = 0;
-	char *tmp;
+	struct srcpos pos = { diag_intern(d, named), 0, 0 };
+	char *tmp, *path;
+	size_t n, done = 0;
 	int fd, slot, rc = 0;
 
-	if (!strcmp(path, "-")) {
+	if (!strcmp(named, "-")) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
 			diag_error(d, pos, "io", "cannot write to stdout: %s", strerror(errno));
 			return -1;
 		}
 		return 0;
 	}
-	if (output_may_replace(path, d))
+	if (output_may_replace(named, d))
 		return -1;
+	path = output_path(named);
+	n = strlen(path) + 16;
 	tmp = xcalloc(n, 1);
 	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		diag_error(d, pos, "io", "cannot create a temporary file next to it: %s", strerror(errno));
 		free(tmp);
+		free(path);
 		return -1;
 	}
 	slot = output_pending_add(tmp);
@@ -172,5 +194,6 @@ int output_write_buffer(const char *path, const char *buf, size_t len, struct di
 		unlink(tmp);
 	output_pending_done(slot);
 	free(tmp);
+	free(path);
 	return rc;
 }

@@ -3,8 +3,8 @@
  * output.h - outputs never clobber. Every file kvmprof writes is made as a
  * temporary beside it and renamed over it, and only when the path is
  * missing or a regular file that this run did not read: a device node, a
- * directory, a symbolic link, a FIFO or an input (the profile being
- * compiled, its base) is refused with an error. A fatal signal (SIGINT,
+ * directory, a symbolic link (unless --follow-symlinks), a FIFO or an input
+ * (the profile being compiled, its base) is refused with an error. A fatal signal (SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ, SIGXCPU) during a write removes
  * the temporary. "-" names stdout.
  */
@@ -14,6 +14,14 @@
 #include <stddef.h>
 
 #include "diag.h"
+
+/* Set by `kvmprof --follow-symlinks` (any verb): an output naming a
+ * symbolic link replaces the file it points to, the link stays. */
+extern int output_follow_symlinks;
+
+/* The file an output named path replaces: path, or with
+ * output_follow_symlinks the file its link chain ends at. Caller frees. */
+char *output_path(const char *path);
 
 /* 0 when path may be replaced (see above), else -1 with an error in d. */
 int output_may_replace(const char *path, struct diag *d);

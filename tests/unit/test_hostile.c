@@ -250,6 +250,19 @@ static void test_output_symlink_and_input_are_refused(void **state)
 	after = read_file(target);
 	assert_string_equal(after, "keep me\n");
 	free(after);
+	/* asked: the file it points to is replaced, the link stays */
+	assert_int_equal(run(&out, "%s --follow-symlinks compile %s -o %s", kvmprof, p, link), 0);
+	free(out);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	after = read_file(target);
+	assert_non_null(strstr(after, "struct kvmprof_profile"));
+	free(after);
+	/* a link to a device stays refused */
+	assert_int_equal(symlink("/dev/null", wpath("null-link.c")), 0);
+	assert_int_equal(run(&out, "%s compile --follow-symlinks %s -o %s", kvmprof, p, wpath("null-link.c")), 1);
+	assert_non_null(strstr(out, "is a character device, not a regular file"));
+	free(out);
 
 	/* -o naming the input (also by another path) keeps the profile */
 	before = read_file(p);
