@@ -377,7 +377,8 @@ static int extract_base_tree(struct review *rv)
 /* A capture is a profile with host facts: a line "host:" at the top level. */
 static int has_host_facts(const char *file)
 {
-	FILE *f = fopen(file, "r");
+	struct stat st;
+	FILE *f = stat(file, &st) == 0 && S_ISREG(st.st_mode) ? fopen(file, "r") : NULL; /* no FIFO */
 	char line[512];
 	int found = 0;
 

@@ -45,6 +45,17 @@ int input_was_read(dev_t dev, ino_t ino)
 	return 0;
 }
 
+void input_forget(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return;
+	for (size_t i = 0; i < n_files_read; i++)
+		if (files_read[i].dev == st.st_dev && files_read[i].ino == st.st_ino)
+			files_read[i] = files_read[--n_files_read];
+}
+
 static const char *file_type_name(mode_t m)
 {
 	return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"

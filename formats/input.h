@@ -33,6 +33,10 @@ int input_read(const char *path, struct diag *d, char **text, size_t *len);
  * an output must never replace it. */
 int input_was_read(dev_t dev, ino_t ino);
 
+/* A verb that rewrites an input in place on purpose (kvmprof test --update)
+ * says so first; every other output refuses to replace an input. */
+void input_forget(const char *path);
+
 /*
  * Parses text (read from file, interned in d) as exactly one YAML document
  * within the limits: nesting depth, alias expansion (no alias to a node it
