@@ -31,6 +31,18 @@ OPT      := -O1 -g
 EXTRA_CFLAGS += $(SAN_FLAGS)
 EXTRA_LDFLAGS += $(SAN_FLAGS)
 endif
+# TSAN=1: ThreadSanitizer (tests/suites/tsan.sh: the runtime's concurrent vCPU test).
+ifeq ($(TSAN),1)
+OPT      := -O1 -g
+EXTRA_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+EXTRA_LDFLAGS += -fsanitize=thread
+endif
+# FUZZ=1 (set by `make fuzz`, with CC=clang): sanitizers plus libFuzzer's coverage.
+ifeq ($(FUZZ),1)
+OPT      := -O1 -g
+EXTRA_CFLAGS += $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+EXTRA_LDFLAGS += $(SAN_FLAGS)
+endif
 CPPFLAGS += -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli -I$(BUILD)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
@@ -131,6 +143,34 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofcli.a $
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) \
 		$(BUILD)/libkvmprofcli.a $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a -lcmocka $(LIBS)
 
+# ---- fuzzing: libFuzzer targets in fuzz/ (clang; see fuzz/README.md) ----------------
+# `make fuzz` builds them into build-fuzz/fuzz/ (everything compiled with clang,
+# ASan, UBSan and libFuzzer's coverage); fuzz/run.sh runs them.
+FUZZ_BUILD   := build-fuzz
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+# The CLI's verbs without its main() (libFuzzer brings its own).
+FUZZ_CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/main.c,$(CLI_SRCS))) $(BUILD)/fuzz/cli_main.o
+
+$(BUILD)/fuzz/cli_main.o: cli/main.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (main renamed)"
+	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=kvmprof_cli_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h $(FUZZ_CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DKVMPROF_SRCDIR='"$(CURDIR)"' -Itests/unit -MMD -MP -MF $@.d $(ALL_LDFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a $(LIBS)
+
+fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS)) $(BUILD)/kvmprof
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang FUZZ=1 fuzz-targets
+
+# Every target for FUZZ_SECONDS (default 600) and/or FUZZ_RUNS executions each, one at a time.
+fuzz-long: fuzz
+	$(Q)fuzz/run.sh long $(FUZZ_BUILD)
+
 # ---- top-level targets ----------------------------------------------------------
 LIBS_ALL := $(BUILD)/libkvmprof.a $(BUILD)/libkvmprof.so $(BUILD)/libkvmprofc.a $(BUILD)/kvmprof.pc
 all: $(LIBS_ALL) $(BUILD)/kvmprof
@@ -172,6 +212,8 @@ migrate-matrix: all
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench
 
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/kvmprof
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 runtime/kvmprof.h $(DESTDIR)$(PREFIX)/include/
@@ -183,11 +225,18 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/kvmprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/kvmprof-profile.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	@# the docs keep the tree's layout, so the README's and the docs' relative links still work
+	install -d $(DOCDIR)/docs $(DOCDIR)/examples/firecracker $(DOCDIR)/contrib/github
+	install -m 644 README.md $(DOCDIR)/
+	install -m 644 docs/*.md $(DOCDIR)/docs/
+	install -m 644 examples/vmm.c $(DOCDIR)/examples/
+	install -m 644 examples/firecracker/* $(DOCDIR)/examples/firecracker/
+	install -m 644 contrib/github/kvmprof-review.yml $(DOCDIR)/contrib/github/
 
 clean:
-	rm -rf build build-san build-arm64
+	rm -rf build build-san build-arm64 build-fuzz build-clang build-tsan
 
-.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix
+.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix fuzz fuzz-targets fuzz-long
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -47,10 +47,13 @@ struct profile *cli_load_checked(const char *path, struct diag *d);
 typedef int (*cli_emit_fn)(void *ctx, FILE *out, struct diag *d);
 int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d);
 /* The two halves, for several files written all or nothing: cli_write_temp
- * writes a temporary file next to path (*tmp gets its name; 0, or -1 with
- * nothing left behind); cli_commit_temp renames it over path and frees tmp. */
-int cli_write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp);
-int cli_commit_temp(char *tmp, const char *path, struct diag *d);
+ * writes a temporary file next to path (*tmp gets its name, *slot its place
+ * among the pending ones; 0, or -1 with nothing left behind); cli_commit_temp
+ * renames it over path (checked again) and frees tmp. */
+int cli_write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp, int *slot);
+int cli_commit_temp(char *tmp, int slot, const char *path, struct diag *d);
+/* "-": the output goes to out (not atomic: a pipe has nothing to replace). */
+int cli_write_stdout(FILE *out, cli_emit_fn emit, void *ctx, struct diag *d);
 
 /* "dir/x.yaml" -> "x": the name a profile in that file must have (caller frees). */
 char *cli_name_of_path(const char *path);
@@ -59,6 +62,8 @@ const char *cli_base_name(const char *path);
 
 /* Is the file a capture (a profile with a top-level `host:` line)? 0 if unreadable. */
 int cli_has_host_facts(const char *file);
+
+/* What an output may replace, "-" for stdout: output.h. */
 
 /* "N errors" after a verb's diagnostics, if there were any. */
 void cli_error_count(const struct diag *d, FILE *err);

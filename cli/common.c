@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 
 #define MAX_INCLUDES 32
 
@@ -93,31 +94,37 @@ struct profile *cli_load_checked(const char *path, struct diag *d)
 
 /* ---- atomic output ------------------------------------------------------------- */
 
-/* mkstemp() makes the file 0600; the output gets the mode fopen() would give it. */
-static void cli_output_mode(int fd)
-{
-	mode_t mask = umask(0);
+/*
+ * Outputs never clobber: the temporary file is renamed over `path` only when
+ * path is missing or a regular file that is not one of the inputs (a device
+ * node, a directory, a symbolic link, the profile being compiled are
+ * refused: output.c), and a fatal signal during the write removes the
+ * temporary.
+ */
 
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-}
-
-int cli_write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out)
+int cli_write_temp(const char *named, cli_emit_fn emit, void *ctx, struct diag *d, char **tmp_out, int *slot)
 {
-	size_t n = strlen(path);
-	char *tmp = xcalloc(n + 16, 1);
+	char *path, *tmp;
+	size_t n;
 	FILE *out;
 	int fd, rc;
 
+	if (output_may_replace(named, d))
+		return -1;
+	path = output_path(named); /* a followed link: the temporary goes beside its target */
+	n = strlen(path);
+	tmp = xcalloc(n + 16, 1);
 	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+	free(path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot create a temporary file next to it: %s", strerror(errno));
 		free(tmp);
 		return -1;
 	}
-	cli_output_mode(fd);
+	*slot = output_pending_add(tmp);
+	output_set_mode(fd);
 	out = fdopen(fd, "w");
 	rc = out ? emit(ctx, out, d) : -1;
 	if (out) {
@@ -131,34 +138,55 @@ int cli_write_temp(const char *path, cli_emit_fn emit, void *ctx, struct diag *d
 		return 0;
 	}
 	if (rc != 0 && d->n_errors == 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
 	}
 	unlink(tmp);
+	output_pending_done(*slot);
 	free(tmp);
 	return -1;
 }
 
-int cli_commit_temp(char *tmp, const char *path, struct diag *d)
+int cli_commit_temp(char *tmp, int slot, const char *named, struct diag *d)
 {
-	int rc = rename(tmp, path);
+	int rc = output_may_replace(named, d);
+	char *path = output_path(named);
 
-	if (rc != 0) {
-		struct srcpos pos = { diag_intern(d, path), 0, 0 };
+	if (rc == 0 && rename(tmp, path) != 0) {
+		struct srcpos pos = { diag_intern(d, named), 0, 0 };
 		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
-		unlink(tmp);
+		rc = -1;
 	}
+	free(path);
+	if (rc)
+		unlink(tmp);
+	output_pending_done(slot);
 	free(tmp);
-	return rc ? -1 : 0;
+	return rc;
+}
+
+int cli_write_stdout(FILE *out, cli_emit_fn emit, void *ctx, struct diag *d)
+{
+	int rc = emit(ctx, out, d);
+
+	if (fflush(out) != 0 || ferror(out)) {
+		struct srcpos pos = { diag_intern(d, "<stdout>"), 0, 0 };
+		diag_error(d, pos, "io", "cannot write: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc || d->n_errors ? -1 : 0;
 }
 
 int cli_write_atomic(const char *path, cli_emit_fn emit, void *ctx, struct diag *d)
 {
 	char *tmp;
+	int slot;
 
-	if (cli_write_temp(path, emit, ctx, d, &tmp))
+	if (!strcmp(path, "-"))
+		return cli_write_stdout(stdout, emit, ctx, d);
+	if (cli_write_temp(path, emit, ctx, d, &tmp, &slot))
 		return -1;
-	return cli_commit_temp(tmp, path, d);
+	return cli_commit_temp(tmp, slot, path, d);
 }
 
 /* ---- names ---------------------------------------------------------------------- */
@@ -187,7 +215,8 @@ void cli_error_count(const struct diag *d, FILE *err)
 
 int cli_has_host_facts(const char *file)
 {
-	FILE *f = fopen(file, "r");
+	struct stat st;
+	FILE *f = stat(file, &st) == 0 && S_ISREG(st.st_mode) ? fopen(file, "r") : NULL; /* no FIFO */
 	char line[512];
 	int found = 0;
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* compile.c - `kvmprof compile`: a profile as C tables for libkvmprof (formats/c_out.c). */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 
 struct emit_ctx {
 	const struct profile *p;
@@ -24,12 +26,37 @@ static int emit_h(void *ctx, FILE *out, struct diag *d)
 	return cgen_emit_h(e->p, &e->o, out, d);
 }
 
+/* NULL when name can be the C name of the profile, else what is wrong with it. */
+static const char *c_identifier_problem(const char *name)
+{
+	static const char *const keywords[] = {
+		"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+		"extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+		"short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+		"volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+		"_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "asm", "typeof", "bool", "true",
+		"false", "alignas", "alignof", "nullptr", "static_assert", "thread_local", "constexpr", NULL
+	};
+
+	if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
+		return "is not a C identifier (a letter or '_', then letters, digits and '_')";
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return "is not a C identifier (a letter or '_', then letters, digits and '_')";
+	for (const char *const *k = keywords; *k; k++)
+		if (!strcmp(name, *k))
+			return "is a C keyword";
+	if (strlen(name) > 200)
+		return "is longer than 200 characters";
+	return NULL;
+}
+
 static void usage_compile(FILE *f)
 {
 	fputs("usage: kvmprof compile PROFILE.yaml -o OUT.c [--header OUT.h] [--symbol NAME] [-I DIR]... [-W CHECK]...\n"
 	      "       kvmprof compile PROFILE.yaml... -d OUTDIR [--headers]\n"
 	      "Resolves inheritance, checks the profile and writes C tables (struct kvmprof_profile).\n"
-	      "  -o FILE        the .c to write (atomically; nothing is written on error)\n"
+	      "  -o FILE        the .c to write (atomically; nothing is written on error; - for stdout)\n"
 	      "  --header FILE  also write a header declaring the profile\n"
 	      "  --headers      with -d: also write NAME.h beside each NAME.c\n"
 	      "  -d DIR         compile several profiles, writing DIR/NAME.c\n"
@@ -39,7 +66,7 @@ static void usage_compile(FILE *f)
 }
 
 static int compile_one(const char *in, const char *out_c, const char *out_h, const char *symbol,
-		       struct diag *d)
+		       FILE *out, struct diag *d)
 {
 	struct profile *p = cli_load_checked(in, d);
 	struct emit_ctx e = { 0 };
@@ -60,11 +87,18 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 	/* Both files are written in full before either replaces anything: a
 	 * failure leaves the old .c and .h as they were. */
 	char *tmp_c = NULL, *tmp_h = NULL;
-	if (cli_write_temp(out_c, emit_c, &e, d, &tmp_c) == 0 &&
-	    (!out_h || cli_write_temp(out_h, emit_h, &e, d, &tmp_h) == 0)) {
-		int ok = !tmp_h || cli_commit_temp(tmp_h, out_h, d) == 0; /* frees tmp_h */
+	int slot_c = -1, slot_h = -1;
+	if (!strcmp(out_c, "-")) { /* stdout; the header (not "-": usage) is atomic as usual */
+		if (cli_write_stdout(out, emit_c, &e, d) == 0 && (!out_h || cli_write_atomic(out_h, emit_h, &e, d) == 0))
+			rc = 0;
+		profile_free(p);
+		return rc;
+	}
+	if (cli_write_temp(out_c, emit_c, &e, d, &tmp_c, &slot_c) == 0 &&
+	    (!out_h || cli_write_temp(out_h, emit_h, &e, d, &tmp_h, &slot_h) == 0)) {
+		int ok = !tmp_h || cli_commit_temp(tmp_h, slot_h, out_h, d) == 0; /* frees tmp_h */
 		if (ok) {
-			ok = cli_commit_temp(tmp_c, out_c, d) == 0; /* frees tmp_c */
+			ok = cli_commit_temp(tmp_c, slot_c, out_c, d) == 0; /* frees tmp_c */
 			tmp_c = NULL;
 		}
 		if (ok)
@@ -72,6 +106,7 @@ static int compile_one(const char *in, const char *out_c, const char *out_h, con
 	}
 	if (tmp_c) {
 		unlink(tmp_c);
+		output_pending_done(slot_c);
 		free(tmp_c);
 	}
 	profile_free(p);
@@ -112,9 +147,18 @@ int cmd_compile(int argc, char **argv, FILE *out, FILE *err)
 		usage_compile(err);
 		return 2;
 	}
+	if (out_c && header && (!strcmp(header, "-") || output_same_file(out_c, header))) {
+		fprintf(err, "kvmprof compile: %s\n", !strcmp(header, "-") ? "--header cannot be stdout"
+					  : "--header and -o name the same file");
+		return 2;
+	}
+	if (symbol && c_identifier_problem(symbol)) {
+		fprintf(err, "kvmprof compile: --symbol '%s' %s\n", symbol, c_identifier_problem(symbol));
+		return 2;
+	}
 	cli_diag_init(&d, err);
 	if (out_c) {
-		rc = compile_one(argv[optind], out_c, header, symbol, &d);
+		rc = compile_one(argv[optind], out_c, header, symbol, out, &d);
 	} else {
 		for (int i = optind; i < argc; i++) {
 			char c_path[4096], h_path[4096];
@@ -122,7 +166,7 @@ int cmd_compile(int argc, char **argv, FILE *out, FILE *err)
 			snprintf(c_path, sizeof(c_path), "%s/%s.c", outdir, name);
 			snprintf(h_path, sizeof(h_path), "%s/%s.h", outdir, name);
 			free(name);
-			if (compile_one(argv[i], c_path, want_header ? h_path : NULL, NULL, &d))
+			if (compile_one(argv[i], c_path, want_header ? h_path : NULL, NULL, out, &d))
 				rc = 1;
 		}
 	}

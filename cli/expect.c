@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "input.h"
 #include "json.h"
 #include "spawn.h"
 
@@ -247,31 +248,10 @@ static void add_dir(char ***dirs, size_t *n, const char *base, const char *rel)
 	(*dirs)[(*n)++] = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", base, rel);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 >= cap)
-			buf = xrealloc(buf, cap = cap * 2 + 8192);
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* 0, or -1 with errors in d. */
 static int read_expectations(const char *path, struct expectations *x, struct diag *d)
 {
 	struct reader r = { .x = x, .d = d, .file = diag_intern(d, path) };
-	yaml_parser_t parser;
 	yaml_node_t *root, *defaults = NULL;
 	int before = d->n_errors, version = 0;
 	const char *slash = strrchr(path, '/');
@@ -279,20 +259,11 @@ static int read_expectations(const char *path, struct expectations *x, struct di
 	memset(x, 0, sizeof(*x));
 	x->file = xstrdup(path);
 	x->dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	x->text = slurp(path, &x->len);
-	if (!x->text) {
-		diag_error(d, (struct srcpos){ r.file, 0, 0 }, "io", "cannot read: %s", strerror(errno));
+	/* a regular file within the input limits, one YAML document without
+	 * alias cycles or blow-ups (formats/input.h) */
+	if (input_read(path, d, &x->text, &x->len) ||
+	    input_yaml_load(r.file, x->text, x->len, d, &r.doc, NULL))
 		return -1;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)x->text, x->len);
-	if (!yaml_parser_load(&parser, &r.doc)) {
-		struct srcpos p = { r.file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1 };
-		diag_error(d, p, "yaml", "%s", parser.problem ? parser.problem : "not YAML");
-		yaml_parser_delete(&parser);
-		return -1;
-	}
-	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&r.doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		diag_error(d, (struct srcpos){ r.file, 1, 1 }, "expectations",
@@ -672,6 +643,8 @@ static int update_file(struct expectations *x, const char *append, struct diag *
 	}
 	if (w.n)
 		qsort(w.edits, w.n, sizeof(*w.edits), edit_cmp);
+	if (w.n || append)
+		input_forget(x->file); /* rewritten in place on purpose */
 	rc = w.n || append ? cli_write_atomic(x->file, emit_rewrite, &w, d) : 0; /* d: a fresh diag, see run_file */
 	free(w.edits);
 	return rc ? -1 : (int)w.n;

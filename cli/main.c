@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 
 struct verb {
 	const char *name;
@@ -33,7 +34,7 @@ static const struct verb verbs[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: kvmprof [--version] [--help] VERB [ARGS]\n\nverbs:\n", f);
+	fputs("usage: kvmprof [--version] [--help] [--follow-symlinks] VERB [ARGS]\n\nverbs:\n", f);
 	for (const struct verb *v = verbs; v->name; v++)
 		fprintf(f, "  %-10s %s\n", v->name, v->summary);
 	fputs("\n`kvmprof VERB --help` describes each verb.\n", f);
@@ -41,6 +42,18 @@ static void usage(FILE *f)
 
 int kvmprof_main(int argc, char **argv, FILE *out, FILE *err)
 {
+	/* --follow-symlinks, for every verb that writes: an output naming a link
+	 * replaces the file it points to (else a link is refused). */
+	output_follow_symlinks = 0;
+	for (int i = 1, j = 1; i <= argc; i++) {
+		if (i < argc && !strcmp(argv[i], "--follow-symlinks")) {
+			output_follow_symlinks = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+		if (i == argc)
+			argc = j - 1;
+	}
 	if (argc < 2) {
 		usage(err);
 		return 2;

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "host.h"
+#include "input.h"
 #include "kvmprof.h"
 #include "profile.h"
 #include "regdb.h"
@@ -20,6 +21,7 @@ struct hreader {
 	const char *file;
 	yaml_document_t doc;
 	struct host_facts *h;
+	struct input_yaml *dups;
 	int errors;
 };
 
@@ -79,7 +81,34 @@ static int expect(struct hreader *R, const yaml_node_t *n, yaml_node_type_t type
 	return -1;
 }
 
-#define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))))
+/*
+ * Makes room for item n of a list read from `at` (doubling, so linear time):
+ * 0, or -1 once the list holds KVMPROF_MAX_HOST_LIST items (reported once).
+ */
+static int room(struct hreader *R, void *arrp, size_t n, size_t size, const yaml_node_t *at)
+{
+	void **arr = arrp;
+
+	if (n >= KVMPROF_MAX_HOST_LIST) {
+		if (n == KVMPROF_MAX_HOST_LIST) {
+			diag_error(R->d, pos_of(R, at), "limit", "this list has more than %d entries",
+				   KVMPROF_MAX_HOST_LIST);
+			R->errors++;
+		}
+		return -1;
+	}
+	if (n < 16 || !(n & (n - 1)))
+		*arr = xrealloc(*arr, (n < 16 ? 16 : 2 * n) * size);
+	return 0;
+}
+
+#define GROW(arr, n, at) room(R, &(arr), (n), sizeof(*(arr)), (at))
+
+/* A repeated key of a mapping: reported by input_yaml_load(), skipped here. */
+static int repeated(struct hreader *R, const yaml_node_pair_t *p)
+{
+	return input_yaml_is_duplicate_key(R->dups, node(R, p->key));
+}
 
 static void read_caps(struct hreader *R, yaml_node_t *map)
 {
@@ -99,9 +128,10 @@ static void read_caps(struct hreader *R, yaml_node_t *map)
 			error(R, k, "unknown capability '%s' (see `kvmprof explain`)", name ? name : "");
 			continue;
 		}
-		if (number(R, v, &val, "a capability's value"))
+		if (repeated(R, p) || number(R, v, &val, "a capability's value"))
 			continue;
-		GROW(h->caps, h->n_caps);
+		if (GROW(h->caps, h->n_caps, map))
+			break;
 		h->caps[h->n_caps++] = (struct host_cap){ xstrdup(name), s->value, (int64_t)val };
 	}
 }
@@ -115,25 +145,61 @@ static void read_id_list(struct hreader *R, yaml_node_t *seq, uint64_t **out, si
 
 		if (number(R, node(R, *it), &v, "a register id"))
 			continue;
-		GROW(*out, *n);
+		if (GROW(*out, *n, seq))
+			break;
 		(*out)[(*n)++] = v;
 	}
 }
 
-static void read_id_map(struct hreader *R, yaml_node_t *map, struct host_reg_value **out, size_t *n,
-			const char *what)
+struct keyed {
+	uint64_t id;
+	size_t order;
+	const yaml_node_t *k;
+};
+
+static int keyed_cmp(const void *a, const void *b)
 {
+	const struct keyed *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Reads {id: value, ...}; the same id written twice (0x10 and 16) is an error. */
+static void read_id_map(struct hreader *R, yaml_node_t *map, struct host_reg_value **out, size_t *n,
+			const char *what, const char *item)
+{
+	struct keyed *keys;
+	size_t n_pairs;
+
 	if (expect(R, map, YAML_MAPPING_NODE, what))
 		return;
+	n_pairs = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+	keys = xcalloc(n_pairs < KVMPROF_MAX_HOST_LIST ? n_pairs + 1 : KVMPROF_MAX_HOST_LIST + 1, sizeof(*keys));
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		uint64_t id, v;
 
-		if (number(R, node(R, p->key), &id, "a register id or MSR index") ||
+		if (repeated(R, p) || number(R, node(R, p->key), &id, "a register id or MSR index") ||
 		    number(R, node(R, p->value), &v, "a value"))
 			continue;
-		GROW(*out, *n);
-		(*out)[(*n)++] = (struct host_reg_value){ id, v };
+		if (GROW(*out, *n, map))
+			break;
+		(*out)[*n] = (struct host_reg_value){ id, v };
+		keys[*n] = (struct keyed){ id, *n, node(R, p->key) };
+		(*n)++;
 	}
+	if (*n > 1) {
+		qsort(keys, *n, sizeof(*keys), keyed_cmp);
+		for (size_t i = 1; i < *n; i++)
+			if (keys[i].id == keys[i - 1].id) {
+				diag_error(R->d, pos_of(R, keys[i].k), "conflict", "%s 0x%" PRIx64 " is stated twice", item,
+					   keys[i].id);
+				diag_note(R->d, pos_of(R, keys[i - 1].k), "first stated here");
+				R->errors++;
+			}
+	}
+	free(keys);
 }
 
 static void read_msr_map(struct hreader *R, yaml_node_t *map, struct host_msr **out, size_t *n, const char *what)
@@ -142,7 +208,7 @@ static void read_msr_map(struct hreader *R, yaml_node_t *map, struct host_msr **
 	size_t nv = 0;
 
 	(void)what;
-	read_id_map(R, map, &vals, &nv, "MSRs must map MSR indices to values");
+	read_id_map(R, map, &vals, &nv, "MSRs must map MSR indices to values", "MSR");
 	*out = xcalloc(nv ? nv : 1, sizeof(**out));
 	for (size_t i = 0; i < nv; i++)
 		(*out)[i] = (struct host_msr){ (uint32_t)vals[i].id, vals[i].value };
@@ -188,7 +254,8 @@ static void read_attrs(struct hreader *R, yaml_node_t *seq)
 		if (get_num(R, m, "device", &dev) || get_num(R, m, "group", &grp) || get_num(R, m, "attr", &attr) ||
 		    get_num(R, m, "value", &val))
 			continue;
-		GROW(h->attrs, h->n_attrs);
+		if (GROW(h->attrs, h->n_attrs, seq))
+			break;
 		h->attrs[h->n_attrs++] = (struct host_attr){ (uint32_t)dev, (uint32_t)grp, attr, val };
 	}
 }
@@ -213,7 +280,8 @@ static void read_ranges(struct hreader *R, yaml_node_t *seq)
 		}
 		if (get_num(R, m, "lo", &lo) || get_num(R, m, "hi", &hi))
 			continue;
-		GROW(h->ranges, h->n_ranges);
+		if (GROW(h->ranges, h->n_ranges, seq))
+			break;
 		h->ranges[h->n_ranges++] = (struct host_range){ xstrdup(scalar(reg)), xstrdup(scalar(field)), lo, hi };
 	}
 }
@@ -241,7 +309,8 @@ static void read_cpuid(struct hreader *R, yaml_node_t *seq)
 		}
 		if (bad)
 			continue;
-		GROW(h->cpuid, h->n_cpuid);
+		if (GROW(h->cpuid, h->n_cpuid, seq))
+			break;
 		h->cpuid[h->n_cpuid++] = (struct host_cpuid_leaf){
 			(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2],
 			{ (uint32_t)v[3], (uint32_t)v[4], (uint32_t)v[5], (uint32_t)v[6] } };
@@ -260,6 +329,8 @@ static void read_host(struct hreader *R, yaml_node_t *map)
 		const char *key = scalar(k);
 		uint64_t n;
 
+		if (repeated(R, p))
+			continue;
 		if (!key) {
 			error(R, k, "%s", "host: keys must be names");
 		} else if (!strcmp(key, "kernel") && scalar(v)) {
@@ -288,10 +359,11 @@ static void read_host(struct hreader *R, yaml_node_t *map)
 			read_id_list(R, v, &h->reg_list, &h->n_reg_list, "host: reg-list: must be a list of register ids");
 		} else if (!strcmp(key, "reg-values")) {
 			read_id_map(R, v, &h->reg_values, &h->n_reg_values,
-				    "host: reg-values: must map register ids to values");
+				    "host: reg-values: must map register ids to values", "register");
 		} else if (!strcmp(key, "writable-masks")) {
 			h->have_masks = 1;
-			read_id_map(R, v, &h->masks, &h->n_masks, "host: writable-masks: must map register ids to masks");
+			read_id_map(R, v, &h->masks, &h->n_masks, "host: writable-masks: must map register ids to masks",
+				    "register");
 		} else if (!strcmp(key, "device-attrs")) {
 			read_attrs(R, v);
 		} else if (!strcmp(key, "accepted")) {
@@ -334,6 +406,8 @@ static void read_regset(struct hreader *R, yaml_node_t *map)
 		int policy;
 		uint64_t id;
 
+		if (repeated(R, p))
+			continue;
 		if (!name || host_reg_parse(h->arch, name, &id)) {
 			error(R, k, "unknown register '%s' in register-set: (a database name, S<op0>_<op1>_C<n>_C<m>_<op2> "
 				    "or a one-reg id in hex)", name ? name : "");
@@ -349,7 +423,8 @@ static void read_regset(struct hreader *R, yaml_node_t *map)
 			error(R, v, "%s", "a register-set policy must be required, tolerated or hidden");
 			continue;
 		}
-		GROW(h->regset, h->n_regset);
+		if (GROW(h->regset, h->n_regset, map))
+			break;
 		h->regset[h->n_regset++] = (struct host_regset_entry){ id, xstrdup(name), policy, pos_of(R, k) };
 	}
 }
@@ -357,27 +432,18 @@ static void read_regset(struct hreader *R, yaml_node_t *map)
 int host_facts_load(const char *path, int arch, struct host_facts *h, struct diag *d)
 {
 	struct hreader R = { .d = d, .h = h };
-	yaml_parser_t parser;
 	yaml_node_t *root;
-	FILE *f;
-	int rc = 0;
+	char *text;
+	size_t len;
+	int rc = 0, before = d->n_errors;
 
 	memset(h, 0, sizeof(*h));
 	h->arch = arch;
 	R.file = diag_intern(d, path);
-	f = fopen(path, "r");
-	if (!f) {
-		struct srcpos pos = { R.file, 0, 0 };
-		diag_error(d, pos, "io", "cannot read: %s", strerror(errno));
+	if (input_read(path, d, &text, &len))
 		return -1;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &R.doc)) {
-		struct srcpos pos = { R.file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1 };
-		diag_error(d, pos, "yaml", "%s", parser.problem ? parser.problem : "malformed YAML");
-		yaml_parser_delete(&parser);
-		fclose(f);
+	if (input_yaml_load(R.file, text, len, d, &R.doc, &R.dups)) {
+		free(text);
 		return -1;
 	}
 	root = yaml_document_get_root_node(&R.doc);
@@ -386,6 +452,8 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 			const char *key = scalar(node(&R, p->key));
 			yaml_node_t *v = node(&R, p->value);
 
+			if (repeated(&R, p))
+				continue;
 			if (key && !strcmp(key, "host")) {
 				read_host(&R, v);
 			} else if (key && !strcmp(key, "vcpu") && v->type == YAML_MAPPING_NODE) {
@@ -395,11 +463,11 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 			}
 		}
 	}
-	if (R.errors)
+	if (R.errors || d->n_errors > before) /* repeated keys were reported while loading */
 		rc = -1;
 	yaml_document_delete(&R.doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	input_yaml_free(R.dups);
+	free(text);
 	return rc;
 }
 
@@ -430,7 +498,7 @@ static int regset_add_file(const char *path, int arch, struct host_facts *h, str
 			free(old->name);
 			*old = *e;
 		} else {
-			GROW(h->regset, h->n_regset);
+			h->regset = xrealloc(h->regset, (h->n_regset + 1) * sizeof(*h->regset));
 			h->regset[h->n_regset++] = *e;
 		}
 		e->name = NULL; /* moved to h */

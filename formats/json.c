@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input.h"
 #include "json.h"
 #include "profile.h" /* xcalloc & co */
 
@@ -490,30 +491,12 @@ struct json_value *json_parse(const char *file, const char *text, size_t len, st
 struct json_value *json_load_file(const char *path, struct diag *d)
 {
 	struct srcpos pos = { diag_intern(d, path), 0, 0 };
-	FILE *in = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
 	struct json_value *v;
+	char *buf;
+	size_t n;
 
-	if (!in) {
-		diag_error(d, pos, "io", "cannot open: %s", strerror(errno));
+	if (input_read(path, d, &buf, &n))
 		return NULL;
-	}
-	do {
-		if (cap - n < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap);
-		}
-		got = fread(buf + n, 1, cap - n, in);
-		n += got;
-	} while (got > 0);
-	if (ferror(in)) {
-		diag_error(d, pos, "io", "cannot read: %s", strerror(errno));
-		fclose(in);
-		free(buf);
-		return NULL;
-	}
-	fclose(in);
 	if (memchr(buf, '\0', n)) {
 		diag_error(d, pos, "json", "$: the file contains a NUL byte (not a JSON text)");
 		free(buf);

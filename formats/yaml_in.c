@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "input.h"
 #include "yaml_in.h"
 #include "profile.h"
 
@@ -32,6 +33,8 @@ struct loader {
 	struct profile *p;
 	const struct profile *base;  /* resolved base, for names in values; may be NULL */
 	size_t cap_entries;
+	struct input_yaml *dups;     /* repeated keys (reported by input_yaml_load) */
+	int full;                    /* KVMPROF_MAX_PROFILE_ENTRIES reached (reported) */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -100,24 +103,28 @@ static int expect_type(struct loader *L, const yaml_node_t *n, yaml_node_type_t 
 	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; \
 	     pair < (map)->data.mapping.pairs.top; pair++)
 
+/* Keys must be scalars; a repeated key was reported by input_yaml_load() and is skipped. */
 static int check_duplicate_key(struct loader *L, const yaml_node_t *map, const yaml_node_pair_t *pair)
 {
 	const yaml_node_t *k = node(L, pair->key);
-	const char *ks = scalar(k);
 
-	if (!ks) {
+	(void)map;
+	if (!scalar(k)) {
 		diag_error(L->d, pos_of(L, k), "yaml", "keys must be scalars");
 		return -1;
 	}
-	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
-		const yaml_node_t *qk = node(L, q->key);
-		if (scalar(qk) && !strcmp(scalar(qk), ks)) {
-			diag_error(L->d, pos_of(L, k), "conflict", "key '%s' is stated twice", ks);
-			diag_note(L->d, pos_of(L, qk), "first stated here");
-			return -1;
-		}
-	}
-	return 0;
+	return input_yaml_is_duplicate_key(L->dups, k) ? -1 : 0;
+}
+
+/* 1 when the profile holds KVMPROF_MAX_PROFILE_ENTRIES entries already (reported once). */
+static int entries_full(struct loader *L, const yaml_node_t *at)
+{
+	if (L->p->n_entries < KVMPROF_MAX_PROFILE_ENTRIES)
+		return 0;
+	if (!L->full)
+		diag_error(L->d, pos_of(L, at), "limit", "more than %d entries in one profile", KVMPROF_MAX_PROFILE_ENTRIES);
+	L->full = 1;
+	return 1;
 }
 
 /* " (did you mean NAME?" with `tail` before the closing parenthesis, or "(" tail alone. */
@@ -650,9 +657,13 @@ static int set_whole_value(struct loader *L, struct pentry *e, const yaml_node_t
 /* One register entry: `NAME: VALUE` or `NAME: {fields and keys}`. */
 static void load_register(struct loader *L, const yaml_node_t *k, const yaml_node_t *v, int device)
 {
-	struct pentry *e = new_entry(L);
+	struct pentry *e;
 	uint64_t dont_care = 0;
 	int have_dc = 0, field_keys = 0, bad_value = 0;
+
+	if (entries_full(L, k))
+		return;
+	e = new_entry(L);
 
 	e->pos = pos_of(L, k);
 	e->profile = stated_by(L);
@@ -788,7 +799,7 @@ static void load_features(struct loader *L, const yaml_node_t *map)
 						regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64), ""));
 			continue;
 		}
-		if (parse_bool(L, v, "a vCPU feature", &on))
+		if (parse_bool(L, v, "a vCPU feature", &on) || entries_full(L, k))
 			continue;
 		e = new_entry(L);
 		e->name = xstrdup(s->name);
@@ -888,6 +899,8 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 			}
 			continue;
 		}
+		if (entries_full(L, k))
+			continue;
 		e = new_entry(L);
 		e->name = xstrdup(s->name);
 		e->kind = KVMPROF_KIND_ENABLE_CAP;
@@ -1043,7 +1056,10 @@ static void flatten_provenance(struct loader *L, const yaml_node_t *n, const cha
 	struct profile *p = L->p;
 
 	if (n->type == YAML_SCALAR_NODE) {
-		p->provenance = xrealloc(p->provenance, (p->n_provenance + 1) * sizeof(*p->provenance));
+		if (p->n_provenance >= 16 && !(p->n_provenance & (p->n_provenance - 1)))
+			p->provenance = xrealloc(p->provenance, 2 * p->n_provenance * sizeof(*p->provenance));
+		else if (p->n_provenance < 16)
+			p->provenance = xrealloc(p->provenance, 16 * sizeof(*p->provenance));
 		p->provenance[p->n_provenance].key = xstrdup(prefix);
 		p->provenance[p->n_provenance].value = xstrdup(scalar(n));
 		p->provenance[p->n_provenance].pos = pos_of(L, n);
@@ -1120,6 +1136,10 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 		} else if (!strcmp(key, "base")) {
 			if (!s || !*s)
 				diag_error(L->d, pos_of(L, v), "yaml", "base must be a profile name");
+			else if (!profile_name_ok(s))
+				diag_error(L->d, pos_of(L, v), "base",
+					   "base '%s' must be a profile name, not a path (it is looked up as NAME.yaml "
+					   "in -I folders and the profile's own folder)", s);
 			else {
 				p->base = xstrdup(s);
 				p->base_pos = pos_of(L, v);
@@ -1167,35 +1187,17 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 struct profile *profile_load_with_base(const char *path, const struct profile *base, struct diag *d)
 {
 	struct loader L = { 0 };
-	yaml_parser_t parser;
-	FILE *in;
 	yaml_node_t *root;
+	char *text;
+	size_t len;
 
 	L.d = d;
 	L.file = diag_intern(d, path);
 	L.base = base;
-	in = fopen(path, "rb");
-	if (!in) {
-		struct srcpos pos = { L.file, 0, 0 };
-		diag_error(d, pos, "io", "cannot open: %s", strerror(errno));
+	if (input_read(path, d, &text, &len))
 		return NULL;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(in);
-		return NULL;
-	}
-	yaml_parser_set_input_file(&parser, in);
-	if (!yaml_parser_load(&parser, &L.doc)) {
-		struct srcpos pos = { L.file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1 };
-		diag_error(d, pos, "yaml", "%s%s%s", parser.problem ? parser.problem : "invalid YAML",
-			   parser.context ? " " : "", parser.context ? parser.context : "");
-		if (parser.context) {
-			struct srcpos cpos = { L.file, (int)parser.context_mark.line + 1,
-					       (int)parser.context_mark.column + 1 };
-			diag_note(d, cpos, "%s started here", parser.context + (strncmp(parser.context, "while parsing ", 14) ? 0 : 14));
-		}
-		yaml_parser_delete(&parser);
-		fclose(in);
+	if (input_yaml_load(L.file, text, len, d, &L.doc, &L.dups)) {
+		free(text);
 		return NULL;
 	}
 	L.p = xcalloc(1, sizeof(*L.p));
@@ -1209,8 +1211,8 @@ struct profile *profile_load_with_base(const char *path, const struct profile *b
 		load_root(&L, root);
 	}
 	yaml_document_delete(&L.doc);
-	yaml_parser_delete(&parser);
-	fclose(in);
+	input_yaml_free(L.dups);
+	free(text);
 	return L.p;
 }
 
@@ -1221,38 +1223,38 @@ struct profile *profile_load(const char *path, struct diag *d)
 
 char *profile_peek_base(const char *path, struct diag *d, struct srcpos *pos)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	char *base = NULL;
-	FILE *in = fopen(path, "rb");
+	char *base = NULL, *text;
+	size_t len;
+	struct diag quiet;
+	FILE *null = fopen("/dev/null", "w");
 
-	if (!in)
-		return NULL;
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(in);
-		return NULL;
-	}
-	yaml_parser_set_input_file(&parser, in);
-	if (yaml_parser_load(&parser, &doc)) {
-		root = yaml_document_get_root_node(&doc);
-		if (root && root->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-			     pair < root->data.mapping.pairs.top; pair++) {
-				yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-				yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
-				if (scalar(k) && !strcmp(scalar(k), "base") && scalar(v) && *scalar(v)) {
-					free(base);
-					base = xstrdup(scalar(v));
-					pos->file = diag_intern(d, path);
-					pos->line = (int)v->start_mark.line + 1;
-					pos->col = (int)v->start_mark.column + 1;
+	/* errors are the full load's to report */
+	diag_init(&quiet, null ? null : stderr);
+	if (input_read(path, &quiet, &text, &len) == 0) {
+		if (input_yaml_load(path, text, len, &quiet, &doc, NULL) == 0) {
+			root = yaml_document_get_root_node(&doc);
+			if (root && root->type == YAML_MAPPING_NODE) {
+				for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+				     pair < root->data.mapping.pairs.top; pair++) {
+					yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+					yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
+					if (scalar(k) && !strcmp(scalar(k), "base") && scalar(v) && *scalar(v)) {
+						free(base);
+						base = xstrdup(scalar(v));
+						pos->file = diag_intern(d, path);
+						pos->line = (int)v->start_mark.line + 1;
+						pos->col = (int)v->start_mark.column + 1;
+					}
 				}
 			}
+			yaml_document_delete(&doc);
 		}
-		yaml_document_delete(&doc);
+		free(text);
 	}
-	yaml_parser_delete(&parser);
-	fclose(in);
+	diag_fini(&quiet);
+	if (null)
+		fclose(null);
 	return base;
 }

@@ -18,6 +18,7 @@
 const struct check_def check_table[] = {
 	/* reading a profile (formats/yaml_in.c, model/resolve.c) */
 	{ "io", CHECK_ERROR, "all", "a file cannot be read or written" },
+	{ "limit", CHECK_ERROR, "all", "an input beyond what kvmprof reads (entries, list lengths; test_hostile)" },
 	{ "yaml", CHECK_ERROR, "compile lint", "malformed YAML, or a value of the wrong YAML type" },
 	{ "bad-version", CHECK_ERROR, "compile lint", "a format version (kvmprof:) this build does not read" },
 	{ "missing-key", CHECK_ERROR, "compile lint", "kvmprof:, name: or arch: is missing" },

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct diag_file {
 	char *name;
@@ -20,6 +21,18 @@ void diag_init(struct diag *d, FILE *out)
 void diag_fini(struct diag *d)
 {
 	struct diag_file *f = d->files, *next;
+
+	if ((d->n_hidden_errors || d->n_hidden_warnings) && d->out) {
+		fputs("kvmprof: ... and ", d->out);
+		if (d->n_hidden_errors)
+			fprintf(d->out, "%d more error%s", d->n_hidden_errors, d->n_hidden_errors == 1 ? "" : "s");
+		if (d->n_hidden_errors && d->n_hidden_warnings)
+			fputs(" and ", d->out);
+		if (d->n_hidden_warnings)
+			fprintf(d->out, "%d more warning%s", d->n_hidden_warnings, d->n_hidden_warnings == 1 ? "" : "s");
+		fprintf(d->out, " not shown (only the first %d are printed)\n", DIAG_MAX_SHOWN);
+	}
+	d->n_hidden_errors = d->n_hidden_warnings = 0;
 
 	for (; f; f = next) {
 		next = f->next;
@@ -53,12 +66,29 @@ const char *diag_intern(struct diag *d, const char *name)
 	return find_file(d, name ? name : "<input>")->name;
 }
 
+void diag_set_text(struct diag *d, const char *name, const char *text, size_t len)
+{
+	struct diag_file *f = find_file(d, name);
+
+	free(f->text);
+	f->text = malloc(len + 1);
+	if (!f->text)
+		abort();
+	memcpy(f->text, text, len);
+	f->text[len] = '\0';
+	f->loaded = 1;
+}
+
+/* A file no reader gave its text: read it if it is a regular file of a sane size. */
 static void load_text(struct diag_file *f)
 {
 	FILE *in;
 	size_t cap = 4096, n = 0, got;
+	struct stat st;
 
 	f->loaded = 1;
+	if (stat(f->name, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+		return;
 	in = fopen(f->name, "rb");
 	if (!in)
 		return;
@@ -85,7 +115,7 @@ static void load_text(struct diag_file *f)
 static void show_source(struct diag *d, struct srcpos pos)
 {
 	struct diag_file *f;
-	const char *p, *end;
+	const char *p, *end, *first, *last;
 	int line = 1, i;
 
 	if (d->quiet_source || !pos.file || pos.line <= 0)
@@ -103,22 +133,54 @@ static void show_source(struct diag *d, struct srcpos pos)
 	end = strchr(p, '\n');
 	if (!end)
 		end = p + strlen(p);
-	fprintf(d->out, "%5d | %.*s\n      | ", pos.line, (int)(end - p), p);
-	for (i = 1; i < pos.col && p + i - 1 < end; i++)
-		fputc(p[i - 1] == '\t' ? '\t' : ' ', d->out);
+	/* A long line is quoted around the caret, "..." marking what is cut. */
+	first = p;
+	if (end - p > DIAG_MAX_QUOTE) {
+		long at = pos.col - 1 < end - p ? pos.col - 1 : (long)(end - p);
+		long from = at > DIAG_MAX_QUOTE / 2 ? at - DIAG_MAX_QUOTE / 2 : 0;
+		if (from + DIAG_MAX_QUOTE > end - p)
+			from = (long)(end - p) - DIAG_MAX_QUOTE;
+		first = p + from;
+		last = first + DIAG_MAX_QUOTE;
+	} else {
+		last = end;
+	}
+	fprintf(d->out, "%5d | %s%.*s%s\n      | %s", pos.line, first > p ? "..." : "", (int)(last - first), first,
+		last < end ? "..." : "", first > p ? "   " : "");
+	for (i = 1; i < pos.col - (int)(first - p) && first + i - 1 < last; i++)
+		fputc(first[i - 1] == '\t' ? '\t' : ' ', d->out);
 	fputs("^\n", d->out);
 }
 
 static void report(struct diag *d, struct srcpos pos, const char *kind, const char *check,
 		   const char *fmt, va_list ap)
 {
+	char msg[DIAG_MAX_MESSAGE];
+	int n;
+
+	if (strcmp(kind, "note")) { /* an error or a warning: shown, or counted */
+		d->hiding = d->n_shown >= DIAG_MAX_SHOWN;
+		if (d->hiding) {
+			if (!strcmp(kind, "error"))
+				d->n_hidden_errors++;
+			else
+				d->n_hidden_warnings++;
+			return;
+		}
+		d->n_shown++;
+	} else if (d->hiding) {
+		return; /* the note of a diagnostic not shown */
+	}
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n >= (int)sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
 	if (pos.file && pos.line > 0)
 		fprintf(d->out, "%s:%d:%d: %s: ", pos.file, pos.line, pos.col > 0 ? pos.col : 1, kind);
 	else if (pos.file)
 		fprintf(d->out, "%s: %s: ", pos.file, kind);
 	else
 		fprintf(d->out, "kvmprof: %s: ", kind);
-	vfprintf(d->out, fmt, ap);
+	fputs(msg, d->out);
 	if (check)
 		fprintf(d->out, " [%s]", check);
 	fputc('\n', d->out);

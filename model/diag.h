@@ -12,6 +12,7 @@
 #define KVMPROF_DIAG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* 1-based line and column; file is interned by the diag (never freed early). */
@@ -52,6 +53,9 @@ struct diag {
 	const signed char *levels;
 	int suppressed;         /* the last warning was off: its notes are dropped too */
 	struct diag_file *files;
+	/* Printing stops after DIAG_MAX_SHOWN errors and warnings (an input
+	 * can have one on every byte); diag_fini() says how many were not shown. */
+	int n_shown, n_hidden_errors, n_hidden_warnings, hiding;
 };
 
 /*
@@ -62,8 +66,16 @@ struct diag {
 void check_levels_default(signed char *levels);
 int check_levels_option(signed char *levels, int *all_errors, const char *opt, char *why, size_t why_len);
 
+#define DIAG_MAX_SHOWN 50       /* errors and warnings printed per run */
+#define DIAG_MAX_MESSAGE 1024   /* bytes of one message; longer ones end in "..." */
+#define DIAG_MAX_QUOTE 160      /* columns of a quoted source line, around the caret */
+
 void diag_init(struct diag *d, FILE *out);
 void diag_fini(struct diag *d);
+
+/* The text of file name as read (quoted by later diagnostics instead of
+ * reading the file again); d keeps a copy. */
+void diag_set_text(struct diag *d, const char *name, const char *text, size_t len);
 
 /* Returns a copy of name owned by d, the same pointer for equal names. */
 const char *diag_intern(struct diag *d, const char *name);

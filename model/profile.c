@@ -3,9 +3,22 @@
 #include "host.h"
 #include "profile.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+int profile_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 200 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._+-", *c))
+			return 0;
+	return 1;
+}
 
 int pentry_same_target(const struct pentry *a, const struct pentry *b)
 {

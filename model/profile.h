@@ -117,6 +117,10 @@ struct pfield *pentry_add_field(struct pentry *e, const char *name, unsigned shi
  */
 void pentry_set_value_with_fields(struct pentry *e, uint64_t value, uint64_t mask);
 
+/* A profile name as `base:` states it: letters, digits, '.', '_', '+', '-',
+ * not starting with '.' or '-' (so never a path). */
+int profile_name_ok(const char *name);
+
 /* Entries are matched across a base chain by this key. */
 int pentry_same_target(const struct pentry *a, const struct pentry *b);
 

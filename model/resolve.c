@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "yaml_in.h"
 #include "profile.h"
 
@@ -29,6 +30,8 @@ char *profile_find_base(const char *name, const char *child, const char *const *
 	char buf[PATH_MAX];
 	const char *slash = strrchr(child, '/');
 
+	if (!profile_name_ok(name)) /* a path is never looked up (the loader reports it) */
+		return NULL;
 	if (slash)
 		snprintf(buf, sizeof(buf), "%.*s/%s.yaml", (int)(slash - child), child, name);
 	else
@@ -115,6 +118,12 @@ static void merge(struct profile *child, const struct profile *base, struct diag
 	struct pentry *out;
 	size_t n = 0, cap = base->n_entries + child->n_entries;
 
+	if (cap > KVMPROF_MAX_PROFILE_ENTRIES) { /* bounds the work below, too */
+		diag_error(d, child->base_pos, "limit", "the profile and its base chain state more than %d entries",
+			   KVMPROF_MAX_PROFILE_ENTRIES);
+		return;
+	}
+
 	out = xcalloc(cap, sizeof(*out));
 	for (size_t i = 0; i < base->n_entries; i++)
 		copy_entry(&out[n++], &base->entries[i]);
@@ -154,24 +163,23 @@ static void merge(struct profile *child, const struct profile *base, struct diag
 	child->n_entries = n;
 }
 
-static int phase_cmp_stable(const void *a, const void *b)
-{
-	const struct pentry *x = a, *y = b;
-	return x->phase - y->phase;
-}
-
-/* Stable sort by phase (insertion sort: profiles hold hundreds of entries at most). */
+/* Stable sort by phase: a counting sort (linear; phases are few). */
 static void sort_by_phase(struct profile *p)
 {
-	for (size_t i = 1; i < p->n_entries; i++) {
-		struct pentry tmp = p->entries[i];
-		size_t j = i;
-		while (j > 0 && phase_cmp_stable(&p->entries[j - 1], &tmp) > 0) {
-			p->entries[j] = p->entries[j - 1];
-			j--;
-		}
-		p->entries[j] = tmp;
-	}
+	size_t start[KVMPROF_PHASE_COUNT + 1] = { 0 };
+	struct pentry *out;
+
+	if (p->n_entries < 2)
+		return;
+	for (size_t i = 0; i < p->n_entries; i++)
+		start[(unsigned)p->entries[i].phase % KVMPROF_PHASE_COUNT + 1]++;
+	for (int ph = 1; ph <= KVMPROF_PHASE_COUNT; ph++)
+		start[ph] += start[ph - 1];
+	out = xcalloc(p->n_entries, sizeof(*out));
+	for (size_t i = 0; i < p->n_entries; i++)
+		out[start[(unsigned)p->entries[i].phase % KVMPROF_PHASE_COUNT]++] = p->entries[i];
+	free(p->entries);
+	p->entries = out;
 }
 
 /* `~` with no base entry to remove (or no base at all). */
@@ -209,6 +217,10 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 	ch->depth++;
 
 	base_name = profile_peek_base(path, d, &base_pos);
+	if (base_name && !profile_name_ok(base_name)) {
+		free(base_name); /* not a name: the load of path reports it */
+		base_name = NULL;
+	}
 	if (base_name) {
 		char *base_path = profile_find_base(base_name, path, search);
 		if (!base_path) {

@@ -412,25 +412,27 @@ static const struct host_cpuid_leaf *leaf_of(const struct host_facts *h, uint32_
 
 static int msr_read(int fd, uint32_t index, uint64_t *value)
 {
-	struct {
+	/* A union, not a struct with the header first: ISO C has no struct
+	 * member after a flexible array (clang -Wgnu-variable-sized-type-not-at-end). */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
+		unsigned char bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
 	} b;
 
 	memset(&b, 0, sizeof(b));
 	b.hdr.nmsrs = 1;
-	b.e.index = index;
+	b.hdr.entries[0].index = index;
 	if (xioctl(fd, KVM_GET_MSRS, &b) != 1)
 		return -1;
-	*value = b.e.data;
+	*value = b.hdr.entries[0].data;
 	return 0;
 }
 
 static void msr_lists(struct cap_state *s)
 {
-	struct {
+	union {
 		struct kvm_msr_list hdr;
-		uint32_t idx[MAX_MSRS];
+		unsigned char bytes[sizeof(struct kvm_msr_list) + MAX_MSRS * sizeof(uint32_t)];
 	} list;
 	struct host_facts *h = s->h;
 
@@ -476,9 +478,9 @@ static void add_flags(struct profile *p, const char *name, int kind, uint64_t ca
 
 static int capture_arch(struct cap_state *s)
 {
-	struct {
+	union {
 		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[MAX_CPUID];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + MAX_CPUID * sizeof(struct kvm_cpuid_entry2)];
 	} cpuid;
 	struct host_facts *h = s->h;
 	struct profile *p = s->p;
@@ -492,7 +494,7 @@ static int capture_arch(struct cap_state *s)
 		h->have_cpuid = 1;
 		h->cpuid = xcalloc(cpuid.hdr.nent, sizeof(*h->cpuid));
 		for (uint32_t i = 0; i < cpuid.hdr.nent; i++) {
-			const struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+			const struct kvm_cpuid_entry2 *e = &cpuid.hdr.entries[i];
 			h->cpuid[h->n_cpuid++] = (struct host_cpuid_leaf){ e->function, e->index, e->flags,
 									    { e->eax, e->ebx, e->ecx, e->edx } };
 		}

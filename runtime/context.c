@@ -196,9 +196,17 @@ int kvmprof__gate(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_
 
 void kvmprof__stop_after(struct kvmprof_result *res, uint32_t from, uint32_t n)
 {
-	for (uint32_t i = from; i < n; i++)
-		if (res[i].outcome == KVMPROF_OUT_CHECK_OK)
+	for (uint32_t i = from; i < n; i++) {
+		if (res[i].outcome != KVMPROF_OUT_CHECK_OK)
+			continue;
+		if (res[i].written) { /* written, the read-back never came: say so */
+			res[i].outcome = KVMPROF_OUT_READBACK_DIFFERS;
+			if (!res[i].err)
+				res[i].err = -EIO;
+		} else {
 			res[i].outcome = KVMPROF_OUT_NOT_ATTEMPTED;
+		}
+	}
 }
 
 /* ---- binding ---- */

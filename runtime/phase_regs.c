@@ -245,8 +245,12 @@ static int write_and_judge(struct kvmprof_vm_priv *v, const struct kvmprof__targ
 	}
 	r->written = 1;
 	ret = rd(fd, r->entry, &r->after);
-	if (ret < 0)
+	if (ret < 0) { /* written, but unconfirmed: never "not attempted" */
+		r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+		r->err = ret;
+		r->after = r->before;
 		return ret;
+	}
 	if (!kvmprof__judge(r->entry, r->after, &r->field)) {
 		r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 		return KVMPROF_ERR_READBACK;

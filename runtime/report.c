@@ -300,6 +300,9 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 			return snprintf(buf, len, "%s%s%s: the kernel presents 0x%llx, the profile wants 0x%llx",
 					name, f ? "." : "", f ? f->name : "", (ull)r->after,
 					(ull)((r->after & ~e->mask) | (e->value & e->mask)));
+		if (r->written && r->err)
+			return snprintf(buf, len, "%s: wrote 0x%llx, reading it back failed: %s", name,
+					(ull)r->wanted, kvmprof_strerror(r->err));
 		return snprintf(buf, len, "%s%s%s: wrote 0x%llx, kernel reads back 0x%llx",
 				name, f ? "." : "", f ? f->name : "", (ull)r->wanted, (ull)r->after);
 	case KVMPROF_OUT_CHECK_OK:

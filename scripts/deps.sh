@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/deps.sh [core|arm64|x86-tcg|all]...
+# scripts/deps.sh [core|arm64|x86-tcg|clang|all]...
 #
 # Checks which Debian packages a group of kvmprof's build and tests needs are
 # missing (dpkg-query) and installs them when run as root (one apt-get update,
@@ -11,6 +11,7 @@
 #            (arm64 kernels are fetched later by tests/qemu/get-kernel.sh,
 #            which needs the arm64 foreign architecture added here)
 #   x86-tcg  upstream kvm_amd in a qemu-system-x86_64 TCG guest
+#   clang    the clang -Werror build and the libFuzzer targets (make fuzz)
 #
 # Options: --check  only report, never install (exit 1 if anything is missing)
 #          --quiet  print nothing when everything is present
@@ -23,19 +24,21 @@ core_pkgs=(make gcc libc6-dev pkg-config libyaml-dev flex bison libcmocka-dev)
 arm64_pkgs=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	linux-libc-dev-arm64-cross cpio gzip)
 x86_tcg_pkgs=(qemu-system-x86 busybox-static cpio xz-utils)
+# libclang-rt-dev: libFuzzer and the sanitizer runtimes for clang
+clang_pkgs=(clang libclang-rt-dev)
 
 check_only=0 quiet=0 groups=()
 for arg in "$@"; do
 	case "$arg" in
 	--check) check_only=1 ;;
 	--quiet) quiet=1 ;;
-	core | arm64 | x86-tcg | all) groups+=("$arg") ;;
+	core | arm64 | x86-tcg | clang | all) groups+=("$arg") ;;
 	-h | --help)
 		sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "deps.sh: unknown argument '$arg' (want core|arm64|x86-tcg|all)" >&2
+		echo "deps.sh: unknown argument '$arg' (want core|arm64|x86-tcg|clang|all)" >&2
 		exit 2
 		;;
 	esac
@@ -48,7 +51,8 @@ for g in "${groups[@]}"; do
 	core) wanted+=("${core_pkgs[@]}") ;;
 	arm64) wanted+=("${arm64_pkgs[@]}"); need_arm64_arch=1 ;;
 	x86-tcg) wanted+=("${x86_tcg_pkgs[@]}") ;;
-	all) wanted+=("${core_pkgs[@]}" "${arm64_pkgs[@]}" "${x86_tcg_pkgs[@]}"); need_arm64_arch=1 ;;
+	clang) wanted+=("${clang_pkgs[@]}") ;;
+	all) wanted+=("${core_pkgs[@]}" "${arm64_pkgs[@]}" "${x86_tcg_pkgs[@]}" "${clang_pkgs[@]}"); need_arm64_arch=1 ;;
 	esac
 done
 

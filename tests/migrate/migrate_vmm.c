@@ -388,9 +388,10 @@ static void flatten_record(const uint8_t *mem, uint32_t rec, uint64_t *out)
 	}
 }
 
-struct x86_msrs {
+/* Unions, not structs: ISO C has nothing after a flexible array (clang -Werror). */
+union x86_msrs {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[1024];
+	unsigned char bytes[sizeof(struct kvm_msrs) + 1024 * sizeof(struct kvm_msr_entry)];
 };
 
 static int arch_vm_setup(int vm_fd)
@@ -446,9 +447,9 @@ static int save_vcpu(struct state *s, int kvm_fd, int vm_fd, int vcpu_fd)
 	struct kvm_mp_state mp;
 	struct kvm_vcpu_events ev;
 	struct kvm_debugregs dbg;
-	static struct { struct kvm_msr_list hdr; uint32_t idx[1024]; } list;
-	static struct { struct kvm_cpuid2 hdr; struct kvm_cpuid_entry2 e[256]; } cpuid;
-	struct x86_msrs one;
+	static union { struct kvm_msr_list hdr; unsigned char bytes[sizeof(struct kvm_msr_list) + 1024 * sizeof(uint32_t)]; } list;
+	static union { struct kvm_cpuid2 hdr; unsigned char bytes[sizeof(struct kvm_cpuid2) + 256 * sizeof(struct kvm_cpuid_entry2)]; } cpuid;
+	union x86_msrs one;
 	int n_msrs = 0;
 
 	(void)vm_fd;
@@ -475,7 +476,7 @@ static int save_vcpu(struct state *s, int kvm_fd, int vm_fd, int vcpu_fd)
 		return -1;
 	}
 	for (uint32_t i = 0; i < cpuid.hdr.nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+		const struct kvm_cpuid_entry2 *e = &cpuid.hdr.entries[i];
 
 		st_add(s, "cpuid %x %x %x %x %x %x %x", e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx);
 	}
@@ -487,12 +488,12 @@ static int save_vcpu(struct state *s, int kvm_fd, int vm_fd, int vcpu_fd)
 	}
 	for (uint32_t i = 0; i < list.hdr.nmsrs; i++) {
 		one.hdr.nmsrs = 1;
-		one.e[0] = (struct kvm_msr_entry){ .index = list.idx[i] };
+		one.hdr.entries[0] = (struct kvm_msr_entry){ .index = list.hdr.indices[i] };
 		if (ioctl(vcpu_fd, KVM_GET_MSRS, &one) != 1) {
-			st_add(s, "unreadable-msr %x", list.idx[i]);
+			st_add(s, "unreadable-msr %x", list.hdr.indices[i]);
 			continue;
 		}
-		st_add(s, "msr %x %" PRIx64, list.idx[i], (uint64_t)one.e[0].data);
+		st_add(s, "msr %x %" PRIx64, list.hdr.indices[i], (uint64_t)one.hdr.entries[0].data);
 		n_msrs++;
 	}
 	printf("migrate: saved regs, sregs, fpu, xsave, xcrs, lapic, mp state, events, debugregs, %u CPUID entries, %d MSRs\n",
@@ -545,13 +546,13 @@ static int restore_vcpu(const struct state *s, int vm_fd, int vcpu_fd, const str
 	struct kvm_mp_state mp;
 	struct kvm_vcpu_events ev;
 	struct kvm_debugregs dbg;
-	static struct { struct kvm_cpuid2 hdr; struct kvm_cpuid_entry2 e[256]; } cpuid;
-	struct x86_msrs one;
+	static union { struct kvm_cpuid2 hdr; unsigned char bytes[sizeof(struct kvm_cpuid2) + 256 * sizeof(struct kvm_cpuid_entry2)]; } cpuid;
+	union x86_msrs one;
 	uint32_t n = 0;
 
 	(void)vm_fd;
 	for (int i = 0; i < s->n && n < 256; i++) {
-		struct kvm_cpuid_entry2 *e = &cpuid.e[n];
+		struct kvm_cpuid_entry2 *e = &cpuid.hdr.entries[n];
 
 		if (sscanf(s->lines[i], "cpuid %x %x %x %x %x %x %x", &e->function, &e->index, &e->flags, &e->eax,
 			   &e->ebx, &e->ecx, &e->edx) == 7)
@@ -588,7 +589,7 @@ static int restore_vcpu(const struct state *s, int vm_fd, int vcpu_fd, const str
 		if (sscanf(s->lines[i], "msr %x %" SCNx64, &idx, &v) != 2 || skipped(r, idx, 1))
 			continue;
 		one.hdr.nmsrs = 1;
-		one.e[0] = (struct kvm_msr_entry){ .index = idx, .data = v };
+		one.hdr.entries[0] = (struct kvm_msr_entry){ .index = idx, .data = v };
 		if (ioctl(vcpu_fd, KVM_SET_MSRS, &one) != 1) {
 			snprintf(why, len, "KVM_SET_MSRS refused MSR 0x%x = 0x%" PRIx64, idx, v);
 			return -1;

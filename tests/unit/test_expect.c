@@ -159,7 +159,7 @@ static void test_every_profile_and_bad_files(void **state)
 	assert_non_null(strstr(out, "the file must state 'kvmprof-expectations: 1'"));
 	free(out);
 	assert_int_equal(run(&out, "%s test %s/repo/none.yml", kvmprof, workdir), 2);
-	assert_non_null(strstr(out, "none.yml: error: cannot read: No such file or directory"));
+	assert_non_null(strstr(out, "none.yml: error: cannot open: No such file or directory"));
 	free(out);
 	assert_int_equal(run(NULL, "%s test", kvmprof), 2);
 	assert_int_equal(run(NULL, "%s test --record", kvmprof), 2);

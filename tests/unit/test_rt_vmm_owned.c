@@ -125,9 +125,9 @@ struct vmm {
 	struct kvmprof_vm *ctx;
 	struct kvmprof_result res[64];
 	struct kvmprof_report rep;
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} supported;
 };
 
@@ -180,8 +180,8 @@ static void vmm_cpuid(const struct vmm *m, int i, struct kvm_cpuid2 *t)
 
 	t->nent = 0;
 	for (uint32_t k = 0; k < m->supported.h.nent; k++)
-		if (m->supported.e[k].function != 0xa)
-			t->entries[t->nent++] = m->supported.e[k];
+		if (m->supported.h.entries[k].function != 0xa)
+			t->entries[t->nent++] = m->supported.h.entries[k];
 	l = leaf_of(t, 1, 0);
 	assert_non_null(l);
 	l->ebx = (l->ebx & 0x00ffffffu) | ((uint32_t)i << 24);
@@ -190,9 +190,9 @@ static void vmm_cpuid(const struct vmm *m, int i, struct kvm_cpuid2 *t)
 
 static uint32_t vcpu_cpuid(int vcpu, uint32_t fn, uint32_t idx, int reg)
 {
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} got = { .h.nent = CPUID_CAP };
 	struct kvm_cpuid_entry2 *l;
 
@@ -219,9 +219,9 @@ static const struct kvmprof_profile owned_profile = RT_PROFILE(KVMPROF_ARCH_X86_
 static void test_vmm_sets_cpuid_profile_kept(void **state)
 {
 	struct vmm *m = vmm_open(&owned_profile, KVMPROF_VMM_SETS_CPUID);
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} t;
 	int vcpu[2];
 
@@ -276,9 +276,9 @@ static void test_vmm_sets_cpuid_profile_kept(void **state)
 static void test_verify_catches_vmm_undoing(void **state)
 {
 	struct vmm *m = vmm_open(&owned_profile, KVMPROF_VMM_SETS_CPUID);
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} t;
 	const struct kvmprof_result *r;
 	int vcpu;
@@ -303,10 +303,11 @@ static void test_verify_catches_vmm_undoing(void **state)
 	assert_int_equal(ioctl(vcpu, KVM_SET_CPUID2, &t), 0);
 	/* and its own MSR value */
 	{
-		struct {
+		union { /* not a struct: nothing may follow a flexible array (clang) */
 			struct kvm_msrs h;
-			struct kvm_msr_entry e;
-		} msr = { .h.nmsrs = 1, .e = { .index = MSR_IA32_SYSENTER_CS, .data = 0x33 } };
+			unsigned char bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+		} msr = { .h.nmsrs = 1 };
+		msr.h.entries[0] = (struct kvm_msr_entry){ .index = MSR_IA32_SYSENTER_CS, .data = 0x33 };
 		assert_int_equal(ioctl(vcpu, KVM_SET_MSRS, &msr), 1);
 	}
 	kvmprof_report_reset(&m->rep);
@@ -364,9 +365,9 @@ static const struct kvmprof_profile msr_profile = RT_PROFILE(KVMPROF_ARCH_X86_64
 static void test_msrs_on_their_own(void **state)
 {
 	struct vmm *m = vmm_open(&msr_profile, KVMPROF_VMM_SETS_CPUID);
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} got = { .h.nent = CPUID_CAP };
 	int vcpu;
 
@@ -400,9 +401,9 @@ static const struct kvmprof_profile bad_profile = RT_PROFILE(KVMPROF_ARCH_X86_64
 static void test_merge_strict_leaves_table(void **state)
 {
 	struct vmm *m = vmm_open(&bad_profile, KVMPROF_VMM_SETS_CPUID);
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} t, before;
 
 	(void)state;
@@ -429,9 +430,9 @@ static const struct kvmprof_profile leafa_profile = RT_PROFILE(KVMPROF_ARCH_X86_
 static void test_merge_missing_leaf(void **state)
 {
 	struct vmm *m = vmm_open(&leafa_profile, KVMPROF_VMM_SETS_CPUID | KVMPROF_LENIENT);
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[CPUID_CAP];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
 	} t;
 	uint32_t n;
 

@@ -71,13 +71,16 @@ static int fix_init(struct vmfix *f, const struct kvmprof_profile *p, uint32_t f
 
 static uint64_t msr_get(int vcpu, uint32_t msr)
 {
-	struct {
+	union { /* not a struct: no member may follow a flexible array in ISO C (clang) */
 		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = msr };
+		unsigned char bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m;
 
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.h.entries[0].index = msr;
 	assert_int_equal(ioctl(vcpu, KVM_GET_MSRS, &m), 1);
-	return m.e.data;
+	return m.h.entries[0].data;
 }
 
 static const char *reason(const struct kvmprof_result *r)
@@ -382,9 +385,9 @@ static const struct kvmprof_profile cpuid_only_bad_profile =
 static void test_cpuid_table_set_even_if_nothing_applies(void **state)
 {
 	struct vmfix *f = fix_open();
-	struct {
+	union {
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[KVMPROF_MAX_CPUID];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + KVMPROF_MAX_CPUID * sizeof(struct kvm_cpuid_entry2)];
 	} got = { .h.nent = KVMPROF_MAX_CPUID };
 	int vcpu;
 
@@ -506,9 +509,9 @@ static const struct kvmprof_profile cpuid_rb_profile =
 static void test_cpuid_readback_truth(void **state)
 {
 	struct vmfix *f = fix_open();
-	struct {
+	union {
 		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[256];
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + 256 * sizeof(struct kvm_cpuid_entry2)];
 	} got;
 	uint32_t ecx = 0;
 	int vcpu, ret;
@@ -524,8 +527,8 @@ static void test_cpuid_readback_truth(void **state)
 	got.h.nent = 256;
 	assert_int_equal(ioctl(vcpu, KVM_GET_CPUID2, &got), 0);
 	for (uint32_t i = 0; i < got.h.nent && i < 256; i++)
-		if (got.e[i].function == 1)
-			ecx = got.e[i].ecx;
+		if (got.h.entries[i].function == 1)
+			ecx = got.h.entries[i].ecx;
 	assert_int_equal(f->res[0].after, ecx);
 	if (ecx & 1) {
 		printf("this kernel rewrote CPUID.1.ECX to 0x%x (PVM)\n", ecx);

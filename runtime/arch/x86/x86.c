@@ -255,8 +255,15 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		got.nent = KVMPROF_MAX_CPUID;
 		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, &got);
 	}
-	if (ret < 0)
+	if (ret < 0) { /* the table was set, the read-back never came */
+		for (uint32_t i = 0; i < n; i++)
+			if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].written &&
+			    res[i].outcome == KVMPROF_OUT_CHECK_OK) {
+				res[i].outcome = KVMPROF_OUT_READBACK_DIFFERS;
+				res[i].err = ret;
+			}
 		return ret;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
@@ -385,13 +392,19 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 1, rs, &from)) > 0) {
 		int got = get_msrs(vcpu_fd, rs, k, vals);
 
-		if (got < 0)
+		if (got < 0) { /* written, unconfirmed */
+			for (uint32_t i = 0; i < k; i++) {
+				rs[i]->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+				rs[i]->err = got;
+			}
 			return got;
+		}
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
 			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
 				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
+				r->err = -EIO;
 				failed |= 2;
 				continue;
 			}
