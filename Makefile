@@ -148,13 +148,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libkvmprofcli.a $
 # ASan, UBSan and libFuzzer's coverage); fuzz/run.sh runs them.
 FUZZ_BUILD   := build-fuzz
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
-# The CLI's verbs without its main() (libFuzzer brings its own).
-FUZZ_CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/main.c,$(CLI_SRCS))) $(BUILD)/fuzz/cli_main.o
-
-$(BUILD)/fuzz/cli_main.o: cli/main.c
-	@mkdir -p $(dir $@)
-	@echo "  CC      $< (main renamed)"
-	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=kvmprof_cli_main -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+# The CLI's verbs: libkvmprofcli.a's objects have no main() (cli/kvmprof.c
+# holds it), so libFuzzer brings its own.
+FUZZ_CLI_OBJS := $(CLI_OBJS)
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h $(FUZZ_CLI_OBJS) $(BUILD)/libkvmprofc.a $(BUILD)/libkvmprof.a
 	@mkdir -p $(dir $@)

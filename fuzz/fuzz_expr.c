@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e) {
 		expr_eval_const(e, name_value, NULL, &value, &mask, &err);
 		expr_eval_const(e, NULL, NULL, &value, &mask, &err);
-		n = expr_compile_cond(e, check_cap_lookup, &prof, code, sizeof(code) / sizeof(code[0]), &err);
+		n = expr_compile_cond(e, profile_cap_lookup, &prof, code, sizeof(code) / sizeof(code[0]), &err);
 		if (n > 0)
 			kvmprof_cond_eval(code, (uint32_t)n, &env, &result);
 		expr_free(e);

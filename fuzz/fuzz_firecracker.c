@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.arch = data[0] & 2 ? KVMPROF_ARCH_ARM64 : KVMPROF_ARCH_X86_64;
 	p = fc_import(path, &o, &st, &d);
 	if (p && !d.n_errors) {
-		fc_write_profile_yaml(p, fuzz_null());
+		profile_write_yaml_file(p, 1, NULL, fuzz_null());
 		fc_export(p, fuzz_null(), fuzz_null(), &n_lost, &d);
 	}
 	profile_free(p);

@@ -57,7 +57,7 @@ const struct check_def check_table[] = {
 };
 const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
 
-static int cap_by_name(void *ctx, const char *name, uint64_t *number, struct expr_error *err)
+int profile_cap_lookup(void *ctx, const char *name, uint64_t *number, struct expr_error *err)
 {
 	const struct profile *p = ctx;
 	const struct regdb_sym *s = regdb_sym_by_name(REGDB_SYM_CAP, name, p->arch);
@@ -81,7 +81,7 @@ int profile_compile_cond(const struct profile *p, const struct expr *e, struct s
 {
 	struct kvmprof_insn scratch[PROFILE_COND_MAX_INSNS];
 	struct expr_error err = { 0 };
-	int n = expr_compile_cond(e, cap_by_name, (void *)p, code ? code : scratch, PROFILE_COND_MAX_INSNS, &err);
+	int n = expr_compile_cond(e, profile_cap_lookup, (void *)p, code ? code : scratch, PROFILE_COND_MAX_INSNS, &err);
 
 	if (n <= 0) {
 		diag_error(d, srcpos_offset(pos, err.off), "expr", "%s", n < 0 ? err.msg : "empty condition");

@@ -161,6 +161,9 @@ void profile_check(const struct profile *p, struct diag *d);
  */
 int profile_compile_cond(const struct profile *p, const struct expr *e, struct srcpos pos,
 			 struct kvmprof_insn *code, struct diag *d);
+/* The capability names it resolves (expr_cap_fn over the register database;
+ * ctx is the struct profile, for its arch). */
+int profile_cap_lookup(void *ctx, const char *name, uint64_t *number, struct expr_error *err);
 
 /* Review rules (lint.c); base may be NULL. */
 void profile_lint(const struct profile *p, const struct profile *base, struct diag *d);
