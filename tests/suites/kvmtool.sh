@@ -238,7 +238,7 @@ run_arch() {
 		has_line "$hide" "kvmprof: profile kvmtool-$arch-hide \\(fnv1a64:"
 	check "kvmtool_${arch}_strict_stops_before_kvm_run" \
 		"strict: lkvm must fail naming the entry before the guest runs" \
-		eval '[ "$(exit_of "$strict")" != 0 ] && never_ran "$strict" && has_line "$strict" "no vCPU started"'
+		eval '[ "$(exit_of "$strict")" != 0 ] && never_ran "$strict" && has_line "$strict" "stopping before KVM_RUN"'
 	check "kvmtool_${arch}_lenient_boots" "--profile-lenient did not boot the guest" booted "$lenient"
 	check "kvmtool_${arch}_unknown_profile_refused" "--profile no-such-profile: no refusal listing the profiles" \
 		eval '[ "$(exit_of "$unknown")" != 0 ] && never_ran "$unknown" && has_line "$unknown" "linked in: kvmtool-$arch-hide" && has_line "$unknown" "no profile named no-such-profile"'
