@@ -203,7 +203,7 @@ matrix: all
 # migration matrix on real kernels (tests/suites/migrate.sh): build/migrate/ and its
 # section of docs/compatibility.md
 migrate-matrix: all
-	$(Q)KVMPROF_MIGRATE_DOC=docs/compatibility.md tests/suites/migrate.sh
+	$(Q)KVMPROF_MIGRATE_DOC=docs/compatibility.md KVMPROF_MIGRATE_CPUS="neoverse-n1 cortex-a72" tests/suites/migrate.sh
 
 bench: all
 	$(Q)$(MAKE) --no-print-directory -f tests/bench/Makefile.bench BUILD=$(BUILD) bench

@@ -123,6 +123,18 @@ static int want_map(struct reader *r, const yaml_node_t *n, const char *what)
 	return -1;
 }
 
+/* "unknown key 'hsah' in a profile's expectations (did you mean 'hash'? known: hash, lint, check)" */
+static void unknown_key(struct reader *r, const yaml_node_t *k, const char *where, const char *known)
+{
+	const char *key = scalar(k) ? scalar(k) : "?", *near = suggest_from_words(key, known);
+
+	if (near)
+		diag_error(r->d, pos_of(r, k), "expectations", "unknown key '%s' %s (did you mean '%s'? known: %s)", key,
+			   where, near, known);
+	else
+		diag_error(r->d, pos_of(r, k), "expectations", "unknown key '%s' %s (known: %s)", key, where, known);
+}
+
 #define FOR_PAIRS(map, pair) \
 	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; pair < (map)->data.mapping.pairs.top; pair++)
 
@@ -173,8 +185,7 @@ static void read_checks(struct reader *r, const char *profile, const yaml_node_t
 				else if (key && !strcmp(key, "blocked-by"))
 					blocked = node(r, q->value);
 				else
-					diag_error(r->d, pos_of(r, node(r, q->key)), "expectations",
-						   "unknown key '%s' in a check (known: verdict, blocked-by)", key ? key : "?");
+					unknown_key(r, node(r, q->key), "in a check", "verdict, blocked-by");
 			}
 			if (!verdict) {
 				diag_error(r->d, pos_of(r, v), "expectations", "a check needs a verdict (yes, no or unknown)");
@@ -235,9 +246,8 @@ static void read_profile(struct reader *r, const char *profile, const yaml_node_
 		} else if (!strcmp(key, "check") && profile) {
 			read_checks(r, profile, v);
 		} else {
-			diag_error(r->d, pos_of(r, k), "expectations", "unknown key '%s' %s (known: %s)", key,
-				   profile ? "in a profile's expectations" : "in defaults",
-				   profile ? "hash, lint, check" : "lint");
+			unknown_key(r, k, profile ? "in a profile's expectations" : "in defaults",
+				    profile ? "hash, lint, check" : "lint");
 		}
 	}
 }
@@ -313,8 +323,7 @@ static int read_expectations(const char *path, struct expectations *x, struct di
 				read_profile(&r, scalar(name), node(&r, p->value));
 			}
 		} else {
-			diag_error(d, pos_of(&r, k), "expectations",
-				   "unknown key '%s' (known: kvmprof-expectations, captures, every-profile, defaults, profiles)", key);
+			unknown_key(&r, k, "at the top", "kvmprof-expectations, captures, every-profile, defaults, profiles");
 		}
 	}
 	if (!version)

@@ -148,7 +148,8 @@ if [ ${#profiles[@]} -eq 0 ]; then
 	done
 fi
 rm -rf "$kdir/profiles.new" && mkdir -p "$kdir/profiles.new"
-"$kvmprof" compile "${profiles[@]}" -d "$kdir/profiles.new" >>"$log" 2>&1 || fail "kvmprof compile -d"
+# A profile's base: is looked up beside it, then in this tree's profiles/.
+"$kvmprof" compile "${profiles[@]}" -d "$kdir/profiles.new" -I "$top/profiles" >>"$log" 2>&1 || fail "kvmprof compile -d"
 [ -f "$kdir/profiles.new/kvmprof_index.c" ] || {
 	echo "build: kvmprof compile -d wrote no kvmprof_index.c (this kvmprof is older than the profile index)" >&2
 	exit 1

@@ -7,7 +7,7 @@
 # the same kernel as a control), for every ordered pair of kernels of an
 # architecture and every profile of that architecture's rows:
 #   arm64   Debian 6.1 and 6.12 under qemu-system-aarch64 TCG (EL2), per CPU
-#           model (neoverse-n1, cortex-a72): the captures of that model
+#           model (KVMPROF_MIGRATE_CPUS): the captures of that model
 #           (profiles/linux-S-arm64-CPU.yaml) and, per pair of kernels, the
 #           common ground `kvmprof baseline` makes of their captures, where
 #           it exists
@@ -38,7 +38,10 @@
 # know the saved values). Writes build/migrate/migration.md and results.tsv; with
 # KVMPROF_MIGRATE_DOC=FILE replaces FILE's section between
 # "<!-- migration-matrix:begin -->" and "<!-- migration-matrix:end -->".
-# Environment: BUILD=build, KVMPROF_MIGRATE_TIMEOUT=120 (s per boot).
+# Environment: BUILD=build, KVMPROF_MIGRATE_TIMEOUT=120 (s per boot),
+# KVMPROF_MIGRATE_CPUS (arm64 CPU models; default cortex-a72, to keep
+# `make check` short: 4 boots per model; `make migrate-matrix`, which writes
+# the document, runs "neoverse-n1 cortex-a72").
 set -u
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
@@ -219,7 +222,7 @@ cells() {
 
 # ---- arm64 ----------------------------------------------------------------------
 if deps_ready arm64 arm64 migrate-arm64; then
-	for cpu in neoverse-n1 cortex-a72; do
+	for cpu in ${KVMPROF_MIGRATE_CPUS:-cortex-a72}; do
 		hosts=()
 		for s in "${series[@]}"; do [ -f "profiles/linux-$s-arm64-$cpu.yaml" ] && hosts+=("linux-$s-arm64-$cpu"); done
 		if [ ${#hosts[@]} -lt 2 ]; then

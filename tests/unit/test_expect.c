@@ -151,7 +151,7 @@ static void test_every_profile_and_bad_files(void **state)
 	write_file("repo/bad.yml", "kvmprof-expectations: 1\nprofiles:\n  base:\n    hsah: fnv1a64:0\n"
 				   "    check:\n      linux-6.12-arm64-capture: maybe\n");
 	assert_int_equal(run(&out, "%s test %s/repo/bad.yml", kvmprof, workdir), 2);
-	assert_non_null(strstr(out, "bad.yml:4:5: error: unknown key 'hsah' in a profile's expectations (known: hash, lint, check)"));
+	assert_non_null(strstr(out, "bad.yml:4:5: error: unknown key 'hsah' in a profile's expectations (did you mean 'hash'? known: hash, lint, check)"));
 	assert_non_null(strstr(out, "bad.yml:6:33: error: a verdict is yes, no or unknown"));
 	free(out);
 	write_file("repo/bad2.yml", "profiles: {}\n");
