@@ -82,7 +82,7 @@ static void test_usage_errors(void **state)
 	assert_non_null(strstr(out, "table ABI 2"));
 	free(out);
 	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", "capture", "check",
-							    "diff", "baseline", "import", "export", NULL };
+							    "diff", "baseline", "import", "export", "review", "test", NULL };
 	     *v; v++) {
 		assert_int_equal(run(&out, "%s %s --help", kvmprof, *v), 0);
 		assert_non_null(strstr(out, "usage: kvmprof"));
