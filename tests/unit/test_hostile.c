@@ -398,6 +398,21 @@ static void test_error_output_is_bounded(void **state)
 			longest = strlen(line);
 	assert_true(longest <= 300);
 	free(out);
+
+	/* one long line of bad JSON: 2,001 errors quoting it printed 256 MB before */
+	f = fopen(wpath("flood.json"), "w");
+	assert_non_null(f);
+	fputs("{\"msr_modifiers\": [", f);
+	for (int i = 0; i < 2000; i++)
+		fputs("{\"addr\": \"zz\", \"bitmap\": \"0b2\"}, ", f);
+	fputs("{}]}\n", f);
+	fclose(f);
+	assert_int_equal(run(&out, "%s import --from firecracker %s -o %s", kvmprof, wpath("flood.json"),
+			     wpath("flood.yaml")), 1);
+	assert_true(strlen(out) < 64 * 1024);
+	assert_non_null(strstr(out, "more errors not shown"));
+	free(out);
+	assert_int_equal(access(wpath("flood.yaml"), F_OK), -1);
 }
 
 /* 100,000 keys take linear time: far less than 5 s of CPU, even under ASan
