@@ -479,7 +479,8 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		else {
 			char hint[192];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown register '%s'%s", name,
-				   did_you_mean(hint, sizeof(hint), regdb_suggest_reg(name, arch), "see `kvmprof explain --list`"));
+				   did_you_mean(hint, sizeof(hint), diag_shows_next(L->d) ? regdb_suggest_reg(name, arch) : NULL,
+						   "see `kvmprof explain --list`"));
 		}
 		return -1;
 	}
@@ -729,7 +730,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 				if (near_key)
 					snprintf(near, sizeof(near), "the key '%s'", near_key);
 				else
-					snprintf(near, sizeof(near), "%s", regdb_suggest_field(e->reg, key) ? regdb_suggest_field(e->reg, key) : "");
+					snprintf(near, sizeof(near), "%s", diag_shows_next(L->d) && regdb_suggest_field(e->reg, key) ? regdb_suggest_field(e->reg, key) : "");
 				snprintf(see, sizeof(see), "see `kvmprof explain %s`", e->name);
 				diag_error(L->d, pos_of(L, ek), "unknown-field", "%s has no field '%s'%s", e->name, key,
 					   did_you_mean(buf, sizeof(buf), near[0] ? near : NULL, see));
@@ -791,7 +792,7 @@ static void load_features(struct loader *L, const yaml_node_t *map)
 			char buf[128];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown vCPU feature '%s'%s", scalar(k),
 				   did_you_mean(buf, sizeof(buf),
-						regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64), ""));
+						diag_shows_next(L->d) ? regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64) : NULL, ""));
 			continue;
 		}
 		if (parse_bool(L, v, "a vCPU feature", &on) || entries_full(L, k))
@@ -843,7 +844,7 @@ static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind
 			char buf[128];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown %s '%s'%s",
 				   sym_kind == REGDB_SYM_QUIRK ? "quirk" : "x2APIC API flag", scalar(k),
-				   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(sym_kind, scalar(k), KVMPROF_ARCH_X86_64), ""));
+				   did_you_mean(buf, sizeof(buf), diag_shows_next(L->d) ? regdb_suggest_sym(sym_kind, scalar(k), KVMPROF_ARCH_X86_64) : NULL, ""));
 			continue;
 		}
 		vs = scalar(v);
@@ -889,7 +890,7 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 			{
 				char buf[128];
 				diag_error(L->d, pos_of(L, k), "unknown-register", "unknown capability '%s'%s", scalar(k),
-					   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(REGDB_SYM_CAP, scalar(k), L->p->arch), ""));
+					   did_you_mean(buf, sizeof(buf), diag_shows_next(L->d) ? regdb_suggest_sym(REGDB_SYM_CAP, scalar(k), L->p->arch) : NULL, ""));
 			}
 			continue;
 		}

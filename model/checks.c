@@ -19,7 +19,12 @@ static int cap_by_name(void *ctx, const char *name, uint64_t *number, struct exp
 	if (!s)
 		s = regdb_sym_by_name(REGDB_SYM_CAP, name, 0);
 	if (!s) {
-		const char *near = regdb_suggest_sym(REGDB_SYM_CAP, name, p->arch);
+		/* a suggestion costs a walk of the database: the first DIAG_MAX_SHOWN
+		 * of a run get one (an input with thousands stays linear) */
+		static int suggestions_left = DIAG_MAX_SHOWN;
+		const char *near = suggestions_left > 0 ? regdb_suggest_sym(REGDB_SYM_CAP, name, p->arch) : NULL;
+
+		suggestions_left -= suggestions_left > 0;
 		if (near)
 			snprintf(err->msg, sizeof(err->msg), "unknown capability '%s' (did you mean %s?)", name, near);
 		else
