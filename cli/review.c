@@ -518,7 +518,7 @@ static void check_one(struct review *rv, const char *file, int then, const struc
 	rc = spawn_capture(argv, NULL, &out, &err);
 	v->rank = R_ERROR;
 	v->text = NULL;
-	if (rc == 0 || rc == 1) {
+	if (rc == 0 || rc == 1 || rc == 3) { /* yes, no, unknown */
 		FILE *null = fopen("/dev/null", "w");
 		struct diag d;
 		struct json_value *root;
