@@ -560,10 +560,11 @@ int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
  *   kvmprof_verify_vm(&ctx, &report)
  *
  * Per-vCPU fields (x86 APIC ids in CPUID.1.EBX[31:24], x2APIC and topology
- * ids in leaves 0xB, 0x1F and 0x8000001E; arm64 MPIDR_EL1) are the VMM's:
- * a merge never touches bits outside an entry's mask, so they stay as the
- * VMM set them unless the profile states them, and then every vCPU gets
- * the same value.
+ * ids in leaves 0xB, 0x1F and 0x8000001E; arm64 MPIDR_EL1 affinity) are the
+ * VMM's: the register database marks them (`per-vcpu`), `kvmprof compile`
+ * leaves them out of an entry's mask unless the profile names the field,
+ * and a merge never touches bits outside an entry's mask, so they stay as
+ * the VMM set them. A profile that names one gives every vCPU that value.
  */
 
 #define KVMPROF_VCPU_INDEX_NONE (-1)
@@ -600,6 +601,7 @@ struct kvm_vcpu_init;
  * SKIPPED_REQUIRES, UNSUPPORTED. No ioctl on the vCPU: the VMM issues
  * KVM_ARM_VCPU_INIT itself (over its own target list), then
  * kvmprof_apply_vcpu() and, before KVM_RUN, kvmprof_verify_vcpu().
+ * Thread-safe: one call per vCPU may run at the same time.
  * Returns 0; KVMPROF_ERR_UNSUPPORTED (strict: *init left unchanged);
  * KVMPROF_ERR_ARCH (not an arm64 profile); KVMPROF_ERR_PHASE (before
  * kvmprof_apply_vm()); KVMPROF_ERR_REPORT_FULL; KVMPROF_ERR_INVAL.
@@ -627,7 +629,8 @@ int kvmprof_apply_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
  * attribute; SVE: KVM_REG_ARM64_SVE_VLS readable; PTRAUTH_*: the APA/API
  * or GPA/GPI fields of ID_AA64ISAR1_EL1). Writes nothing. Call it after the
  * VMM's last ioctl that could change the vCPU and before its first
- * KVM_RUN. Results: VERIFIED, SKIPPED_REQUIRES, UNSUPPORTED (optional
+ * KVM_RUN; thread-safe like the apply calls (a report per thread).
+ * Results: VERIFIED, SKIPPED_REQUIRES, UNSUPPORTED (optional
  * entries: not a failure), READBACK_DIFFERS (the value now, in `after`;
  * `field` names the field). x86 PVM hosts rewrite CPUID at the first
  * KVM_RUN: verification before it judges what KVM was given.
