@@ -250,6 +250,9 @@ static void test_vmm_sets_cpuid_profile_kept(void **state)
 		rt_print_report(&m->rep);
 		assert_int_equal(m->rep.count, 3);
 		assert_int_equal(find(&m->rep, "CPUID.0x1.0x0.ECX.CX16")->outcome, KVMPROF_OUT_ALREADY_EQUAL);
+		/* judged on what the vCPU presents, the VMM's APIC id included */
+		assert_int_equal(find(&m->rep, "CPUID.0x1.0x0.ECX.CX16")->before & (1u << 13), 0);
+		assert_int_equal(find(&m->rep, "CPUID.0x1.0x0.EBX.CLFLUSH")->before >> 24, (uint32_t)i);
 		assert_int_equal(find(&m->rep, "SYSENTER_CS")->outcome, KVMPROF_OUT_APPLIED);
 		assert_int_equal(find(&m->rep, "SYSENTER_CS")->vcpu_index, i);
 		assert_int_equal(find(&m->rep, "SYSENTER_CS")->vcpu_fd, vcpu[i]);

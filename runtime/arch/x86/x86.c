@@ -473,7 +473,8 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
 			continue;
 		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
-		r->after = leaf ? leaf->regs[e->reg] : 0;
+		/* Nothing is written here: what the vCPU presents is both. */
+		r->before = r->after = leaf ? leaf->regs[e->reg] : 0;
 		if (!leaf) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			r->err = -ENOENT;
