@@ -32,6 +32,7 @@
 #include "spawn.h"
 
 #define MAX_DIRS 64
+#define REVIEW_MAX_BLOCKERS 6 /* blocking entries named per verdict; the rest are counted */
 
 enum change { CH_NONE, CH_MODIFIED, CH_ADDED, CH_REMOVED };
 /* Verdicts ordered from best to worst: a move to a higher rank is a regression. */
@@ -503,7 +504,7 @@ static void check_one(struct review *rv, const char *file, int then, const struc
 	rc = spawn_capture(argv, NULL, &out, &err);
 	v->rank = R_ERROR;
 	v->text = NULL;
-	if (rc == 0 || rc == 1) {
+	if (rc == 0 || rc == 1 || rc == 3) { /* yes, no, unknown */
 		FILE *null = fopen("/dev/null", "w");
 		struct diag d;
 		struct json_value *root;
@@ -525,11 +526,13 @@ static void check_one(struct review *rv, const char *file, int then, const struc
 			for (size_t i = 0; entries && entries->type == JSON_ARRAY && i < entries->n; i++) {
 				const struct json_value *b = json_member(&entries->items[i], "blocks");
 				const struct json_value *name = json_member(&entries->items[i], "name");
-				if (b && b->type == JSON_TRUE && name && name->type == JSON_STRING && nb < 6)
+				if (b && b->type == JSON_TRUE && name && name->type == JSON_STRING && nb < REVIEW_MAX_BLOCKERS)
 					fprintf(mem, "%s`%s`", nb++ ? ", " : "", name->text);
 				else if (b && b->type == JSON_TRUE)
 					nb++;
 			}
+			if (nb > REVIEW_MAX_BLOCKERS)
+				fprintf(mem, " and %d more", nb - REVIEW_MAX_BLOCKERS);
 			drift = json_member(json_member(root, "drift"), "missing");
 			if (drift && drift->type == JSON_ARRAY && drift->n)
 				fprintf(mem, "%s%zu required register%s missing", nb++ ? ", " : "", drift->n,
@@ -583,6 +586,7 @@ struct section {                    /* the report of one profile, summarised in 
 	char *body;
 	int n_diff;                 /* -1: no diff (one side missing or unusable) */
 	int worse, better, same, broken;
+	int verdicts[R_NONE];       /* a new profile's verdicts by rank */
 };
 
 static void review_profile(struct review *rv, const struct rprof *p, struct section *s)
@@ -673,6 +677,9 @@ static void review_profile(struct review *rv, const struct rprof *p, struct sect
 		} else if (now && then && vn.rank < vt.rank) {
 			s->better++;
 			fprintf(out, "%s (better)", vn.text);
+		} else if (now && !then) {
+			s->verdicts[vn.rank]++;
+			fputs(vn.text, out);
 		} else {
 			s->same++;
 			fputs(vn.text ? vn.text : "—", out);
@@ -762,7 +769,10 @@ static char *write_report(struct review *rv)
 				fprintf(out, " | %d", s->n_diff);
 			else
 				fputs(" | —", out);
-			if (!s->worse && !s->better && !s->same)
+			if (s->verdicts[R_YES] + s->verdicts[R_UNKNOWN] + s->verdicts[R_NO] + s->verdicts[R_ERROR])
+				fprintf(out, " | %d yes, %d no, %d unknown%s |\n", s->verdicts[R_YES], s->verdicts[R_NO],
+					s->verdicts[R_UNKNOWN], s->verdicts[R_ERROR] ? ", some errors" : "");
+			else if (!s->worse && !s->better && !s->same)
 				fputs(" | — |\n", out);
 			else
 				fprintf(out, " | %s%d worse, %d better, %d unchanged%s |\n", s->worse ? "**" : "", s->worse,

@@ -484,7 +484,8 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 		else {
 			char hint[192];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown register '%s'%s", name,
-				   did_you_mean(hint, sizeof(hint), regdb_suggest_reg(name, arch), "see `kvmprof explain --list`"));
+				   did_you_mean(hint, sizeof(hint), diag_shows_next(L->d) ? regdb_suggest_reg(name, arch) : NULL,
+						   "see `kvmprof explain --list`"));
 		}
 		return -1;
 	}
@@ -647,6 +648,9 @@ static int set_whole_value(struct loader *L, struct pentry *e, const yaml_node_t
 		diag_error(L->d, text_pos(L, v), "value-width",
 			   "%s is %d bits wide, 0..%" PRIu64 "; 0x%" PRIx64 " (%" PRIu64 ") does not fit", e->name, e->width,
 			   width_mask((unsigned)e->width), value, value);
+	/* Per-vCPU fields (APIC ids, MPIDR affinity) are the VMM's: a whole
+	 * value does not state them; only naming the field does. */
+	mask &= ~regdb_per_vcpu_bits(e->reg);
 	e->value = value & mask & width_mask(e->width);
 	e->mask = mask & width_mask(e->width);
 	e->has_value = 1;
@@ -734,7 +738,7 @@ static void load_register(struct loader *L, const yaml_node_t *k, const yaml_nod
 				if (near_key)
 					snprintf(near, sizeof(near), "the key '%s'", near_key);
 				else
-					snprintf(near, sizeof(near), "%s", regdb_suggest_field(e->reg, key) ? regdb_suggest_field(e->reg, key) : "");
+					snprintf(near, sizeof(near), "%s", diag_shows_next(L->d) && regdb_suggest_field(e->reg, key) ? regdb_suggest_field(e->reg, key) : "");
 				snprintf(see, sizeof(see), "see `kvmprof explain %s`", e->name);
 				diag_error(L->d, pos_of(L, ek), "unknown-field", "%s has no field '%s'%s", e->name, key,
 					   did_you_mean(buf, sizeof(buf), near[0] ? near : NULL, see));
@@ -796,7 +800,7 @@ static void load_features(struct loader *L, const yaml_node_t *map)
 			char buf[128];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown vCPU feature '%s'%s", scalar(k),
 				   did_you_mean(buf, sizeof(buf),
-						regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64), ""));
+						diag_shows_next(L->d) ? regdb_suggest_sym(REGDB_SYM_VCPU_FEATURE, scalar(k), KVMPROF_ARCH_ARM64) : NULL, ""));
 			continue;
 		}
 		if (parse_bool(L, v, "a vCPU feature", &on) || entries_full(L, k))
@@ -849,7 +853,7 @@ static void load_flag_set(struct loader *L, const yaml_node_t *map, int sym_kind
 			char buf[128];
 			diag_error(L->d, pos_of(L, k), "unknown-register", "unknown %s '%s'%s",
 				   sym_kind == REGDB_SYM_QUIRK ? "quirk" : "x2APIC API flag", scalar(k),
-				   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(sym_kind, scalar(k), KVMPROF_ARCH_X86_64), ""));
+				   did_you_mean(buf, sizeof(buf), diag_shows_next(L->d) ? regdb_suggest_sym(sym_kind, scalar(k), KVMPROF_ARCH_X86_64) : NULL, ""));
 			continue;
 		}
 		vs = scalar(v);
@@ -895,7 +899,7 @@ static void load_caps(struct loader *L, const yaml_node_t *map)
 			{
 				char buf[128];
 				diag_error(L->d, pos_of(L, k), "unknown-register", "unknown capability '%s'%s", scalar(k),
-					   did_you_mean(buf, sizeof(buf), regdb_suggest_sym(REGDB_SYM_CAP, scalar(k), L->p->arch), ""));
+					   did_you_mean(buf, sizeof(buf), diag_shows_next(L->d) ? regdb_suggest_sym(REGDB_SYM_CAP, scalar(k), L->p->arch) : NULL, ""));
 			}
 			continue;
 		}

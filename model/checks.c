@@ -37,7 +37,7 @@ const struct check_def check_table[] = {
 	{ "empty", CHECK_WARNING, "compile lint", "a quirks: or x2apic-api: set that states no flags" },
 	{ "policy", CHECK_WARNING, "compile lint", "at-most on a field where a lower value is not safe" },
 	{ "tables", CHECK_ERROR, "compile lint", "more than the runtime's tables hold" },
-	{ "cgen", CHECK_ERROR, "compile-options", "a --symbol or --header the C writer cannot write" },
+	{ "cgen", CHECK_ERROR, "compile-options", "a --symbol, --header or index name the C writer cannot write" },
 	/* review rules (model/lint.c) */
 	{ "missing-description", CHECK_WARNING, "lint", "no description:" },
 	{ "missing-provenance", CHECK_WARNING, "lint", "no provenance:, or no sources in it" },
@@ -65,7 +65,12 @@ int profile_cap_lookup(void *ctx, const char *name, uint64_t *number, struct exp
 	if (!s)
 		s = regdb_sym_by_name(REGDB_SYM_CAP, name, 0);
 	if (!s) {
-		const char *near = regdb_suggest_sym(REGDB_SYM_CAP, name, p->arch);
+		/* a suggestion costs a walk of the database: the first DIAG_MAX_SHOWN
+		 * of a run get one (an input with thousands stays linear) */
+		static int suggestions_left = DIAG_MAX_SHOWN;
+		const char *near = suggestions_left > 0 ? regdb_suggest_sym(REGDB_SYM_CAP, name, p->arch) : NULL;
+
+		suggestions_left -= suggestions_left > 0;
 		if (near)
 			snprintf(err->msg, sizeof(err->msg), "unknown capability '%s' (did you mean %s?)", name, near);
 		else

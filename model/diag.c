@@ -228,6 +228,11 @@ void diag_note(struct diag *d, struct srcpos pos, const char *fmt, ...)
 	va_end(ap);
 }
 
+int diag_shows_next(const struct diag *d)
+{
+	return d->n_shown < DIAG_MAX_SHOWN;
+}
+
 struct srcpos srcpos_offset(struct srcpos pos, int off)
 {
 	pos.col += off;

@@ -88,6 +88,11 @@ void diag_warning(struct diag *d, struct srcpos pos, const char *check, const ch
 void diag_note(struct diag *d, struct srcpos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* 1 when the next error or warning will be printed (DIAG_MAX_SHOWN not
+ * reached): costly extras of a message, like a "did you mean", are worked
+ * out only then, so an input with thousands of errors stays linear. */
+int diag_shows_next(const struct diag *d);
+
 /* A position inside a scalar: col advanced by `off` bytes. */
 struct srcpos srcpos_offset(struct srcpos pos, int off);
 

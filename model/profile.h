@@ -113,7 +113,8 @@ struct pfield *pentry_add_field(struct pentry *e, const char *name, unsigned shi
 /*
  * States value under mask as e's whole value, and names every database field
  * of e->reg that mask covers entirely (exact, with its value), so a reviewer
- * reads names: what capture and import write.
+ * reads names: what capture and import write. Per-vCPU fields
+ * (REGDB_F_PER_VCPU) are left out of mask: one vCPU's value is not a profile's.
  */
 void pentry_set_value_with_fields(struct pentry *e, uint64_t value, uint64_t mask);
 

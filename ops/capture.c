@@ -69,10 +69,15 @@ static struct pentry *add_entry(struct profile *p, const char *name, int kind, i
 }
 
 /* A register entry stating every field the database names, plus the whole
- * value (bits outside the fields included). */
+ * value (bits outside the fields included), but for per-vCPU fields. */
 static void add_register(struct profile *p, const struct regdb_reg *r, int kind, int phase, uint64_t value)
 {
-	struct pentry *e = add_entry(p, r->name, kind, phase);
+	struct pentry *e;
+
+	/* x2APIC ids and the like: one vCPU's value, each VMM's to set. */
+	if ((width_mask(r->width) & ~regdb_per_vcpu_bits(r)) == 0)
+		return;
+	e = add_entry(p, r->name, kind, phase);
 
 	e->reg = r;
 	e->id = r->id;

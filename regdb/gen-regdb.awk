@@ -303,10 +303,10 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 		REGID[key] = name " at " where()
 }
 
-# field HI[:LO] NAME [signed] [lower-safe|higher-safe|higher-or-zero-safe|exact[=N]] ["doc"]
+# field HI[:LO] NAME [signed] [per-vcpu] [lower-safe|higher-safe|higher-or-zero-safe|exact[=N]] ["doc"]
 # Safety flags (regdb.h): lower-safe 2, higher-safe 4, higher-or-zero-safe 8,
-# exact 16 with its safe value N (0..7, default 0) in bits 7:5.
-function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc, sv) {
+# exact 16 with its safe value N (0..7, default 0) in bits 7:5; per-vcpu 256.
+function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc, sv, pv) {
 	if (!in_reg) {
 		err("field outside a reg ... end block")
 		return
@@ -341,9 +341,14 @@ function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc
 	}
 	sig = 0
 	ls = 0
+	pv = 0
 	for (k = 3; k <= n; k++) {
 		if (t[k] == "signed") {
 			sig = 1
+			continue
+		}
+		if (t[k] == "per-vcpu") {
+			pv = 256
 			continue
 		}
 		if (t[k] == "")
@@ -375,7 +380,7 @@ function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc
 		err("duplicate field name " fname " in " R_name[r])
 		return
 	}
-	flags = sig + ls
+	flags = sig + ls + pv
 	FNAME[r "|" fname] = 1
 	for (b = lo; b <= hi; b++) {
 		if ((r "|" b) in FBIT) {

@@ -279,3 +279,16 @@ int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint
 		return c > 0; /* b's host may raise b to a */
 	return 0;
 }
+
+uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r)
+{
+	uint64_t bits = 0;
+
+	for (uint32_t i = 0; r && i < r->n_fields; i++) {
+		const struct regdb_field *f = &r->fields[i];
+
+		if (f->flags & REGDB_F_PER_VCPU)
+			bits |= (f->width >= 64 ? ~0ull : ((1ull << f->width) - 1)) << f->shift;
+	}
+	return bits;
+}

@@ -42,13 +42,21 @@ enum regdb_space {
 #define REGDB_F_SAFE_MASK 0x1eu /* any of the four rules above */
 /* FTR_EXACT's safe value (0..7) lives in the top bits of flags. */
 #define REGDB_F_EXACT_SAFE_SHIFT 5
-#define REGDB_F_EXACT_SAFE(flags) ((unsigned)(flags) >> REGDB_F_EXACT_SAFE_SHIFT)
+#define REGDB_F_EXACT_SAFE(flags) (((unsigned)(flags) >> REGDB_F_EXACT_SAFE_SHIFT) & 7u)
+/*
+ * The field differs per vCPU and is the VMM's to set: x86 APIC and x2APIC
+ * ids, topology ids; arm64 MPIDR_EL1 affinity. A whole register value
+ * stated in a profile (or imported, or captured) leaves these bits out of
+ * the entry's mask; only a profile naming the field states it, and then
+ * for every vCPU alike. `per-vcpu` on the field line.
+ */
+#define REGDB_F_PER_VCPU 0x100u
 
 struct regdb_field {
 	const char *name; /* "CSV2" */
 	uint8_t shift;
 	uint8_t width;
-	uint8_t flags;    /* REGDB_F_* */
+	uint16_t flags;   /* REGDB_F_* */
 	const char *doc;  /* one line */
 };
 
@@ -114,6 +122,8 @@ const struct regdb_reg *regdb_reg_by_name(const char *name, int arch);
 /* By encoding; cpuid_reg is ignored unless space is REGDB_X86_CPUID. */
 const struct regdb_reg *regdb_reg_by_id(int arch, int space, uint64_t id, int cpuid_reg);
 const struct regdb_field *regdb_field_by_name(const struct regdb_reg *r, const char *name);
+/* The bits of r's per-vCPU fields (REGDB_F_PER_VCPU); 0 for NULL. */
+uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r);
 const struct regdb_sym *regdb_sym_by_name(int kind, const char *name, int arch);
 const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch);
 

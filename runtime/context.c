@@ -333,21 +333,27 @@ static int is_per_vcpu_attr(const struct kvmprof_entry *e)
 /* Results a call produces for an entry: one, none for the kinds a merge
  * does not handle (a CPUID merge: only CPUID entries), one per vCPU for a
  * redistributor entry. */
-static uint32_t copies_of(const struct kvmprof_entry *e, int mode, uint32_t n_vcpus)
+static uint32_t copies_of(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e, int mode,
+			  uint32_t n_vcpus)
 {
 	if (is_per_vcpu_attr(e))
 		return n_vcpus;
 	if (mode == MODE_MERGE && e->phase == KVMPROF_PHASE_VCPU_REGS && e->kind != KVMPROF_KIND_CPUID)
 		return 0;
+	/* The VMM set CPUID from the merge: kvmprof_verify_vcpu() judges it,
+	 * the apply need not read it too. */
+	if (mode == MODE_APPLY && e->kind == KVMPROF_KIND_CPUID && (v->flags & KVMPROF_VMM_SETS_CPUID))
+		return 0;
 	return 1;
 }
 
-static uint32_t phase_results(const struct kvmprof_profile *p, int phase, int mode, uint32_t n_vcpus)
+static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mode, uint32_t n_vcpus)
 {
+	const struct kvmprof_profile *p = v->p;
 	uint32_t n = 0;
 
 	for (uint32_t i = p->phase_start[phase]; i < p->phase_start[phase + 1]; i++)
-		n += copies_of(&p->entries[i], mode, n_vcpus);
+		n += copies_of(v, &p->entries[i], mode, n_vcpus);
 	return n;
 }
 
@@ -375,7 +381,7 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_
 	uint32_t start = p->phase_start[phase];
 	uint32_t n_entries = p->phase_start[phase + 1] - start;
 	uint32_t n_vcpus = phase == KVMPROF_PHASE_DEVICE ? call->n_vcpus : 0;
-	uint32_t n = phase_results(p, phase, call->mode, n_vcpus);
+	uint32_t n = phase_results(v, phase, call->mode, n_vcpus);
 	struct kvmprof_result *res;
 	int dry = call->mode == MODE_DRY, r;
 
@@ -386,7 +392,7 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_
 	res = report->results + report->count;
 	for (uint32_t i = 0, k = 0; i < n_entries; i++) {
 		const struct kvmprof_entry *e = &p->entries[start + i];
-		uint32_t copies = copies_of(e, call->mode, n_vcpus);
+		uint32_t copies = copies_of(v, e, call->mode, n_vcpus);
 
 		for (uint32_t c = 0; c < copies; c++, k++) {
 			memset(&res[k], 0, sizeof(res[k]));
@@ -433,6 +439,7 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_
 		case KVMPROF_OUT_CHECK_OK:
 		case KVMPROF_OUT_MERGED:
 		case KVMPROF_OUT_VERIFIED:
+		case KVMPROF_OUT_WRITTEN:
 			report->n_ok++;
 			break;
 		default:
@@ -620,8 +627,8 @@ int kvmprof_verify_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
 	if (!valid(vm, report) || vcpu_fd < 0)
 		return KVMPROF_ERR_INVAL;
 	from = report->count;
-	if (phase_results(v->p, KVMPROF_PHASE_VCPU_INIT, MODE_VERIFY, 0) +
-	    phase_results(v->p, KVMPROF_PHASE_VCPU_REGS, MODE_VERIFY, 0) >
+	if (phase_results(v, KVMPROF_PHASE_VCPU_INIT, MODE_VERIFY, 0) +
+	    phase_results(v, KVMPROF_PHASE_VCPU_REGS, MODE_VERIFY, 0) >
 	    report->capacity - (report->count < report->capacity ? report->count : report->capacity))
 		return KVMPROF_ERR_REPORT_FULL;
 	c = call_of(vcpu_fd, vcpu_index, MODE_VERIFY);
@@ -743,4 +750,13 @@ const struct kvmprof_profile *kvmprof_index_find(const struct kvmprof_index *idx
 		if (p->name && strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+const struct kvm_cpuid2 *kvmprof_x86_supported_cpuid(const struct kvmprof_vm *vm)
+{
+	const struct kvmprof_vm_priv *v = (const struct kvmprof_vm_priv *)(const void *)vm;
+
+	if (!vm || v->magic != KVMPROF_VM_MAGIC || !v->have_cpuid)
+		return NULL;
+	return (const struct kvm_cpuid2 *)(const void *)&v->supported;
 }

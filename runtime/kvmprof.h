@@ -331,6 +331,8 @@ enum kvmprof_outcome {
 	KVMPROF_OUT_UNVERIFIABLE,      /* KVM cannot read it back (capabilities,
 					  quirks, x2APIC flags) and this context
 					  did not apply it: nothing proves it */
+	KVMPROF_OUT_WRITTEN,           /* KVMPROF_VERIFY_FOLLOWS: written, not read
+					  back here; kvmprof_verify_vcpu() judges it */
 };
 
 const char *kvmprof_outcome_name(int outcome); /* "applied", ... ; never NULL */
@@ -377,7 +379,7 @@ struct kvmprof_report {
 	uint32_t capacity;
 	uint32_t count;
 	uint32_t n_ok;      /* applied, already equal, check ok, skipped,
-			       merged, verified */
+			       merged, verified, written */
 	uint32_t n_failed;  /* kvmprof_result_failed(): unsupported (not optional),
 			       rejected, read back differs */
 	uint32_t n_written; /* results with written = 1 */
@@ -420,7 +422,14 @@ uint32_t kvmprof_profile_phase_count(const struct kvmprof_profile *p, int phase)
  * KVM_SET_CPUID2: it judges the CPUID entries on what the vCPU presents
  * (KVM_GET_CPUID2), and applies ONE_REG and MSR entries as usual. */
 #define KVMPROF_VMM_SETS_CPUID 0x4u
-#define KVMPROF_OPTS_FLAGS_ALL 0x7u /* every flag this version knows */
+/* The caller calls kvmprof_verify_vcpu() on each vCPU after its set-up and
+ * before its first KVM_RUN (the VMM-owned path does): the per-vCPU apply
+ * calls then leave the read-back of vCPU registers, MSRs and CPUID to it
+ * (results WRITTEN instead of APPLIED), and write an MSR that an entry
+ * states in full (all 64 bits, exact) without reading it first: one read
+ * of each instead of three. A write KVM refuses is still REJECTED. */
+#define KVMPROF_VERIFY_FOLLOWS 0x8u
+#define KVMPROF_OPTS_FLAGS_ALL 0xfu /* every flag this version knows */
 
 /*
  * Options. Like libbpf's OPTS, they start with their own size, so fields
@@ -541,7 +550,8 @@ int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
  * VMM issues the ioctls, and a verification call judges afterwards what
  * each vCPU presents, whoever set it:
  *
- *   kvmprof_vm_init(&ctx, p, kvm_fd, vm_fd, &opts)   opts.flags |= KVMPROF_VMM_SETS_CPUID (x86)
+ *   kvmprof_vm_init(&ctx, p, kvm_fd, vm_fd, &opts)   opts.flags |= KVMPROF_VERIFY_FOLLOWS,
+ *                                                     x86: | KVMPROF_VMM_SETS_CPUID
  *   kvmprof_apply_vm(&ctx, &report)
  *   for each vCPU i (any thread):
  *     x86:   VMM builds its struct kvm_cpuid2 for vCPU i (room for spare leaves)
@@ -560,10 +570,11 @@ int kvmprof_check(struct kvmprof_vm *vm, int phase, int fd,
  *   kvmprof_verify_vm(&ctx, &report)
  *
  * Per-vCPU fields (x86 APIC ids in CPUID.1.EBX[31:24], x2APIC and topology
- * ids in leaves 0xB, 0x1F and 0x8000001E; arm64 MPIDR_EL1) are the VMM's:
- * a merge never touches bits outside an entry's mask, so they stay as the
- * VMM set them unless the profile states them, and then every vCPU gets
- * the same value.
+ * ids in leaves 0xB, 0x1F and 0x8000001E; arm64 MPIDR_EL1 affinity) are the
+ * VMM's: the register database marks them (`per-vcpu`), `kvmprof compile`
+ * leaves them out of an entry's mask unless the profile names the field,
+ * and a merge never touches bits outside an entry's mask, so they stay as
+ * the VMM set them. A profile that names one gives every vCPU that value.
  */
 
 #define KVMPROF_VCPU_INDEX_NONE (-1)
@@ -592,6 +603,17 @@ struct kvm_cpuid2;
 int kvmprof_x86_cpuid_merge(struct kvmprof_vm *vm, int vcpu_index, struct kvm_cpuid2 *cpuid,
 			    uint32_t capacity, struct kvmprof_report *report);
 
+/*
+ * x86: the table KVM_GET_SUPPORTED_CPUID gave kvmprof_vm_init() (the
+ * struct kvm_cpuid2 layout, `nent` entries), so that a VMM builds its own
+ * tables from it instead of asking KVM again (the costliest ioctl of a VM's
+ * set-up: about 350 us on this project's test host). Read-only, valid until
+ * kvmprof_vm_fini(); copy it before changing it. NULL when kvmprof_vm_init()
+ * did not read it (no CPUID entry in the profile, an arm64 profile) or for
+ * a context that is not initialised.
+ */
+const struct kvm_cpuid2 *kvmprof_x86_supported_cpuid(const struct kvmprof_vm *vm);
+
 struct kvm_vcpu_init;
 /*
  * arm64: validates the profile's vCPU features (each needs its capability
@@ -600,6 +622,7 @@ struct kvm_vcpu_init;
  * SKIPPED_REQUIRES, UNSUPPORTED. No ioctl on the vCPU: the VMM issues
  * KVM_ARM_VCPU_INIT itself (over its own target list), then
  * kvmprof_apply_vcpu() and, before KVM_RUN, kvmprof_verify_vcpu().
+ * Thread-safe: one call per vCPU may run at the same time.
  * Returns 0; KVMPROF_ERR_UNSUPPORTED (strict: *init left unchanged);
  * KVMPROF_ERR_ARCH (not an arm64 profile); KVMPROF_ERR_PHASE (before
  * kvmprof_apply_vm()); KVMPROF_ERR_REPORT_FULL; KVMPROF_ERR_INVAL.
@@ -609,11 +632,12 @@ int kvmprof_arm64_vcpu_init_merge(struct kvmprof_vm *vm, int vcpu_index,
 
 /*
  * As kvmprof_apply_vcpu_regs(), and the results carry vcpu_index. With
- * KVMPROF_VMM_SETS_CPUID, CPUID entries are judged, not set, and MSR
- * entries are applied whether or not the profile has CPUID entries (KVM
- * gates some MSRs on the guest's CPUID: set CPUID first). arm64: call it
- * after the VMM's KVM_ARM_VCPU_INIT (kvmprof_arm64_vcpu_init_merge() marks
- * the phase as started).
+ * KVMPROF_VMM_SETS_CPUID, CPUID entries are neither set nor read here (no
+ * result for them: the merge validated them, kvmprof_verify_vcpu() judges
+ * what the vCPU presents), and MSR entries are applied whether or not the
+ * profile has CPUID entries (KVM gates some MSRs on the guest's CPUID: set
+ * CPUID first). arm64: call it after the VMM's KVM_ARM_VCPU_INIT
+ * (kvmprof_arm64_vcpu_init_merge() marks the phase as started).
  */
 int kvmprof_apply_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
 		       struct kvmprof_report *report);
@@ -627,7 +651,8 @@ int kvmprof_apply_vcpu(struct kvmprof_vm *vm, int vcpu_fd, int vcpu_index,
  * attribute; SVE: KVM_REG_ARM64_SVE_VLS readable; PTRAUTH_*: the APA/API
  * or GPA/GPI fields of ID_AA64ISAR1_EL1). Writes nothing. Call it after the
  * VMM's last ioctl that could change the vCPU and before its first
- * KVM_RUN. Results: VERIFIED, SKIPPED_REQUIRES, UNSUPPORTED (optional
+ * KVM_RUN; thread-safe like the apply calls (a report per thread).
+ * Results: VERIFIED, SKIPPED_REQUIRES, UNSUPPORTED (optional
  * entries: not a failure), READBACK_DIFFERS (the value now, in `after`;
  * `field` names the field). x86 PVM hosts rewrite CPUID at the first
  * KVM_RUN: verification before it judges what KVM was given.

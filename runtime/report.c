@@ -69,6 +69,7 @@ const char *kvmprof_outcome_name(int outcome)
 		[KVMPROF_OUT_MERGED] = "merged",
 		[KVMPROF_OUT_VERIFIED] = "verified",
 		[KVMPROF_OUT_UNVERIFIABLE] = "unverifiable",
+		[KVMPROF_OUT_WRITTEN] = "written",
 	};
 
 	if (outcome < 0 || outcome >= (int)(sizeof(names) / sizeof(names[0])))
@@ -326,6 +327,9 @@ int kvmprof_result_reason(const struct kvmprof_result *r, char *buf, size_t len)
 		default:
 			return snprintf(buf, len, "%s: the kernel presents 0x%llx", name, (ull)r->after);
 		}
+	case KVMPROF_OUT_WRITTEN:
+		return snprintf(buf, len, "%s: wrote 0x%llx; kvmprof_verify_vcpu() reads it back", name,
+				(ull)r->wanted);
 	case KVMPROF_OUT_UNVERIFIABLE:
 		if (e->kind == KVMPROF_KIND_VCPU_FEATURE)
 			return snprintf(buf, len, "%s: nothing a vCPU shows tells whether feature %llu is on", name,

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -997,6 +998,121 @@ static const struct CMUnitTest runtime_tests[] = {
 };
 #endif
 
+/* ---- one build, both architectures: an x86 offline check on aarch64 ---- */
+
+/*
+ * tests/suites/arm64-kvm.sh puts an aarch64 build of kvmprof at /kvmprof
+ * and, under /check, the inputs of each case N (caseN.args: one argument
+ * a line, paths relative to /check) with what the x86_64 build printed
+ * (caseN.expected) and its exit status (caseN.rc). Each must match here,
+ * byte for byte: the offline verdict does not depend on the build's arch.
+ */
+#define OFFLINE_DIR "/check"
+#define OFFLINE_MAX_OUT (1 << 20)
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(OFFLINE_MAX_OUT + 1);
+	assert_non_null(buf);
+	n = fread(buf, 1, OFFLINE_MAX_OUT, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* Runs /kvmprof with argv in OFFLINE_DIR; its stdout in *out, exit status returned. */
+static int run_kvmprof(char *const argv[], char **out, size_t *len)
+{
+	int pipefd[2], status = 0;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (chdir(OFFLINE_DIR) == 0)
+			execv("/kvmprof", argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*out = malloc(OFFLINE_MAX_OUT + 1);
+	assert_non_null(*out);
+	while (n < OFFLINE_MAX_OUT && (r = read(pipefd[0], *out + n, OFFLINE_MAX_OUT - n)) > 0)
+		n += (size_t)r;
+	close(pipefd[0]);
+	(*out)[n] = '\0';
+	*len = n;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void test_offline_check_any_arch(void **state)
+{
+	char path[256], *skip_reason, *args, *expected, *got, *rc_text;
+	size_t exp_len, got_len;
+	int cases = 0;
+
+	(void)state;
+	skip_reason = slurp(OFFLINE_DIR "/SKIP", NULL);
+	if (skip_reason) {
+		print_message("SKIP: %s", skip_reason);
+		free(skip_reason);
+		skip();
+	}
+	if (access("/kvmprof", X_OK) != 0)
+		fail_msg("no /kvmprof in the initramfs: the suite did not pass the aarch64 build");
+	for (int i = 1;; i++) {
+		char *argv[32], *line;
+		int argc = 0, rc;
+
+		snprintf(path, sizeof(path), OFFLINE_DIR "/case%d.args", i);
+		args = slurp(path, NULL);
+		if (!args)
+			break;
+		argv[argc++] = "kvmprof";
+		for (line = strtok(args, "\n"); line && argc < 31; line = strtok(NULL, "\n"))
+			argv[argc++] = line;
+		argv[argc] = NULL;
+		snprintf(path, sizeof(path), OFFLINE_DIR "/case%d.expected", i);
+		expected = slurp(path, &exp_len);
+		snprintf(path, sizeof(path), OFFLINE_DIR "/case%d.rc", i);
+		rc_text = slurp(path, NULL);
+		assert_non_null(expected);
+		assert_non_null(rc_text);
+		rc = run_kvmprof(argv, &got, &got_len);
+		print_message("case %d: kvmprof %s %s %s ...: exit %d (x86_64 build: %d), %zu bytes (x86_64 build: %zu)\n",
+			      i, argv[1], argv[2], argc > 3 ? argv[3] : "", rc, atoi(rc_text), got_len, exp_len);
+		if (got_len != exp_len || memcmp(got, expected, exp_len) != 0) {
+			print_message("aarch64 build printed:\n%s\nx86_64 build printed:\n%s\n", got, expected);
+			fail_msg("case %d: the aarch64 build's verdict differs from the x86_64 build's", i);
+		}
+		assert_int_equal(rc, atoi(rc_text));
+		cases++;
+		free(args);
+		free(expected);
+		free(rc_text);
+		free(got);
+	}
+	assert_true(cases > 0);
+}
+
+static const struct CMUnitTest offline_tests[] = {
+	cmocka_unit_test(test_offline_check_any_arch),
+};
+
 static const struct CMUnitTest fact_tests[] = {
 	cmocka_unit_test_setup_teardown(test_fact_kernel_release, facts_setup, facts_teardown),
 	cmocka_unit_test_setup_teardown(test_fact_api_version, facts_setup, facts_teardown),
@@ -1023,5 +1139,6 @@ int main(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	failed += cmocka_run_group_tests_name("arm64_kvm_facts", fact_tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("arm64_kvm_runtime", runtime_tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("arm64_offline_check", offline_tests, NULL, NULL);
 	return guest_end(failed ? 1 : 0);
 }

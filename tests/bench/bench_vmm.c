@@ -538,7 +538,7 @@ static int profile_has_devices(void)
 static double run_vm(struct vm *vm, unsigned long *ioctls, unsigned long *idreg_later)
 {
 	static struct kvmprof_vm ctx;
-	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = flags | KVMPROF_VMM_SETS_CPUID };
+	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = flags | KVMPROF_VMM_SETS_CPUID | KVMPROF_VERIFY_FOLLOWS };
 	double t0;
 	unsigned long c0, w0;
 	int rc;
@@ -556,7 +556,13 @@ static double run_vm(struct vm *vm, unsigned long *ioctls, unsigned long *idreg_
 		else if ((rc = kvmprof_apply_vm(&ctx, &rep)))
 			fail_report(vm, "kvmprof_apply_vm", rc, &rep);
 #if defined(__x86_64__)
-		get_supported_cpuid(vm, &vm->cpuid.h); /* the VMM's own table */
+		/* the VMM's own table, from the one kvmprof_vm_init() read */
+		const struct kvm_cpuid2 *sup = kvmprof_x86_supported_cpuid(&ctx);
+
+		if (sup && sup->nent <= CPUID_ROOM)
+			memcpy(&vm->cpuid, sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]));
+		else
+			get_supported_cpuid(vm, &vm->cpuid.h);
 #endif
 	} else {
 		naive_vm(vm); /* qemu: the same VM-wide calls */

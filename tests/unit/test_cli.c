@@ -84,7 +84,7 @@ static void test_usage_errors(void **state)
 	assert_non_null(strstr(out, "table ABI 2"));
 	free(out);
 	for (const char *const *v = (const char *const[]){ "compile", "lint", "show", "explain", "capture", "check",
-							    "diff", "baseline", "import", "export", NULL };
+							    "diff", "baseline", "import", "export", "review", "test", NULL };
 	     *v; v++) {
 		assert_int_equal(run(&out, "%s %s --help", kvmprof, *v), 0);
 		assert_non_null(strstr(out, "usage: kvmprof"));
@@ -218,6 +218,53 @@ static void test_shipped_profiles(void **state)
 	}
 	free(names);
 	assert_int_equal(checked, n);
+}
+
+/* compile -d writes kvmprof_index.c: a VMM linking the folder lists its
+ * profiles and finds one by name, whatever the architecture. */
+static void test_compile_index(void **state)
+{
+	const char *cc = getenv("CC") ? getenv("CC") : "cc";
+	char *out;
+	FILE *f;
+	char main_c[128];
+
+	(void)state;
+	assert_int_equal(run(&out, "mkdir -p %s/idx && %s compile profiles/linux-6.18-x86_64-pvm.yaml "
+			      "profiles/linux-6.12-arm64-qemu-max.yaml profiles/linux-6.1-arm64-neoverse-n1.yaml -d %s/idx",
+			 workdir, kvmprof, workdir), 0);
+	free(out);
+	snprintf(main_c, sizeof(main_c), "%s/idx-main.c", workdir);
+	f = fopen(main_c, "w");
+	assert_non_null(f);
+	fputs("#include <stdio.h>\n#include \"kvmprof.h\"\n"
+	      "extern const struct kvmprof_index kvmprof_index;\n"
+	      "int main(int argc, char **argv)\n{\n"
+	      "\tconst struct kvmprof_profile *p;\n"
+	      "\tfor (uint32_t i = 0; (p = kvmprof_index_at(&kvmprof_index, i)); i++)\n"
+	      "\t\tprintf(\"%s\\n\", p->name);\n"
+	      "\tp = kvmprof_index_find(&kvmprof_index, argc > 1 ? argv[1] : \"\");\n"
+	      "\tprintf(\"found %s arch %u entries %u\\n\", p ? p->name : \"none\", p ? p->arch : 0u, p ? p->n_entries : 0u);\n"
+	      "\treturn p == NULL;\n}\n", f);
+	fclose(f);
+	assert_int_equal(run(&out, "%s -std=gnu11 -Wall -Wextra -Werror -Iruntime %s/idx/*.c %s runtime/*.c runtime/arch/*/*.c "
+			      "-lpthread -o %s/idx-prog", cc, workdir, main_c, workdir), 0);
+	free(out);
+	assert_int_equal(run(&out, "%s/idx-prog linux-6.12-arm64-qemu-max", workdir), 0);
+	assert_non_null(strstr(out, "linux-6.1-arm64-neoverse-n1\nlinux-6.12-arm64-qemu-max\nlinux-6.18-x86_64-pvm\n"));
+	assert_non_null(strstr(out, "found linux-6.12-arm64-qemu-max arch 1 entries "));
+	free(out);
+	assert_int_equal(run(&out, "%s/idx-prog linux-6.12-arm64-qemu", workdir), 1);
+	assert_non_null(strstr(out, "found none"));
+	free(out);
+	/* two profiles of one name: no index, and the error says why */
+	assert_int_equal(run(&out, "mkdir -p %s/idx2/o && cp profiles/linux-6.18-x86_64-pvm.yaml %s/idx2/ && "
+			      "%s compile -I profiles profiles/linux-6.18-x86_64-pvm.yaml %s/idx2/linux-6.18-x86_64-pvm.yaml -d %s/idx2/o",
+			 workdir, workdir, kvmprof, workdir, workdir), 1);
+	assert_non_null(strstr(out, "the index cannot hold both"));
+	free(out);
+	assert_int_equal(run(&out, "test -e %s/idx2/o/kvmprof_index.c", workdir), 1);
+	free(out);
 }
 
 /* -W NAME, -Wno-NAME, -Werror=NAME per check on lint and compile, in process. */
@@ -364,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_compile_is_atomic),
 		cmocka_unit_test(test_lint_rules),
 		cmocka_unit_test(test_shipped_profiles),
+		cmocka_unit_test(test_compile_index),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_warning_flags),
 	};

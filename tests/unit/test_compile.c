@@ -254,9 +254,50 @@ static void test_at_most_whole_value_has_signed_fields(void **state)
 	profile_free(p);
 }
 
+/* Per-vCPU fields (regdb `per-vcpu`): a whole value leaves them to the
+ * VMM; only naming the field states it. */
+static void test_per_vcpu_fields(void **state)
+{
+	char dir[64], path[128];
+	struct profile *p;
+	const struct pentry *e;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kvmprof-pv-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/per-vcpu.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: per-vcpu\narch: x86_64\nvcpu:\n  registers:\n"
+	      "    CPUID.0x1.0x0.EBX: {value: 0x05020800, BrandIndex: 0}\n"
+	      "    CPUID.0x8000001e.0x0.EBX: {ThreadsPerComputeUnit: 1}\n"
+	      "    CPUID.0x8000001e.0x0.ECX: {value: 0x102, NodeId: 2}\n", f);
+	fclose(f);
+	p = load_ok(path);
+	unlink(path);
+	rmdir(dir);
+	e = entry(p, "CPUID.0x1.0x0.EBX");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0x00ffffffu); /* InitialAPICID (31:24) left to the VMM */
+	assert_int_equal(e->value, 0x00020800u);
+	e = entry(p, "CPUID.0x8000001e.0x0.EBX");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0xff00u);
+	e = entry(p, "CPUID.0x8000001e.0x0.ECX");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0xffffffffu); /* NodeId named: stated for every vCPU */
+	assert_int_equal(e->value, 0x102u);
+	assert_int_equal(regdb_per_vcpu_bits(regdb_reg_by_name("MPIDR_EL1", KVMPROF_ARCH_ARM64)),
+			 0xff00ffffffull);
+	assert_int_equal(regdb_per_vcpu_bits(NULL), 0);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_per_vcpu_fields),
 		cmocka_unit_test(test_error_corpus),
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_yaml_round_trip),

@@ -134,7 +134,7 @@ static void test_review_added_removed_broken(void **state)
 	assert_int_equal(run(&out, "cd %s && %s review --base main --against captures/linux-6.12-arm64-capture.yaml",
 			     repo, kvmprof), 0);
 	assert_non_null(strstr(out, "2 profiles changed, 0 more inherit from them; 1 capture."));
-	assert_non_null(strstr(out, "| `fresh` | added | — | 0 worse, 0 better, 1 unchanged |"));
+	assert_non_null(strstr(out, "| `fresh` | added | — | 1 yes, 0 no, 0 unknown |"));
 	assert_non_null(strstr(out, "| `unrelated` | removed | — | 0 worse, 0 better, 1 unchanged |"));
 	assert_non_null(strstr(out, "New profile, 0 entries (fnv1a64:"));
 	assert_non_null(strstr(out, "Removed in this change."));

@@ -247,6 +247,14 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	for (uint32_t i = 0; i < n; i++)
 		if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].outcome == KVMPROF_OUT_CHECK_OK)
 			res[i].written = 1;
+	if (v->flags & KVMPROF_VERIFY_FOLLOWS) { /* it reads CPUID, once */
+		for (uint32_t i = 0; i < n; i++)
+			if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].outcome == KVMPROF_OUT_CHECK_OK) {
+				res[i].outcome = KVMPROF_OUT_WRITTEN;
+				res[i].after = res[i].wanted;
+			}
+		return 0;
+	}
 	/* Ask for exactly as many entries as were set: 6.1 leaves nent
 	 * unchanged when the buffer is larger (real-kvm.md). */
 	got.nent = v->tmpl.nent;
@@ -318,14 +326,43 @@ static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int
 	return k;
 }
 
+/* Every bit stated, exactly: the value written does not depend on the vCPU's. */
+static int stated_in_full(const struct kvmprof_entry *e)
+{
+	return e->mask == ~0ull && e->policy == KVMPROF_POLICY_EXACT && !e->n_fields;
+}
+
+/* collect() of the MSRs still to validate that need their value read. */
+static uint32_t collect_to_read(struct kvmprof_result *res, uint32_t n, int follows,
+				struct kvmprof_result **out, uint32_t *from)
+{
+	uint32_t k = 0;
+
+	for (; *from < n && k < MSR_BATCH; (*from)++) {
+		struct kvmprof_result *r = &res[*from];
+
+		if (r->entry->kind == KVMPROF_KIND_MSR && r->outcome == KVMPROF_OUT_CHECK_OK && !r->written &&
+		    !(follows && stated_in_full(r->entry)))
+			out[k++] = r;
+	}
+	return k;
+}
+
 static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
 	uint32_t from = 0, k;
 
-	(void)v;
-	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 0, rs, &from)) > 0) {
+	/* With kvmprof_verify_vcpu() to follow, an MSR stated in full needs
+	 * no read first: its value does not depend on the vCPU's. */
+	int follows = !!(v->flags & KVMPROF_VERIFY_FOLLOWS);
+
+	for (uint32_t i = 0; follows && i < n; i++)
+		if (res[i].entry->kind == KVMPROF_KIND_MSR && res[i].outcome == KVMPROF_OUT_CHECK_OK &&
+		    stated_in_full(res[i].entry))
+			res[i].wanted = res[i].entry->value;
+	while ((k = collect_to_read(res, n, follows, rs, &from)) > 0) {
 		int got = get_msrs(vcpu_fd, rs, k, vals);
 
 		if (got < 0)
@@ -386,6 +423,16 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 			if (strict)
 				break;
 		}
+	}
+	/* kvmprof_verify_vcpu() follows: it reads them, once. */
+	if (v->flags & KVMPROF_VERIFY_FOLLOWS) {
+		for (uint32_t i = 0; i < n; i++)
+			if (res[i].entry->kind == KVMPROF_KIND_MSR && res[i].outcome == KVMPROF_OUT_CHECK_OK &&
+			    res[i].written) {
+				res[i].outcome = KVMPROF_OUT_WRITTEN;
+				res[i].after = res[i].wanted;
+			}
+		return failed ? KVMPROF_ERR_REJECTED : 0;
 	}
 	/* Read back everything written, in batches. */
 	from = 0;
@@ -473,7 +520,8 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
 			continue;
 		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
-		r->after = leaf ? leaf->regs[e->reg] : 0;
+		/* Nothing is written here: what the vCPU presents is both. */
+		r->before = r->after = leaf ? leaf->regs[e->reg] : 0;
 		if (!leaf) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			r->err = -ENOENT;
@@ -519,12 +567,11 @@ static int msr_verify(int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 
 static int regs_verify(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
-	uint32_t base = (uint32_t)(res[0].entry - v->p->entries);
 	int ret;
 
 	/* What KVM_GET_SUPPORTED_CPUID cannot offer stays unsupported. */
 	for (uint32_t i = 0; i < n; i++) {
-		const struct kvmprof_plan *pl = &v->plan[base + i];
+		const struct kvmprof_plan *pl = &v->plan[res[i].entry - v->p->entries];
 
 		if (res[i].entry->kind != KVMPROF_KIND_CPUID || res[i].outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
