@@ -104,6 +104,7 @@ struct checker {
 	char **drift_new, **drift_missing;
 	size_t n_new, n_missing;
 	int fatal;                 /* the question could not be asked (exit 2) */
+	int lean;                  /* fleet: text only for rows that block or are undecided */
 };
 
 static void usage_check(FILE *f)
@@ -435,7 +436,9 @@ static void rows_from_report(struct checker *c)
 		w->outcome = r->outcome;
 		w->phase = e->phase;
 		snprintf(w->name, sizeof(w->name), "%s", e->name);
-		row_values(w, r);
+		if (!c->lean || (r->outcome != KVMPROF_OUT_ALREADY_EQUAL && r->outcome != KVMPROF_OUT_APPLIED &&
+				 r->outcome != KVMPROF_OUT_CHECK_OK && r->outcome != KVMPROF_OUT_SKIPPED_REQUIRES))
+			row_values(w, r);
 		if (c->offline && (r->outcome == KVMPROF_OUT_REJECTED || r->outcome == KVMPROF_OUT_UNSUPPORTED ||
 				   r->outcome == KVMPROF_OUT_READBACK_DIFFERS)) {
 			u = replay_unknown_of(&c->replay, e->kind, e->id);
@@ -473,6 +476,8 @@ static void rows_from_report(struct checker *c)
 				continue;
 			}
 		}
+		if (c->lean && !blocks(w))
+			continue; /* the fleet reports blockers only */
 		kvmprof_result_reason(r, base, sizeof(base));
 		if (r->outcome == KVMPROF_OUT_APPLIED && e->kind != KVMPROF_KIND_ENABLE_CAP &&
 		    e->kind != KVMPROF_KIND_QUIRKS && e->kind != KVMPROF_KIND_X2APIC_API &&
@@ -898,6 +903,7 @@ static const char *host_label(const struct fleet *f, size_t j)
 static void fleet_run(struct fleet *f, struct checker *c)
 {
 	f->cells = xcalloc(f->n_in * f->n_hosts + 1, sizeof(*f->cells));
+	c->lean = 1;
 	for (size_t i = 0; i < f->n_in; i++)
 		for (size_t j = 0; j < f->n_hosts; j++) {
 			struct cell *cell = &f->cells[i * f->n_hosts + j];

@@ -495,7 +495,7 @@ static const struct verb verbs[] = {
 	{ "diff", cmd_diff, "what a guest would notice between two profiles, field by field" },
 	{ "baseline", cmd_baseline, "the richest profile that every input profile can present" },
 	{ "capture", cmd_capture, "a profile of what this host's KVM presents, with its host facts" },
-	{ "check", cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
+	{ "check", cmd_check, "can this host, or captured ones, present profiles? (0 yes, 1 no, 3 unknown)" },
 	{ "test", cmd_test, "check what a profile repository states must stay true of each profile" },
 	{ "review", cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
 	{ NULL, NULL, NULL }
