@@ -449,15 +449,6 @@ static void rows_from_report(struct checker *c)
 				 e->name, r->wanted, r->before, u->what);
 			continue;
 		}
-		/* A CPUID leaf this kernel lacks reads as zeros: a profile stating
-		 * zeros there asks for nothing the kernel cannot present. */
-		if (e->kind == KVMPROF_KIND_CPUID && r->outcome == KVMPROF_OUT_UNSUPPORTED && r->err == -ENOENT &&
-		    (e->value & e->mask) == 0) {
-			w->outcome = KVMPROF_OUT_ALREADY_EQUAL;
-			snprintf(w->reason, sizeof(w->reason), "%s: not in this kernel's supported CPUID; the profile states "
-				 "0, which is what a guest reads there", e->name);
-			continue;
-		}
 		if (e->kind == KVMPROF_KIND_CPUID && r->outcome == KVMPROF_OUT_UNSUPPORTED && r->err == -EOPNOTSUPP) {
 			cpuid_feature_names(e, r->wanted & ~r->before, w->field, sizeof(w->field));
 			snprintf(w->reason, sizeof(w->reason), "%s: %s not offered by this kernel", e->name, w->field);
