@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.c - `kvmprof check PROFILE [--against CAPTURE]`: can this host (or
- * the host a capture describes) present the profile?
+ * check.c - `kvmprof check PROFILE... [--against CAPTURE]...`: can this host
+ * (or the hosts the captures describe) present each profile?
  *
- * The answer comes from libkvmprof itself: the profile's tables are built
- * in memory (tables.c) and handed to the runtime.
- *  - live: a scratch VM on /dev/kvm and the runtime's dry run (every entry
- *    validated against the kernel, nothing written);
+ * The answer comes from libkvmprof itself: each profile's tables are built
+ * in memory once (tables.c) and handed to the runtime.
+ *  - live: a scratch VM on /dev/kvm and the runtime's apply, as a VMM does
+ *    it (validate, write, read back): a kernel that rewrites or ignores a
+ *    write is seen. Only the scratch VM is written; it is closed after.
  *  - offline (--against): the replay backend (replay.c), an emulation of
  *    the captured kernel, with the runtime applying the profile leniently:
  *    the emulation refuses what the capture says the kernel refuses, and
  *    the runtime then probes and reports the accepted range
- *    (GICD_IIDR.Revision 2..3), which a dry run cannot see. Nothing real
- *    is written either way.
+ *    (GICD_IIDR.Revision 2..3).
+ * Many profiles and captures (files or folders) make the fleet matrix in one
+ * process: every input is loaded once, captures with the same host: facts
+ * (by hash) are decided once.
  *
- * Exit status: 0 yes, 1 no (or unknown), 2 usage or input error.
+ * Exit status: 0 yes, 1 no, 2 usage or input error, 3 unknown.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,13 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "cli.h"
 #include "host.h"
-#include "json.h"
 #include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "replay.h"
@@ -43,7 +47,7 @@
 #define BUILD_ARCH KVMPROF_ARCH_NONE
 #endif
 
-enum { OUT_TEXT, OUT_JSON };
+enum { OUT_TEXT, OUT_JSON, OUT_MARKDOWN };
 enum { V_YES, V_NO, V_UNKNOWN };
 
 /* Outcome words of a check (the runtime's names speak of applying). */
@@ -55,16 +59,37 @@ struct row {
 	char name[128];
 	int phase;
 	char reason[512];
+	/* What a CI job needs of a blocking entry: the field(s) at fault ("" if
+	 * the whole value), what the profile wants, what the host has (its
+	 * value) and the values it accepts ("lo..hi", "" if unknown). */
+	char field[160];
+	char wanted[24], host_value[24], accepted[48];
 };
 
-struct checker {
-	const char *profile_path, *capture_path;
-	int format;
-	int offline;
+/* A profile, loaded once for every host it is checked on. */
+struct check_input {
+	const char *path;
 	struct profile *p;
 	struct tables t;
-	struct host_facts want;    /* the profile's register-set */
-	struct host_facts cap;     /* offline: the capture's facts */
+	struct host_facts want;    /* its register-set */
+};
+
+/* A captured host, loaded once; identical captures (same host: facts) share one answer. */
+struct check_host {
+	const char *path;
+	char *name;                /* the capture's profile name */
+	int arch;
+	struct host_facts cap;
+	char hash[32];             /* of the host: facts */
+	size_t same_as;            /* index of the first host with this hash (itself if none) */
+	char label[256];           /* "NAME (captured: Linux RELEASE)" */
+};
+
+/* One profile on one host: the state of a single check. */
+struct checker {
+	const struct check_input *in;
+	const struct check_host *host; /* NULL: live, this host */
+	int offline;
 	struct replay replay;
 	const struct kvmprof_sys *old_sys;
 	struct kvmprof_vm vm;
@@ -72,27 +97,32 @@ struct checker {
 	struct kvmprof_report report;
 	struct row *rows;
 	size_t n_rows;
-	char host[256];
-	char note[512];            /* a line about the whole run (offline, init failure) */
+	char where[256];           /* the host as the output names it */
 	uint64_t *reg_list;        /* the kernel's register list (live) or the capture's */
 	size_t n_reg_list;
 	int have_reg_list;
 	char **drift_new, **drift_missing;
 	size_t n_new, n_missing;
 	int fatal;                 /* the question could not be asked (exit 2) */
-	int unknown_init;          /* vm_init failed for want of a captured fact */
+	int lean;                  /* fleet: text only for rows that block or are undecided */
 };
 
 static void usage_check(FILE *f)
 {
-	fputs("usage: kvmprof check PROFILE.yaml [--against CAPTURE.yaml] [--format text|json] [-I DIR]...\n"
-	      "Can this host (or the host CAPTURE describes) present PROFILE? Runs libkvmprof's dry run on\n"
-	      "a scratch VM of /dev/kvm, or applies the profile to an emulation of the captured kernel\n"
-	      "(offline), and names every entry that blocks, with the reason, and the register-list drift.\n"
-	      "  --against FILE  answer offline for the host of a `kvmprof capture`\n"
-	      "  --format FMT    text (default) or json\n"
-	      "  -I DIR          where base profiles are looked up (default: profiles)\n"
-	      "Exit status: 0 yes, 1 no or unknown, 2 usage or input error.\n", f);
+	fputs("usage: kvmprof check PROFILE.yaml... [--against CAPTURE.yaml]... [--format text|markdown|json] [-I DIR]...\n"
+	      "Can this host (or the hosts the captures describe) present each PROFILE? Live: applies the\n"
+	      "profile to a scratch VM of /dev/kvm and reads it back, as a VMM's apply does. Offline\n"
+	      "(--against): applies it to an emulation of each captured kernel. Names every entry that\n"
+	      "blocks, with the reason, and the register-list drift.\n"
+	      "PROFILE and CAPTURE may be folders (their *.yaml; files without host: in a --against folder\n"
+	      "are left out). One profile and at most one capture: the detailed answer; more: the fleet\n"
+	      "matrix (text grid, markdown or json, every cell with its blocking entries), identical\n"
+	      "captures decided once.\n"
+	      "  --against FILE|DIR  answer offline for the hosts of `kvmprof capture` files (repeatable)\n"
+	      "  --format FMT        text (default), markdown, or json\n"
+	      "  -I DIR              where base profiles are looked up after the profile's folder (default: profiles)\n"
+	      "Exit status: 0 yes (every cell), 1 no (some cell), 2 usage or input error, 3 unknown (no cell\n"
+	      "no, some cell undecided).\n", f);
 }
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -156,13 +186,13 @@ static int answer_err(int r)
 
 static int run_offline(struct checker *c)
 {
-	const struct kvmprof_profile *p = &c->t.profile;
+	const struct kvmprof_profile *p = &c->in->t.profile;
 	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT };
 	int r;
 
 	/* The runtime serves every architecture: it follows the arch the
 	 * replayed capture reports, whatever this build's is. */
-	replay_init(&c->replay, &c->cap);
+	replay_init(&c->replay, &c->host->cap);
 	c->old_sys = kvmprof_sys_install(&c->replay.sys);
 	r = kvmprof_vm_init(&c->vm, p, REPLAY_KVM_FD, REPLAY_VM_FD, &opts);
 	if (r < 0) {
@@ -201,11 +231,11 @@ static int run_offline(struct checker *c)
 			phase_error(c, KVMPROF_PHASE_DEVICE, r);
 	}
 	kvmprof_vm_fini(&c->vm);
-	c->have_reg_list = c->cap.have_reg_list;
-	c->reg_list = xcalloc(c->cap.n_reg_list + 1, sizeof(uint64_t));
-	if (c->cap.n_reg_list)
-		memcpy(c->reg_list, c->cap.reg_list, c->cap.n_reg_list * sizeof(uint64_t));
-	c->n_reg_list = c->cap.n_reg_list;
+	c->have_reg_list = c->host->cap.have_reg_list;
+	c->reg_list = xcalloc(c->host->cap.n_reg_list + 1, sizeof(uint64_t));
+	if (c->host->cap.n_reg_list)
+		memcpy(c->reg_list, c->host->cap.reg_list, c->host->cap.n_reg_list * sizeof(uint64_t));
+	c->n_reg_list = c->host->cap.n_reg_list;
 	return 0;
 }
 
@@ -233,15 +263,17 @@ static void live_reg_list(struct checker *c, int vcpu_fd)
 
 static int run_live(struct checker *c)
 {
-	const struct kvmprof_profile *p = &c->t.profile;
-	/* The runtime's dry run: validates every entry against this kernel,
-	 * writes nothing (KVMPROF_DRY_RUN makes each apply call a check). */
-	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT | KVMPROF_DRY_RUN };
+	const struct kvmprof_profile *p = &c->in->t.profile;
+	/* What a VMM's apply does, on a scratch VM of its own: validate, write,
+	 * read back. A dry run would miss a kernel that rewrites or ignores a
+	 * write (PVM rewrites CPUID: real-kvm.md); nothing outside this VM is
+	 * touched, and it is closed at the end. */
+	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT };
 	int kvm_fd, vm_fd, vcpu_fd = -1, r;
 
 	if (p->arch != BUILD_ARCH) {
 		fprintf(stderr, "kvmprof check: %s is a profile for another architecture than this host's; "
-				"check it against a capture (--against)\n", c->profile_path);
+				"check it against a capture (--against)\n", c->in->path);
 		c->fatal = 1;
 		return -1;
 	}
@@ -285,21 +317,9 @@ static int run_live(struct checker *c)
 		struct kvm_vcpu_init init;
 		memset(&init, 0, sizeof(init));
 		xioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
-		uint32_t first = c->report.count;
+		/* sets the profile's features and issues KVM_ARM_VCPU_INIT */
 		r = kvmprof_apply_vcpu_init(&c->vm, vcpu_fd, &init, &c->report);
 		if (!answer_err(r))
-			phase_error(c, KVMPROF_PHASE_VCPU_INIT, r);
-		/* The dry run leaves the vCPU uninitialised; registers need it
-		 * initialised with the features the profile asks for. */
-		for (uint32_t i = first; i < c->report.count; i++) {
-			const struct kvmprof_result *res = &c->results[i];
-			uint64_t bit = res->entry->id;
-			if ((res->outcome == KVMPROF_OUT_CHECK_OK || res->outcome == KVMPROF_OUT_ALREADY_EQUAL) &&
-			    res->wanted && bit < 32 * 7)
-				init.features[bit / 32] |= 1u << (bit % 32);
-		}
-		r = xioctl(vcpu_fd, KVM_ARM_VCPU_INIT, &init);
-		if (r < 0)
 			phase_error(c, KVMPROF_PHASE_VCPU_INIT, r);
 	}
 #endif
@@ -339,34 +359,122 @@ out:
 
 /* ---- the answer ---- */
 
+static void hex_text(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "0x%" PRIx64, v);
+}
+
+static uint64_t field_bits(uint64_t v, unsigned shift, unsigned width)
+{
+	return (v >> shift) & (width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1);
+}
+
+static const struct regdb_reg *entry_reg(const struct kvmprof_entry *e, int arch)
+{
+	return regdb_reg_by_name(e->name, arch);
+}
+
+/*
+ * CPUID bits a kernel does not offer, by the database's feature names:
+ * "AVX512F, AVX512DQ" (and "bit N" for a bit without a name) into names.
+ */
+static void cpuid_feature_names(const struct kvmprof_entry *e, uint64_t missing, char *names, size_t len)
+{
+	const struct regdb_reg *reg = entry_reg(e, KVMPROF_ARCH_X86_64);
+	size_t used = 0;
+
+	names[0] = '\0';
+	for (int bit = 31; bit >= 0 && used < len; bit--) {
+		const char *name = NULL;
+		char num[16];
+
+		if (!(missing >> bit & 1))
+			continue;
+		for (uint32_t f = 0; reg && f < reg->n_fields && !name; f++)
+			if (reg->fields[f].width == 1 && reg->fields[f].shift == bit)
+				name = reg->fields[f].name;
+		if (!name) {
+			snprintf(num, sizeof(num), "bit %d", bit);
+			name = num;
+		}
+		used += (size_t)snprintf(names + used, len - used, "%s%s", used ? ", " : "", name);
+	}
+}
+
+/* The field, wanted, host value and accepted range of a row, for CI. */
+static void row_values(struct row *w, const struct kvmprof_result *r)
+{
+	const struct kvmprof_entry *e = r->entry;
+	const struct kvmprof_field *f = r->field && r->field <= e->n_fields ? &e->fields[r->field - 1] : NULL;
+
+	if (f) {
+		snprintf(w->field, sizeof(w->field), "%s", f->name);
+		hex_text(w->wanted, sizeof(w->wanted), field_bits(r->wanted, f->shift, f->width));
+		hex_text(w->host_value, sizeof(w->host_value), field_bits(r->before, f->shift, f->width));
+	} else {
+		hex_text(w->wanted, sizeof(w->wanted), r->wanted);
+		hex_text(w->host_value, sizeof(w->host_value), r->before);
+	}
+	if (r->field && r->accepted_lo <= r->accepted_hi)
+		snprintf(w->accepted, sizeof(w->accepted), "0x%" PRIx64 "..0x%" PRIx64, r->accepted_lo, r->accepted_hi);
+	if (r->outcome == KVMPROF_OUT_READBACK_DIFFERS)
+		hex_text(w->host_value, sizeof(w->host_value), f ? field_bits(r->after, f->shift, f->width) : r->after);
+}
+
 static void rows_from_report(struct checker *c)
 {
+	int arch = c->in->p->arch;
+
 	for (uint32_t i = 0; i < c->report.count; i++) {
 		const struct kvmprof_result *r = &c->results[i];
+		const struct kvmprof_entry *e = r->entry;
 		const struct replay_unknown *u = NULL;
 		struct row *w = add_row(c);
 		char base[400];
 
 		w->r = r;
 		w->outcome = r->outcome;
-		w->phase = r->entry->phase;
-		snprintf(w->name, sizeof(w->name), "%s", r->entry->name);
+		w->phase = e->phase;
+		snprintf(w->name, sizeof(w->name), "%s", e->name);
+		if (!c->lean || (r->outcome != KVMPROF_OUT_ALREADY_EQUAL && r->outcome != KVMPROF_OUT_APPLIED &&
+				 r->outcome != KVMPROF_OUT_CHECK_OK && r->outcome != KVMPROF_OUT_SKIPPED_REQUIRES))
+			row_values(w, r);
 		if (c->offline && (r->outcome == KVMPROF_OUT_REJECTED || r->outcome == KVMPROF_OUT_UNSUPPORTED ||
 				   r->outcome == KVMPROF_OUT_READBACK_DIFFERS)) {
-			u = replay_unknown_of(&c->replay, r->entry->kind, r->entry->id);
+			u = replay_unknown_of(&c->replay, e->kind, e->id);
 		}
 		if (u) {
 			w->outcome = OUTCOME_UNKNOWN;
 			snprintf(w->reason, sizeof(w->reason), "%s: wanted 0x%" PRIx64 " (default 0x%" PRIx64 "): %s",
-				 r->entry->name, r->wanted, r->before, u->what);
+				 e->name, r->wanted, r->before, u->what);
 			continue;
 		}
+		if (e->kind == KVMPROF_KIND_CPUID && r->outcome == KVMPROF_OUT_UNSUPPORTED && r->err == -EOPNOTSUPP) {
+			cpuid_feature_names(e, r->wanted & ~r->before, w->field, sizeof(w->field));
+			snprintf(w->reason, sizeof(w->reason), "%s: %s not offered by this kernel", e->name, w->field);
+			continue;
+		}
+		if (c->offline && r->outcome == KVMPROF_OUT_REJECTED && c->host->cap.kernel_version) {
+			const struct regdb_reg *reg = entry_reg(e, arch);
+			if (reg && reg->writable_since && c->host->cap.kernel_version < reg->writable_since) {
+				snprintf(w->reason, sizeof(w->reason), "%s: wanted 0x%" PRIx64 ", but this kernel keeps "
+					 "0x%" PRIx64 " (KVM lets a VMM change it from %u.%u)", e->name, r->wanted,
+					 r->before, reg->writable_since >> 16, (reg->writable_since >> 8) & 0xff);
+				w->field[0] = '\0';
+				w->accepted[0] = '\0';
+				hex_text(w->wanted, sizeof(w->wanted), r->wanted);
+				hex_text(w->host_value, sizeof(w->host_value), r->before);
+				continue;
+			}
+		}
+		if (c->lean && !blocks(w))
+			continue; /* the fleet reports blockers only */
 		kvmprof_result_reason(r, base, sizeof(base));
-		if (r->outcome == KVMPROF_OUT_APPLIED && r->entry->kind != KVMPROF_KIND_ENABLE_CAP &&
-		    r->entry->kind != KVMPROF_KIND_QUIRKS && r->entry->kind != KVMPROF_KIND_X2APIC_API &&
-		    r->entry->kind != KVMPROF_KIND_VCPU_FEATURE)
+		if (r->outcome == KVMPROF_OUT_APPLIED && e->kind != KVMPROF_KIND_ENABLE_CAP &&
+		    e->kind != KVMPROF_KIND_QUIRKS && e->kind != KVMPROF_KIND_X2APIC_API &&
+		    e->kind != KVMPROF_KIND_VCPU_FEATURE)
 			snprintf(w->reason, sizeof(w->reason), "%s: accepted 0x%" PRIx64 " (default 0x%" PRIx64 ")",
-				 r->entry->name, r->wanted, r->before);
+				 e->name, r->wanted, r->before);
 		else if (r->outcome == KVMPROF_OUT_REJECTED && !(r->field && r->accepted_lo <= r->accepted_hi))
 			snprintf(w->reason, sizeof(w->reason), "%s (default 0x%" PRIx64 ", changed bits 0x%" PRIx64 ")",
 				 base, r->before, r->wanted ^ r->before);
@@ -385,7 +493,7 @@ static int listed(const uint64_t *ids, size_t n, uint64_t id)
 
 static void drift(struct checker *c)
 {
-	const struct host_facts *w = &c->want;
+	const struct host_facts *w = &c->in->want;
 
 	if (!w->have_regset || !c->have_reg_list)
 		return;
@@ -397,7 +505,7 @@ static void drift(struct checker *c)
 			known = w->regset[k].id == c->reg_list[i];
 		if (known)
 			continue;
-		host_reg_name(c->p->arch, c->reg_list[i], name, sizeof(name));
+		host_reg_name(c->in->p->arch, c->reg_list[i], name, sizeof(name));
 		c->drift_new = xrealloc(c->drift_new, (c->n_new + 1) * sizeof(char *));
 		c->drift_new[c->n_new++] = xstrdup(name);
 	}
@@ -406,7 +514,7 @@ static void drift(struct checker *c)
 
 		if (w->regset[k].policy != HOST_REG_REQUIRED || listed(c->reg_list, c->n_reg_list, w->regset[k].id))
 			continue;
-		host_reg_name(c->p->arch, w->regset[k].id, name, sizeof(name));
+		host_reg_name(c->in->p->arch, w->regset[k].id, name, sizeof(name));
 		c->drift_missing = xrealloc(c->drift_missing, (c->n_missing + 1) * sizeof(char *));
 		c->drift_missing[c->n_missing++] = xstrdup(name);
 	}
@@ -428,7 +536,30 @@ static int verdict(const struct checker *c)
 
 static const char *verdict_word(int v)
 {
-	return v == V_YES ? "yes" : v == V_NO ? "no" : "unknown";
+	return v == V_YES ? "yes" : v == V_NO ? "no" : v == V_UNKNOWN ? "unknown" : "-";
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* A string, or null when empty. */
+static void json_str_or_null(FILE *out, const char *s)
+{
+	if (s[0])
+		json_str(out, s);
+	else
+		fputs("null", out);
 }
 
 static const char *phase_word(int phase)
@@ -436,51 +567,73 @@ static const char *phase_word(int phase)
 	return phase < 0 ? "profile" : kvmprof_phase_name(phase);
 }
 
+/* {"register": ..., "field": ..., "wanted": ..., "host": ..., "accepted": ..., "reason": ...} */
+static void json_blocker_fields(FILE *out, const struct row *w)
+{
+	fputs("\"register\": ", out);
+	json_str(out, w->name);
+	fputs(", \"field\": ", out);
+	json_str_or_null(out, w->field);
+	fputs(", \"wanted\": ", out);
+	json_str_or_null(out, w->wanted);
+	fputs(", \"host\": ", out);
+	json_str_or_null(out, w->host_value);
+	fputs(", \"accepted\": ", out);
+	json_str_or_null(out, w->accepted);
+	fputs(", \"reason\": ", out);
+	json_str(out, w->reason);
+}
+
+static void json_drift(FILE *out, char *const *names, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", out);
+		json_str(out, names[i]);
+	}
+	fputc(']', out);
+}
+
 static void print_json(const struct checker *c, int v, FILE *out)
 {
 	fputs("{\"profile\": ", out);
-	json_put_string(out, c->p->name);
+	json_str(out, c->in->p->name);
 	fputs(", \"host\": ", out);
-	json_put_string(out, c->host);
+	json_str(out, c->where);
 	fprintf(out, ", \"offline\": %s, \"verdict\": \"%s\",\n \"entries\": [", c->offline ? "true" : "false",
 		verdict_word(v));
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct row *w = &c->rows[i];
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
-		json_put_string(out, w->name);
-		fprintf(out, ", \"phase\": \"%s\", \"outcome\": \"%s\", \"blocks\": %s, \"reason\": ", phase_word(w->phase),
+		json_str(out, w->name);
+		fprintf(out, ", \"phase\": \"%s\", \"outcome\": \"%s\", \"blocks\": %s, ", phase_word(w->phase),
 			outcome_word(w->outcome), blocks(w) ? "true" : "false");
-		json_put_string(out, w->reason);
+		json_blocker_fields(out, w);
 		fputc('}', out);
 	}
-	fputs("],\n \"drift\": {\"new\": [", out);
-	for (size_t i = 0; i < c->n_new; i++) {
-		fputs(i ? ", " : "", out);
-		json_put_string(out, c->drift_new[i]);
-	}
-	fputs("], \"missing\": [", out);
-	for (size_t i = 0; i < c->n_missing; i++) {
-		fputs(i ? ", " : "", out);
-		json_put_string(out, c->drift_missing[i]);
-	}
-	fputs("]}}\n", out);
+	fputs("],\n \"drift\": {\"new\": ", out);
+	json_drift(out, c->drift_new, c->n_new);
+	fputs(", \"missing\": ", out);
+	json_drift(out, c->drift_missing, c->n_missing);
+	fputs("}}\n", out);
 }
 
 static void print_text(const struct checker *c, int v, FILE *out)
 {
-	size_t n_block = 0, n_unknown = 0;
+	size_t n_unknown = 0;
 
-	fprintf(out, "kvmprof check: can %s present %s?\n", c->host, c->p->name);
+	fprintf(out, "kvmprof check: can %s present %s?\n", c->where, c->in->p->name);
 	if (c->offline)
 		fputs("  offline: the answer comes from an emulation of the captured kernel (its recorded facts), "
 		      "not from a live kernel\n", out);
+	else
+		fputs("  live: applied to a scratch VM of this kernel and read back, as a VMM's apply would\n", out);
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct row *w = &c->rows[i];
 		fprintf(out, "  %-9s %-26s %-12s %s\n", phase_word(w->phase), w->name, outcome_word(w->outcome), w->reason);
-		n_block += blocks(w);
 		n_unknown += w->outcome == OUTCOME_UNKNOWN;
 	}
-	if (c->want.have_regset && !c->have_reg_list)
+	if (c->in->want.have_regset && !c->have_reg_list)
 		fputs("  register set: the kernel's register list is unknown; drift not checked\n", out);
 	if (c->n_new) {
 		fprintf(out, "  warning: %zu register%s this kernel lists that the profile does not know (new in this kernel):",
@@ -513,13 +666,14 @@ static void print_text(const struct checker *c, int v, FILE *out)
 		fprintf(out, " - %zu entr%s the capture cannot decide", n_unknown, n_unknown == 1 ? "y" : "ies");
 	}
 	fputc('\n', out);
-	(void)n_block;
 }
 
-static void checker_free(struct checker *c)
+/* Frees what one check made; the inputs stay. */
+static void checker_reset(struct checker *c)
 {
 	if (c->old_sys)
 		kvmprof_sys_install(c->old_sys == &kvmprof_sys_real ? NULL : c->old_sys);
+	c->old_sys = NULL;
 	if (c->offline)
 		replay_fini(&c->replay);
 	for (size_t i = 0; i < c->n_new; i++)
@@ -531,10 +685,425 @@ static void checker_free(struct checker *c)
 	free(c->reg_list);
 	free(c->rows);
 	free(c->results);
-	tables_free(&c->t);
-	host_facts_free(&c->want);
-	host_facts_free(&c->cap);
-	profile_free(c->p);
+	c->drift_new = c->drift_missing = NULL;
+	c->n_new = c->n_missing = c->n_rows = c->n_reg_list = 0;
+	c->reg_list = NULL;
+	c->rows = NULL;
+	c->results = NULL;
+}
+
+/* Runs one profile on one host (NULL: live) into c. 0, or -1 when the
+ * question cannot be asked here (c->fatal; the reason is on stderr). */
+static int check_one(struct checker *c, const struct check_input *in, const struct check_host *host)
+{
+	c->in = in;
+	c->host = host;
+	c->offline = host != NULL;
+	c->fatal = 0;
+	c->have_reg_list = 0;
+	memset(&c->report, 0, sizeof(c->report));
+	if (host) {
+		snprintf(c->where, sizeof(c->where), "%s", host->label);
+	} else {
+		struct utsname u;
+		uname(&u);
+		snprintf(c->where, sizeof(c->where), "this host (Linux %s)", u.release);
+	}
+	c->results = xcalloc(in->t.profile.n_entries + 1, sizeof(*c->results));
+	c->report.results = c->results;
+	c->report.capacity = in->t.profile.n_entries;
+	if ((c->offline ? run_offline(c) : run_live(c)) < 0)
+		return -1;
+	rows_from_report(c); /* after any phase-level rows run_*() added */
+	drift(c);
+	return 0;
+}
+
+/* ---- inputs ---- */
+
+static void free_input(struct check_input *in)
+{
+	tables_free(&in->t);
+	host_facts_free(&in->want);
+	profile_free(in->p);
+}
+
+static void free_host(struct check_host *h)
+{
+	host_facts_free(&h->cap);
+	free(h->name);
+}
+
+/* A profile with its tables and register set; -1 with the errors on d. */
+static int load_input(struct check_input *in, const char *path, struct diag *d)
+{
+	int before = d->n_errors;
+
+	memset(in, 0, sizeof(*in));
+	in->path = path;
+	in->p = cli_load_checked(path, d);
+	/* the register set, inherited through the base chain as the runtime's */
+	if (!in->p || d->n_errors > before || host_regset_of_profile(in->p, &in->want, d) < 0 ||
+	    tables_build(in->p, &in->t, d) < 0)
+		return -1;
+	return 0;
+}
+
+/* A capture's host: facts; -1 (errors on d or stderr), 1 when it has none. */
+static int load_host(struct check_host *h, const char *path, struct diag *d)
+{
+	int before = d->n_errors;
+	struct profile *p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	memset(h, 0, sizeof(*h));
+	h->path = path;
+	p = cli_load_checked(path, d);
+	if (!p || d->n_errors > before || host_facts_load(path, p->arch, &h->cap, d) < 0) {
+		profile_free(p);
+		return -1;
+	}
+	h->name = xstrdup(p->name);
+	h->arch = p->arch;
+	profile_free(p);
+	if (!h->cap.present)
+		return 1;
+	snprintf(h->label, sizeof(h->label), "%s (captured: Linux %s)", h->name,
+		 h->cap.kernel ? h->cap.kernel : "unknown kernel");
+	/* Identity: what the emulation answers from, the whole host: section. */
+	mem = open_memstream(&text, &len);
+	if (!mem)
+		abort();
+	host_facts_write_yaml(&h->cap, mem);
+	fclose(mem);
+	hash_text_fnv1a64(text, len, h->hash);
+	free(text);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* path, or the *.yaml files of a directory (sorted), appended to *list.
+ * A file found in a directory is marked by a leading '\1' (see path_of). */
+static int expand_path(const char *path, char ***list, size_t *n)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *de;
+	size_t first = *n;
+
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*list = xrealloc(*list, (*n + 1) * sizeof(char *));
+		(*list)[(*n)++] = xstrdup(path);
+		return 0;
+	}
+	dir = opendir(path);
+	if (!dir) {
+		fprintf(stderr, "kvmprof check: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+			continue;
+		*list = xrealloc(*list, (*n + 1) * sizeof(char *));
+		(*list)[(*n)++] = xasprintf("\1%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+	}
+	closedir(dir);
+	qsort(*list + first, *n - first, sizeof(char *), by_name);
+	return 0;
+}
+
+/* The path of an expand_path() item, and whether it came from a directory. */
+static const char *path_of(const char *item, int *from_dir)
+{
+	if (from_dir)
+		*from_dir = item[0] == '\1';
+	return item[0] == '\1' ? item + 1 : item;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- the fleet: many profiles x many hosts ---- */
+
+/* One cell's answer, kept for the report. */
+struct cell {
+	int verdict;      /* V_YES, V_NO, V_UNKNOWN, or V_NA (other architecture / not checkable here) */
+	struct row *blockers;
+	size_t n_blockers;
+	size_t n_missing; /* required registers the host lacks */
+	char *missing;    /* their names, space-separated */
+};
+
+#define V_NA 3
+
+static void cell_take(struct cell *cell, const struct checker *c, int v)
+{
+	cell->verdict = v;
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct row *w = &c->rows[i];
+		if (!blocks(w) && !(v == V_UNKNOWN && w->outcome == OUTCOME_UNKNOWN))
+			continue;
+		cell->blockers = xrealloc(cell->blockers, (cell->n_blockers + 1) * sizeof(*cell->blockers));
+		cell->blockers[cell->n_blockers] = *w;
+		cell->blockers[cell->n_blockers++].r = NULL;
+	}
+	cell->n_missing = c->n_missing;
+	for (size_t i = 0; i < c->n_missing; i++) {
+		char *old = cell->missing;
+		cell->missing = xasprintf("%s%s%s", old ? old : "", old ? " " : "", c->drift_missing[i]);
+		free(old);
+	}
+}
+
+static void cell_copy(struct cell *dst, const struct cell *src)
+{
+	*dst = *src;
+	dst->blockers = NULL;
+	if (src->n_blockers) {
+		dst->blockers = xcalloc(src->n_blockers, sizeof(*dst->blockers));
+		memcpy(dst->blockers, src->blockers, src->n_blockers * sizeof(*dst->blockers));
+	}
+	dst->missing = src->missing ? xstrdup(src->missing) : NULL;
+}
+
+struct fleet {
+	struct check_input *in;
+	size_t n_in;
+	struct check_host *hosts; /* NULL with n_hosts 1: live, this host */
+	size_t n_hosts;
+	struct cell *cells;       /* n_in x n_hosts, row-major */
+	size_t n_decided, n_shared; /* cells decided, cells answered from an identical capture */
+	char live_label[256];
+};
+
+static const char *host_label(const struct fleet *f, size_t j)
+{
+	return f->hosts ? f->hosts[j].label : f->live_label;
+}
+
+static void fleet_run(struct fleet *f, struct checker *c)
+{
+	f->cells = xcalloc(f->n_in * f->n_hosts + 1, sizeof(*f->cells));
+	c->lean = 1;
+	for (size_t i = 0; i < f->n_in; i++)
+		for (size_t j = 0; j < f->n_hosts; j++) {
+			struct cell *cell = &f->cells[i * f->n_hosts + j];
+			const struct check_host *h = f->hosts ? &f->hosts[j] : NULL;
+			int v;
+
+			if (h && h->same_as != j) {
+				cell_copy(cell, &f->cells[i * f->n_hosts + h->same_as]);
+				f->n_shared++;
+				continue;
+			}
+			if ((h && h->arch != f->in[i].p->arch) || (!h && f->in[i].p->arch != BUILD_ARCH)) {
+				cell->verdict = V_NA;
+				continue;
+			}
+			if (check_one(c, &f->in[i], h) < 0) {
+				cell->verdict = V_NA;
+			} else {
+				v = verdict(c);
+				cell_take(cell, c, v);
+				f->n_decided++;
+			}
+			checker_reset(c);
+		}
+}
+
+static void fleet_free(struct fleet *f)
+{
+	for (size_t k = 0; f->cells && k < f->n_in * f->n_hosts; k++) {
+		free(f->cells[k].blockers);
+		free(f->cells[k].missing);
+	}
+	free(f->cells);
+}
+
+static int fleet_exit(const struct fleet *f, size_t counts[4])
+{
+	memset(counts, 0, 4 * sizeof(size_t));
+	for (size_t k = 0; k < f->n_in * f->n_hosts; k++)
+		counts[f->cells[k].verdict]++;
+	if (counts[V_NO])
+		return 1;
+	if (counts[V_UNKNOWN])
+		return 3;
+	return 0;
+}
+
+/* "CPUID.0x7.0x0.EBX (AVX512F, AVX512DQ)", "GICD_IIDR.Revision" */
+static void blocker_label(FILE *out, const struct row *w)
+{
+	if (w->field[0] && strchr(w->field, ','))
+		fprintf(out, "%s (%s)", w->name, w->field);
+	else if (w->field[0])
+		fprintf(out, "%s.%s", w->name, w->field);
+	else
+		fputs(w->name, out);
+}
+
+static void fleet_cell_blockers(FILE *out, const struct cell *cell)
+{
+	const char *sep = "";
+
+	for (size_t b = 0; b < cell->n_blockers; b++) {
+		fputs(sep, out);
+		blocker_label(out, &cell->blockers[b]);
+		sep = ", ";
+	}
+	if (cell->n_missing)
+		fprintf(out, "%s%zu required register%s missing (%s)", sep, cell->n_missing, cell->n_missing == 1 ? "" : "s",
+			cell->missing);
+}
+
+static void fleet_text(const struct fleet *f, FILE *out, int markdown)
+{
+	size_t width = 7, counts[4];
+
+	fleet_exit(f, counts);
+	for (size_t i = 0; i < f->n_in; i++)
+		if (strlen(f->in[i].p->name) > width)
+			width = strlen(f->in[i].p->name);
+	if (markdown) {
+		fprintf(out, "#### kvmprof check: %zu profile%s x %zu host%s\n\n", f->n_in, f->n_in == 1 ? "" : "s",
+			f->n_hosts, f->n_hosts == 1 ? "" : "s");
+		fputs("| profile |", out);
+		for (size_t j = 0; j < f->n_hosts; j++)
+			fprintf(out, " H%zu |", j + 1);
+		fputs("\n| --- |", out);
+		for (size_t j = 0; j < f->n_hosts; j++)
+			fputs(" --- |", out);
+		fputc('\n', out);
+	} else {
+		fprintf(out, "kvmprof check: %zu profile%s x %zu host%s (%s)\n", f->n_in, f->n_in == 1 ? "" : "s",
+			f->n_hosts, f->n_hosts == 1 ? "" : "s",
+			f->hosts ? "offline: emulations of the captured kernels" : "live: this kernel, applied and read back");
+		fprintf(out, "%-*s", (int)width, "profile");
+		for (size_t j = 0; j < f->n_hosts; j++)
+			fprintf(out, "  H%-6zu", j + 1);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < f->n_in; i++) {
+		if (markdown)
+			fprintf(out, "| `%s` |", f->in[i].p->name);
+		else
+			fprintf(out, "%-*s", (int)width, f->in[i].p->name);
+		for (size_t j = 0; j < f->n_hosts; j++) {
+			const char *v = verdict_word(f->cells[i * f->n_hosts + j].verdict);
+			if (markdown)
+				fprintf(out, " %s |", !strcmp(v, "no") ? "**no**" : v);
+			else
+				fprintf(out, "  %-7s", v);
+		}
+		fputc('\n', out);
+	}
+	fputs(markdown ? "\n**Hosts**\n\n" : "\nhosts:\n", out);
+	for (size_t j = 0; j < f->n_hosts; j++) {
+		const struct check_host *h = f->hosts ? &f->hosts[j] : NULL;
+		fprintf(out, markdown ? "- H%zu: `%s`" : "  H%-3zu %s", j + 1, host_label(f, j));
+		if (h)
+			fprintf(out, markdown ? " (`%s`, %s)" : "  %s %s", h->path, h->hash);
+		if (h && h->same_as != j)
+			fprintf(out, "; identical to H%zu, decided once", h->same_as + 1);
+		fputc('\n', out);
+	}
+	fputs(markdown ? "\n**Blocked and undecided cells**\n\n" : "\nblocked and undecided cells:\n", out);
+	for (size_t i = 0; i < f->n_in; i++)
+		for (size_t j = 0; j < f->n_hosts; j++) {
+			const struct cell *cell = &f->cells[i * f->n_hosts + j];
+			if (cell->verdict != V_NO && cell->verdict != V_UNKNOWN)
+				continue;
+			fprintf(out, markdown ? "- `%s` on H%zu: %s by " : "  %s on H%zu: %s by ", f->in[i].p->name, j + 1,
+				cell->verdict == V_NO ? "blocked" : "undecided");
+			fleet_cell_blockers(out, cell);
+			fputc('\n', out);
+		}
+	fprintf(out, "%ssummary: %zu yes, %zu no, %zu unknown, %zu not comparable (another architecture); "
+		     "%zu checks run, %zu answered from an identical capture\n", markdown ? "\n" : "\n",
+		counts[V_YES], counts[V_NO], counts[V_UNKNOWN], counts[V_NA], f->n_decided, f->n_shared);
+}
+
+static void fleet_json(const struct fleet *f, FILE *out)
+{
+	size_t counts[4];
+
+	fleet_exit(f, counts);
+	fprintf(out, "{\"offline\": %s,\n \"profiles\": [", f->hosts ? "true" : "false");
+	for (size_t i = 0; i < f->n_in; i++) {
+		char hash[32];
+		profile_hash(f->in[i].p, hash);
+		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
+		json_str(out, f->in[i].p->name);
+		fputs(", \"file\": ", out);
+		json_str(out, f->in[i].path);
+		fprintf(out, ", \"hash\": \"%s\"}", hash);
+	}
+	fputs("],\n \"hosts\": [", out);
+	for (size_t j = 0; j < f->n_hosts; j++) {
+		const struct check_host *h = f->hosts ? &f->hosts[j] : NULL;
+		fprintf(out, "%s{\"id\": \"H%zu\", \"name\": ", j ? ",\n  " : "\n  ", j + 1);
+		json_str(out, host_label(f, j));
+		if (h) {
+			fputs(", \"file\": ", out);
+			json_str(out, h->path);
+			fprintf(out, ", \"kernel\": ");
+			json_str(out, h->cap.kernel ? h->cap.kernel : "");
+			fprintf(out, ", \"facts_hash\": \"%s\", \"same_as\": ", h->hash);
+			if (h->same_as != j)
+				fprintf(out, "\"H%zu\"", h->same_as + 1);
+			else
+				fputs("null", out);
+		}
+		fputc('}', out);
+	}
+	fputs("],\n \"cells\": [", out);
+	for (size_t i = 0, k = 0; i < f->n_in; i++)
+		for (size_t j = 0; j < f->n_hosts; j++, k++) {
+			const struct cell *cell = &f->cells[i * f->n_hosts + j];
+			fputs(k ? ",\n  {\"profile\": " : "\n  {\"profile\": ", out);
+			json_str(out, f->in[i].p->name);
+			fprintf(out, ", \"host\": \"H%zu\", \"verdict\": \"%s\", \"blocking\": [", j + 1,
+				cell->verdict == V_NA ? "not-comparable" : verdict_word(cell->verdict));
+			for (size_t b = 0; b < cell->n_blockers; b++) {
+				const struct row *w = &cell->blockers[b];
+				fprintf(out, "%s{\"outcome\": \"%s\", ", b ? ", " : "", outcome_word(w->outcome));
+				json_blocker_fields(out, w);
+				fputc('}', out);
+			}
+			fputs("], \"missing_registers\": [", out);
+			if (cell->missing) {
+				char *names = xstrdup(cell->missing), *save = NULL;
+				const char *sep = "";
+				for (char *t = strtok_r(names, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+					fputs(sep, out);
+					json_str(out, t);
+					sep = ", ";
+				}
+				free(names);
+			}
+			fputs("]}", out);
+		}
+	fprintf(out, "],\n \"summary\": {\"yes\": %zu, \"no\": %zu, \"unknown\": %zu, \"not_comparable\": %zu, "
+		     "\"checks_run\": %zu, \"shared\": %zu}}\n",
+		counts[V_YES], counts[V_NO], counts[V_UNKNOWN], counts[V_NA], f->n_decided, f->n_shared);
+}
+
+/* ---- the verb ---- */
+
+static const char *arch_word(int arch)
+{
+	return regdb_arch(arch) ? regdb_arch_name(arch) : "unknown-arch";
 }
 
 int cmd_check(int argc, char **argv)
@@ -544,22 +1113,31 @@ int cmd_check(int argc, char **argv)
 		{ "include", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	static struct checker c; /* holds a 128 KiB struct kvmprof_vm */
-	struct profile *capture_profile = NULL;
+	char **profile_paths = NULL, **host_paths = NULL;
+	size_t n_profiles = 0, n_host_paths = 0, n_skipped = 0;
+	int ch, rc = 0, format = OUT_TEXT, folders = 0;
+	struct fleet f;
 	struct diag d;
-	int ch, v, rc;
 
 	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "a:f:I:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'a': c.capture_path = optarg; break;
+		case 'a':
+			folders |= is_dir(optarg);
+			if (expand_path(optarg, &host_paths, &n_host_paths) < 0)
+				return 2;
+			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
-				c.format = OUT_TEXT;
+				format = OUT_TEXT;
 			else if (!strcmp(optarg, "json"))
-				c.format = OUT_JSON;
+				format = OUT_JSON;
+			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+				format = OUT_MARKDOWN;
 			else {
-				fprintf(stderr, "kvmprof check: unknown format '%s' (text or json)\n", optarg);
+				fprintf(stderr, "kvmprof check: unknown format '%s' (text, markdown or json)\n", optarg);
 				usage_check(stderr);
 				return 2;
 			}
@@ -569,68 +1147,119 @@ int cmd_check(int argc, char **argv)
 		default: usage_check(stderr); return 2;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, argc - optind ? "kvmprof check: one profile at a time\n" : "kvmprof check: no profile given\n");
+	if (argc - optind < 1) {
+		fprintf(stderr, "kvmprof check: no profile given\n");
 		usage_check(stderr);
 		return 2;
 	}
 	cli_default_includes();
-	c.profile_path = argv[optind];
-	c.offline = c.capture_path != NULL;
-	diag_init(&d, stderr);
-	c.p = cli_load_checked(c.profile_path, &d);
-	/* the register set, inherited through the base chain as the runtime's */
-	if (!c.p || d.n_errors || host_regset_of_profile(c.p, &c.want, &d) < 0) {
-		rc = 2;
-		goto out;
+	for (int i = optind; i < argc; i++) {
+		folders |= is_dir(argv[i]);
+		if (expand_path(argv[i], &profile_paths, &n_profiles) < 0) {
+			rc = 2;
+			goto out_paths;
+		}
 	}
-	if (c.offline) {
-		capture_profile = cli_load_checked(c.capture_path, &d);
-		if (!capture_profile || d.n_errors || host_facts_load(c.capture_path, capture_profile->arch, &c.cap, &d) < 0) {
+	diag_init(&d, stderr);
+	f.in = xcalloc(n_profiles + 1, sizeof(*f.in));
+	for (size_t i = 0; i < n_profiles; i++)
+		if (load_input(&f.in[f.n_in++], path_of(profile_paths[i], NULL), &d) < 0)
 			rc = 2;
-			goto out;
+	if (n_host_paths) {
+		f.hosts = xcalloc(n_host_paths, sizeof(*f.hosts));
+		for (size_t j = 0; j < n_host_paths; j++) {
+			struct check_host *h = &f.hosts[f.n_hosts];
+			int from_dir, r = load_host(h, path_of(host_paths[j], &from_dir), &d);
+			if (r == 1 && from_dir) {
+				/* a profile without host: in a folder of captures: not a host */
+				free_host(h);
+				n_skipped++;
+				continue;
+			}
+			if (r == 1)
+				fprintf(stderr, "kvmprof check: %s has no host: section; make one with `kvmprof capture`\n",
+					path_of(host_paths[j], NULL));
+			if (r != 0) {
+				free_host(h);
+				rc = 2;
+				continue;
+			}
+			h->same_as = f.n_hosts;
+			for (size_t k = 0; k < f.n_hosts; k++)
+				if (!strcmp(f.hosts[k].hash, h->hash)) {
+					h->same_as = k;
+					break;
+				}
+			f.n_hosts++;
 		}
-		if (!c.cap.present) {
-			fprintf(stderr, "kvmprof check: %s has no host: section; make one with `kvmprof capture`\n",
-				c.capture_path);
+		if (rc == 0 && f.n_hosts == 0) {
+			fprintf(stderr, "kvmprof check: no capture with a host: section among the --against inputs\n");
 			rc = 2;
-			goto out;
 		}
-		if (capture_profile->arch != c.p->arch) {
-			fprintf(stderr, "kvmprof check: %s is an %s profile but %s describes an %s host\n", c.profile_path,
-				regdb_arch_name(c.p->arch), c.capture_path, regdb_arch_name(capture_profile->arch));
-			rc = 2;
-			goto out;
-		}
-		snprintf(c.host, sizeof(c.host), "%s (captured: Linux %s)", capture_profile->name,
-			 c.cap.kernel ? c.cap.kernel : "unknown kernel");
 	} else {
 		struct utsname u;
 		uname(&u);
-		snprintf(c.host, sizeof(c.host), "this host (Linux %s)", u.release);
+		snprintf(f.live_label, sizeof(f.live_label), "this host (Linux %s)", u.release);
+		f.n_hosts = 1;
 	}
-	if (tables_build(c.p, &c.t, &d) < 0) {
-		rc = 2;
+	if (rc)
+		goto out;
+	if (n_profiles == 1 && f.n_hosts == 1 && !folders && format != OUT_MARKDOWN) {
+		/* one question: the detailed answer */
+		const struct check_host *h = f.hosts;
+		int v;
+
+		if (h && h->arch != f.in[0].p->arch) {
+			fprintf(stderr, "kvmprof check: %s is an %s profile but %s describes an %s host\n", f.in[0].path,
+				arch_word(f.in[0].p->arch), h->path, arch_word(h->arch));
+			rc = 2;
+			goto out;
+		}
+		if (check_one(&c, &f.in[0], h) < 0) {
+			checker_reset(&c);
+			rc = 2;
+			goto out;
+		}
+		v = verdict(&c);
+		if (format == OUT_JSON)
+			print_json(&c, v, stdout);
+		else
+			print_text(&c, v, stdout);
+		rc = v == V_YES ? 0 : v == V_NO ? 1 : 3;
+		checker_reset(&c);
 		goto out;
 	}
-	c.results = xcalloc(c.t.profile.n_entries + 1, sizeof(*c.results));
-	c.report.results = c.results;
-	c.report.capacity = c.t.profile.n_entries;
-	if ((c.offline ? run_offline(&c) : run_live(&c)) < 0) {
-		rc = 2;
-		goto out;
+	{
+		size_t counts[4];
+		fleet_run(&f, &c);
+		if (format == OUT_JSON)
+			fleet_json(&f, stdout);
+		else
+			fleet_text(&f, stdout, format == OUT_MARKDOWN);
+		if (n_skipped)
+			fprintf(stderr, "kvmprof check: %zu file%s without a host: section in the --against folders left out\n",
+				n_skipped, n_skipped == 1 ? "" : "s");
+		rc = fleet_exit(&f, counts);
+		if (counts[V_YES] + counts[V_NO] + counts[V_UNKNOWN] == 0) {
+			fprintf(stderr, "kvmprof check: no profile and host of one architecture to compare\n");
+			rc = 2;
+		}
 	}
-	rows_from_report(&c); /* after any phase-level rows run_*() added */
-	drift(&c);
-	v = verdict(&c);
-	if (c.format == OUT_JSON)
-		print_json(&c, v, stdout);
-	else
-		print_text(&c, v, stdout);
-	rc = v == V_YES ? 0 : 1;
 out:
-	profile_free(capture_profile);
-	checker_free(&c);
+	fleet_free(&f);
+	for (size_t i = 0; i < f.n_in; i++)
+		free_input(&f.in[i]);
+	for (size_t j = 0; f.hosts && j < f.n_hosts; j++)
+		free_host(&f.hosts[j]);
+	free(f.in);
+	free(f.hosts);
 	diag_fini(&d);
+out_paths:
+	for (size_t i = 0; i < n_profiles; i++)
+		free(profile_paths[i]);
+	for (size_t j = 0; j < n_host_paths; j++)
+		free(host_paths[j]);
+	free(profile_paths);
+	free(host_paths);
 	return rc;
 }

@@ -91,8 +91,8 @@ int cmd_diff(int argc, char **argv, FILE *out, FILE *err)
 	profile_diff(a, b, &result);
 	{
 		struct host_facts ha = { 0 }, hb = { 0 };
-		int bad = host_facts_load(argv[optind], a->arch, &ha, &d) < 0 ||
-			  host_facts_load(argv[optind + 1], b->arch, &hb, &d) < 0;
+		/* register sets as the runtime sees them: inherited through the base chain */
+		int bad = host_regset_of_profile(a, &ha, &d) < 0 || host_regset_of_profile(b, &hb, &d) < 0;
 		if (!bad)
 			profile_diff_regsets(&ha, &hb, a->arch, &result);
 		host_facts_free(&ha);

@@ -26,7 +26,7 @@ static const struct verb verbs[] = {
 	{ "diff", cmd_diff, NULL, "what a guest would notice between two profiles, field by field" },
 	{ "baseline", cmd_baseline, NULL, "the richest profile that every input profile can present" },
 	{ "capture", cmd_capture, NULL, "a profile of what this host's KVM presents, with its host facts" },
-	{ "check", NULL, cmd_check, "can this host, or a captured one, present a profile? (0 yes, 1 no)" },
+	{ "check", NULL, cmd_check, "can this host, or captured ones, present profiles? (0 yes, 1 no, 3 unknown)" },
 	{ "test", NULL, cmd_test, "check what a profile repository states must stay true of each profile" },
 	{ "review", NULL, cmd_review, "a markdown report of a profile change since a git revision, for its reviewers" },
 	{ NULL, NULL, NULL, NULL }

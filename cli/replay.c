@@ -235,9 +235,10 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 
 	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
 	 * (kvmprof_id_range_index, kvm_compat.h). */
-	if (!h->have_masks || kvmprof_id_range_index(id) < 0) {
-		if (!h->have_masks)
-			*why = "the capture has no writable masks (kernel before 6.8?): whether it accepts the change is unknown";
+	if (kvmprof_id_range_index(id) < 0)
+		return -1; /* no mask covers it: the caller's reason stands */
+	if (!h->have_masks) {
+		*why = "the capture has no writable masks (kernel before 6.7): whether it accepts the change is unknown";
 		return -1;
 	}
 	m = host_reg_mask(h, id);
@@ -275,12 +276,24 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 	return (changed & ~covered) ? 0 : 1;
 }
 
+/* The database's record of an arm64 one-reg id (system, firmware or CCSIDR register). */
+static const struct regdb_reg *arm64_reg(uint64_t id)
+{
+	static const int spaces[] = { REGDB_ARM64_SYSREG, REGDB_ARM64_FW, REGDB_ARM64_DEMUX };
+	const struct regdb_reg *reg = NULL;
+
+	for (size_t k = 0; k < sizeof(spaces) / sizeof(spaces[0]) && !reg; k++)
+		reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, spaces[k], id, 0);
+	return reg;
+}
+
 static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 {
 	long i = reg_index(r, one->id);
 	unsigned bytes = 1u << ((one->id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
 	uint64_t v = 0;
 	const char *why = "the capture does not record whether the kernel accepts a change of this register";
+	const struct regdb_reg *reg = r->h->arch == KVMPROF_ARCH_ARM64 ? arm64_reg(one->id) : NULL;
 	int ok;
 
 	if (i < 0)
@@ -288,6 +301,19 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	memcpy(&v, (const void *)(uintptr_t)one->addr, bytes < 8 ? bytes : 8);
 	if (v == r->values[i])
 		return 0;
+	/* The database's rules that need no mask: a register KVM keeps
+	 * invariant before some kernel (CLIDR_EL1, CCSIDR_EL1 before 6.3), and
+	 * one KVM lets a VMM lower as a whole (PSCI_VERSION). */
+	if (reg && reg->writable_since && r->h->kernel_version && r->h->kernel_version < reg->writable_since)
+		return -EINVAL;
+	if (reg && (reg->flags & REGDB_R_LOWER_SAFE)) {
+		if (v > r->h->reg_values[i].value)
+			return -EINVAL;
+		r->values[i] = v;
+		return 0;
+	}
+	if (reg && reg->writable_since)
+		why = "this kernel lets a VMM change this register, by a rule the capture does not record";
 	ok = r->h->arch == KVMPROF_ARCH_ARM64 ? arm64_writable(r, one->id, r->h->reg_values[i].value, &v, &why) : -1;
 	if (ok < 0) {
 		note_unknown(r, KVMPROF_KIND_ONE_REG, one->id, why);

@@ -48,6 +48,14 @@ static void fnv_bytes(uint64_t *h, const void *data, size_t len)
 	}
 }
 
+void hash_text_fnv1a64(const void *data, size_t len, char out[32])
+{
+	uint64_t h = FNV1A64_OFFSET_BASIS;
+
+	fnv_bytes(&h, data, len);
+	snprintf(out, 32, "fnv1a64:%016" PRIx64, h);
+}
+
 __attribute__((format(printf, 2, 3)))
 static void fnv_printf(uint64_t *h, const char *fmt, ...)
 {

@@ -171,6 +171,8 @@ void profile_lint(const struct profile *p, const struct profile *base, struct di
 
 /* "fnv1a64:<16 hex digits>" over a canonical rendering of the resolved profile. */
 void profile_hash(const struct profile *p, char out[32]);
+/* "fnv1a64:<16 hex digits>" of any bytes (the same FNV-1a as profile_hash). */
+void hash_text_fnv1a64(const void *data, size_t len, char out[32]);
 
 /* Writes p as canonical format-1 YAML (yaml_out.c); loading it back gives the same entries. */
 void profile_write_yaml(const struct profile *p, FILE *out);

@@ -183,6 +183,7 @@ function new_file() {
 # reg NAME SPACE ENCODING... [width N] [id-reg] [state]
 # R_flags: 1 = id-reg (REGDB_R_ID_REG), 2 = state (REGDB_R_STATE); exclusive.
 # R_lower: the whole value may be lowered (REGDB_R_LOWER_SAFE, 4).
+# R_since: writable-since MAJOR.MINOR, as KVMPROF_KERNEL_VERSION(MAJOR, MINOR, 0); 0 = always.
 function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
 	name = $2
 	space = $3
@@ -212,6 +213,7 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 	R_cpuid[nregs] = 0
 	R_flags[nregs] = 0
 	R_lower[nregs] = 0
+	R_since[nregs] = 0
 	R_nf[nregs] = 0
 	R_doc[nregs] = ""
 	R_source[nregs] = ""
@@ -290,6 +292,14 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 				R_flags[nregs] = $i == "id-reg" ? 1 : 2
 		} else if ($i == "lower-safe") {
 			R_lower[nregs] = 1
+		} else if ($i == "writable-since") {
+			i++
+			if ($i !~ /^[0-9]+\.[0-9]+$/) {
+				err("writable-since needs a kernel version MAJOR.MINOR")
+				continue
+			}
+			split($i, ver, ".")
+			R_since[nregs] = ver[1] * 65536 + ver[2] * 256
 		} else {
 			err("unknown reg option '" $i "'")
 		}
@@ -582,6 +592,8 @@ END {
 		printf "\t\t.arch = %d,\n\t\t.space = %d,\n\t\t.width = %d,\n\t\t.cpuid_reg = %d,\n",
 			R_arch[r], R_space[r], R_width[r], R_cpuid[r]
 		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r] + 4 * R_lower[r], R_id[r]
+		if (R_since[r])
+			printf "\t\t.writable_since = 0x%x,\n", R_since[r]
 		if (R_nf[r] > 0)
 			printf "\t\t.fields = regdb_fields_%d,\n\t\t.n_fields = %d,\n", i - 1, R_nf[r]
 		else

@@ -90,6 +90,10 @@ struct regdb_reg {
 	const char *doc;     /* one line */
 	const char *source;  /* public source of the encoding and fields */
 	const char *history; /* kernel versions that changed what guests see, or NULL */
+	/* KVM refuses any change of the value before this kernel
+	 * (KVMPROF_KERNEL_VERSION(a, b, 0)); 0: no such limit known.
+	 * `writable-since A.B` on the reg line. */
+	uint32_t writable_since;
 };
 
 /* Named constants that are not registers. */

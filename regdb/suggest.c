@@ -13,8 +13,9 @@
 
 #define SUGGEST_MAX_LEN 64
 
-/* Optimal-string-alignment distance (a swap of two neighbours counts once), ignoring case. */
-static unsigned distance(const char *a, const char *b)
+/* Optimal-string-alignment distance (a swap of two neighbours counts once), ignoring case;
+ * limit + 1 once a row, and the row before it (which a swap reaches), are beyond limit. */
+static unsigned distance(const char *a, const char *b, unsigned limit)
 {
 	size_t n = strlen(a), m = strlen(b);
 	unsigned d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
@@ -25,7 +26,11 @@ static unsigned distance(const char *a, const char *b)
 		d[i][0] = (unsigned)i;
 	for (size_t j = 0; j <= m; j++)
 		d[0][j] = (unsigned)j;
+	unsigned prev_min = 0; /* of row i - 1: a swap reaches back two rows */
+
 	for (size_t i = 1; i <= n; i++) {
+		unsigned row_min = d[i][0] = (unsigned)i;
+
 		for (size_t j = 1; j <= m; j++) {
 			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
 			unsigned best = d[i - 1][j - 1] + (ca != cb);
@@ -37,9 +42,34 @@ static unsigned distance(const char *a, const char *b)
 			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
+			if (best < row_min)
+				row_min = best;
 		}
+		if (row_min > limit && prev_min >= limit)
+			return limit + 1;
+		prev_min = row_min;
 	}
 	return d[n][m];
+}
+
+/*
+ * A lower bound of distance() in linear time: every edit but a swap mends at
+ * most two letters a and b hold in different numbers (case ignored).
+ */
+static unsigned letters_bound(const char *a, const char *b)
+{
+	signed char count[256] = { 0 };
+	unsigned off = 0;
+
+	if (strlen(a) > SUGGEST_MAX_LEN || strlen(b) > SUGGEST_MAX_LEN)
+		return ~0u; /* as distance(): too long to be a name */
+	for (; *a; a++)
+		count[tolower((unsigned char)*a)]++;
+	for (; *b; b++)
+		count[tolower((unsigned char)*b)]--;
+	for (int c = 0; c < 256; c++)
+		off += (unsigned)(count[c] < 0 ? -count[c] : count[c]);
+	return (off + 1) / 2;
 }
 
 /* How far a name may be from what was meant: about one edit in four characters. */
@@ -61,7 +91,18 @@ static void consider(struct best *b, const char *wrong, const char *candidate)
 
 	if (!candidate || !*candidate)
 		return;
-	dist = distance(wrong, candidate);
+	/* The distance is at least the difference in length: most candidates
+	 * are out of reach without the quadratic walk (a file naming thousands
+	 * of unknown registers stays fast). */
+	size_t m = strlen(candidate);
+	if ((m > n ? m - n : n - m) > tolerance(wrong) &&
+	    !(n >= 4 && m >= n && m - n <= 4 && !strncasecmp(wrong, candidate, n)))
+		return;
+	if (letters_bound(wrong, candidate) > tolerance(wrong) &&
+	    !(n >= 4 && m >= n && m - n <= 4 && !strncasecmp(wrong, candidate, n)))
+		return;
+	/* the prefix rule below needs the true distance only up to the tolerance */
+	dist = distance(wrong, candidate, tolerance(wrong));
 	/* ID_AA64PFR0 for ID_AA64PFR0_EL1: a name cut short is close whatever its length. */
 	if (dist > tolerance(wrong) && n >= 4 && !strncasecmp(wrong, candidate, n) && strlen(candidate) - n <= 4)
 		dist = tolerance(wrong);

@@ -123,7 +123,10 @@ enum kvmprof_kind {
 	 * 0x80000021.EAX, 0x40000001.EAX) may not set a bit the supported
 	 * table has 0 (UNSUPPORTED); other registers are taken as stated.
 	 * An entry equal to the supported value is ALREADY_EQUAL, yet still
-	 * judged on read-back (KVM_GET_CPUID2). */
+	 * judged on read-back (KVM_GET_CPUID2). A leaf the kernel does not
+	 * list reads as 0 in a guest: an entry stating 0 there is
+	 * ALREADY_EQUAL (before 0) and the leaf is not added; any other value
+	 * for it is UNSUPPORTED (-ENOENT). */
 	KVMPROF_KIND_CPUID = 6,
 	/* KVM_SET_MSRS, batched. id = MSR index. Must be in
 	 * KVM_GET_MSR_FEATURE_INDEX_LIST or KVM_GET_MSR_INDEX_LIST; a feature

@@ -77,7 +77,9 @@ static void clidr_named(void **state)
 	free(out);
 	shell_run(&out, 0, "%s check %s/linux-6.12-arm64-capture.yaml --against %s/linux-6.1-arm64-capture.yaml", kvmprof,
 	    CAPS, CAPS);
-	assert_non_null(strstr(out, "CLIDR_EL1: wanted 0x2000021 (default 0x2000023)"));
+	/* 6.1 keeps CLIDR_EL1 invariant (writable from 6.3): no, not unknown */
+	assert_non_null(strstr(out, "rejected     CLIDR_EL1: wanted 0x2000021, but this kernel keeps 0x2000023 "
+				    "(KVM lets a VMM change it from 6.3)"));
 	assert_non_null(strstr(out, "verdict: no"));
 	free(out);
 }
@@ -164,7 +166,8 @@ static void usage_errors(void **state)
 		const char *args, *message;
 	} cases[] = {
 		{ "check", "no profile given" },
-		{ "check " CAPS "/gicd-rev1.yaml " CAPS "/regset-6.12.yaml", "one profile at a time" },
+		{ "check " CAPS "/gicd-rev1.yaml " CAPS "/regset-6.12.yaml --against " CAPS "/kvm-amd-6.1.yaml",
+		  "no profile and host of one architecture" },
 		{ "check " CAPS "/gicd-rev1.yaml --format xml", "unknown format 'xml'" },
 		{ "check " CAPS "/gicd-rev1.yaml --frobnicate", "usage: kvmprof check" },
 		{ "check " CAPS "/gicd-rev1.yaml --against", "usage: kvmprof check" },
@@ -194,7 +197,7 @@ static void usage_errors(void **state)
 	}
 	/* --help is not an error */
 	assert_int_equal(shell_run(&out, 1, "%s check --help", kvmprof), 0);
-	assert_non_null(strstr(out, "Exit status: 0 yes, 1 no or unknown, 2 usage or input error"));
+	assert_non_null(strstr(out, "Exit status: 0 yes (every cell), 1 no (some cell), 2 usage or input error, 3 unknown"));
 	free(out);
 	assert_int_equal(shell_run(&out, 1, "%s capture --help", kvmprof), 0);
 	free(out);
@@ -483,6 +486,128 @@ static void matrix_disagreements_gone(void **state)
 	free(out);
 }
 
+/* ---- the fleet in one command (issue 11) ---- */
+
+/* A second --against used to be dropped silently: both hosts are answered now. */
+static void repeated_against(void **state)
+{
+	char *out;
+	int rc;
+
+	(void)state;
+	rc = shell_run(&out, 0, "%s check %s/gicd-rev1.yaml --against %s/linux-6.12-arm64-capture.yaml --against "
+			   "%s/linux-6.1-arm64-capture.yaml", kvmprof, CAPS, CAPS, CAPS);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "kvmprof check: 1 profile x 2 hosts"));
+	assert_non_null(strstr(out, "H1   linux-6.12-arm64-capture (captured: Linux 6.12.117+deb12-arm64)"));
+	assert_non_null(strstr(out, "H2   linux-6.1-arm64-capture (captured: Linux 6.1.0-56-arm64)"));
+	assert_non_null(strstr(out, "gicd-rev1 on H1: blocked by GICD_IIDR.Revision"));
+	assert_non_null(strstr(out, "gicd-rev1 on H2: blocked by GICD_IIDR.Revision"));
+	free(out);
+}
+
+/*
+ * Every profile in profiles/ against every capture there and in the test
+ * corpus, as one command (the issue's 444 runs of a shell loop): the matrix
+ * must give each cell the verdict a single `kvmprof check` gives it, and
+ * decide identical captures once.
+ */
+static void fleet_matrix_equals_single_checks(void **state)
+{
+	char *json, *single, *save = NULL;
+	size_t cells = 0, compared = 0;
+	int rc;
+
+	(void)state;
+	rc = shell_run(&json, 0, "%s check profiles/ --against profiles/ --against %s --format json", kvmprof, CAPS);
+	assert_int_equal(rc, 1); /* some cell says no */
+	/* identical captures (the kvm_amd ones in profiles/ and in the corpus) are decided once */
+	assert_non_null(strstr(json, "\"same_as\": \"H3\""));
+	assert_null(strstr(json, "\"shared\": 0}"));
+	/* the single checks, one process each: "profile host exit" per line */
+	rc = shell_run(&single, 0,
+		       "hosts=$(grep -l '^host:' profiles/*.yaml %s/*.yaml); for p in profiles/*.yaml; do "
+		       "for h in $hosts; do %s check $p --against $h >/dev/null 2>&1; echo \"$p $h $?\"; done; done",
+		       CAPS, kvmprof);
+	assert_int_equal(rc, 0);
+	for (char *line = strtok_r(single, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char p[256], h[256], needle[700], *cell;
+		int exit_status;
+		const char *want;
+
+		assert_int_equal(sscanf(line, "%255s %255s %d", p, h, &exit_status), 3);
+		cells++;
+		want = exit_status == 0 ? "yes" : exit_status == 1 ? "no" : exit_status == 3 ? "unknown" : "not-comparable";
+		/* the host's id in the json, by its file */
+		snprintf(needle, sizeof(needle), "\"file\": \"%s\"", h);
+		cell = strstr(json, "\"hosts\": [");
+		assert_non_null(cell);
+		cell = strstr(cell, needle);
+		assert_non_null(cell);
+		while (cell > json && strncmp(cell, "{\"id\": \"H", 9))
+			cell--;
+		char id[16];
+		assert_int_equal(sscanf(cell, "{\"id\": \"%15[^\"]\"", id), 1);
+		const char *base = strrchr(p, '/') + 1;
+		snprintf(needle, sizeof(needle), "{\"profile\": \"%.*s\", \"host\": \"%s\", \"verdict\": \"%s\"",
+			 (int)(strlen(base) - 5), base, id, want);
+		if (!strstr(json, needle))
+			fail_msg("fleet cell differs from `kvmprof check %s --against %s` (exit %d): %s not found", p, h,
+				 exit_status, needle);
+		compared++;
+	}
+	assert_int_equal(cells, compared);
+	assert_true(cells >= 37 * 12);
+	free(single);
+	free(json);
+}
+
+/* The text grid, markdown and json of a small fleet; exit 3 when nothing says no but something is undecided. */
+static void fleet_formats(void **state)
+{
+	char *out;
+	int rc;
+
+	(void)state;
+	rc = shell_run(&out, 0, "%s check profiles/linux-6.1-arm64-qemu-max.yaml profiles/linux-6.12-arm64-qemu-max.yaml "
+			   "--against %s/linux-6.12-arm64-capture.yaml --against %s/tiny-arm64-6.1.yaml --format markdown",
+		       kvmprof, CAPS, CAPS);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "| profile | H1 | H2 |\n| --- | --- | --- |\n"));
+	assert_non_null(strstr(out, "| `linux-6.1-arm64-qemu-max` | yes | unknown |\n"));
+	assert_non_null(strstr(out, "| `linux-6.12-arm64-qemu-max` | yes | **no** |\n"));
+	assert_non_null(strstr(out, "- `linux-6.1-arm64-qemu-max` on H2: undecided by GICD_IIDR"));
+	free(out);
+	rc = shell_run(&out, 0, "%s check profiles/linux-6.1-arm64-qemu-max.yaml --against %s/linux-6.12-arm64-capture.yaml "
+			   "--against %s/tiny-arm64-6.1.yaml", kvmprof, CAPS, CAPS);
+	assert_int_equal(rc, 3); /* unknown: no cell says no */
+	assert_non_null(strstr(out, "summary: 1 yes, 0 no, 1 unknown, 0 not comparable"));
+	free(out);
+	rc = shell_run(&out, 0, "%s check profiles/linux-6.1-arm64-qemu-max.yaml --against %s/tiny-arm64-6.1.yaml", kvmprof,
+		       CAPS);
+	assert_int_equal(rc, 3); /* the single answer, unknown */
+	assert_non_null(strstr(out, "verdict: unknown"));
+	free(out);
+	/* json: per cell, per blocking entry: register, field, wanted, host value or accepted range, reason */
+	rc = shell_run(&out, 0, "%s check %s/gicd-rev1.yaml profiles/linux-6.1-x86_64-genoa.yaml --against "
+			   "%s/linux-6.12-arm64-capture.yaml --against profiles/linux-6.1-x86_64-kvm-amd-tcg.yaml --format json",
+		       kvmprof, CAPS, CAPS);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "{\"profile\": \"gicd-rev1\", \"host\": \"H1\", \"verdict\": \"no\", \"blocking\": "
+				    "[{\"outcome\": \"rejected\", \"register\": \"GICD_IIDR\", \"field\": \"Revision\", "
+				    "\"wanted\": \"0x1\", \"host\": \"0x3\", \"accepted\": \"0x2..0x3\", \"reason\": "
+				    "\"GICD_IIDR.Revision=1: this kernel accepts 2..3 only\"}]"));
+	assert_non_null(strstr(out, "{\"profile\": \"gicd-rev1\", \"host\": \"H2\", \"verdict\": \"not-comparable\""));
+#if defined(__x86_64__)
+	/* CPUID blockers by feature name; all-zero leaves the host lacks are no blockers */
+	assert_non_null(strstr(out, "\"register\": \"CPUID.0x7.0x0.EBX\", \"field\": \"AVX512VL, AVX512BW, SHA_NI, "
+				    "AVX512CD, AVX512IFMA, RDSEED, AVX512DQ, AVX512F, INVPCID\""));
+	assert_null(strstr(out, "\"register\": \"CPUID.0x7.0x1.EDX\""));
+	assert_null(strstr(out, "bits 0x"));
+#endif
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +615,9 @@ int main(void)
 		cmocka_unit_test(clidr_named),
 		cmocka_unit_test(gicd_rev1_text),
 		cmocka_unit_test(regset_drift_json),
+		cmocka_unit_test(repeated_against),
+		cmocka_unit_test(fleet_matrix_equals_single_checks),
+		cmocka_unit_test(fleet_formats),
 		cmocka_unit_test(self_checks_pass),
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(host_section_errors),

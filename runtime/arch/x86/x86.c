@@ -174,6 +174,13 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 		if (e->kind == KVMPROF_KIND_CPUID) {
 			leaf = find_leaf(&v->supported, fn, idx);
 			pl->wanted = e->value & e->mask & 0xffffffffu;
+			/* A leaf the kernel does not list reads as 0 in the guest
+			 * (KVM's CPUID emulation): stating 0 there asks for nothing. */
+			if (!leaf && pl->wanted == 0 && e->reg <= KVMPROF_CPUID_EDX) {
+				pl->outcome = KVMPROF_OUT_ALREADY_EQUAL;
+				pl->before = 0;
+				continue;
+			}
 			if (!leaf || e->reg > KVMPROF_CPUID_EDX) {
 				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
 				pl->err = -ENOENT;
@@ -281,8 +288,8 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
 			continue;
 		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
-		r->after = leaf ? leaf->regs[e->reg] : 0;
-		if (!leaf || !kvmprof__judge(e, r->after, &r->field)) {
+		r->after = leaf ? leaf->regs[e->reg] : 0; /* absent: the guest reads 0 */
+		if (!kvmprof__judge(e, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
 		} else if (r->outcome == KVMPROF_OUT_CHECK_OK) {
@@ -493,7 +500,7 @@ static int get_cpuid(int vcpu_fd, struct kvmprof_cpuid_table *got, uint32_t hint
 /*
  * Judges every CPUID entry of res (with outcome CHECK_OK or ALREADY_EQUAL)
  * against what the vCPU presents now. verify: VERIFIED, else ALREADY_EQUAL
- * (the VMM set it; nothing written). A leaf the vCPU does not have differs.
+ * (the VMM set it; nothing written). A leaf the vCPU does not have reads as 0: it differs unless the entry states 0.
  */
 static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
 		       int verify)
@@ -522,11 +529,11 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
 		/* Nothing is written here: what the vCPU presents is both. */
 		r->before = r->after = leaf ? leaf->regs[e->reg] : 0;
-		if (!leaf) {
+		if (!leaf && (e->value & e->mask) != 0) { /* absent reads as 0: only 0 is presented */
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			r->err = -ENOENT;
 			differs = 1;
-		} else if (!kvmprof__judge(e, r->after, &r->field)) {
+		} else if (leaf && !kvmprof__judge(e, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
 		} else {
@@ -619,6 +626,10 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 		if (r->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
 		leaf = find_leaf_n(t->entries, nent, fn, idx);
+		if (!leaf && pl->outcome == KVMPROF_OUT_ALREADY_EQUAL && !find_leaf(&v->supported, fn, idx)) {
+			r->outcome = KVMPROF_OUT_ALREADY_EQUAL; /* 0 in a leaf nobody lists: a guest reads 0 */
+			continue;
+		}
 		if (!leaf) {
 			/* Appended in pass 2 from the supported leaf; count it once. */
 			int seen = 0;
