@@ -223,6 +223,26 @@ static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why
 	return (r->h->reg_values[ctr].value >> 28) & 1; /* CTR_EL0.IDC */
 }
 
+/*
+ * set_ccsidr(), Linux 7.3.4 arch/arm64/kvm/sys_regs.c (used here for kernels
+ * with writable masks, 6.7 on; the matrix checks it live on 6.12 ... 7.3):
+ * any CCSIDR of 32 bits whose line size (LineSize + 4, log2 bytes) is at
+ * least the host's minimum for that cache, CTR_EL0.IminLine or DminLine + 2
+ * (the capture's CTR_EL0 default is the host's sanitised value).
+ */
+static int arm64_ccsidr_ok(const struct replay *r, uint64_t id, uint64_t val, const char **why)
+{
+	long ctr = reg_index(r, CTR);
+	unsigned icache = id & 1, min_line;
+
+	if (ctr < 0) {
+		*why = "the capture has no CTR_EL0, whose minimum line sizes decide whether KVM accepts this CCSIDR (set_ccsidr)";
+		return -1;
+	}
+	min_line = (unsigned)field_get(r->h->reg_values[ctr].value, icache ? 0 : 16, 4) + 2;
+	return (val >> 32) == 0 && field_get(val, 0, 3) + 4 >= min_line;
+}
+
 /* arm64: may the kernel move register `id` from def to *val (which it may
  * normalise)? 1 yes, 0 no, -1 unknown (*why says why). */
 #define PSCI_VERSION_ID 0x6030000000140000ull /* KVM_REG_ARM_PSCI_VERSION */
@@ -260,6 +280,8 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 
 	if (id == PSCI_VERSION_ID)
 		return psci_version_writable(*val, def);
+	if (h->have_masks && ((id >> 16) & 0xfff) == 0x11) /* KVM_REG_ARM_DEMUX: CCSIDR */
+		return arm64_ccsidr_ok(r, id, *val, why);
 	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
 	 * (arch/arm64/include/uapi/asm/kvm.h): op0 3, op1 {0,1,3}, CRn 0, CRm 0..7. */
 	if (((id >> 16) & 0xfff) != 0x13 || op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
