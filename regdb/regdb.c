@@ -247,6 +247,8 @@ uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r)
 			bits |= (f->width >= 64 ? ~0ull : ((1ull << f->width) - 1)) << f->shift;
 	}
 	return bits;
+}
+
 const struct regdb_kfact *regdb_kfact_by_name(const char *name)
 {
 	for (size_t i = 0; i < regdb_n_kfacts; i++)
