@@ -355,7 +355,9 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	 * one KVM lets a VMM lower as a whole (PSCI_VERSION). */
 	if (reg && reg->writable_since && r->h->kernel_version && r->h->kernel_version < reg->writable_since)
 		return -EINVAL;
-	if (reg && (reg->flags & REGDB_R_LOWER_SAFE)) {
+	/* PSCI_VERSION: not any lower value, only a version KVM implements
+	 * (psci_version_writable(): 0.1 is EINVAL with psci-0.2) */
+	if (reg && (reg->flags & REGDB_R_LOWER_SAFE) && one->id != PSCI_VERSION_ID) {
 		if (v > r->h->reg_values[i].value)
 			return -EINVAL;
 		r->values[i] = v;
