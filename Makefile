@@ -193,8 +193,10 @@ fleet-report: all
 	$(Q)scripts/gen-fleet-report.sh $(BUILD)/kvmprof docs/fleet-report.md
 
 # profiles/linux-*-{arm64-<cpu>,x86_64-kvm-amd-tcg,x86_64-pvm-host}.yaml, captured in real kernels
+# (every series of tests/qemu/kernels.pin), and docs/kernel-changes.md from them
 captures: all
 	$(Q)scripts/gen-captures.sh $(BUILD)
+	$(Q)scripts/gen-kernel-changes.sh docs/kernel-changes.md
 
 # upgrade/rollback matrix on real kernels: build/matrix/results.tsv and docs/compatibility.md
 matrix: all

@@ -223,8 +223,51 @@ static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why
 	return (r->h->reg_values[ctr].value >> 28) & 1; /* CTR_EL0.IDC */
 }
 
+/*
+ * set_ccsidr(), Linux 7.3.4 arch/arm64/kvm/sys_regs.c (used here for kernels
+ * with writable masks, 6.7 on; the matrix checks it live on 6.12 ... 7.3):
+ * any CCSIDR of 32 bits whose line size (LineSize + 4, log2 bytes) is at
+ * least the host's minimum for that cache, CTR_EL0.IminLine or DminLine + 2
+ * (the capture's CTR_EL0 default is the host's sanitised value).
+ */
+static int arm64_ccsidr_ok(const struct replay *r, uint64_t id, uint64_t val, const char **why)
+{
+	long ctr = reg_index(r, CTR);
+	unsigned icache = id & 1, min_line;
+
+	if (ctr < 0) {
+		*why = "the capture has no CTR_EL0, whose minimum line sizes decide whether KVM accepts this CCSIDR (set_ccsidr)";
+		return -1;
+	}
+	min_line = (unsigned)field_get(r->h->reg_values[ctr].value, icache ? 0 : 16, 4) + 2;
+	return (val >> 32) == 0 && field_get(val, 0, 3) + 4 >= min_line;
+}
+
 /* arm64: may the kernel move register `id` from def to *val (which it may
  * normalise)? 1 yes, 0 no, -1 unknown (*why says why). */
+
+/*
+ * PSCI_VERSION, kvm_arm_set_fw_reg() (Linux 7.3.4 arch/arm64/kvm/hypercalls.c;
+ * the same rule in 6.1 and 6.12 with 1.1 as the latest): with the psci-0.2
+ * vCPU feature (which VMMs set; the captures are made with it) any version
+ * the kernel implements, 0.2, 1.0, 1.1, and from 6.13 1.2 and 1.3 - that
+ * is, up to the kernel's default (KVM_ARM_PSCI_LATEST); 0.1 and any other
+ * value are EINVAL.
+ */
+static int psci_version_writable(uint64_t val, uint64_t def)
+{
+	switch (val) {
+	case 0x2:     /* 0.2 */
+	case 0x10000: /* 1.0 */
+	case 0x10001: /* 1.1 */
+	case 0x10002: /* 1.2 */
+	case 0x10003: /* 1.3 */
+		return val <= def;
+	default:
+		return 0;
+	}
+}
+
 static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uint64_t *val, const char **why)
 {
 	const struct host_facts *h = r->h;
@@ -233,6 +276,10 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 	uint64_t mask, covered = 0, changed;
 	int rule;
 
+	if (id == KVMPROF_ARM64_PSCI_VERSION)
+		return psci_version_writable(*val, def);
+	if (h->have_masks && (id & KVMPROF_REG_ARM_COPROC_MASK) == KVMPROF_REG_ARM_DEMUX) /* CCSIDR */
+		return arm64_ccsidr_ok(r, id, *val, why);
 	/* The feature ID range of KVM_ARM_GET_REG_WRITABLE_MASKS
 	 * (kvmprof_id_range_index, kvm_compat.h). */
 	if (kvmprof_id_range_index(id) < 0)
@@ -306,7 +353,9 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	 * one KVM lets a VMM lower as a whole (PSCI_VERSION). */
 	if (reg && reg->writable_since && r->h->kernel_version && r->h->kernel_version < reg->writable_since)
 		return -EINVAL;
-	if (reg && (reg->flags & REGDB_R_LOWER_SAFE)) {
+	/* PSCI_VERSION: not any lower value, only a version KVM implements
+	 * (psci_version_writable(): 0.1 is EINVAL with psci-0.2) */
+	if (reg && (reg->flags & REGDB_R_LOWER_SAFE) && one->id != KVMPROF_ARM64_PSCI_VERSION) {
 		if (v > r->h->reg_values[i].value)
 			return -EINVAL;
 		r->values[i] = v;
@@ -347,6 +396,46 @@ static const struct regdb_reg *attr_reg(const struct replay *r, uint32_t group, 
 	return regdb_reg_by_id(KVMPROF_ARCH_ARM64, space, attr, 0);
 }
 
+/*
+ * A write of REG.FIELD that the capture did not probe, decided by the
+ * register database's kernel-keyed fact "...-write-ignored" about that field
+ * (kfact records, docs/regdb.md): 1 on the capture's kernel KVM returns 0
+ * and keeps the field (GICD_IIDR.Revision from v5.19 until a0e6ae45af17),
+ * 0 no such fact, or it says the written value is used (the capture still
+ * does not say which values), -1 the fact does not decide this kernel (why
+ * names what is missing).
+ */
+static int kfact_write_ignored(const struct replay *r, const char *reg, const char *field, char *why, size_t len)
+{
+	const struct regdb_kfact_range *range;
+	uint32_t kver;
+	int patch_known, state;
+
+	for (size_t k = 0; k < regdb_n_kfacts; k++) {
+		const struct regdb_kfact *f = &regdb_kfacts[k];
+		size_t n = strlen(reg), ln = strlen(f->name), ls = strlen("-write-ignored");
+
+		if (f->arch != r->h->arch || strncmp(f->reg, reg, n) || f->reg[n] != '.' || strcmp(f->reg + n + 1, field) ||
+		    ln < ls || strcmp(f->name + ln - ls, "-write-ignored"))
+			continue;
+		if (regdb_kernel_version(r->h->kernel, &kver, &patch_known) < 0) {
+			snprintf(why, len, "the capture's kernel (%s) has no version, which the register database's fact %s needs",
+				 r->h->kernel ? r->h->kernel : "not recorded", f->name);
+			return -1;
+		}
+		state = regdb_kfact_state(f, kver, patch_known, &range);
+		if (state == REGDB_KFACT_UNKNOWN) {
+			snprintf(why, len, "the register database's fact %s does not decide kernel %s (%s)", f->name,
+				 r->h->kernel, range ? range->source
+				 : patch_known ? "no range covers this version"
+				 : "its point release is hidden by the Debian ABI name, and the fact differs within the series");
+			return -1;
+		}
+		return state == REGDB_KFACT_YES;
+	}
+	return 0;
+}
+
 static int device_attr(struct replay *r, unsigned long req, const struct kvm_device_attr *a)
 {
 	/* One vCPU is replayed: a redistributor or CPU-interface attribute
@@ -356,6 +445,7 @@ static int device_attr(struct replay *r, unsigned long req, const struct kvm_dev
 	const struct regdb_reg *reg;
 	uint64_t v = 0, changed;
 	uint32_t v32;
+	char why[320];
 
 	if (i < 0) {
 		if (!r->h->n_attrs)
@@ -389,8 +479,19 @@ static int device_attr(struct replay *r, unsigned long req, const struct kvm_dev
 		if (!(changed & fm))
 			continue;
 		range = host_range_find(r->h, reg->name, rf->name);
-		if (!range)
-			break; /* a change the capture did not probe: unknown */
+		if (!range) { /* a change the capture did not probe */
+			int ignored = kfact_write_ignored(r, reg->name, rf->name, why, sizeof(why));
+
+			if (ignored < 0) {
+				note_unknown(r, KVMPROF_KIND_DEVICE_ATTR, a->attr, why);
+				return -ENODATA;
+			}
+			if (!ignored)
+				break; /* unknown */
+			v = (v & ~fm) | (r->attr_values[i] & fm); /* returns 0, keeps the field */
+			changed &= ~fm;
+			continue;
+		}
 		if (((v & fm) >> rf->shift) < range->lo || ((v & fm) >> rf->shift) > range->hi)
 			return -EINVAL;
 		changed &= ~fm;
@@ -428,6 +529,30 @@ static int supported_cpuid(struct replay *r, struct kvmprof_cpuid_head *t)
 		t->entries[i].index = h->cpuid[i].index;
 		t->entries[i].flags = h->cpuid[i].flags;
 		memcpy(t->entries[i].regs, h->cpuid[i].regs, sizeof(t->entries[i].regs));
+	}
+	return 0;
+}
+
+/*
+ * What KVM_SET_CPUID2 refuses as a whole, whatever the kernel supports
+ * (kvm_check_cpuid(), Linux 7.3.4 arch/x86/kvm/cpuid.c; the same since
+ * 5.17): a guest virtual-address width (0x80000008.EAX[15:8]) other than 0,
+ * 48 or 57 is EINVAL; dynamic XSAVE features in 0xD.0 (XTILEDATA, bit 18:
+ * AMX tile data) need the process to have asked for them with
+ * arch_prctl(ARCH_REQ_XCOMP_GUEST_PERM), which libkvmprof does not, so
+ * fpu_enable_guest_xfd_features() answers EPERM. 0, or the error.
+ */
+static int x86_set_cpuid_refused(const struct kvmprof_cpuid_head *t)
+{
+	const struct kvmprof_cpuid_leaf *e = (const struct kvmprof_cpuid_leaf *)(t + 1);
+
+	for (uint32_t i = 0; i < t->nent; i++) {
+		unsigned vaddr = (e[i].regs[0] >> 8) & 0xff;
+
+		if (e[i].function == 0x80000008 && vaddr && vaddr != 48 && vaddr != 57)
+			return -EINVAL;
+		if (e[i].function == 0xd && e[i].index == 0 && (e[i].regs[0] & (1u << 18)))
+			return -EPERM;
 	}
 	return 0;
 }
@@ -541,8 +666,13 @@ static int replay_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case KVMPROF_KVM_SET_CPUID2: {
 		const struct kvmprof_cpuid_head *t = arg;
 
+		int refused;
+
 		if (t->nent > REPLAY_MAX_CPUID)
 			return -E2BIG;
+		refused = x86_set_cpuid_refused(t);
+		if (refused)
+			return refused;
 		free(r->cpuid_set);
 		r->cpuid_set = xcalloc(1, sizeof(struct kvmprof_cpuid_head) +
 					  REPLAY_MAX_CPUID * sizeof(struct kvmprof_cpuid_leaf));

@@ -16,6 +16,9 @@ BEGIN {
 	nfiles = 0
 	in_reg = 0
 	cur_sym = 0
+	nkf = 0
+	in_kf = 0
+	KFSTATE["no"] = 0; KFSTATE["yes"] = 1; KFSTATE["unknown"] = 2
 	ARCHNUM["arm64"] = 1
 	ARCHNUM["x86_64"] = 2
 	ARCHNUM["any"] = 0
@@ -162,7 +165,91 @@ function close_sym() {
 	cur_sym = 0
 }
 
+# An upstream version "6.12", "6.12.88" or "6.12.*" as one number
+# MAJOR * 1000000 + MINOR * 1000 + PATCH; "*" is 999 (every point release),
+# a missing PATCH 0. -1 if malformed.
+function kver(s,    t, n) {
+	n = split(s, t, ".")
+	if ((n != 2 && n != 3) || t[1] !~ /^[0-9]+$/ || t[2] !~ /^[0-9]+$/ || t[2] + 0 > 999)
+		return -1
+	if (n == 3 && t[3] != "*" && (t[3] !~ /^[0-9]+$/ || t[3] + 0 > 998))
+		return -1
+	return t[1] * 1000000 + t[2] * 1000 + (n == 2 ? 0 : t[3] == "*" ? 999 : t[3] + 0)
+}
+
+# kfact NAME REGISTER[.FIELD]
+function parse_kfact() {
+	if (NF != 3 || $2 !~ /^[a-z0-9-]+$/ || $3 !~ /^[A-Za-z0-9_.]+$/) {
+		err("kfact needs NAME (lower-case, digits, '-') and REGISTER[.FIELD]")
+		return
+	}
+	if (cur_arch == "" || cur_arch == "any") {
+		err("kfact " $2 " before an 'arch arm64|x86_64' line")
+		return
+	}
+	nkf++
+	in_kf = 1
+	K_name[nkf] = $2
+	K_reg[nkf] = $3
+	K_arch[nkf] = ARCHNUM[cur_arch]
+	K_doc[nkf] = ""
+	K_source[nkf] = ""
+	K_n[nkf] = 0
+	K_where[nkf] = where()
+	if ($2 in KFNAME)
+		err("duplicate kfact " $2 " (first at " KFNAME[$2] ")")
+	else
+		KFNAME[$2] = where()
+}
+
+# range FROM TO yes|no|unknown "source"; ranges in ascending order, disjoint.
+function parse_range(    s, n, t, lo, hi, k) {
+	if (!in_kf) {
+		err("range outside a kfact ... end block")
+		return
+	}
+	s = words_before_doc(rest_after(1))
+	n = split(s, t, /[ \t]+/)
+	if (t[n] == "")
+		n--
+	if (n != 3 || DOC == "") {
+		err("range needs FROM TO yes|no|unknown \"source\"")
+		return
+	}
+	lo = kver(t[1]); hi = kver(t[2])
+	if (lo < 0 || hi < 0 || lo > hi) {
+		err("range " t[1] " " t[2] ": versions must be MAJOR.MINOR[.PATCH|.*], FROM <= TO")
+		return
+	}
+	if (!(t[3] in KFSTATE)) {
+		err("range state must be yes, no or unknown")
+		return
+	}
+	k = K_n[nkf]
+	if (k > 0 && lo <= KR_hi[nkf, k])
+		err("range " t[1] " " t[2] " overlaps or precedes the range before it")
+	k = ++K_n[nkf]
+	KR_lo[nkf, k] = lo; KR_hi[nkf, k] = hi; KR_state[nkf, k] = KFSTATE[t[3]]; KR_src[nkf, k] = DOC
+}
+
+function close_kfact() {
+	if (!in_kf)
+		return
+	if (K_source[nkf] == "")
+		K_source[nkf] = file_default_source
+	if (K_source[nkf] == "" || K_doc[nkf] == "" || K_n[nkf] == 0) {
+		printf "%s: error: kfact %s needs a doc, a source and at least one range\n", K_where[nkf], K_name[nkf] > "/dev/stderr"
+		nerr++
+	}
+	in_kf = 0
+}
+
 function end_of_file() {
+	if (in_kf) {
+		printf "%s: error: kfact %s: missing 'end' before end of file\n", K_where[nkf], K_name[nkf] > "/dev/stderr"
+		nerr++
+		in_kf = 0
+	}
 	if (in_reg) {
 		printf "%s: error: reg %s: missing 'end' before end of file\n", R_where[nregs], R_name[nregs] > "/dev/stderr"
 		nerr++
@@ -485,9 +572,19 @@ FNR == 1 { new_file() }
 			close_reg()
 		}
 		parse_reg()
+	} else if (kw == "kfact") {
+		close_sym()
+		if (in_reg || in_kf)
+			err("kfact " $2 " inside another block (missing 'end'?)")
+		close_reg(); close_kfact()
+		parse_kfact()
+	} else if (kw == "range") {
+		parse_range()
 	} else if (kw == "end") {
-		if (!in_reg)
-			err("'end' without a reg")
+		if (in_kf)
+			close_kfact()
+		else if (!in_reg)
+			err("'end' without a reg or kfact")
 		close_reg()
 	} else if (kw == "field") {
 		parse_field()
@@ -495,6 +592,10 @@ FNR == 1 { new_file() }
 		text = quoted(rest_after(1))
 		if (QERR != "") {
 			err(QERR)
+		} else if (in_kf) {
+			if (kw == "doc") K_doc[nkf] = join(K_doc[nkf], text)
+			else if (kw == "source") K_source[nkf] = join(K_source[nkf], text)
+			else err("history inside a kfact (its ranges are its history)")
 		} else if (in_reg) {
 			if (kw == "doc") R_doc[nregs] = join(R_doc[nregs], text)
 			else if (kw == "source") R_source[nregs] = join(R_source[nregs], text)
@@ -611,4 +712,18 @@ END {
 			cstr(S_source[s]), cstr(S_hist[s])
 	}
 	printf "};\nconst size_t regdb_n_syms = %d;\n", nsyms
+
+	for (i = 1; i <= nkf; i++) {
+		printf "\n/* %s */\nstatic const struct regdb_kfact_range regdb_kfact_ranges_%d[] = {\n", K_name[i], i - 1
+		for (k = 1; k <= K_n[i]; k++)
+			printf "\t{ .from = %d, .to = %d, .state = %d,\n\t  .source = %s },\n", KR_lo[i, k], KR_hi[i, k], KR_state[i, k], cstr(KR_src[i, k])
+		printf "};\n"
+	}
+	printf "\nconst struct regdb_kfact regdb_kfacts[] = {\n"
+	for (i = 1; i <= nkf; i++)
+		printf "\t{ .name = %s, .arch = %d, .reg = %s, .doc = %s,\n\t  .source = %s,\n\t  .ranges = regdb_kfact_ranges_%d, .n_ranges = %d },\n",
+			cstr(K_name[i]), K_arch[i], cstr(K_reg[i]), cstr(K_doc[i]), cstr(K_source[i]), i - 1, K_n[i]
+	if (nkf == 0)
+		printf "\t{ .name = NULL },\n"
+	printf "};\nconst size_t regdb_n_kfacts = %d;\n", nkf
 }

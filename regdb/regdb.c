@@ -292,3 +292,44 @@ uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r)
 	}
 	return bits;
 }
+
+const struct regdb_kfact *regdb_kfact_by_name(const char *name)
+{
+	for (size_t i = 0; i < regdb_n_kfacts; i++)
+		if (!strcmp(regdb_kfacts[i].name, name))
+			return &regdb_kfacts[i];
+	return NULL;
+}
+
+int regdb_kernel_version(const char *release, uint32_t *kver, int *patch_known)
+{
+	unsigned major = 0, minor = 0, patch = 0;
+	int n = 0, k = 0;
+
+	if (!release || sscanf(release, "%u.%u%n", &major, &minor, &n) != 2 || minor > 999)
+		return -1;
+	*patch_known = 0;
+	if (release[n] == '.' && sscanf(release + n + 1, "%u%n", &patch, &k) == 1 && patch <= 998) {
+		/* "6.1.0-57-arm64": Debian's ABI number, not the point release */
+		*patch_known = !(patch == 0 && release[n + 1 + k] == '-' && release[n + 2 + k] >= '0' &&
+				 release[n + 2 + k] <= '9');
+		if (!*patch_known)
+			patch = 0;
+	}
+	*kver = REGDB_KVER(major, minor, patch);
+	return 0;
+}
+
+int regdb_kfact_state(const struct regdb_kfact *f, uint32_t kver, int patch_known,
+		      const struct regdb_kfact_range **range)
+{
+	uint32_t lo = patch_known ? kver : kver - kver % 1000, hi = patch_known ? kver : lo + 999;
+
+	*range = NULL;
+	for (uint32_t i = 0; f && i < f->n_ranges; i++)
+		if (f->ranges[i].from <= lo && hi <= f->ranges[i].to) {
+			*range = &f->ranges[i];
+			return f->ranges[i].state;
+		}
+	return REGDB_KFACT_UNKNOWN;
+}

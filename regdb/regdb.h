@@ -196,6 +196,51 @@ void regdb_arch_list(char *buf, size_t len);
 /* The architecture this program was built for (KVMPROF_ARCH_NONE on others). */
 int regdb_host_arch(void);
 
+/*
+ * Kernel-keyed facts: what KVM does, by upstream kernel version, where a
+ * capture may not record it (`kfact` records in the .db files, docs/regdb.md).
+ * Versions are MAJOR * 1000000 + MINOR * 1000 + PATCH (REGDB_KVER); a range's
+ * `to` of PATCH 999 means every point release of that series.
+ */
+#define REGDB_KVER(major, minor, patch) ((uint32_t)(major) * 1000000u + (uint32_t)(minor) * 1000u + (uint32_t)(patch))
+enum regdb_kfact_state { REGDB_KFACT_NO = 0, REGDB_KFACT_YES = 1, REGDB_KFACT_UNKNOWN = 2 };
+
+struct regdb_kfact_range {
+	uint32_t from, to;  /* REGDB_KVER, inclusive */
+	uint8_t state;      /* enum regdb_kfact_state */
+	const char *source; /* why: the commit, changelog or measurement */
+};
+
+struct regdb_kfact {
+	const char *name;   /* "gicd-iidr-revision-write-ignored" */
+	uint8_t arch;       /* enum kvmprof_arch */
+	const char *reg;    /* the register (or REGISTER.FIELD) it is about */
+	const char *doc;    /* what holds when the state is yes */
+	const char *source;
+	const struct regdb_kfact_range *ranges; /* ascending, disjoint */
+	uint32_t n_ranges;
+};
+
+extern const struct regdb_kfact regdb_kfacts[];
+extern const size_t regdb_n_kfacts;
+
+const struct regdb_kfact *regdb_kfact_by_name(const char *name);
+/*
+ * The upstream version of a uname release: "6.12.117+deb12-arm64" is
+ * 6.12.117. Debian's 6.1 ABI names ("6.1.0-57-arm64") hide the point
+ * release: *patch_known is then 0 and the version is 6.1.0. -1 if the
+ * release does not start with MAJOR.MINOR.
+ */
+int regdb_kernel_version(const char *release, uint32_t *kver, int *patch_known);
+/*
+ * The state of fact f on kernel kver (patch_known 0: any point release of
+ * its series, decided only when one range covers the whole series); *range
+ * is the range that decided, NULL when none covers the version (the state
+ * is then UNKNOWN).
+ */
+int regdb_kfact_state(const struct regdb_kfact *f, uint32_t kver, int patch_known,
+		      const struct regdb_kfact_range **range);
+
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);
 /* Parses "S3_0_C0_C4_0" into a one-reg id; 0 on success, -1 if not that form. */

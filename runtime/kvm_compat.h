@@ -104,6 +104,7 @@ struct kvmprof_reg_mask_range {
 #define KVMPROF_REG_ARM_COPROC_MASK 0x000000000FFF0000ull /* KVM_REG_ARM_COPROC_MASK */
 #define KVMPROF_REG_ARM64_SYSREG (0x0013ull << 16)        /* KVM_REG_ARM64_SYSREG */
 #define KVMPROF_REG_ARM_CORE (0x0010ull << 16)            /* KVM_REG_ARM_CORE */
+#define KVMPROF_REG_ARM_DEMUX (0x0011ull << 16)           /* KVM_REG_ARM_DEMUX: CCSIDR_EL1 by CSSELR */
 /* KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | encoding */
 #define KVMPROF_ARM64_SYSREG(op0, op1, crn, crm, op2)                                      \
 	(0x6030000000000000ull | KVMPROF_REG_ARM64_SYSREG | ((uint64_t)(op0) << 14) |       \
@@ -176,6 +177,7 @@ _Static_assert(KVMPROF_KVM_ARM_VCPU_INIT == KVM_ARM_VCPU_INIT &&
 	       sizeof(struct kvmprof_vcpu_init) == sizeof(struct kvm_vcpu_init) &&
 	       KVMPROF_REG_ARM64_SYSREG == KVM_REG_ARM64_SYSREG &&
 	       KVMPROF_REG_ARM_COPROC_MASK == KVM_REG_ARM_COPROC_MASK &&
+	       KVMPROF_REG_ARM_DEMUX == KVM_REG_ARM_DEMUX &&
 	       KVMPROF_ARM64_PSTATE == (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
 					KVM_REG_ARM_CORE_REG(regs.pstate)) &&
 	       KVMPROF_ARM64_PSCI_VERSION == KVM_REG_ARM_PSCI_VERSION &&

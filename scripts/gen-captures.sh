@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # scripts/gen-captures.sh [BUILD] - `make captures`: regenerates the captured
-# profiles of profiles/ by running `kvmprof capture` inside real kernels:
+# profiles of profiles/ by running `kvmprof capture` inside real kernels, one
+# per series pinned in tests/qemu/kernels.pin (6.1 ... 7.3):
 #
-#   linux-<series>-arm64-<cpu>          KVM/arm64 of Debian's newest 6.1 and 6.12
-#                                       arm64 kernels under qemu-system-aarch64
-#                                       TCG (EL2), -cpu neoverse-n1 and cortex-a72
+#   linux-<series>-arm64-<cpu>          KVM/arm64 of the pinned Debian arm64
+#                                       kernel under qemu-system-aarch64 TCG
+#                                       (EL2), -cpu neoverse-n1 and cortex-a72
 #                                       (tests/arm64/capture_init.c as /init)
-#   linux-<series>-x86_64-kvm-amd-tcg   upstream kvm_amd of Debian's newest 6.1
-#                                       and 6.12 cloud-amd64 kernels under
+#   linux-<series>-x86_64-kvm-amd-tcg   upstream kvm_amd of the pinned Debian
+#                                       cloud-amd64 kernel under
 #                                       qemu-system-x86_64 TCG -cpu max (SVM)
 #                                       (capture_init.c built as a program)
 #   linux-<major.minor>-x86_64-pvm-host this machine's own /dev/kvm (PVM), by
 #                                       BUILD/kvmprof capture directly
 #
 # Each capture gets its exact provenance added (Debian kernel package and
-# version, QEMU binary, version and CPU model, how it was made) and a
-# description saying where it comes from; then it must compile and lint
-# clean, or the file is not replaced. Not part of `make check` (the matrix,
-# tests/suites/matrix.sh, uses the committed files).
-# Environment: CAPTURE_ARM64_CPUS="neoverse-n1 cortex-a72", CAPTURE_SERIES="6.1 6.12",
+# version, the packages the kernel came from, QEMU binary, version and CPU
+# model, how it was made) and a description saying where it comes from; then
+# it must compile and lint clean, or the file is not replaced. Not part of
+# `make check` (the matrix, tests/suites/matrix.sh, uses the committed files).
+# Boots run under `nice`, one at a time.
+# Environment: CAPTURE_ARM64_CPUS="neoverse-n1 cortex-a72", CAPTURE_SERIES="6.1 ... 7.3"
+#              (default: every series of tests/qemu/kernels.pin), CAPTURE_ARCHES="arm64 x86_64",
 #              CAPTURE_TIMEOUT=120 (s per boot), CAPTURE_SKIP_PVM=1 to leave the host out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +29,8 @@ build=${1:-build}
 kvmprof=$build/kvmprof
 out=build-captures
 cpus=${CAPTURE_ARM64_CPUS:-neoverse-n1 cortex-a72}
-series_list=${CAPTURE_SERIES:-6.1 6.12}
+pinned_series() { tests/qemu/get-kernel.sh --pinned "$1" | cut -d' ' -f1 | paste -sd' '; } # ARCH
+arches=${CAPTURE_ARCHES:-arm64 x86_64}
 timeout_s=${CAPTURE_TIMEOUT:-120}
 [ -x "$kvmprof" ] || { echo "gen-captures: $kvmprof missing (make)" >&2; exit 1; }
 mkdir -p "$out"
@@ -63,6 +67,10 @@ get_kernel() {
 	shift
 	tests/qemu/get-kernel.sh --info "$@" >"$file"
 	kernel=$(info vmlinuz "$file") pkg=$(info package "$file") ver=$(info version "$file")
+	debs=$(info packages "$file") release=$(info release "$file")
+	kernel_prov=("kernel-package=$pkg" "kernel-package-version=$ver" "kernel-release=$release"
+		"kernel-image-sha256=$(sha256sum "$kernel" | cut -d' ' -f1)")
+	[ -z "$debs" ] || kernel_prov+=("kernel-debs=$debs")
 }
 
 # boot_capture NAME BOOT OPTION...: boots $kernel with tests/qemu/BOOT.sh
@@ -72,7 +80,7 @@ get_kernel() {
 boot_capture() {
 	local name=$1 boot=$2
 	shift 2
-	"tests/qemu/$boot.sh" --kernel "$kernel" "$@" --timeout "$timeout_s" --append "KVMPROF_CAPTURE_NAME=$name" \
+	nice -n 10 "tests/qemu/$boot.sh" --kernel "$kernel" "$@" --timeout "$timeout_s" --append "KVMPROF_CAPTURE_NAME=$name" \
 		>"$out/$name.guest" 2>"$out/$name.boot"
 	grep "^$boot: " "$out/$name.boot" >&2
 	sed -n '/^KVMPROF-CAPTURE-BEGIN/,/^KVMPROF-CAPTURE-END/p' "$out/$name.guest" | tr -d '\r' |
@@ -80,35 +88,39 @@ boot_capture() {
 	[ -s "$out/$name.raw" ] || { echo "gen-captures: no capture from $name" >&2; exit 1; }
 }
 
+if [[ " $arches " == *" arm64 "* ]]; then
 qemu_a64=$(qemu_version qemu-system-aarch64)
 tests/arm64/build-capture.sh "$out/arm64" "$build" 2>&1 | tail -n 1
-for series in $series_list; do
+for series in ${CAPTURE_SERIES:-$(pinned_series arm64)}; do
 	get_kernel "$out/kernel-arm64-$series.info" arm64 "$series"
 	for cpu in $cpus; do
 		name=linux-$series-arm64-$cpu
 		boot_capture "$name" boot-arm64 --init "$out/arm64/capture_init" --cpu "$cpu"
 		finish "$name" "$out/$name.raw" \
 			"What KVM/arm64 of Debian $pkg $ver presented to a fresh VM, captured by kvmprof capture (tests/arm64/capture_init.c as /init) in a qemu-system-aarch64 $qemu_a64 TCG guest, -M virt,virtualization=on,gic-version=3 -cpu $cpu; make captures regenerates it." \
-			"kernel-package=$pkg" "kernel-package-version=$ver" "qemu=qemu-system-aarch64 $qemu_a64" \
+			"${kernel_prov[@]}" "qemu=qemu-system-aarch64 $qemu_a64" \
 			"qemu-machine=virt,virtualization=on,gic-version=3" "qemu-cpu=$cpu"
 	done
 done
+fi
 
+if [[ " $arches " == *" x86_64 "* ]]; then
 qemu_x86=$(qemu_version qemu-system-x86_64)
 gcc -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-unused-function -O2 -static -DCAPTURE_AS_PROGRAM -Iruntime -Iregdb -Imodel -Iformats -Iops -Icli \
 	-Itests/arm64 -I"$build" -o "$out/capture_run" tests/arm64/capture_init.c ops/capture.c formats/host_out.c \
 	formats/yaml_out.c regdb/regdb.c model/profile.c model/expr.c "$build/regdb_data.c" \
 	"$build/expr-parser.c" "$build/expr-lexer.c"
-for series in $series_list; do
+for series in ${CAPTURE_SERIES:-$(pinned_series amd64)}; do
 	get_kernel "$out/kernel-amd64-$series.info" --modules --flavour cloud-amd64 amd64 "$series"
 	name=linux-$series-x86_64-kvm-amd-tcg
 	boot_capture "$name" boot-x86 --run "$out/capture_run" --cpu max
 	finish "$name" "$out/$name.raw" \
 		"What upstream kvm_amd of Debian $pkg $ver presented to a fresh VM, captured by kvmprof capture (tests/arm64/capture_init.c built as a program, run by tests/qemu/boot-x86.sh) in a qemu-system-x86_64 $qemu_x86 TCG guest, -cpu max (AMD SVM); make captures regenerates it." \
-		"kernel-package=$pkg" "kernel-package-version=$ver" "kernel-modules=irqbypass kvm kvm-amd (npt=Y nested=1 defaults)" \
+		"${kernel_prov[@]}" "kernel-modules=irqbypass kvm kvm-amd (npt=Y nested=1 defaults)" \
 		"qemu=qemu-system-x86_64 $qemu_x86" "qemu-cpu=max"
 done
+fi
 
 if [ -z "${CAPTURE_SKIP_PVM:-}" ]; then
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then

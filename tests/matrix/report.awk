@@ -74,6 +74,12 @@ function direction(row, col,    a, b, c) {
 	if (c > 0) return "rollback " a " → " b
 	return "same series, other platform"
 }
+# "neoverse-n1" of linux-7.3-arm64-neoverse-n1: what a row and a column share
+# when the row was captured on the column's platform in another series.
+function platform(name,    s) { s = name; if (!sub(/^linux-[0-9]+\.[0-9]+-[a-z0-9_]+-/, "", s)) return ""; return s }
+function mark(ag) {
+	return ag == "agree" ? "✓" : ag == "offline unknown" ? "?" : ag == "pvm rewrite" ? "P" : ag == "guest ≠ read-back" ? "G" : ag == "known offline limit" ? "K" : "✗"
+}
 function is_pvm(col) { return col ~ /-pvm-(this-)?host$/ }
 function md(s) { gsub(/\|/, "\\|", s); return s }
 function test(name, pass, msg) { print "T", name, (pass ? "pass" : "fail"), msg > results }
@@ -92,7 +98,10 @@ function judge_cell(row, col,    i, e, k, lb, ob, ou, ag, gnote, seen, after) {
 			seen = hexand(g_seen[k], g_mask[k]); after = hexand(l_regafter[k], g_mask[k])
 			if (seen != after) { gnote = "guest ≠ read-back " short(l_regafter[k]); c_gdiff++ }
 		}
-		if (lb && ob) ag = "agree"
+		# an entry the runtime did not try (an earlier entry of its all-or-nothing
+		# phase failed, nothing was written) has no live verdict of its own
+		if (((k) in l_out) && l_out[k] == "not-attempted") ag = "not attempted live"
+		else if (lb && ob) ag = "agree"
 		else if (!lb && !ob && !ou) ag = "agree"
 		else if (ou) ag = "offline unknown"
 		else if (lb && is_pvm(col) && l_out[k] == "readback-differs" && gnote == "") ag = "pvm rewrite"
@@ -128,7 +137,75 @@ function cell_text(row, col) {
 	if (!c_ran) return "not run"
 	t = c_live == "yes" ? "**yes**" : "no (" c_live_blocks ")"
 	if (v_missing[row, col] > 0) t = t " +" v_missing[row, col] " reg"
-	return t " " (c_agree == "agree" ? "✓" : c_agree == "offline unknown" ? "?" : c_agree == "pvm rewrite" ? "P" : c_agree == "guest ≠ read-back" ? "G" : c_agree == "known offline limit" ? "K" : "✗")
+	return t " " mark(c_agree)
+}
+
+# The summary of arch ar: one row and one column per series; a cell joins
+# the platforms (CPU models) for which the row series has a capture and the
+# column series a kernel, in column order: "yes" or the blocking count each,
+# then one agreement mark for all of them (the worst).
+function summary_grid(ar,    j, i, c, s, n_ser, ser, plats, n_pl, pl, a, b, r, cell, any, worst, wrank, rk, txt) {
+	n_ser = 0; n_pl = 0
+	for (j = 1; j <= n_cols[ar]; j++) {
+		c = col_at[ar, j]; s = series(c)
+		if (s == "" || is_pvm(c)) continue
+		if (!((ar, s) in ser_seen)) { ser_seen[ar, s] = 1; ser[++n_ser] = s }
+		if (!((ar, "p", platform(c)) in ser_seen)) { ser_seen[ar, "p", platform(c)] = 1; pl[++n_pl] = platform(c) }
+	}
+	for (a = 1; a <= n_ser; a++) for (b = a + 1; b <= n_ser; b++) if (sercmp(ser[a], ser[b]) > 0) { s = ser[a]; ser[a] = ser[b]; ser[b] = s }
+	plats = ""
+	for (i = 1; i <= n_pl; i++) plats = plats (i > 1 ? " / " : "") "`" pl[i] "`"
+	print ""
+	print "### " ar ": guest started on ↓, host kernel →" (n_pl > 1 ? " (each cell: " plats ")" : "")
+	print ""
+	hdr = "| from ↓ \\ to → |"; sep = "| --- |"
+	for (b = 1; b <= n_ser; b++) { hdr = hdr " " ser[b] " |"; sep = sep " --- |" }
+	print hdr; print sep
+	for (a = 1; a <= n_ser; a++) {
+		line = "| **" ser[a] "** |"
+		for (b = 1; b <= n_ser; b++) {
+			txt = ""; any = 0; worst = "agree"; wrank = 0
+			for (i = 1; i <= n_pl; i++) {
+				r = "linux-" ser[a] "-" ar "-" pl[i]; c = "linux-" ser[b] "-" ar "-" pl[i]
+				if (!((r) in row_kind) || !((c) in col_pkg)) { txt = txt (i > 1 ? " / " : "") "–"; continue }
+				judge_cell(r, c)
+				any = 1
+				cell = !c_ran ? "not run" : c_live == "yes" ? "yes" : c_live_blocks
+				if (c_ran && v_missing[r, c] > 0) cell = cell "+" v_missing[r, c] "r"
+				txt = txt (i > 1 ? " / " : "") cell
+				rk = c_agree == "agree" ? 0 : c_agree == "offline unknown" ? 1 : c_agree == "disagree" ? 9 : 2
+				if (rk > wrank) { wrank = rk; worst = c_agree }
+			}
+			if (txt ~ /^(yes( \/ yes)*)$/) txt = "**yes**"
+			line = line " " (any ? txt " " mark(worst) : "–") " |"
+		}
+		print line
+	}
+}
+
+# The GICD_IIDR revision-1 row, per series: what each kernel did live and
+# what the offline check predicted.
+function iidr_table(ar,    j, c, k, live, off, r) {
+	r = "matrix-gicd-iidr-rev1"
+	if (!((r) in row_kind)) return
+	print ""
+	print "### GICD_IIDR: a write of revision 1 (the May 2026 case)"
+	print ""
+	print "From 49a1a2c70a7f (v5.19) until the fix a0e6ae45af17 KVM took the revision of a `GICD_IIDR` write from the old"
+	print "value: the write returns 0 and the revision stays 3 (**kept 3**). Kernels with the fix refuse revision 1 with EINVAL"
+	print "(**refused**). The offline check predicts it from the capture's probed range, or, where the capture has none, from"
+	print "the register database's kernel-keyed fact `gicd-iidr-revision-write-ignored` (`kvmprof explain GICD_IIDR`)."
+	print ""
+	print "| host kernel | Debian package | live | offline (`kvmprof check --against`) | agree |"
+	print "| --- | --- | --- | --- | --- |"
+	for (j = 1; j <= n_cols[ar]; j++) {
+		c = col_at[ar, j]; k = r SUBSEP c SUBSEP "GICD_IIDR"
+		if (!((r, c) in x_exit)) continue
+		live = l_out[k] == "rejected" ? "refused (EINVAL)" : l_out[k] == "readback-differs" ? "kept 3 (write returned 0)" : l_out[k]
+		off = o_out[k] == "rejected" ? "refused" : o_out[k] == "differs" ? "kept 3 (reads back 3)" : o_out[k] == "unknown" ? "unknown: " o_reason[k] : o_out[k]
+		print "| `" c "` | " col_pkg[c] " " col_ver[c] " | " live " | " md(off) " | " \
+			((l_out[k] == "rejected" && o_out[k] == "rejected") || (l_out[k] == "readback-differs" && o_out[k] == "differs") ? "✓" : "✗") " |"
+	}
 }
 
 END {
@@ -158,31 +235,54 @@ END {
 			print "| `" c "` | " col_pkg[c] " | " col_ver[c] " | " col_release[c] " | " col_qemu[c] " | " col_cpu[c] " | " col_secs[c] " s |"
 		}
 	print ""
-	print "## At a glance: can the column's kernel host a guest from the row's?"
+	print "## Summary: upgrade and rollback between series"
 	print ""
-	print "**yes**: every entry was applied or already presented, and the guest saw every stated value. **no (N)**: N entries"
-	print "block (the kernel could not present them, refused them, read them back differently, or the guest saw something"
-	print "else). **+R reg**: besides, the offline check finds R registers of the row's register list (`KVM_GET_REG_LIST`) that"
-	print "the column's kernel lacks: a fresh VM starts, but a vCPU migrated from the row's kernel could not be restored."
-	print "After the verdict, how the offline check (`kvmprof check --against`) compares: ✓ the same verdict; ? the offline"
-	print "check cannot decide (the capture lacks the fact, e.g. 6.1 has no writable masks), the live run decides; P PVM"
-	print "rewrote CPUID (the kernel reads back and the guest sees other bits than were written, which no capture records);"
-	print "G the runtime's read-back says the kernel presents the value, but the guest reads another (no capture can know);"
-	print "K a known limit of the offline emulation (`tests/matrix/known-disagreements.tsv`, listed below); ✗ they"
-	print "disagree (a bug: see the cell's entries)."
+	print "Each cell: a guest whose profile was captured on the row's series (`make captures`), started fresh on the column's"
+	print "kernel, same CPU model. Above the diagonal an upgrade, below a rollback. **yes**: every entry was applied or already"
+	print "presented and the guest saw every stated value; **N**: N entries block (the kernel could not present them, refused"
+	print "them, read them back differently, or the guest saw something else); **+Rr**: besides, R registers of the row's"
+	print "`KVM_GET_REG_LIST` that the column's kernel lacks (a fresh VM starts; a vCPU migrated from the row's kernel could"
+	print "not be restored). The mark after a cell compares the live run with the offline check (`kvmprof check --against`):"
+	print "✓ the same verdict entry by entry; ? the offline check cannot decide an entry (its reason names the missing fact)"
+	print "and the live run decides; P PVM rewrote CPUID; G the runtime's read-back says the kernel presents the value but the"
+	print "guest reads another (no capture can know); K a known limit of the offline emulation (listed below); ✗ they"
+	print "disagree (a bug). Details, every profile (captured and authored) on every kernel, follow."
+	for (a = 1; a <= n_arch; a++) summary_grid(archs[a])
+	if ("arm64" in n_rows) iidr_table("arm64")
+	print ""
+	print "## Every profile on every kernel"
+	print ""
+	print "Rows: every profile of the architecture (captured ones, the authored ones of `profiles/`, and test profiles);"
+	print "columns: every kernel, grouped by CPU model. Cell text as in the summary, with **no (N)** for N blocking entries"
+	print "and **+R reg** for missing registers."
 	for (a = 1; a <= n_arch; a++) {
 		ar = archs[a]
-		print ""
-		print "### " ar
-		print ""
-		hdr = "| profile from ↓ \\ host kernel → |"; sep = "| --- |"
-		for (j = 1; j <= n_cols[ar]; j++) { hdr = hdr " `" col_at[ar, j] "` |"; sep = sep " --- |" }
-		print hdr; print sep
-		for (i = 1; i <= n_rows[ar]; i++) {
-			r = row_at[ar, i]
-			line = "| `" r "`" (row_kind[r] ~ /^captured/ ? "" : " (" row_kind[r] ")") " |"
-			for (j = 1; j <= n_cols[ar]; j++) line = line " " cell_text(r, col_at[ar, j]) " |"
-			print line
+		n_grp = 0; delete grp_seen
+		for (j = 1; j <= n_cols[ar]; j++) {
+			g = is_pvm(col_at[ar, j]) ? "this host" : platform(col_at[ar, j])
+			if (!(g in grp_seen)) { grp_seen[g] = 1; grp[++n_grp] = g }
+		}
+		for (gi = 1; gi <= n_grp; gi++) {
+			print ""
+			print "### " ar ", " (grp[gi] == "this host" ? "this machine's own /dev/kvm" : "`-cpu` / platform `" grp[gi] "`")
+			print ""
+			hdr = "| profile ↓ \\ host kernel → |"; sep = "| --- |"
+			for (j = 1; j <= n_cols[ar]; j++) {
+				c = col_at[ar, j]
+				if ((is_pvm(c) ? "this host" : platform(c)) != grp[gi]) continue
+				hdr = hdr " " (is_pvm(c) ? "`" c "`" : series(c)) " |"; sep = sep " --- |"
+			}
+			print hdr; print sep
+			for (i = 1; i <= n_rows[ar]; i++) {
+				r = row_at[ar, i]
+				line = "| `" r "`" (row_kind[r] ~ /^captured/ ? "" : " (" row_kind[r] ")") " |"
+				for (j = 1; j <= n_cols[ar]; j++) {
+					c = col_at[ar, j]
+					if ((is_pvm(c) ? "this host" : platform(c)) != grp[gi]) continue
+					line = line " " cell_text(r, c) " |"
+				}
+				print line
+			}
 		}
 	}
 	print ""
@@ -211,13 +311,18 @@ END {
 					test("own_" r, c_live == "yes" || (c_pvm + c_gview == c_live_blocks && c_live_blocks > 0),
 					     "a capture on its own kernel: live " c_live " with " c_live_blocks " blocking entries")
 				if (r ~ /^matrix-gicd-iidr-rev1$/ && c_ran) {
+					# refused (EINVAL, the runtime probed 2..3) or kept 3 (the write
+					# returned 0, the read-back and the guest say 3); offline the same
 					k = r SUBSEP c SUBSEP "GICD_IIDR"
-					test("gicd_iidr_rev1_" c, l_out[k] == "rejected" && l_field[k] == "Revision" && l_wanted[k] == "0x1" && \
-					     l_acc[k] == "0x2..0x3" && o_blocks[k] == 1 && o_reason[k] ~ /Revision=1: this kernel accepts 2\.\.3 only/ && \
-					     g_ok[k] == 0, "live " l_out[k] " field " l_field[k] " wanted " l_wanted[k] " accepted " l_acc[k] \
+					refused = l_out[k] == "rejected" && l_field[k] == "Revision" && l_wanted[k] == "0x1" && l_acc[k] == "0x2..0x3" && \
+						o_reason[k] ~ /Revision=1: this kernel accepts 2\.\.3 only/
+					kept = l_out[k] == "readback-differs" && l_field[k] == "Revision" && l_after[k] == "0x3"
+					same = (refused && o_out[k] == "rejected") || (kept && o_out[k] == "differs")
+					test("gicd_iidr_rev1_" c, (refused || kept) && same && o_blocks[k] == 1 && g_ok[k] == 0,
+					     "live " l_out[k] " field " l_field[k] " wanted " l_wanted[k] " after " l_after[k] " accepted " l_acc[k] \
 					     "; offline " o_out[k] " \"" o_reason[k] "\"; guest ok " g_ok[k])
 				}
-				if (row_file[r] ~ /^profiles\// && row_kind[r] !~ /^captured/ && is_pvm(c) && c_ran)
+				if (row_file[r] ~ /^profiles\/.*-pvm\.yaml$/ && row_kind[r] !~ /^captured/ && is_pvm(c) && c_ran)
 					test("authored_" r "_on_" c, c_live == "yes" || (c_pvm == c_live_blocks && c_live_blocks > 0),
 					     "an authored profile for this host: live " c_live " with " c_live_blocks " blocking entries, " c_pvm " PVM rewrites")
 			}
@@ -225,7 +330,9 @@ END {
 	print ""
 	print "## What blocks, cell by cell"
 	print ""
-	print "Every entry that blocks live or offline, or that the offline check cannot decide while the live run blocked it."
+	print "Every entry that blocks live or offline, or that the offline check cannot decide while the live run blocked it, for"
+	print "each capture on a kernel of its own platform (the upgrade/rollback cells of the summary), and for any other cell"
+	print "where the live run and the offline check differ."
 	print "**field** is the first field at fault (`-`: the whole register); **wanted** the row's value of it; **kernel** what"
 	print "the column's kernel accepts (`accepts lo..hi`, when the runtime probed it) or keeps; **live** the runtime's outcome;"
 	print "**guest saw** the whole register as the guest read it (and, when it differs, the kernel's read-back: where PVM"
@@ -237,6 +344,9 @@ END {
 				r = row_at[ar, i]; c = col_at[ar, j]
 				judge_cell(r, c)
 				if (!c_ran || (c_live == "yes" && c_off == "yes" && v_missing[r, c] == 0)) continue
+				# a capture on another platform, or an authored profile, blocks
+				# for reasons of that platform: listed only when live and offline differ
+				if (c_agree == "agree" && !(row_kind[r] ~ /^captured/ && platform(r) == platform(c))) continue
 				print ""
 				print "### `" r "` on `" c "` (" direction(r, c) "): " (c_live == "yes" ? "yes" : "no, " c_live_blocks " blocking") \
 					", offline " c_off ", " c_agree

@@ -4,41 +4,47 @@
 #
 # For every ordered pair (A, B) of kernels of one architecture: a VM on
 # kernel B with A's captured profile (profiles/linux-*-arm64-<cpu>.yaml,
-# linux-*-x86_64-kvm-amd-tcg.yaml, linux-*-x86_64-pvm-host.yaml, made by
-# `make captures`), applied by examples/vmm.c in lenient mode so that every
-# entry is reported, then a real guest reads what it sees (arm64: MRS, HVC
-# PSCI_VERSION, GICD MMIO; x86: CPUID) and the VMM compares; and offline,
-# `kvmprof check A --against B's capture`. The two verdicts are compared
-# entry by entry.
+# linux-*-x86_64-kvm-amd-tcg.yaml, made by `make captures`), and with every
+# other shipped profile of that architecture (authored ones such as
+# linux-6.12-arm64-qemu-max and the Graviton and x86 fleet profiles),
+# applied by examples/vmm.c in lenient mode so that every entry is reported,
+# then a real guest reads what it sees (arm64: MRS, HVC PSCI_VERSION, GICD
+# MMIO; x86: CPUID) and the VMM compares; and offline, `kvmprof check A
+# --against B's capture`. The two verdicts are compared entry by entry.
 #
 # One run of tests/matrix/matrix_init.c per kernel B carries every profile
-# of its architecture (one VM each), so the matrix is one boot per kernel:
-#   arm64   Debian 6.1 and 6.12 under qemu-system-aarch64 TCG (EL2), -cpu
-#           neoverse-n1 and cortex-a72 (4 boots); rows also carry
-#           tests/matrix/profiles/matrix-gicd-iidr-rev1.yaml (GICD_IIDR
-#           revision 1, which no KVM accepts)
-#   x86_64  Debian 6.1 and 6.12 cloud-amd64 with kvm_amd under
-#           qemu-system-x86_64 TCG -cpu max (2 boots), and this machine's own
-#           /dev/kvm (PVM; no boot; its column is a capture made by this
-#           run, also a row); rows also carry the authored
-#           profiles/linux-6.18-x86_64-pvm.yaml
+# of its architecture (one VM each), so the matrix is one boot per kernel,
+# for each series pinned in tests/qemu/kernels.pin (6.1 ... 7.3):
+#   arm64   Debian's arm64 kernel under qemu-system-aarch64 TCG (EL2), -cpu
+#           neoverse-n1 and cortex-a72 (two boots per series); rows also
+#           carry tests/matrix/profiles/matrix-gicd-iidr-rev1.yaml
+#           (GICD_IIDR revision 1: refused with EINVAL, or, from v5.19 until
+#           the fix a0e6ae45af17, accepted with revision 3 kept)
+#   x86_64  Debian's cloud-amd64 kernel with kvm_amd under
+#           qemu-system-x86_64 TCG -cpu max (one boot per series), and this
+#           machine's own /dev/kvm (PVM; no boot; its column is a capture
+#           made by this run, also a row)
 # Each kernel is the exact package named in its capture's provenance.
 #
 # Writes build/matrix/results.tsv (records described in tests/matrix/report.awk)
-# and build/matrix/compatibility.md; with KVMPROF_MATRIX_DOC=FILE also FILE.
+# and build/matrix/compatibility.md; with KVMPROF_MATRIX_DOC=FILE also the
+# part of FILE between its fresh-VM markers (other generators own the rest).
 # Tests, in cmocka's output format: builds, one boot per kernel, one per cell
 # (live and offline verdicts agree, or the difference is one the capture
 # cannot know, said so), own_<profile> (a capture on its own kernel: applied
-# and seen by the guest), gicd_iidr_rev1_<kernel>. Missing QEMU/cross
-# compiler as non-root or kernels that cannot be downloaded: that
-# architecture is one skipped test with the reason, never a pass.
-# Environment: BUILD=build, KVMPROF_MATRIX_TIMEOUT=120 (s per boot),
-#              KVMPROF_MATRIX_DOC=docs/compatibility.md (make matrix).
+# and seen by the guest), gicd_iidr_rev1_<kernel> (refused or kept, and the
+# offline check says the same). Missing QEMU/cross compiler as non-root or
+# kernels that cannot be downloaded: that architecture is one skipped test
+# with the reason, never a pass.
+# Environment: BUILD=build, KVMPROF_MATRIX_TIMEOUT=300 (s per boot; a loaded 2-CPU
+#              machine took 120 s for one boot),
+#              KVMPROF_MATRIX_DOC=docs/compatibility.md (make matrix),
+#              KVMPROF_MATRIX_SERIES="6.1 7.3" (only those columns).
 set -u
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 out=$build/matrix
-timeout_s=${KVMPROF_MATRIX_TIMEOUT:-120}
+timeout_s=${KVMPROF_MATRIX_TIMEOUT:-300}
 kvmprof=$build/kvmprof
 . tests/suites/lib/report.bash
 
@@ -51,7 +57,6 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 prov() { sed -n "s/^  \"$1\": \"\(.*\)\"$/\1/p" "$2" | head -n 1; } # KEY FILE: a provenance value
 qemu_version() { "$1" --version | sed -n '1s/^QEMU emulator version //p'; }
-profile_files() { local h; for h in "$@"; do echo "profiles/$h.yaml"; done; } # HOST...
 
 t_start=$(now)
 echo "[==========] The upgrade/rollback matrix on real kernels."
@@ -60,16 +65,27 @@ suite_lock "$out" # several `make check` runs may share this tree
 raw=$out/raw.tsv
 : >"$raw"
 
-# The matrix. Hosts: "arch name kind series cpu"; the name is its capture's.
+# The matrix. Columns: the capture of each series pinned in
+# tests/qemu/kernels.pin (KVMPROF_MATRIX_SERIES="6.1 7.3" narrows them), one
+# per arm64 CPU model; rows: every shipped profile of the architecture
+# (captured and authored) and the test profiles.
+pinned() { tests/qemu/get-kernel.sh --pinned "$1" | cut -d' ' -f1; } # ARCH
+wanted_series() { # ARCH: the pinned series, narrowed by KVMPROF_MATRIX_SERIES
+	local s
+	for s in $(pinned "$1"); do
+		[ -z "${KVMPROF_MATRIX_SERIES:-}" ] || [[ " $KVMPROF_MATRIX_SERIES " == *" $s "* ]] && echo "$s"
+	done
+}
+arch_profiles() { grep -l "^arch: $1\$" profiles/*.yaml | sort -V; } # ARCH: profiles/ of that arch
 arm64_hosts=()
-for series in 6.1 6.12; do
-	for cpu in neoverse-n1 cortex-a72; do arm64_hosts+=("linux-$series-arm64-$cpu"); done
+for cpu in neoverse-n1 cortex-a72; do
+	for series in $(wanted_series arm64); do arm64_hosts+=("linux-$series-arm64-$cpu"); done
 done
 arm64_extra=(tests/matrix/profiles/matrix-gicd-iidr-rev1.yaml)
-x86_hosts=(linux-6.1-x86_64-kvm-amd-tcg linux-6.12-x86_64-kvm-amd-tcg)
+x86_hosts=()
+for series in $(wanted_series amd64); do x86_hosts+=("linux-$series-x86_64-kvm-amd-tcg"); done
 host_release=$(uname -r)
 pvm_host=linux-$(echo "$host_release" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')-x86_64-pvm-host
-x86_extra=(profiles/linux-6.18-x86_64-pvm.yaml)
 # The host column is this machine as it is now: the checked-in capture of
 # $pvm_host was made on whatever machine ran `make captures` (another CPU
 # model gives other CPUID), so the column, and the row judged on its own
@@ -185,7 +201,7 @@ boot_columns() {
 # ---- arm64 ------------------------------------------------------------------
 if deps_ready arm64 arm64 matrix-arm64; then
 	# shellcheck disable=SC2046 # (file names without spaces)
-	add_rows arm64 $(profile_files "${arm64_hosts[@]}") "${arm64_extra[@]}"
+	add_rows arm64 $(arch_profiles arm64) "${arm64_extra[@]}"
 	build_arch arm64 && boot_columns arm64 "${arm64_hosts[@]}"
 fi
 
@@ -205,7 +221,7 @@ fi
 this_host_row=()
 [ "$host_usable" = 1 ] && this_host_row=("$this_host_cap")
 # shellcheck disable=SC2046
-add_rows x86_64 $(profile_files "${x86_hosts[@]}" "$pvm_host") "${x86_extra[@]}" "${this_host_row[@]}"
+add_rows x86_64 $(arch_profiles x86_64) "${this_host_row[@]}"
 if build_arch x86_64; then
 	deps_ready x86-tcg "x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
 	if [ "$host_usable" = 1 ]; then
@@ -227,12 +243,26 @@ while IFS=$'\t' read -r kind name verdict message; do
 	if [ "$verdict" = pass ]; then ok "$name"; else bad "$name" "$message"; fi
 done <"$out/results.tsv"
 if [ -n "${KVMPROF_MATRIX_DOC:-}" ]; then
-	# the migration matrix's section (tests/suites/migrate.sh) is its own: kept
-	sed -n '/^<!-- migration-matrix:begin -->$/,/^<!-- migration-matrix:end -->$/p' "$KVMPROF_MATRIX_DOC" \
-		>"$out/migration-section.md" 2>/dev/null
-	cp "$out/compatibility.md" "$KVMPROF_MATRIX_DOC"
-	[ -s "$out/migration-section.md" ] && tests/migrate/splice.sh "$KVMPROF_MATRIX_DOC" "$out/migration-section.md"
-	echo "matrix: wrote $KVMPROF_MATRIX_DOC"
+	# The fresh-VM matrix owns only the part of the document between its two
+	# markers; other generators own theirs (tests/suites/migrate.sh: the
+	# migration matrix, between <!-- migration-matrix:begin/end -->). A
+	# document without these markers gets a title and them, and keeps every
+	# other generator's marked section.
+	begin='<!-- fresh-vm matrix: begin (generated by tests/suites/matrix.sh; do not edit) -->'
+	end='<!-- fresh-vm matrix: end -->'
+	doc=$KVMPROF_MATRIX_DOC
+	if ! grep -qxF "$begin" "$doc" 2>/dev/null || ! grep -qxF "$end" "$doc"; then
+		{
+			printf '# Kernel compatibility\n\n%s\n%s\n' "$begin" "$end"
+			[ -f "$doc" ] && awk '/^<!-- [a-z-]+:begin -->$/ { on = 1; print "" } on { print } /^<!-- [a-z-]+:end -->$/ { on = 0 }' "$doc"
+		} >"$doc.new"
+		mv "$doc.new" "$doc"
+	fi
+	awk -v begin="$begin" -v end="$end" -v part="$out/compatibility.md" '
+		$0 == begin { print; while ((getline l < part) > 0) if (!(n++ == 0 && l ~ /^# /)) print l; skip = 1; next }
+		$0 == end { skip = 0 }
+		!skip' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+	echo "matrix: wrote the fresh-VM part of $KVMPROF_MATRIX_DOC"
 fi
 echo "matrix: results in $out/results.tsv, report $out/compatibility.md; took $(elapsed "$t_start") s"
 report_summary # the exit status: 1 when a test failed

@@ -405,21 +405,23 @@ static void test_every_real_pair(void **state)
 			profile_check(p, &d);
 			assert_int_equal(d.n_errors, 0);
 			diag_fini(&d);
-			/* what the issue named, pair by pair */
-			if (strstr(paths[i], "x86_64-kvm-amd-tcg")) {
+			/* what the issue named, pair by pair; 6.1's CLIDR, CCSIDR and
+			 * GuestPhysAddrSize differ from every later series' (docs/kernel-changes.md) */
+			int with_61 = (strstr(paths[i], "linux-6.1-") != NULL) != (strstr(paths[k], "linux-6.1-") != NULL);
+			if (with_61 && strstr(paths[i], "x86_64-kvm-amd-tcg")) { /* 6.1 reports GuestPhysAddrSize 0 */
 				const struct pentry *e = entry(p, "CPUID.0x80000008.0x0.EAX");
 				assert_non_null(e);
 				assert_int_equal((e->value >> 16) & 0xff, 0); /* min(0, 0x28) */
 				assert_int_equal((e->mask >> 16) & 0xff, 0xff);
 			}
-			if (strstr(paths[i], "arm64-neoverse-n1") || strstr(paths[i], "arm64-qemu-max")) {
+			if (with_61 && (strstr(paths[i], "arm64-neoverse-n1") || strstr(paths[i], "arm64-qemu-max"))) {
 				const struct pentry *e = entry(p, "CLIDR_EL1");
 				assert_true(!e || !(e->mask & 0x7)); /* Ctype1 (3 vs 1): left out */
 				assert_non_null(strstr(r.err, "CLIDR_EL1.Ctype1"));
 				assert_non_null(strstr(r.err, "has 3"));
 				assert_non_null(strstr(r.err, "has 1"));
 			}
-			if (strstr(paths[i], "arm64-neoverse-n1"))
+			if (with_61 && strstr(paths[i], "arm64-neoverse-n1"))
 				assert_non_null(strstr(r.err, "CCSIDR_EL1.L1D"));
 			if (strstr(paths[i], "linux-5.10-arm64-graviton")) {
 				const struct pentry *e = entry(p, "PSCI_VERSION");

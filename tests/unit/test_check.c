@@ -94,6 +94,71 @@ static void gicd_rev1_text(void **state)
 	free(out);
 }
 
+/*
+ * GICD_IIDR revision writes on kernels whose capture records no accepted
+ * range (6.16 ... 6.19 keep revision 3 and return 0): the replay follows the
+ * register database's kernel-keyed fact gicd-iidr-revision-write-ignored,
+ * and where the fact does not cover the kernel it says so instead of
+ * guessing EINVAL.
+ */
+static void gicd_rev1_kernel_facts(void **state)
+{
+	char *out;
+
+	(void)state;
+	shell_run(&out, 0, "%s check %s/gicd-rev1.yaml --against profiles/linux-6.16-arm64-neoverse-n1.yaml", kvmprof, CAPS);
+	assert_non_null(strstr(out, "differs      GICD_IIDR.Revision: wrote 0x4b00143b, kernel reads back 0x4b00343b"));
+	assert_null(strstr(out, "rejected"));
+	free(out);
+	/* the same capture claiming a 6.18 point release no range covers */
+	shell_run(&out, 1, "f=$(mktemp) && sed 's/^  kernel: \"6.18.15+deb13-arm64\"/  kernel: \"6.18.40+deb13-arm64\"/' "
+		  "profiles/linux-6.18-arm64-neoverse-n1.yaml >$f && %s check %s/gicd-rev1.yaml --against $f; rm -f $f",
+		  kvmprof, CAPS);
+	assert_non_null(strstr(out, "unknown"));
+	assert_non_null(strstr(out, "fact gicd-iidr-revision-write-ignored does not decide kernel 6.18.40+deb13-arm64"));
+	free(out);
+}
+
+/*
+ * Per-kernel write rules of the offline check: PSCI_VERSION takes any version
+ * the kernel implements (0.2 ... its default), and KVM_SET_CPUID2 refuses a
+ * whole table enabling AMX tile data (EPERM: libkvmprof does not ask for the
+ * XSAVE permission) as the live kvm_amd 7.3 run did.
+ */
+static void per_kernel_write_rules(void **state)
+{
+	static const struct {
+		const char *want, *capture, *expect;
+	} cases[] = {
+		{ "0x10000", "linux-6.12-arm64-cortex-a72", "presentable  PSCI_VERSION: accepted 0x10000" },
+		{ "0x10000", "linux-7.3-arm64-cortex-a72", "presentable  PSCI_VERSION: accepted 0x10000" },
+		{ "0x10003", "linux-7.3-arm64-cortex-a72", "default      PSCI_VERSION" },
+		{ "0x10003", "linux-6.12-arm64-cortex-a72", "rejected     PSCI_VERSION: KVM refused 0x10003" },
+		{ "0x1", "linux-7.3-arm64-cortex-a72", "rejected     PSCI_VERSION: KVM refused 0x1" },
+	};
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		shell_run(&out, 1, "d=$(mktemp -d) && printf 'kvmprof: 1\\nname: psci\\narch: arm64\\ndescription: t\\n"
+			  "provenance:\\n  kind: authored\\nvcpu:\\n  features:\\n    psci-0.2: on\\n  registers:\\n"
+			  "    PSCI_VERSION: %s\\n' >$d/psci.yaml && %s check $d/psci.yaml --against profiles/%s.yaml; rm -rf $d",
+			  cases[i].want, kvmprof, cases[i].capture);
+		if (!strstr(out, cases[i].expect))
+			printf("PSCI_VERSION %s on %s:\n%s", cases[i].want, cases[i].capture, out);
+		assert_non_null(strstr(out, cases[i].expect));
+		free(out);
+	}
+	shell_run(&out, 0, "%s check profiles/linux-6.1-x86_64-sapphire-rapids.yaml --against profiles/linux-7.3-x86_64-kvm-amd-tcg.yaml",
+		  kvmprof);
+	assert_non_null(strstr(out, "rejected     CPUID.0x0.0x0.EAX: KVM refused 0x1f: operation not permitted"));
+	free(out);
+	shell_run(&out, 0, "%s check profiles/linux-6.1-x86_64-genoa.yaml --against profiles/linux-7.3-x86_64-kvm-amd-tcg.yaml",
+		  kvmprof);
+	assert_null(strstr(out, "operation not permitted"));
+	free(out);
+}
+
 static void regset_drift_json(void **state)
 {
 	char *out;
@@ -102,7 +167,7 @@ static void regset_drift_json(void **state)
 	shell_run(&out, 0, "%s check %s/regset-6.12.yaml --against %s/tiny-arm64-6.1.yaml --format json", kvmprof, CAPS, CAPS);
 	/* new: listed but unknown to the profile; missing: required but unlisted;
 	 * MIDR_EL1 is hidden (no remark), S3_0_C10_C2_2 tolerated. */
-	assert_non_null(strstr(out, "\"drift\": {\"new\": [\"ID_AA64PFR0_EL1\"], \"missing\": [\"S3_0_C2_C0_3\"]}"));
+	assert_non_null(strstr(out, "\"drift\": {\"new\": [\"ID_AA64PFR0_EL1\"], \"missing\": [\"TCR2_EL1\"]}"));
 	assert_null(strstr(out, "MIDR_EL1"));
 	free(out);
 }
@@ -617,6 +682,8 @@ int main(void)
 		cmocka_unit_test(regset_drift_json),
 		cmocka_unit_test(repeated_against),
 		cmocka_unit_test(fleet_matrix_equals_single_checks),
+		cmocka_unit_test(gicd_rev1_kernel_facts),
+		cmocka_unit_test(per_kernel_write_rules),
 		cmocka_unit_test(fleet_formats),
 		cmocka_unit_test(self_checks_pass),
 		cmocka_unit_test(usage_errors),

@@ -335,6 +335,34 @@ static void test_warning_flags(void **state)
 	rmdir(dir);
 }
 
+/*
+ * explain's measured history: from the captures in profiles/ (one per
+ * series and platform), next to the database's cited history and its
+ * kernel-keyed facts, with the disagreements named.
+ */
+static void test_explain_measured(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, "%s explain PSCI_VERSION", kvmprof), 0);
+	assert_non_null(strstr(out, "arm64-neoverse-n1, 6.1 ... 7.3: 0x10001 on 6.1"));
+	assert_non_null(strstr(out, "6.12 → 6.16: 0x10001 → 0x10003 (Minor 1 → 3)"));
+	assert_non_null(strstr(out, "every measured change falls in a version the history cites"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain CPUID.0x1.0x0.ECX", kvmprof), 0);
+	assert_non_null(strstr(out, "x86_64-kvm-amd-tcg: 6.12 → 6.16 changed HYPERVISOR 0 → 1, TSC_DEADLINE_TIMER 0 → 1; "
+				    "the database's history cites no version in between"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain GICD_IIDR.Revision", kvmprof), 0);
+	assert_non_null(strstr(out, "kernel fact gicd-iidr-revision-write-ignored (GICD_IIDR.Revision)"));
+	assert_non_null(strstr(out, "6.13.0 .. 6.17.13: yes"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain --captures tests/corpus/no-such-dir PSCI_VERSION", kvmprof), 0);
+	assert_null(strstr(out, "measured"));
+	free(out);
+}
+
 static void test_explain(void **state)
 {
 	char *out;
@@ -414,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_compile_index),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_warning_flags),
+		cmocka_unit_test(test_explain_measured),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

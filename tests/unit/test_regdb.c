@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "kvmprof.h"
+#include "diag.h"
+#include "host.h"
 #include "regdb.h"
 
 /* Firecracker fingerprints live beside the repository (see /work/shared/firecracker/README.md). */
@@ -112,6 +114,117 @@ static void test_known_encodings(void **state)
 	assert_null(regdb_reg_by_name("NO_SUCH_REG", 0));
 	assert_null(regdb_reg_by_name("ID_AA64PFR0_EL1", KVMPROF_ARCH_X86_64));
 	assert_null(regdb_field_by_name(r, "NO_SUCH_FIELD"));
+}
+
+/* Kernel-keyed facts: versions from uname releases, ranges, Debian ABI names. */
+static void test_kernel_facts(void **state)
+{
+	const struct regdb_kfact *f = regdb_kfact_by_name("gicd-iidr-revision-write-ignored");
+	const struct regdb_kfact_range *range;
+	uint32_t v;
+	int known;
+
+	(void)state;
+	assert_non_null(f);
+	assert_string_equal(f->reg, "GICD_IIDR.Revision");
+	assert_int_equal(regdb_kernel_version("6.12.117+deb12-arm64", &v, &known), 0);
+	assert_int_equal(v, REGDB_KVER(6, 12, 117));
+	assert_int_equal(known, 1);
+	assert_int_equal(regdb_kernel_version("6.1.0-57-arm64", &v, &known), 0);
+	assert_int_equal(v, REGDB_KVER(6, 1, 0));
+	assert_int_equal(known, 0);
+	assert_int_equal(regdb_kernel_version("6.18.44-fc-v657", &v, &known), 0);
+	assert_int_equal(known, 1);
+	assert_int_equal(regdb_kernel_version("linux", &v, &known), -1);
+	/* each pinned series as measured */
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 12, 117), 1, &range), REGDB_KFACT_NO);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 16, 12), 1, &range), REGDB_KFACT_YES);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 19, 14), 1, &range), REGDB_KFACT_YES);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(7, 0, 13), 1, &range), REGDB_KFACT_NO);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(7, 3, 4), 1, &range), REGDB_KFACT_NO);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 1, 174), 1, &range), REGDB_KFACT_YES);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 1, 175), 1, &range), REGDB_KFACT_NO);
+	/* stated unknown, and not covered at all */
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 12, 87), 1, &range), REGDB_KFACT_UNKNOWN);
+	assert_non_null(range);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 18, 40), 1, &range), REGDB_KFACT_UNKNOWN);
+	assert_null(range);
+	/* a hidden point release decides only when one range covers the series */
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 1, 0), 0, &range), REGDB_KFACT_UNKNOWN);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(7, 2, 0), 0, &range), REGDB_KFACT_NO);
+	for (size_t i = 0; i < regdb_n_kfacts; i++) {
+		assert_non_null(regdb_kfacts[i].doc);
+		assert_non_null(regdb_kfacts[i].source);
+		for (uint32_t k = 0; k < regdb_kfacts[i].n_ranges; k++)
+			assert_non_null(regdb_kfacts[i].ranges[k].source);
+	}
+}
+
+/*
+ * Every id a capture on any of the ten kernel series lists has a name in the
+ * database: arm64 KVM_GET_REG_LIST ids (ONE_REG system, firmware, demux and
+ * core registers), x86 feature MSRs and the MSRs a fresh vCPU read. The
+ * captures are profiles/linux-SERIES-{arm64-*,x86_64-kvm-amd-tcg}.yaml
+ * (make captures).
+ */
+static const struct regdb_reg *any_arm64_reg(uint64_t id)
+{
+	static const int spaces[] = { REGDB_ARM64_SYSREG, REGDB_ARM64_FW, REGDB_ARM64_DEMUX };
+	const struct regdb_reg *r = NULL;
+
+	for (size_t i = 0; !r && i < sizeof(spaces) / sizeof(spaces[0]); i++)
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, spaces[i], id, 0);
+	return r;
+}
+
+static void test_captured_ids_named(void **state)
+{
+	DIR *dp = opendir("profiles");
+	struct dirent *e;
+	int n_files = 0, n_missing = 0;
+
+	(void)state;
+	if (!dp) {
+		printf("SKIP: run from the repository root (profiles/ not found)\n");
+		skip();
+	}
+	while ((e = readdir(dp))) {
+		unsigned major, minor;
+		char rest[256], path[512];
+		struct host_facts h;
+		struct diag d;
+		int arm = strstr(e->d_name, "-arm64-") != NULL;
+
+		if (sscanf(e->d_name, "linux-%u.%u-%255s", &major, &minor, rest) != 3 || strstr(rest, "qemu-max") ||
+		    (!arm && !strstr(rest, "x86_64-kvm-amd-tcg")))
+			continue;
+		snprintf(path, sizeof(path), "profiles/%s", e->d_name);
+		memset(&h, 0, sizeof(h));
+		diag_init(&d, stderr);
+		if (host_facts_load(path, arm ? KVMPROF_ARCH_ARM64 : KVMPROF_ARCH_X86_64, &h, &d) == 0 && h.present) {
+			n_files++;
+			for (size_t i = 0; i < h.n_reg_list; i++)
+				if (!any_arm64_reg(h.reg_list[i])) {
+					printf("%s: KVM_GET_REG_LIST id 0x%llx has no name\n", path, (unsigned long long)h.reg_list[i]);
+					n_missing++;
+				}
+			for (size_t i = 0; i < h.n_feature_msrs; i++)
+				if (!regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, h.feature_msrs[i].index, 0)) {
+					printf("%s: feature MSR 0x%x has no name\n", path, h.feature_msrs[i].index);
+					n_missing++;
+				}
+			for (size_t i = 0; i < h.n_vcpu_msrs; i++)
+				if (!regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, h.vcpu_msrs[i].index, 0)) {
+					printf("%s: vCPU MSR 0x%x has no name\n", path, h.vcpu_msrs[i].index);
+					n_missing++;
+				}
+		}
+		host_facts_free(&h);
+		diag_fini(&d);
+	}
+	closedir(dp);
+	assert_true(n_files >= 30); /* ten series: two arm64 CPU models and x86 each */
+	assert_int_equal(n_missing, 0);
 }
 
 static void test_generic_sysreg(void **state)
@@ -255,7 +368,7 @@ static void test_state_flag(void **state)
 		/* firmware, demux, vGIC and CPUID are environment; state is system registers or MSRs */
 		assert_true(r->space == REGDB_ARM64_SYSREG || r->space == REGDB_X86_MSR);
 	}
-	assert_int_equal(n_state, 246 + 2 + 33 + 20); /* arm64-state.db, MPIDR_EL1, CSSELR_EL1, 33 state MSRs, 20 newer ones */
+	assert_int_equal(n_state, 246 + 18 + 2 + 33 + 20); /* arm64-state.db (18 for newer kernels and optional features), MPIDR_EL1, CSSELR_EL1, 33 state MSRs, 20 newer ones */
 }
 
 static void test_sym_invariants(void **state)
@@ -540,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_sym_invariants),
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
 		cmocka_unit_test(test_generator_failures),
+		cmocka_unit_test(test_kernel_facts),
+		cmocka_unit_test(test_captured_ids_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@
 #define CAP61 "profiles/linux-6.1-arm64-cortex-a72.yaml"
 #define CAP612 "profiles/linux-6.12-arm64-cortex-a72.yaml"
 #define TOLERATE "tests/migrate/profiles/migrate-x86-tolerate-kvm-msr.yaml"
-#define TCR2_EL1 0x603000000013c103ull /* S3_0_C2_C0_3: listed by 6.12.117 only */
+#define TCR2_EL1 0x603000000013c103ull /* S3_0_C2_C0_3, TCR2_EL1 in the database: listed by 6.12.117 only */
 #define CLIDR_EL1 0x603000000013c801ull
 
 /* Loaded profiles point into the diag's file names: one diag lives as long
@@ -149,7 +149,7 @@ static void test_baseline_set(void **state)
 	fclose(out);
 	assert_non_null(strstr(text, "vcpu:\n  register-set:\n"));
 	assert_non_null(strstr(text, "    CLIDR_EL1: required\n"));
-	assert_non_null(strstr(text, "    S3_0_C2_C0_3: tolerated\n"));
+	assert_non_null(strstr(text, "    TCR2_EL1: tolerated\n"));
 	free(text);
 	profile_free(b);
 	profile_free(in[0]);
