@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lint.c - `kvmprof lint`: the checks of compile plus the review rules (model/lint.c). */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,32 +15,22 @@ static void usage_lint(FILE *f)
 	cli_warning_usage(f, "lint");
 }
 
-/* The resolved base of p, for comparison only (it was checked while resolving p); NULL if none. */
+/* The resolved base of p, for comparison only (it was checked while
+ * resolving p, found the way every verb finds it); NULL if none. */
 static struct profile *load_base(const struct profile *p, const char *path)
 {
 	struct profile *base = NULL;
 	struct diag quiet;
 	FILE *null = fopen("/dev/null", "w");
-	char file[4096];
+	char *file = profile_find_base(p->base, path, cli_search_path);
 
 	diag_init(&quiet, null ? null : stderr);
-	for (const char *const *s = cli_search_path; *s && !base; s++) {
-		snprintf(file, sizeof(file), "%s/%s.yaml", *s, p->base);
-		FILE *probe = fopen(file, "r");
-		if (probe) {
-			fclose(probe);
-			base = profile_load_resolved(file, cli_search_path, &quiet);
-		}
-	}
-	if (!base) {
-		const char *slash = strrchr(path, '/');
-		snprintf(file, sizeof(file), "%.*s%s%s.yaml", slash ? (int)(slash - path) : 0, path,
-			 slash ? "/" : "", p->base);
+	if (file)
 		base = profile_load_resolved(file, cli_search_path, &quiet);
-	}
 	diag_fini(&quiet);
 	if (null)
 		fclose(null);
+	free(file);
 	return base;
 }
 

@@ -180,6 +180,17 @@ static void test_lint_rules(void **state)
 	assert_int_equal(run(&out, "%s lint %s", kvmprof, base), 0);
 	assert_string_equal(out, "");
 	free(out);
+	/* lint compares with the base the profile resolves to: the one next to
+	 * it, not a same-named base in -I (which once came first) */
+	char inc[128], other_base[160];
+	snprintf(inc, sizeof(inc), "%s/inc", workdir);
+	snprintf(other_base, sizeof(other_base), "%s/lint-base.yaml", inc);
+	mkdir(inc, 0755);
+	write_file(other_base, "kvmprof: 1\nname: lint-base\narch: arm64\ndescription: another base\n"
+			       "provenance: {kind: authored}\nvcpu:\n  registers:\n    PSCI_VERSION: {Major: 1, Minor: 0}\n");
+	assert_int_equal(run(&out, "%s lint -I %s %s", kvmprof, inc, child), 0);
+	assert_non_null(strstr(out, "PSCI_VERSION repeats what base 'lint-base' already states [repeats-base]"));
+	free(out);
 }
 
 static int is_yaml(const struct dirent *e)
