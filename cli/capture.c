@@ -28,7 +28,8 @@ static void usage_capture(FILE *f)
 	      "host: section of what the kernel can present (capabilities, quirks, x2APIC flags, register list,\n"
 	      "writable masks, probed vGIC ranges, supported CPUID, feature MSRs), for offline `kvmprof check`.\n"
 	      "  -o FILE      write FILE atomically (default: standard output); the profile is named after it\n"
-	      "  --name NAME  the profile's name (default: linux-<major.minor>-<arch>-<hostname>, or FILE's name)\n", f);
+	      "  --name NAME  the profile's name (default: linux-<major.minor>-<arch>-<hostname>, or FILE's name)\n"
+	      "Exit status: 0 written, 1 the capture failed (no /dev/kvm, an ioctl failed), 2 usage error.\n", f);
 }
 
 int cmd_capture(int argc, char **argv, FILE *out, FILE *err)

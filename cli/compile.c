@@ -62,7 +62,8 @@ static void usage_compile(FILE *f)
 	      "  -d DIR         compile several profiles, writing DIR/NAME.c and DIR/kvmprof_index.c\n"
 	      "                 (every profile by name: kvmprof_index_find())\n"
 	      "  --symbol NAME  C name of the profile (default: kvmprof_profile_<name>)\n"
-	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
+	      "  -I DIR         where base profiles are looked up (default: profiles)\n"
+	      "Exit status: 0 written, 1 input or output errors, 2 usage error.\n", f);
 	cli_warning_usage(f, "compile");
 }
 

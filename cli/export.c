@@ -16,7 +16,8 @@ static void usage_export(FILE *f)
 	      "conditions, at-most policies) is listed on stderr.\n"
 	      "  -o FILE    write the template there (default: stdout)\n"
 	      "  -I DIR     where base profiles are looked up (default: profiles)\n"
-	      "  --strict   exit 1 when anything was not carried\n", f);
+	      "  --strict   exit 1 when anything was not carried\n"
+	      "Exit status: 0 written, 1 input errors or (--strict) something not carried, 2 usage error.\n", f);
 }
 
 struct template_buf {

@@ -27,7 +27,8 @@ static void usage_import(FILE *f)
 	      "  -v, --verbose  list every vCPU state register left out (core, FP/SIMD, timer, PMU,\n"
 	      "                 debug, EL1 context, MPIDR_EL1), with its JSON path and value\n"
 	      "vCPU state registers are left out of the profile: they are run-time state, not what the\n"
-	      "guest sees of its platform (see docs/firecracker.md); one line says how many.\n", f);
+	      "guest sees of its platform (see docs/firecracker.md); one line says how many.\n"
+	      "Exit status: 0 written, 1 input errors or (--strict) something not carried, 2 usage error.\n", f);
 }
 
 static int emit_profile(void *ctx, FILE *out, struct diag *d)

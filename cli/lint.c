@@ -11,7 +11,8 @@ static void usage_lint(FILE *f)
 	fputs("usage: kvmprof lint [-W CHECK]... [-I DIR]... PROFILE.yaml...\n"
 	      "The checks of compile, plus review rules: missing provenance or description, entries that\n"
 	      "repeat the base's value, raw values where the register has named fields.\n"
-	      "  -I DIR         where base profiles are looked up (default: profiles)\n", f);
+	      "  -I DIR         where base profiles are looked up (default: profiles)\n"
+	      "Exit status: 0 no errors, 1 errors (warnings too, with -Werror), 2 usage error.\n", f);
 	cli_warning_usage(f, "lint");
 }
 

@@ -8,7 +8,8 @@
 static void usage_show(FILE *f)
 {
 	fputs("usage: kvmprof show [-I DIR]... PROFILE.yaml\n"
-	      "Prints the profile with its base chain applied, in the canonical format-1 YAML.\n", f);
+	      "Prints the profile with its base chain applied, in the canonical format-1 YAML.\n"
+	      "Exit status: 0 printed, 1 input errors, 2 usage error.\n", f);
 }
 
 int cmd_show(int argc, char **argv, FILE *out, FILE *err)
