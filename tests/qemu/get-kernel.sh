@@ -81,7 +81,7 @@ usage() { echo "usage: get-kernel.sh [--flavour F] [--newest] [--modules] [--lis
 if [ $pinned_only -eq 1 ]; then
 	[ ${#args[@]} -ge 1 ] && [ ${#args[@]} -le 2 ] || usage
 	awk -v arch="${args[0]}" -v series="${args[1]:-}" '
-		!/^#/ && NF >= 4 && $2 == arch && (series == "" || $1 == series) { print $1, $3, $4 }' "$pins"
+		!/^#/ && NF >= 4 && $2 == arch && (series == "" || $1 == series) && !seen[$1]++ { print $1, $3, $4 }' "$pins"
 	exit 0
 fi
 [ ${#args[@]} -eq 2 ] || usage
@@ -179,11 +179,12 @@ linux-image-*) pattern="^$(esc "$series")\$" ;;
 [0-9]*.[0-9]*) pattern="^linux-image-$(esc "$series")\.[0-9]+\+deb[0-9]+-$(esc "${flavour:-$arch}")\$" ;;
 *) echo "get-kernel: unknown SERIES '$series'" >&2; exit 2 ;;
 esac
-# The pin: of the series (and flavour), or of the exact package named.
+# The pin: of the series (and flavour: exactly it, so amd64 is not cloud-amd64),
+# or of the exact package named.
 if [ -z "$pin_pkg" ] && [ $newest -eq 0 ]; then
 	read -r pin_pkg pin_ver < <(awk -v arch="$arch" -v series="$series" -v fl="$flavour" '
 		!/^#/ && NF >= 4 && $2 == arch && ($1 == series || $3 == series) &&
-		(fl == "" || $3 ~ ("-" fl "$") || $3 == series) { print $3, $4; exit }' "$pins")
+		(fl == "" || $3 ~ ("[0-9]-" fl "$") || $3 == series) { print $3, $4; exit }' "$pins")
 fi
 
 # "PACKAGE VERSION" of every candidate in the private lists, oldest first
