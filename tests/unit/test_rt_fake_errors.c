@@ -47,6 +47,8 @@ struct fake {
 	int n_set_msrs;        /* KVM_SET_MSRS calls seen */
 	int n_feature_msrs;    /* /dev/kvm lists this many feature MSRs, FEATURE_MSR(i) = i + 1 */
 	int feature_unreadable; /* index+1 of one KVM_GET_MSRS on /dev/kvm cannot read (0: none) */
+	int msr_unreadable;    /* slot+1 of the MSR the vCPU cannot read (0: none) */
+	int n_get_msrs;        /* KVM_GET_MSRS calls on the vCPU seen */
 };
 static struct fake fk;
 
@@ -134,10 +136,12 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		}
 		if (req == KVM_SET_MSRS)
 			fk.n_set_msrs++;
+		else
+			fk.n_get_msrs++;
 		for (i = 0; i < m->nmsrs; i++) {
 			int s = msr_slot(m->entries[i].index);
 
-			if (s < 0)
+			if (s < 0 || (req == KVM_GET_MSRS && s + 1 == fk.msr_unreadable))
 				break;
 			if (req == KVM_GET_MSRS) {
 				m->entries[i].data = fk.msrs[s];
@@ -355,6 +359,50 @@ static void test_fake_many_feature_msrs(void **state)
 	stop(c);
 }
 
+/* KVM_GET_MSRS stops at an MSR the vCPU cannot read: the one after it is
+ * still read (alone), on validation and on verification alike. */
+static const struct kvmprof_entry msrs3_bits[] = {
+	{ .name = "MSR_X", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = MSR_X,
+	  .value = 0x10, .mask = 0x10 },
+	{ .name = "MSR_Y", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = MSR_Y,
+	  .value = 0x20, .mask = 0x20, .flags = KVMPROF_ENTRY_OPTIONAL },
+	{ .name = "MSR_Z", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64, .id = MSR_Z,
+	  .value = 0x40, .mask = 0x40 },
+};
+static const struct kvmprof_profile msrs3_bits_profile = RT_PROFILE(RT_HOST_ARCH, msrs3_bits, 0, 0, 3, 0);
+
+static void test_fake_msr_unreadable_mid_batch(void **state)
+{
+	struct ctx *c = start(&msrs3_bits_profile, 0);
+
+	(void)state;
+	fk.msrs[0] = 0x1;
+	fk.msrs[2] = 0x2;
+	fk.msr_unreadable = 2; /* MSR_Y */
+	assert_int_equal(kvmprof_check(&c->vm, KVMPROF_PHASE_VCPU_REGS, FAKE_VCPU, &c->rep), 0);
+	rt_print_report(&c->rep);
+	assert_int_equal(fk.n_get_msrs, 3); /* the batch (stops at MSR_Y), MSR_Y alone, MSR_Z alone */
+	assert_int_equal(c->res[0].before, 0x1);
+	assert_int_equal(c->res[1].outcome, KVMPROF_OUT_UNSUPPORTED);
+	assert_int_equal(c->res[1].err, -ENOENT);
+	assert_int_equal(c->res[2].before, 0x2);
+	assert_int_equal(c->res[2].wanted, 0x42);
+
+	fk.n_get_msrs = 0;
+	fk.msrs[0] = 0x10;
+	fk.msrs[2] = 0x2; /* MSR_Z lacks its bit */
+	kvmprof_report_reset(&c->rep);
+	assert_int_equal(kvmprof_verify_vcpu(&c->vm, FAKE_VCPU, 0, &c->rep), KVMPROF_ERR_READBACK);
+	rt_print_report(&c->rep);
+	assert_int_equal(fk.n_get_msrs, 3);
+	assert_int_equal(c->res[0].outcome, KVMPROF_OUT_VERIFIED);
+	assert_int_equal(c->res[1].outcome, KVMPROF_OUT_UNSUPPORTED);
+	assert_int_equal(c->res[1].err, -ENOENT);
+	assert_int_equal(c->res[2].outcome, KVMPROF_OUT_READBACK_DIFFERS);
+	assert_int_equal(c->res[2].after, 0x2);
+	stop(c);
+}
+
 static void test_fake_one_batch(void **state)
 {
 	struct ctx *c = start(&msrs3_profile, 0);
@@ -554,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_readback_differs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_short_set_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_one_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_msr_unreadable_mid_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_many_feature_msrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_eintr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_probe_cross_field, setup, teardown),

@@ -318,6 +318,23 @@ static int get_msrs(int fd, struct kvmprof_result *const *rs, uint32_t n, uint64
 	return r;
 }
 
+/*
+ * Reads n MSRs in one KVMPROF_KVM_GET_MSRS; KVM stops at the first one the
+ * vCPU cannot read, so each from there is asked for alone. readable[i] says
+ * whether vals[i] holds rs[i]'s value. Returns 0, or the batch ioctl's error.
+ */
+static int read_msr_batch(int fd, struct kvmprof_result *const *rs, uint32_t n, uint64_t *vals,
+			  uint8_t *readable)
+{
+	int got = get_msrs(fd, rs, n, vals);
+
+	if (got < 0)
+		return got;
+	for (uint32_t i = 0; i < n; i++)
+		readable[i] = (int)i < got || get_msrs(fd, &rs[i], 1, &vals[i]) == 1;
+	return 0;
+}
+
 static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int written,
 			struct kvmprof_result **out, uint32_t *from)
 {
@@ -359,6 +376,7 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
+	uint8_t readable[MSR_BATCH];
 	uint32_t from = 0, k;
 
 	/* With kvmprof_verify_vcpu() to follow, an MSR stated in full needs
@@ -370,15 +388,14 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 		    stated_in_full(res[i].entry))
 			res[i].wanted = res[i].entry->value;
 	while ((k = collect_to_read(res, n, follows, rs, &from)) > 0) {
-		int got = get_msrs(vcpu_fd, rs, k, vals);
+		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
 
-		if (got < 0)
-			return got;
+		if (ret < 0)
+			return ret;
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
-			/* One the vCPU cannot read stops the batch: ask again alone. */
-			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+			if (!readable[i]) {
 				r->outcome = KVMPROF_OUT_UNSUPPORTED;
 				r->err = -ENOENT;
 				continue;
@@ -396,6 +413,7 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
+	uint8_t readable[MSR_BATCH];
 	struct msr_batch b;
 	uint32_t from = 0, k;
 	int failed = 0, strict = !(v->flags & KVMPROF_LENIENT);
@@ -444,19 +462,19 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 	/* Read back everything written, in batches. */
 	from = 0;
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 1, rs, &from)) > 0) {
-		int got = get_msrs(vcpu_fd, rs, k, vals);
+		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
 
-		if (got < 0) { /* written, unconfirmed */
+		if (ret < 0) { /* written, unconfirmed */
 			for (uint32_t i = 0; i < k; i++) {
 				rs[i]->outcome = KVMPROF_OUT_READBACK_DIFFERS;
-				rs[i]->err = got;
+				rs[i]->err = ret;
 			}
-			return got;
+			return ret;
 		}
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
-			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+			if (!readable[i]) {
 				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 				r->err = -EIO;
 				failed |= 2;
@@ -548,17 +566,18 @@ static int msr_verify(int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint64_t vals[MSR_BATCH];
+	uint8_t readable[MSR_BATCH];
 	uint32_t from = 0, k;
 
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, -1, rs, &from)) > 0) {
-		int got = get_msrs(vcpu_fd, rs, k, vals);
+		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
 
-		if (got < 0)
-			return got;
+		if (ret < 0)
+			return ret;
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
-			if ((int)i >= got && get_msrs(vcpu_fd, &rs[i], 1, &vals[i]) != 1) {
+			if (!readable[i]) {
 				r->outcome = KVMPROF_OUT_UNSUPPORTED;
 				r->err = -ENOENT;
 				continue;
