@@ -34,6 +34,7 @@
 
 #include "cli.h"
 #include "host.h"
+#include "json.h"
 #include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "replay.h"
@@ -539,25 +540,11 @@ static const char *verdict_word(int v)
 	return v == V_YES ? "yes" : v == V_NO ? "no" : v == V_UNKNOWN ? "unknown" : "-";
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 /* A string, or null when empty. */
 static void json_str_or_null(FILE *out, const char *s)
 {
 	if (s[0])
-		json_str(out, s);
+		json_put_string(out, s);
 	else
 		fputs("null", out);
 }
@@ -571,7 +558,7 @@ static const char *phase_word(int phase)
 static void json_blocker_fields(FILE *out, const struct row *w)
 {
 	fputs("\"register\": ", out);
-	json_str(out, w->name);
+	json_put_string(out, w->name);
 	fputs(", \"field\": ", out);
 	json_str_or_null(out, w->field);
 	fputs(", \"wanted\": ", out);
@@ -581,7 +568,7 @@ static void json_blocker_fields(FILE *out, const struct row *w)
 	fputs(", \"accepted\": ", out);
 	json_str_or_null(out, w->accepted);
 	fputs(", \"reason\": ", out);
-	json_str(out, w->reason);
+	json_put_string(out, w->reason);
 }
 
 static void json_drift(FILE *out, char *const *names, size_t n)
@@ -589,7 +576,7 @@ static void json_drift(FILE *out, char *const *names, size_t n)
 	fputc('[', out);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ", " : "", out);
-		json_str(out, names[i]);
+		json_put_string(out, names[i]);
 	}
 	fputc(']', out);
 }
@@ -597,15 +584,15 @@ static void json_drift(FILE *out, char *const *names, size_t n)
 static void print_json(const struct checker *c, int v, FILE *out)
 {
 	fputs("{\"profile\": ", out);
-	json_str(out, c->in->p->name);
+	json_put_string(out, c->in->p->name);
 	fputs(", \"host\": ", out);
-	json_str(out, c->where);
+	json_put_string(out, c->where);
 	fprintf(out, ", \"offline\": %s, \"verdict\": \"%s\",\n \"entries\": [", c->offline ? "true" : "false",
 		verdict_word(v));
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct row *w = &c->rows[i];
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
-		json_str(out, w->name);
+		json_put_string(out, w->name);
 		fprintf(out, ", \"phase\": \"%s\", \"outcome\": \"%s\", \"blocks\": %s, ", phase_word(w->phase),
 			outcome_word(w->outcome), blocks(w) ? "true" : "false");
 		json_blocker_fields(out, w);
@@ -1044,21 +1031,21 @@ static void fleet_json(const struct fleet *f, FILE *out)
 		char hash[32];
 		profile_hash(f->in[i].p, hash);
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
-		json_str(out, f->in[i].p->name);
+		json_put_string(out, f->in[i].p->name);
 		fputs(", \"file\": ", out);
-		json_str(out, f->in[i].path);
+		json_put_string(out, f->in[i].path);
 		fprintf(out, ", \"hash\": \"%s\"}", hash);
 	}
 	fputs("],\n \"hosts\": [", out);
 	for (size_t j = 0; j < f->n_hosts; j++) {
 		const struct check_host *h = f->hosts ? &f->hosts[j] : NULL;
 		fprintf(out, "%s{\"id\": \"H%zu\", \"name\": ", j ? ",\n  " : "\n  ", j + 1);
-		json_str(out, host_label(f, j));
+		json_put_string(out, host_label(f, j));
 		if (h) {
 			fputs(", \"file\": ", out);
-			json_str(out, h->path);
+			json_put_string(out, h->path);
 			fprintf(out, ", \"kernel\": ");
-			json_str(out, h->cap.kernel ? h->cap.kernel : "");
+			json_put_string(out, h->cap.kernel ? h->cap.kernel : "");
 			fprintf(out, ", \"facts_hash\": \"%s\", \"same_as\": ", h->hash);
 			if (h->same_as != j)
 				fprintf(out, "\"H%zu\"", h->same_as + 1);
@@ -1072,7 +1059,7 @@ static void fleet_json(const struct fleet *f, FILE *out)
 		for (size_t j = 0; j < f->n_hosts; j++, k++) {
 			const struct cell *cell = &f->cells[i * f->n_hosts + j];
 			fputs(k ? ",\n  {\"profile\": " : "\n  {\"profile\": ", out);
-			json_str(out, f->in[i].p->name);
+			json_put_string(out, f->in[i].p->name);
 			fprintf(out, ", \"host\": \"H%zu\", \"verdict\": \"%s\", \"blocking\": [", j + 1,
 				cell->verdict == V_NA ? "not-comparable" : verdict_word(cell->verdict));
 			for (size_t b = 0; b < cell->n_blockers; b++) {
@@ -1087,7 +1074,7 @@ static void fleet_json(const struct fleet *f, FILE *out)
 				const char *sep = "";
 				for (char *t = strtok_r(names, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 					fputs(sep, out);
-					json_str(out, t);
+					json_put_string(out, t);
 					sep = ", ";
 				}
 				free(names);

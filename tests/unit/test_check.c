@@ -172,6 +172,24 @@ static void regset_drift_json(void **state)
 	free(out);
 }
 
+/* The JSON report passes UTF-8 through (a host whose kernel release has an
+ * é): it was escaped byte by byte as \u00c3\u00a9, two other characters. */
+static void json_utf8_passes(void **state)
+{
+	char dir[] = "/tmp/kvmprof-test-check-XXXXXX", path[96], *out;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tiny-arm64-6.1.yaml", dir);
+	assert_int_equal(shell_run(&out, 0, "sed 's/6.1.0-56-arm64/6.1.0-\xc3\xa9/' %s/tiny-arm64-6.1.yaml > %s", CAPS, path), 0);
+	free(out);
+	shell_run(&out, 0, "%s check %s/tiny-arm64-6.1.yaml --against %s --format json", kvmprof, CAPS, path);
+	assert_non_null(strstr(out, "\"host\": \"tiny-arm64-6.1 (captured: Linux 6.1.0-\xc3\xa9)\""));
+	free(out);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* Every capture can present itself. */
 static void self_checks_pass(void **state)
 {
@@ -687,6 +705,7 @@ int main(void)
 		cmocka_unit_test(clidr_named),
 		cmocka_unit_test(gicd_rev1_text),
 		cmocka_unit_test(regset_drift_json),
+		cmocka_unit_test(json_utf8_passes),
 		cmocka_unit_test(repeated_against),
 		cmocka_unit_test(fleet_matrix_equals_single_checks),
 		cmocka_unit_test(gicd_rev1_kernel_facts),
