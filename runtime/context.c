@@ -52,6 +52,17 @@ int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, i
 	return 0;
 }
 
+int kvmprof__entry_applies(struct kvmprof_vm_priv *v, struct kvmprof_result *r)
+{
+	int ok, ret = kvmprof__requires(v, r->entry->requires, &ok);
+
+	if (ret < 0)
+		return ret;
+	if (!ok)
+		r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+	return ok;
+}
+
 /* ---- fields and policies ---- */
 
 static uint64_t width_mask(unsigned width)

@@ -118,6 +118,9 @@ int kvmprof__check_ext(int fd, uint64_t cap);
 /* The KVM_CAP_* gating arm64 vCPU feature `bit` (0: none needed, -1: unknown). */
 int kvmprof__arm64_feature_cap(uint64_t bit);
 int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, int *ok);
+/* Whether r's entry applies here (its requires: holds): 1 yes, 0 no (r is
+ * then SKIPPED_REQUIRES), < 0 an error evaluating it. */
+int kvmprof__entry_applies(struct kvmprof_vm_priv *v, struct kvmprof_result *r);
 uint64_t kvmprof__field_get(uint64_t v, const struct kvmprof_field *f);
 /* wanted from the kernel's value and the entry's policy; see kvmprof.h */
 uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before);

@@ -283,6 +283,18 @@ static int settle(struct kvmprof_vm_priv *v, int ret, struct kvmprof_result *res
 	return 0;
 }
 
+/* The plan of r's entry, or NULL when it was skipped for its requires:
+ * (r is then SKIPPED_REQUIRES too). */
+static const struct kvmprof_plan *planned(struct kvmprof_vm_priv *v, struct kvmprof_result *r)
+{
+	const struct kvmprof_plan *pl = &v->plan[r->entry - v->p->entries];
+
+	if (pl->outcome != KVMPROF_OUT_SKIPPED_REQUIRES)
+		return pl;
+	r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+	return NULL;
+}
+
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			     struct kvmprof_result *res, uint32_t n, int dry)
 {
@@ -293,12 +305,10 @@ int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_plan *pl = &v->plan[res[i].entry - v->p->entries];
+		const struct kvmprof_plan *pl = planned(v, r);
 
-		if (pl->outcome == KVMPROF_OUT_SKIPPED_REQUIRES) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!pl)
 			continue;
-		}
 		switch (r->entry->kind) {
 		case KVMPROF_KIND_ONE_REG:
 			ret = validate_one_reg(v, vcpu_fd, r);
@@ -348,12 +358,10 @@ int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_plan *pl = &v->plan[res[i].entry - v->p->entries];
+		const struct kvmprof_plan *pl = planned(v, r);
 
-		if (pl->outcome == KVMPROF_OUT_SKIPPED_REQUIRES) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!pl)
 			continue;
-		}
 		if (r->entry->kind != KVMPROF_KIND_ONE_REG) {
 			r->outcome = KVMPROF_OUT_CHECK_OK; /* the arch judges it below */
 			continue;
@@ -448,19 +456,17 @@ int kvmprof__phase_device(struct kvmprof_vm_priv *v, const struct kvmprof_call *
 {
 	int dry = call->mode == MODE_DRY, verify = call->mode == MODE_VERIFY;
 	struct kvmprof__target t;
-	int ret, ok;
+	int ret;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
 
-		ret = kvmprof__requires(v, e->requires, &ok);
+		ret = kvmprof__entry_applies(v, r);
 		if (ret < 0)
 			return ret;
-		if (!ok) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!ret)
 			continue;
-		}
 		ret = target_of(v, call, r, &t);
 		if (ret < 0) {
 			kvmprof__stop_after(res, 0, n);

@@ -39,20 +39,18 @@ static void record(struct kvmprof_vm_priv *v, const struct kvmprof_result *res, 
 int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		      uint32_t n, int dry)
 {
-	int ret, ok;
+	int ret;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
 		int offered;
 
-		ret = kvmprof__requires(v, e->requires, &ok);
+		ret = kvmprof__entry_applies(v, r);
 		if (ret < 0)
 			return ret;
-		if (!ok) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!ret)
 			continue;
-		}
 		switch (e->kind) {
 		case KVMPROF_KIND_ENABLE_CAP:
 			offered = kvmprof__check_ext(v->vm_fd, e->id);

@@ -105,18 +105,16 @@ static int observe_feature(int fd, uint64_t bit)
 
 static int verify_features(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *res, uint32_t n)
 {
-	int ret, ok;
+	int ret;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 
-		ret = kvmprof__requires(v, r->entry->requires, &ok);
+		ret = kvmprof__entry_applies(v, r);
 		if (ret < 0)
 			return ret;
-		if (!ok) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!ret)
 			continue;
-		}
 		r->wanted = r->entry->value & 1;
 		ret = observe_feature(fd, r->entry->id);
 		if (ret == -ENODATA) {
@@ -138,7 +136,7 @@ static int vcpu_init(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 {
 	struct kvmprof_vcpu_init *init = call->arg;
 	struct kvmprof_vcpu_init mine;
-	int ret, ok, dry = call->mode == MODE_DRY, merge = call->mode == MODE_MERGE;
+	int ret, dry = call->mode == MODE_DRY, merge = call->mode == MODE_MERGE;
 
 	if (call->mode == MODE_VERIFY)
 		return verify_features(v, call->fd, res, n);
@@ -152,13 +150,11 @@ static int vcpu_init(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 		uint64_t bit = e->id;
 		int cap;
 
-		ret = kvmprof__requires(v, e->requires, &ok);
+		ret = kvmprof__entry_applies(v, r);
 		if (ret < 0)
 			return ret;
-		if (!ok) {
-			r->outcome = KVMPROF_OUT_SKIPPED_REQUIRES;
+		if (!ret)
 			continue;
-		}
 		r->wanted = e->value & 1;
 		cap = kvmprof__arm64_feature_cap(bit);
 		if (bit < 32 * 7)

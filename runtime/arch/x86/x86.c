@@ -107,14 +107,17 @@ static struct kvmprof_cpuid_leaf *find_leaf_n(struct kvmprof_cpuid_leaf *entries
 
 static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint32_t fn, uint32_t idx)
 {
-	for (uint32_t i = 0; i < t->nent && i < KVMPROF_MAX_CPUID; i++) {
-		struct kvmprof_cpuid_leaf *l = &t->entries[i];
+	return find_leaf_n(t->entries, t->nent < KVMPROF_MAX_CPUID ? t->nent : KVMPROF_MAX_CPUID, fn, idx);
+}
 
-		if (l->function == fn &&
-		    (!(l->flags & KVMPROF_CPUID_FLAG_SIGNIFICANT_INDEX) || l->index == idx))
-			return l;
-	}
-	return NULL;
+/* The register a CPUID entry states as table t presents it (0 when t has
+ * no such leaf: the guest reads 0); returns whether t has the leaf. */
+static int presented(struct kvmprof_cpuid_table *t, const struct kvmprof_entry *e, uint64_t *val)
+{
+	const struct kvmprof_cpuid_leaf *leaf = find_leaf(t, (uint32_t)(e->id >> 32), (uint32_t)e->id);
+
+	*val = leaf ? leaf->regs[e->reg] : 0;
+	return leaf != NULL;
 }
 
 /*
@@ -222,6 +225,33 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
 		       int verify);
 
+/* Reads the vCPU's CPUID table now (KVM_GET_CPUID2); hint: the entries expected (0: unknown). */
+static int get_cpuid(int vcpu_fd, struct kvmprof_cpuid_table *got, uint32_t hint)
+{
+	int ret;
+
+	/* Ask for exactly as many entries as expected first: 6.1 leaves nent
+	 * unchanged when the buffer is larger (real-kvm.md). */
+	got->nent = hint && hint <= KVMPROF_MAX_CPUID ? hint : KVMPROF_MAX_CPUID;
+	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
+	if (ret == -E2BIG && got->nent != KVMPROF_MAX_CPUID) {
+		got->nent = KVMPROF_MAX_CPUID;
+		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
+	}
+	if (ret == -E2BIG)
+		return KVMPROF_ERR_FACTS;
+	if (ret >= 0 && got->nent > KVMPROF_MAX_CPUID)
+		got->nent = KVMPROF_MAX_CPUID;
+	return ret;
+}
+
+/* A CPUID result still to judge: validated, or found already equal. */
+static int cpuid_to_judge(const struct kvmprof_result *r)
+{
+	return r->entry->kind == KVMPROF_KIND_CPUID &&
+	       (r->outcome == KVMPROF_OUT_CHECK_OK || r->outcome == KVMPROF_OUT_ALREADY_EQUAL);
+}
+
 static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_cpuid_table got;
@@ -242,9 +272,7 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_SET_CPUID2, &v->tmpl);
 	if (ret < 0) {
 		for (uint32_t i = 0; i < n; i++) {
-			if (res[i].entry->kind != KVMPROF_KIND_CPUID ||
-			    (res[i].outcome != KVMPROF_OUT_CHECK_OK &&
-			     res[i].outcome != KVMPROF_OUT_ALREADY_EQUAL))
+			if (!cpuid_to_judge(&res[i]))
 				continue;
 			res[i].outcome = KVMPROF_OUT_REJECTED;
 			res[i].err = ret;
@@ -262,14 +290,7 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 			}
 		return 0;
 	}
-	/* Ask for exactly as many entries as were set: 6.1 leaves nent
-	 * unchanged when the buffer is larger (real-kvm.md). */
-	got.nent = v->tmpl.nent;
-	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, &got);
-	if (ret == -E2BIG) {
-		got.nent = KVMPROF_MAX_CPUID;
-		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, &got);
-	}
+	ret = get_cpuid(vcpu_fd, &got, v->tmpl.nent);
 	if (ret < 0) { /* the table was set, the read-back never came */
 		for (uint32_t i = 0; i < n; i++)
 			if (res[i].entry->kind == KVMPROF_KIND_CPUID && res[i].written &&
@@ -281,15 +302,11 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_entry *e = r->entry;
-		struct kvmprof_cpuid_leaf *leaf;
 
-		if (e->kind != KVMPROF_KIND_CPUID || (r->outcome != KVMPROF_OUT_CHECK_OK &&
-						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
+		if (!cpuid_to_judge(r))
 			continue;
-		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
-		r->after = leaf ? leaf->regs[e->reg] : 0; /* absent: the guest reads 0 */
-		if (!kvmprof__judge(e, r->after, &r->field)) {
+		presented(&got, r->entry, &r->after);
+		if (!kvmprof__judge(r->entry, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
 		} else if (r->outcome == KVMPROF_OUT_CHECK_OK) {
@@ -319,20 +336,41 @@ static int get_msrs(int fd, struct kvmprof_result *const *rs, uint32_t n, uint64
 }
 
 /*
- * Reads n MSRs in one KVMPROF_KVM_GET_MSRS; KVM stops at the first one the
- * vCPU cannot read, so each from there is asked for alone. readable[i] says
- * whether vals[i] holds rs[i]'s value. Returns 0, or the batch ioctl's error.
+ * Reads n MSRs (n <= MSR_BATCH) into each result's `after`, in one
+ * KVMPROF_KVM_GET_MSRS; KVM stops at the first one the vCPU cannot read, so
+ * each from there is asked for alone. One that cannot be read gets outcome
+ * `unreadable` and error `err`. Returns 0, or the batch ioctl's error.
  */
-static int read_msr_batch(int fd, struct kvmprof_result *const *rs, uint32_t n, uint64_t *vals,
-			  uint8_t *readable)
+static int read_msr_batch(int fd, struct kvmprof_result *const *rs, uint32_t n, int unreadable, int err)
 {
+	uint64_t vals[MSR_BATCH];
 	int got = get_msrs(fd, rs, n, vals);
 
 	if (got < 0)
 		return got;
-	for (uint32_t i = 0; i < n; i++)
-		readable[i] = (int)i < got || get_msrs(fd, &rs[i], 1, &vals[i]) == 1;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((int)i < got || get_msrs(fd, &rs[i], 1, &vals[i]) == 1) {
+			rs[i]->after = vals[i];
+		} else {
+			rs[i]->outcome = unreadable;
+			rs[i]->err = err;
+		}
+	}
 	return 0;
+}
+
+/* read_msr_batch() of MSRs as they are now (before = after) and what each
+ * entry wants of its value; one the vCPU cannot read is UNSUPPORTED. */
+static int read_msrs_now(int fd, struct kvmprof_result *const *rs, uint32_t n)
+{
+	int ret = read_msr_batch(fd, rs, n, KVMPROF_OUT_UNSUPPORTED, -ENOENT);
+
+	for (uint32_t i = 0; ret == 0 && i < n; i++)
+		if (rs[i]->outcome == KVMPROF_OUT_CHECK_OK) {
+			rs[i]->before = rs[i]->after;
+			rs[i]->wanted = kvmprof__wanted(rs[i]->entry, rs[i]->before);
+		}
+	return ret;
 }
 
 static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int written,
@@ -375,8 +413,6 @@ static uint32_t collect_to_read(struct kvmprof_result *res, uint32_t n, int foll
 static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
-	uint64_t vals[MSR_BATCH];
-	uint8_t readable[MSR_BATCH];
 	uint32_t from = 0, k;
 
 	/* With kvmprof_verify_vcpu() to follow, an MSR stated in full needs
@@ -388,23 +424,13 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 		    stated_in_full(res[i].entry))
 			res[i].wanted = res[i].entry->value;
 	while ((k = collect_to_read(res, n, follows, rs, &from)) > 0) {
-		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
+		int ret = read_msrs_now(vcpu_fd, rs, k);
 
 		if (ret < 0)
 			return ret;
-		for (uint32_t i = 0; i < k; i++) {
-			struct kvmprof_result *r = rs[i];
-
-			if (!readable[i]) {
-				r->outcome = KVMPROF_OUT_UNSUPPORTED;
-				r->err = -ENOENT;
-				continue;
-			}
-			r->before = r->after = vals[i];
-			r->wanted = kvmprof__wanted(r->entry, r->before);
-			if (r->wanted == r->before)
-				r->outcome = KVMPROF_OUT_ALREADY_EQUAL;
-		}
+		for (uint32_t i = 0; i < k; i++)
+			if (rs[i]->outcome == KVMPROF_OUT_CHECK_OK && rs[i]->wanted == rs[i]->before)
+				rs[i]->outcome = KVMPROF_OUT_ALREADY_EQUAL;
 	}
 	return 0;
 }
@@ -412,8 +438,6 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
-	uint64_t vals[MSR_BATCH];
-	uint8_t readable[MSR_BATCH];
 	struct msr_batch b;
 	uint32_t from = 0, k;
 	int failed = 0, strict = !(v->flags & KVMPROF_LENIENT);
@@ -462,7 +486,7 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 	/* Read back everything written, in batches. */
 	from = 0;
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, 1, rs, &from)) > 0) {
-		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
+		int ret = read_msr_batch(vcpu_fd, rs, k, KVMPROF_OUT_READBACK_DIFFERS, -EIO);
 
 		if (ret < 0) { /* written, unconfirmed */
 			for (uint32_t i = 0; i < k; i++) {
@@ -474,13 +498,10 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
-			if (!readable[i]) {
-				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
-				r->err = -EIO;
+			if (r->outcome != KVMPROF_OUT_CHECK_OK) {
 				failed |= 2;
 				continue;
 			}
-			r->after = vals[i];
 			if (kvmprof__judge(r->entry, r->after, &r->field)) {
 				r->outcome = KVMPROF_OUT_APPLIED;
 			} else {
@@ -495,26 +516,6 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 }
 
 
-/* Reads the vCPU's CPUID table now (KVM_GET_CPUID2). */
-static int get_cpuid(int vcpu_fd, struct kvmprof_cpuid_table *got, uint32_t hint)
-{
-	int ret;
-
-	/* Ask for exactly as many entries as expected first: 6.1 leaves nent
-	 * unchanged when the buffer is larger (real-kvm.md). */
-	got->nent = hint && hint <= KVMPROF_MAX_CPUID ? hint : KVMPROF_MAX_CPUID;
-	ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
-	if (ret == -E2BIG && got->nent != KVMPROF_MAX_CPUID) {
-		got->nent = KVMPROF_MAX_CPUID;
-		ret = kvmprof_sys_ioctl(vcpu_fd, KVMPROF_KVM_GET_CPUID2, got);
-	}
-	if (ret == -E2BIG)
-		return KVMPROF_ERR_FACTS;
-	if (ret >= 0 && got->nent > KVMPROF_MAX_CPUID)
-		got->nent = KVMPROF_MAX_CPUID;
-	return ret;
-}
-
 /*
  * Judges every CPUID entry of res (with outcome CHECK_OK or ALREADY_EQUAL)
  * against what the vCPU presents now. verify: VERIFIED, else ALREADY_EQUAL
@@ -527,8 +528,7 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	int any = 0, ret, differs = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		any |= res[i].entry->kind == KVMPROF_KIND_CPUID &&
-		       (res[i].outcome == KVMPROF_OUT_CHECK_OK || res[i].outcome == KVMPROF_OUT_ALREADY_EQUAL);
+		any |= cpuid_to_judge(&res[i]);
 	if (!any)
 		return 0;
 	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->tmpl.nent : 0);
@@ -539,14 +539,12 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
-		struct kvmprof_cpuid_leaf *leaf;
+		int leaf;
 
-		if (e->kind != KVMPROF_KIND_CPUID || (r->outcome != KVMPROF_OUT_CHECK_OK &&
-						      r->outcome != KVMPROF_OUT_ALREADY_EQUAL))
+		if (!cpuid_to_judge(r))
 			continue;
-		leaf = find_leaf(&got, (uint32_t)(e->id >> 32), (uint32_t)e->id);
-		/* Nothing is written here: what the vCPU presents is both. */
-		r->before = r->after = leaf ? leaf->regs[e->reg] : 0;
+		leaf = presented(&got, e, &r->after);
+		r->before = r->after; /* nothing is written here: what the vCPU presents is both */
 		if (!leaf && (e->value & e->mask) != 0) { /* absent reads as 0: only 0 is presented */
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			r->err = -ENOENT;
@@ -565,27 +563,19 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 static int msr_verify(int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
-	uint64_t vals[MSR_BATCH];
-	uint8_t readable[MSR_BATCH];
 	uint32_t from = 0, k;
 
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, -1, rs, &from)) > 0) {
-		int ret = read_msr_batch(vcpu_fd, rs, k, vals, readable);
+		int ret = read_msrs_now(vcpu_fd, rs, k);
 
 		if (ret < 0)
 			return ret;
 		for (uint32_t i = 0; i < k; i++) {
 			struct kvmprof_result *r = rs[i];
 
-			if (!readable[i]) {
-				r->outcome = KVMPROF_OUT_UNSUPPORTED;
-				r->err = -ENOENT;
-				continue;
-			}
-			r->before = r->after = vals[i];
-			r->wanted = kvmprof__wanted(r->entry, r->after);
-			r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
-										    KVMPROF_OUT_READBACK_DIFFERS;
+			if (r->outcome == KVMPROF_OUT_CHECK_OK)
+				r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ?
+						     KVMPROF_OUT_VERIFIED : KVMPROF_OUT_READBACK_DIFFERS;
 		}
 	}
 	return 0;
