@@ -32,11 +32,11 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "host.h"
 #include "json.h"
 #include "kvm_compat.h"
-#include "kvm_ioctl.h"
 #include "replay.h"
 #include "tables.h"
 
@@ -124,16 +124,6 @@ static void usage_check(FILE *f)
 	      "  -I DIR              where base profiles are looked up after the profile's folder (default: profiles)\n"
 	      "Exit status: 0 yes (every cell), 1 no (some cell), 2 usage or input error, 3 unknown (no cell\n"
 	      "no, some cell undecided).\n", f);
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
 }
 
 static struct row *add_row(struct checker *c)
@@ -242,24 +232,7 @@ static int run_offline(struct checker *c)
 
 static void live_reg_list(struct checker *c, int vcpu_fd)
 {
-	struct kvm_reg_list probe = { .n = 0 }, *list;
-	int r = xioctl(vcpu_fd, KVM_GET_REG_LIST, &probe);
-
-	if ((r < 0 && r != -E2BIG) || probe.n > 65536)
-		return;
-	c->have_reg_list = 1;
-	if (!probe.n)
-		return;
-	list = xcalloc(1, sizeof(*list) + probe.n * sizeof(uint64_t));
-	list->n = probe.n;
-	if (xioctl(vcpu_fd, KVM_GET_REG_LIST, list) == 0) {
-		c->reg_list = xcalloc(list->n, sizeof(uint64_t));
-		memcpy(c->reg_list, list->reg, list->n * sizeof(uint64_t));
-		c->n_reg_list = list->n;
-	} else {
-		c->have_reg_list = 0;
-	}
-	free(list);
+	c->have_reg_list = host_reg_list(vcpu_fd, &c->reg_list, &c->n_reg_list) == 1;
 }
 
 static int run_live(struct checker *c)
@@ -284,7 +257,7 @@ static int run_live(struct checker *c)
 		c->fatal = 1;
 		return -1;
 	}
-	vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
+	vm_fd = host_ioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
 	if (vm_fd < 0) {
 		fprintf(stderr, "kvmprof check: KVM_CREATE_VM: %s\n", strerror(-vm_fd));
 		close(kvm_fd);
@@ -294,7 +267,7 @@ static int run_live(struct checker *c)
 #if defined(__x86_64__)
 	/* As a VMM would, and as capture did: capabilities such as
 	 * X2APIC_API and APIC_BUS_CYCLES_NS depend on the irqchip. */
-	xioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
+	host_ioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
 #endif
 	r = kvmprof_vm_init(&c->vm, p, kvm_fd, vm_fd, &opts);
 	if (r < 0) {
@@ -308,7 +281,7 @@ static int run_live(struct checker *c)
 	r = kvmprof_apply_vm(&c->vm, &c->report);
 	if (!answer_err(r))
 		phase_error(c, KVMPROF_PHASE_VM, r);
-	vcpu_fd = xioctl(vm_fd, KVM_CREATE_VCPU, (void *)0);
+	vcpu_fd = host_ioctl(vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (vcpu_fd < 0) {
 		phase_error(c, KVMPROF_PHASE_VCPU_INIT, vcpu_fd);
 		goto fini;
@@ -317,7 +290,7 @@ static int run_live(struct checker *c)
 	{
 		struct kvm_vcpu_init init;
 		memset(&init, 0, sizeof(init));
-		xioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
+		host_ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
 		/* sets the profile's features and issues KVM_ARM_VCPU_INIT */
 		r = kvmprof_apply_vcpu_init(&c->vm, vcpu_fd, &init, &c->report);
 		if (!answer_err(r))
@@ -338,9 +311,9 @@ static int run_live(struct checker *c)
 					      .addr = (uintptr_t)&redist };
 		struct kvm_device_attr a3 = { .group = KVM_DEV_ARM_VGIC_GRP_CTRL, .attr = KVM_DEV_ARM_VGIC_CTRL_INIT };
 
-		r = xioctl(vm_fd, KVM_CREATE_DEVICE, &cd);
-		if (r == 0 && (r = xioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a1)) == 0 &&
-		    (r = xioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a2)) == 0 && (r = xioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a3)) == 0)
+		r = host_ioctl(vm_fd, KVM_CREATE_DEVICE, &cd);
+		if (r == 0 && (r = host_ioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a1)) == 0 &&
+		    (r = host_ioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a2)) == 0 && (r = host_ioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a3)) == 0)
 			r = kvmprof_apply_devices(&c->vm, (int)cd.fd, &c->report);
 		if (!answer_err(r))
 			phase_error(c, KVMPROF_PHASE_DEVICE, r);

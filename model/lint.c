@@ -7,14 +7,6 @@
 
 #include "profile.h"
 
-static const struct pentry *find_target(const struct profile *p, const struct pentry *e)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (pentry_same_target(&p->entries[i], e))
-			return &p->entries[i];
-	return NULL;
-}
-
 static int has_provenance_kind(const struct profile *p)
 {
 	for (size_t i = 0; i < p->n_provenance; i++)
@@ -44,7 +36,7 @@ void profile_lint(const struct profile *p, const struct profile *base, struct di
 			diag_warning(d, e->pos, "raw-value",
 				     "%s is stated as a raw value; it has named fields (state them, e.g. {%s: ...}) "
 				     "so a reviewer can see what changes", e->name, e->reg->fields[0].name);
-		if (base && (b = find_target(base, e)) != NULL && b->mask == e->mask &&
+		if (base && (b = profile_find_target(base, e)) != NULL && b->mask == e->mask &&
 		    (b->value & b->mask) == (e->value & e->mask) && b->policy == e->policy &&
 		    (b->requires_text == NULL) == (e->requires_text == NULL) &&
 		    (!b->requires_text || !strcmp(b->requires_text, e->requires_text)))

@@ -34,6 +34,14 @@ int pentry_same_target(const struct pentry *a, const struct pentry *b)
 	}
 }
 
+const struct pentry *profile_find_target(const struct profile *p, const struct pentry *e)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (pentry_same_target(&p->entries[i], e))
+			return &p->entries[i];
+	return NULL;
+}
+
 void pentry_clear(struct pentry *e)
 {
 	size_t i;

@@ -124,6 +124,8 @@ int profile_name_ok(const char *name);
 
 /* Entries are matched across a base chain by this key. */
 int pentry_same_target(const struct pentry *a, const struct pentry *b);
+/* p's entry with e's target, or NULL. */
+const struct pentry *profile_find_target(const struct profile *p, const struct pentry *e);
 
 void profile_free(struct profile *p);
 void pentry_clear(struct pentry *e);

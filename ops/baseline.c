@@ -408,14 +408,6 @@ static int combine_entry(struct baseliner *B, struct pentry *out)
 	}
 }
 
-static const struct pentry *find_target(const struct profile *p, const struct pentry *e)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (pentry_same_target(&p->entries[i], e))
-			return &p->entries[i];
-	return NULL;
-}
-
 
 static void add_provenance(struct profile *p, const char *key, char *value)
 {
@@ -544,7 +536,7 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 		size_t missing = n;
 		match[0] = e0;
 		for (size_t i = 1; i < n && missing == n; i++)
-			if (!(match[i] = find_target(in[i], e0)))
+			if (!(match[i] = profile_find_target(in[i], e0)))
 				missing = i;
 		if (missing != n) {
 			diag_note(d, e0->pos, "%s is not stated by %s; left out of the baseline", e0->name,
@@ -571,8 +563,8 @@ struct profile *profile_baseline(struct profile *const *in, size_t n, const char
 			const struct pentry *ei = &in[i]->entries[e];
 			int earlier = 0;
 			for (size_t k = 1; k < i && !earlier; k++)
-				earlier = find_target(in[k], ei) != NULL;
-			if (!earlier && !find_target(in[0], ei))
+				earlier = profile_find_target(in[k], ei) != NULL;
+			if (!earlier && !profile_find_target(in[0], ei))
 				diag_note(d, ei->pos, "%s is not stated by %s; left out of the baseline", ei->name,
 					  input_file(in[0]));
 		}

@@ -35,7 +35,7 @@ struct cap_state {
 	size_t errlen;
 };
 
-static int xioctl(int fd, unsigned long req, void *arg)
+int host_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -179,7 +179,7 @@ static void capture_caps(struct cap_state *s)
 
 		if (sym->kind != REGDB_SYM_CAP || (sym->arch && sym->arch != h->arch))
 			continue;
-		v = xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)sym->value);
+		v = host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)sym->value);
 		if (v < 0)
 			continue; /* not even answerable: unknown */
 		h->caps = xrealloc(h->caps, (h->n_caps + 1) * sizeof(*h->caps));
@@ -187,31 +187,40 @@ static void capture_caps(struct cap_state *s)
 	}
 }
 
-static int reg_list(struct cap_state *s)
+int host_reg_list(int vcpu_fd, uint64_t **ids, size_t *n)
 {
 	struct kvm_reg_list probe = { .n = 0 };
 	struct kvm_reg_list *list;
-	int r = xioctl(s->vcpu_fd, KVM_GET_REG_LIST, &probe);
-	struct host_facts *h = s->h;
+	int r = host_ioctl(vcpu_fd, KVM_GET_REG_LIST, &probe);
 
+	*ids = NULL;
+	*n = 0;
 	if (r < 0 && r != -E2BIG)
 		return 0; /* no register list on this kernel: unknown */
 	if (probe.n > MAX_REG_LIST)
-		return capture_fail(s, -E2BIG, "KVM_GET_REG_LIST");
-	h->have_reg_list = 1;
+		return -E2BIG;
 	if (probe.n == 0)
-		return 0;
+		return 1;
 	list = xcalloc(1, sizeof(*list) + probe.n * sizeof(uint64_t));
 	list->n = probe.n;
-	r = xioctl(s->vcpu_fd, KVM_GET_REG_LIST, list);
-	if (r < 0) {
-		free(list);
-		return capture_fail(s, r, "KVM_GET_REG_LIST");
+	r = host_ioctl(vcpu_fd, KVM_GET_REG_LIST, list);
+	if (r >= 0) {
+		*ids = xcalloc(list->n, sizeof(uint64_t));
+		memcpy(*ids, list->reg, list->n * sizeof(uint64_t));
+		*n = list->n;
 	}
-	h->reg_list = xcalloc(list->n, sizeof(uint64_t));
-	memcpy(h->reg_list, list->reg, list->n * sizeof(uint64_t));
-	h->n_reg_list = list->n;
 	free(list);
+	return r < 0 ? r : 1;
+}
+
+static int reg_list(struct cap_state *s)
+{
+	struct host_facts *h = s->h;
+	int r = host_reg_list(s->vcpu_fd, &h->reg_list, &h->n_reg_list);
+
+	if (r < 0)
+		return capture_fail(s, r, "KVM_GET_REG_LIST");
+	h->have_reg_list = r;
 	return 0;
 }
 
@@ -233,7 +242,7 @@ static void reg_values(struct cap_state *s)
 		 * captures of the same kernel differ. */
 		if (r && (r->flags & REGDB_R_STATE))
 			continue;
-		if (bytes > 8 || xioctl(s->vcpu_fd, KVM_GET_ONE_REG, &one) < 0)
+		if (bytes > 8 || host_ioctl(s->vcpu_fd, KVM_GET_ONE_REG, &one) < 0)
 			continue;
 		h->reg_values[h->n_reg_values++] = (struct host_reg_value){ id, val & width_mask(bytes * 8) };
 	}
@@ -258,7 +267,7 @@ static void regset_from_list(struct host_facts *h)
 static int dev_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *addr)
 {
 	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)addr };
-	return xioctl(fd, req, &a);
+	return host_ioctl(fd, req, &a);
 }
 
 /* Registers of the profile: ID, identification, cache and firmware
@@ -291,10 +300,10 @@ static void writable_masks(struct cap_state *s)
 	struct kvmprof_reg_mask_range range = { .addr = (uintptr_t)masks, .range = KVMPROF_ARM_FEATURE_ID_RANGE };
 	struct host_facts *h = s->h;
 
-	if (xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) <= 0)
+	if (host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) <= 0)
 		return;
 	memset(masks, 0, sizeof(masks));
-	if (xioctl(s->vm_fd, KVMPROF_KVM_ARM_GET_REG_WRITABLE_MASKS, &range) < 0)
+	if (host_ioctl(s->vm_fd, KVMPROF_KVM_ARM_GET_REG_WRITABLE_MASKS, &range) < 0)
 		return;
 	h->have_masks = 1;
 	h->masks = xcalloc(KVMPROF_ID_RANGE_WORDS, sizeof(*h->masks));
@@ -310,7 +319,7 @@ static void vgic(struct cap_state *s)
 	struct host_facts *h = s->h;
 	struct profile *p = s->p;
 
-	if (xioctl(s->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+	if (host_ioctl(s->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
 		return; /* no vGICv3 here: nothing recorded */
 	s->gic_fd = (int)cd.fd;
 	if (dev_attr(s->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) < 0 ||
@@ -370,14 +379,14 @@ static int capture_arch(struct cap_state *s)
 	int r;
 
 	memset(&init, 0, sizeof(init));
-	r = xioctl(s->vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
+	r = host_ioctl(s->vm_fd, KVM_ARM_PREFERRED_TARGET, &init);
 	if (r < 0)
 		return capture_fail(s, r, "KVM_ARM_PREFERRED_TARGET");
-	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
+	s->vcpu_fd = host_ioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (s->vcpu_fd < 0)
 		return capture_fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
 	/* PSCI 0.2 as every VMM asks for it (QEMU, kvmtool, Firecracker). */
-	if (psci && xioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
+	if (psci && host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
 		init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
 		struct pentry *e = add_entry(p, psci->name, KVMPROF_KIND_VCPU_FEATURE, KVMPROF_PHASE_VCPU_INIT);
 		e->id = psci->value;
@@ -385,7 +394,7 @@ static int capture_arch(struct cap_state *s)
 		e->value = 1;
 		e->mask = 1;
 	}
-	r = xioctl(s->vcpu_fd, KVM_ARM_VCPU_INIT, &init);
+	r = host_ioctl(s->vcpu_fd, KVM_ARM_VCPU_INIT, &init);
 	if (r < 0)
 		return capture_fail(s, r, "KVM_ARM_VCPU_INIT");
 	r = reg_list(s);
@@ -427,7 +436,7 @@ static int msr_read(int fd, uint32_t index, uint64_t *value)
 	memset(&b, 0, sizeof(b));
 	b.hdr.nmsrs = 1;
 	b.hdr.entries[0].index = index;
-	if (xioctl(fd, KVM_GET_MSRS, &b) != 1)
+	if (host_ioctl(fd, KVM_GET_MSRS, &b) != 1)
 		return -1;
 	*value = b.hdr.entries[0].data;
 	return 0;
@@ -442,7 +451,7 @@ static void msr_lists(struct cap_state *s)
 	struct host_facts *h = s->h;
 
 	list.hdr.nmsrs = MAX_MSRS;
-	if (xioctl(s->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) == 0) {
+	if (host_ioctl(s->kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) == 0) {
 		h->have_feature_msrs = 1;
 		h->feature_msrs = xcalloc(list.hdr.nmsrs, sizeof(*h->feature_msrs));
 		for (uint32_t i = 0; i < list.hdr.nmsrs; i++) {
@@ -452,7 +461,7 @@ static void msr_lists(struct cap_state *s)
 		}
 	}
 	list.hdr.nmsrs = MAX_MSRS;
-	if (xioctl(s->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list) == 0) {
+	if (host_ioctl(s->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list) == 0) {
 		h->have_msr_list = 1;
 		h->msr_list = xcalloc(list.hdr.nmsrs, sizeof(uint32_t));
 		memcpy(h->msr_list, list.hdr.indices, list.hdr.nmsrs * sizeof(uint32_t));
@@ -494,7 +503,7 @@ static int capture_arch(struct cap_state *s)
 
 	memset(&cpuid, 0, sizeof(cpuid));
 	cpuid.hdr.nent = MAX_CPUID;
-	r = xioctl(s->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid);
+	r = host_ioctl(s->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid);
 	if (r == 0) {
 		h->have_cpuid = 1;
 		h->cpuid = xcalloc(cpuid.hdr.nent, sizeof(*h->cpuid));
@@ -518,7 +527,7 @@ static int capture_arch(struct cap_state *s)
 		add_flags(p, "KVM_CAP_DISABLE_QUIRKS2", KVMPROF_KIND_QUIRKS, KVM_CAP_DISABLE_QUIRKS2, REGDB_SYM_QUIRK, h->quirks);
 	if (h->have_x2apic && h->x2apic)
 		add_flags(p, "KVM_CAP_X2APIC_API", KVMPROF_KIND_X2APIC_API, KVM_CAP_X2APIC_API, REGDB_SYM_X2APIC_FLAG, h->x2apic);
-	s->vcpu_fd = xioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
+	s->vcpu_fd = host_ioctl(s->vm_fd, KVM_CREATE_VCPU, (void *)0);
 	if (s->vcpu_fd < 0)
 		return capture_fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
 	r = reg_list(s);
@@ -585,7 +594,7 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 		r = capture_fail(&s, -errno, o->kvm_path ? o->kvm_path : "/dev/kvm");
 		goto out;
 	}
-	s.vm_fd = xioctl(s.kvm_fd, KVM_CREATE_VM, (void *)0);
+	s.vm_fd = host_ioctl(s.kvm_fd, KVM_CREATE_VM, (void *)0);
 	if (s.vm_fd < 0) {
 		r = capture_fail(&s, s.vm_fd, "KVM_CREATE_VM");
 		goto out;
@@ -593,7 +602,7 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 #if defined(__x86_64__)
 	/* Capabilities are answered on the VM fd after the irqchip exists
 	 * (real-kvm.md: X2APIC_API and APIC_BUS_CYCLES_NS depend on it). */
-	xioctl(s.vm_fd, KVM_CREATE_IRQCHIP, NULL);
+	host_ioctl(s.vm_fd, KVM_CREATE_IRQCHIP, NULL);
 #endif
 	capture_caps(&s);
 	r = capture_arch(&s);

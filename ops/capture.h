@@ -7,6 +7,8 @@
 #ifndef KVMPROF_CAPTURE_H
 #define KVMPROF_CAPTURE_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "host.h"
@@ -26,6 +28,14 @@ struct capture_opts {
  */
 int capture_run(const struct capture_opts *o, struct profile **p, struct host_facts *h,
 		char *err, size_t errlen);
+
+/* ioctl(2) on this host's /dev/kvm, a VM or a vCPU, EINTR retried: the
+ * ioctl's value, or -errno. */
+int host_ioctl(int fd, unsigned long req, void *arg);
+
+/* KVM_GET_REG_LIST of vcpu_fd into a malloc'd *ids of *n: 1, or 0 when
+ * the kernel has no register list, or -errno (-E2BIG: implausibly long). */
+int host_reg_list(int vcpu_fd, uint64_t **ids, size_t *n);
 
 /* linux-<major.minor>-<arch>-<hostname or cpu>, lower case, [a-z0-9.-]. */
 void capture_default_name(char *buf, size_t len);

@@ -329,14 +329,6 @@ static void diff_entry_attrs(struct pdiff *d, const struct pentry *a, const stru
 			 xstrdup(b->flags & KVMPROF_ENTRY_OPTIONAL ? "true" : "false"), PDIFF_OPTIONAL);
 }
 
-static const struct pentry *find_target(const struct profile *p, const struct pentry *e)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (pentry_same_target(&p->entries[i], e))
-			return &p->entries[i];
-	return NULL;
-}
-
 /* Items of one entry keep their order (field position); entries sort by phase, then name. */
 static int item_cmp(const void *x, const void *y)
 {
@@ -383,13 +375,13 @@ void profile_diff(const struct profile *a, const struct profile *b, struct pdiff
 		add_item(out, -1, "profile", "requires", fmt_condition(a->requires_text),
 			 fmt_condition(b->requires_text), PDIFF_REQUIRES);
 	for (size_t i = 0; i < a->n_entries; i++) {
-		const struct pentry *ea = &a->entries[i], *eb = find_target(b, ea);
+		const struct pentry *ea = &a->entries[i], *eb = profile_find_target(b, ea);
 		diff_entry_value(out, ea, eb);
 		if (eb)
 			diff_entry_attrs(out, ea, eb);
 	}
 	for (size_t i = 0; i < b->n_entries; i++)
-		if (!find_target(a, &b->entries[i]))
+		if (!profile_find_target(a, &b->entries[i]))
 			diff_entry_value(out, NULL, &b->entries[i]);
 	sort_items(out);
 }
