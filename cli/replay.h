@@ -38,7 +38,7 @@
 #define KVMPROF_REPLAY_H
 
 #include "host.h"
-#include "kvm_ioctl.h"
+#include "kvmprof.h" /* struct kvmprof_sys */
 
 /* Fake descriptors handed to the runtime. */
 #define REPLAY_KVM_FD 1000

@@ -13,7 +13,6 @@
 #include <linux/kvm.h>
 
 #include "fuzz_common.h"
-#include "kvm_ioctl.h"
 #include "kvmprof.h"
 
 #ifndef __x86_64__

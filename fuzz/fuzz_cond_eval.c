@@ -5,7 +5,7 @@
  * KVMPROF_ERR_INVAL, never read outside the program or its stack.
  */
 #include "fuzz_common.h"
-#include "cond.h"
+#include "kvmprof.h"
 
 static int64_t cap_value(void *ctx, uint64_t cap)
 {

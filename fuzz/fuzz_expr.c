@@ -6,7 +6,7 @@
  * the one a VMM uses.
  */
 #include "fuzz_common.h"
-#include "cond.h"
+#include "kvmprof.h"
 #include "expr.h"
 #include "profile.h"
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cond.h"
 #include "expr.h"
 #include "expr-parser.h"
 #include "expr-lexer.h"

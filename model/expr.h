@@ -94,7 +94,7 @@ int expr_compile_cond(const struct expr *e, expr_cap_fn cap_lookup, void *ctx,
 		      struct kvmprof_insn *out, size_t cap, struct expr_error *err);
 
 /* A compiled program is evaluated by the runtime's kvmprof_cond_eval()
- * (runtime/cond.h), so compile-time tests and offline checks use the same
+ * (public in kvmprof.h), so compile-time tests and offline checks use the same
  * evaluator as a VMM does. */
 
 #endif /* KVMPROF_EXPR_H */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cond.c - evaluator of compiled `requires:` programs (contract in cond.h).
+ * cond.c - evaluator of compiled `requires:` programs (contract in kvmprof.h).
  * No allocation, no printing: a program that is not well formed is refused
  * with KVMPROF_ERR_INVAL instead of being trusted.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cond.h"
+#include "kvmprof.h"
 
 static uint64_t shift_left(uint64_t v, uint64_t count)
 {

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "cond.h"
 #include "internal.h"
 #include "kvm_ioctl.h"
 

@@ -221,6 +221,28 @@ struct kvmprof_cond {
 	uint32_t n_code;
 };
 
+/* The facts a condition may ask about. */
+struct kvmprof_cond_env {
+	uint64_t kernel; /* KVMPROF_KERNEL_VERSION of the kernel */
+	uint32_t arch;   /* enum kvmprof_arch */
+	/* KVM_CHECK_EXTENSION(cap) on a VM fd, or a captured value; 0 for a
+	 * capability the kernel does not know. */
+	int64_t (*cap_value)(void *ctx, uint64_t cap);
+	void *ctx;
+};
+
+/*
+ * Evaluates a compiled condition against the facts in env, which the
+ * caller may take from anywhere (the apply calls take them from the
+ * running kernel; a tool may take a capture's). env may be NULL for a
+ * program of constants only. Returns 0 and *result (0: false), or
+ * KVMPROF_ERR_INVAL for a program that is not well formed (stack underflow
+ * or overflow, an unknown op, no KVMPROF_OP_END) or asks env for a fact it
+ * lacks. Allocates nothing.
+ */
+int kvmprof_cond_eval(const struct kvmprof_insn *code, uint32_t n_code,
+		      const struct kvmprof_cond_env *env, uint64_t *result);
+
 /* One guest-visible setting. */
 struct kvmprof_entry {
 	const char *name;    /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */

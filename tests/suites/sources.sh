@@ -5,7 +5,9 @@
 #  - architectural numbers live in the register database (regdb/*.db) or the
 #    one uAPI header (runtime/kvm_compat.h), nowhere else in the C sources:
 #    no arm64 one-reg ids, no ioctl numbers, no KVM constant defined by
-#    number, no MSR index of the database, no architecture name as a literal.
+#    number, no MSR index of the database, no architecture name as a literal;
+#  - no C file outside runtime/ includes a runtime-private header (every
+#    header of runtime/ but the public kvmprof.h and the uAPI kvm_compat.h).
 # Prints cmocka's summary lines.
 set -u
 cd "$(dirname "$0")/../.."
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/../.."
 suite_init sources "source rules"
 
 srcs=$(ls regdb/*.c model/*.c model/*.y model/*.l formats/*.c ops/*.c cli/*.c)
-echo "[==========] Running 2 test(s)."
+echo "[==========] Running 3 test(s)."
 
 # check_table rows: NAME LEVEL
 table=$(perl -ne 'print "$1 $2\n" if /^\s*\{ "([a-z0-9-]+)", CHECK_(ERROR|WARNING),/' model/checks.c)
@@ -67,5 +69,21 @@ if [ -z "$facts" ]; then
 else
 	printf '%s\n' "$facts" | sed 's/^/    | /'
 	report_fail facts_in_regdb_or_uapi_header "architectural numbers outside regdb/ and runtime/kvm_compat.h (above)"
+fi
+# The runtime's private headers, and every C file outside runtime/ (the
+# product, its tests, fuzzers, examples; not build output) including one.
+private=$(find runtime -name '*.h' ! -name kvmprof.h ! -name kvm_compat.h -exec basename {} \; | sort | paste -sd'|')
+outside=$(find . \( -path ./runtime -o -path './build*' -o -path ./.git \) -prune -o \
+	-type f \( -name '*.[chyl]' \) -print)
+if [ -z "$private" ]; then
+	report_fail no_private_runtime_headers_outside "no private header found in runtime/ (the listing is stale)"
+else
+	includes=$(printf '%s\n' "$outside" | xargs grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<]([^\">]*/)?($private)[\">]" /dev/null)
+	if [ -z "$includes" ]; then
+		report_pass no_private_runtime_headers_outside
+	else
+		printf '%s\n' "$includes" | sed 's/^/    | /'
+		report_fail no_private_runtime_headers_outside "runtime-private headers ($private) included outside runtime/ (above)"
+	fi
 fi
 report_finish

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cond.h"
+#include "kvmprof.h"
 #include "expr.h"
 
 #define CASES_FILE "tests/expr/cases.txt"

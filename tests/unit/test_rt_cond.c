@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cond.h"
+#include "kvmprof.h"
 
 #define C(v) { KVMPROF_OP_CONST, 0, (v) }
 #define OP(o) { (o), 0, 0 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_rt_fake_errors.c - error paths of libkvmprof through a FAKE ioctl
- * backend (runtime/kvm_ioctl.h seam). Nothing here touches /dev/kvm: the
+ * backend (the seam kvmprof_sys_install()). Nothing here touches /dev/kvm: the
  * fake models a few registers, MSRs and one vGIC-like attribute, and injects
  * EINTR, EINVAL in the middle of a sequence, short KVM_SET_MSRS counts,
  * read-back differences and EBUSY. Real-KVM behaviour is tested in
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "kvm_ioctl.h"
+#include "kvmprof.h"
 #include "rt_fixtures.h"
 
 #define FAKE_KVM 90

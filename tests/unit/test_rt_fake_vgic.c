@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "kvm_ioctl.h"
+#include "kvmprof.h"
 #include "rt_fixtures.h"
 
 #define FAKE_KVM 300

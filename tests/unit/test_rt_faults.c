@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_rt_faults.c - fault injection into every ioctl of an apply, through
- * the FAKE ioctl backend (runtime/kvm_ioctl.h seam) and the public API only.
+ * the FAKE ioctl backend (the seam kvmprof_sys_install()) and the public API only.
  * Nothing here touches /dev/kvm; real-KVM behaviour is test_rt_x86_kvm.c's.
  *
  * The fake kernel models every kind an x86 VMM applies (a capability,
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "kvm_ioctl.h"
+#include "kvmprof.h"
 #include "rt_fixtures.h"
 
 #ifndef __x86_64__

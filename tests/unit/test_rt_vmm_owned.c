@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "kvm_ioctl.h"
+#include "kvmprof.h"
 #include "rt_fixtures.h"
 
 #define CPUID_ID(fn, idx) (((uint64_t)(fn) << 32) | (idx))
