@@ -160,46 +160,104 @@ static uint64_t field_get(uint64_t v, unsigned shift, unsigned width)
 	return (v >> shift) & bits_of_width(width);
 }
 
-/* One-reg ids of the registers with rules of their own in sys_regs.c. */
-#define ID_AA64PFR0 0x603000000013c020ull
-#define ID_AA64PFR1 0x603000000013c021ull
-#define ID_AA64DFR0 0x603000000013c028ull
-#define ID_DFR0 0x603000000013c00aull
-#define CLIDR 0x603000000013c801ull
-#define CTR 0x603000000013d801ull
+/* The one-reg id of an arm64 system register the database names. */
+static uint64_t arm64_id(const char *name)
+{
+	const struct regdb_reg *g = regdb_reg_by_name(name, KVMPROF_ARCH_ARM64);
+
+	return g ? g->id : 0;
+}
+
+/* Field `field` of value v of the database's register `reg` (0 if either is unknown). */
+static uint64_t arm64_field(const char *reg, const char *field, uint64_t v)
+{
+	const struct regdb_reg *g = regdb_reg_by_name(reg, KVMPROF_ARCH_ARM64);
+	const struct regdb_field *f = g ? regdb_field_by_name(g, field) : NULL;
+
+	return f ? field_get(v, f->shift, f->width) : 0;
+}
 
 /*
- * What KVM's set_user handler does before arm64_check_features(), Linux
- * v6.12 arch/arm64/kvm/sys_regs.c: returns 0 and the value KVM checks and
- * stores in *val, -1 if it refuses, -2 if the answer depends on the host's
- * hardware, which the capture does not record.
+ * The state of kernel fact f on the capture's kernel: 1 yes, 0 no, -1 the
+ * fact does not decide it (why names what is missing).
  */
-static int arm64_set_user_rules(uint64_t id, uint64_t def, uint64_t *val)
+static int kfact_on_capture(const struct replay *r, const struct regdb_kfact *f, char *why, size_t len)
 {
-	switch (id) {
-	case ID_AA64DFR0: /* set_id_aa64dfr0_el1() */
-		if (field_get(*val, 8, 4) == 0xf) /* PMUVer IMP_DEF reads as NI */
-			*val &= ~(0xfull << 8);
-		return field_get(*val, 0, 4) < 6 ? -1 : 0; /* DebugVer below Armv8.0 */
-	case ID_DFR0: /* set_id_dfr0_el1() */
-		if (field_get(*val, 24, 4) == 0xf) /* PerfMon IMPDEF reads as 0 */
-			*val &= ~(0xfull << 24);
-		if (field_get(*val, 24, 4) != 0 && field_get(*val, 24, 4) < 3)
-			return -1; /* a PMU, but not PMUv3 */
-		return field_get(*val, 0, 4) < 6 ? -1 : 0; /* CopDbg below Armv8 */
-	case ID_AA64PFR0: /* set_id_aa64pfr0_el1(): MPAM, bits 43:40 */
-	case ID_AA64PFR1: /* set_id_aa64pfr1_el1(): MPAM_frac, bits 19:16 */
-		{
-			unsigned shift = id == ID_AA64PFR0 ? 40 : 16;
+	const struct regdb_kfact_range *range;
+	uint32_t kver;
+	int patch_known, state;
 
-			/* The host's own MPAM value is accepted and ignored. */
-			if (field_get(*val, shift, 4) != field_get(def, shift, 4) && field_get(*val, shift, 4) != 0)
-				return -2;
-			return 0;
-		}
-	default:
-		return 0;
+	if (regdb_kernel_version(r->h->kernel, &kver, &patch_known) < 0) {
+		snprintf(why, len, "the capture's kernel (%s) has no version, which the register database's fact %s needs",
+			 r->h->kernel ? r->h->kernel : "not recorded", f->name);
+		return -1;
 	}
+	state = regdb_kfact_state(f, kver, patch_known, &range);
+	if (state == REGDB_KFACT_UNKNOWN) {
+		snprintf(why, len, "the register database's fact %s does not decide kernel %s (%s)", f->name,
+			 r->h->kernel, range ? range->source
+			 : patch_known ? "no range covers this version"
+			 : "its point release is hidden by the Debian ABI name, and the fact differs within the series");
+		return -1;
+	}
+	return state == REGDB_KFACT_YES;
+}
+
+/* The field of reg a kernel fact with a `set` rule is about, or NULL. */
+static const struct regdb_field *set_rule_field(const struct regdb_kfact *k, const struct regdb_reg *reg)
+{
+	size_t n = strlen(reg->name);
+
+	if (k->set == REGDB_SET_NONE || k->arch != reg->arch || strncmp(k->reg, reg->name, n) || k->reg[n] != '.')
+		return NULL;
+	return regdb_field_by_name(reg, k->reg + n + 1);
+}
+
+/*
+ * What KVM's set_user handler of register reg does before
+ * arm64_check_features() (the set_id_*() functions of
+ * arch/arm64/kvm/sys_regs.c), from the register database's kernel facts
+ * with a `set` rule that hold on the capture's kernel: the rewrites first,
+ * then the refusals, as the handlers do. Returns 0 and in *val the value KVM
+ * checks and stores, -1 if KVM refuses it, -2 if the answer is not known
+ * (*why says why).
+ */
+static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t *val, const char **why)
+{
+	for (int refusals = 0; refusals < 2; refusals++) {
+		for (size_t k = 0; k < regdb_n_kfacts; k++) {
+			const struct regdb_kfact *f = &regdb_kfacts[k];
+			const struct regdb_field *rf = set_rule_field(f, reg);
+			uint64_t v, kvm;
+			int applies;
+
+			if (!rf || (f->set == REGDB_SET_REFUSE) != refusals)
+				continue;
+			v = field_get(*val, rf->shift, rf->width);
+			kvm = field_get(def, rf->shift, rf->width);
+			if (f->set == REGDB_SET_AS ? v != f->set_a
+			    : f->set == REGDB_SET_REFUSE ? v < f->set_a || v > f->set_b
+			    : v == kvm || v == 0) /* HOST_AS_ZERO: KVM's own value and 0 need no rule */
+				continue;
+			applies = kfact_on_capture(r, f, r->why, sizeof(r->why));
+			if (applies < 0) {
+				*why = r->why;
+				return -2;
+			}
+			if (!applies)
+				continue;
+			if (f->set == REGDB_SET_REFUSE)
+				return -1;
+			if (f->set == REGDB_SET_HOST_AS_ZERO) {
+				snprintf(r->why, sizeof(r->why), "KVM accepts the host's own %s value here, which the capture does not record (%s)",
+					 f->reg, f->name);
+				*why = r->why;
+				return -2;
+			}
+			*val = (*val & ~(bits_of_width(rf->width) << rf->shift)) | (f->set_b << rf->shift);
+		}
+	}
+	return 0;
 }
 
 /*
@@ -211,8 +269,9 @@ static int arm64_set_user_rules(uint64_t id, uint64_t def, uint64_t *val)
  */
 static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why)
 {
-	long ctr = reg_index(r, CTR);
-	int idc = field_get(val, 24, 3) == 0 || (field_get(val, 21, 3) == 0 && field_get(val, 27, 3) == 0);
+	long ctr = reg_index(r, arm64_id("CTR_EL0"));
+	int idc = arm64_field("CLIDR_EL1", "LoC", val) == 0 ||
+		  (arm64_field("CLIDR_EL1", "LoUIS", val) == 0 && arm64_field("CLIDR_EL1", "LoUU", val) == 0);
 
 	if (!idc)
 		return 1;
@@ -220,7 +279,7 @@ static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why
 		*why = "the capture has no CTR_EL0, which decides whether KVM accepts this CLIDR_EL1 (set_clidr)";
 		return -1;
 	}
-	return (r->h->reg_values[ctr].value >> 28) & 1; /* CTR_EL0.IDC */
+	return (int)arm64_field("CTR_EL0", "IDC", r->h->reg_values[ctr].value);
 }
 
 /*
@@ -232,15 +291,16 @@ static int arm64_clidr_ok(const struct replay *r, uint64_t val, const char **why
  */
 static int arm64_ccsidr_ok(const struct replay *r, uint64_t id, uint64_t val, const char **why)
 {
-	long ctr = reg_index(r, CTR);
-	unsigned icache = id & 1, min_line;
+	long ctr = reg_index(r, arm64_id("CTR_EL0"));
+	uint64_t min_line;
 
 	if (ctr < 0) {
 		*why = "the capture has no CTR_EL0, whose minimum line sizes decide whether KVM accepts this CCSIDR (set_ccsidr)";
 		return -1;
 	}
-	min_line = (unsigned)field_get(r->h->reg_values[ctr].value, icache ? 0 : 16, 4) + 2;
-	return (val >> 32) == 0 && field_get(val, 0, 3) + 4 >= min_line;
+	/* CSSELR bit 0 (InD) selects the instruction cache */
+	min_line = arm64_field("CTR_EL0", id & 1 ? "IminLine" : "DminLine", r->h->reg_values[ctr].value) + 2;
+	return (val >> 32) == 0 && arm64_field("CCSIDR_EL1.L1D", "LineSize", val) + 4 >= min_line;
 }
 
 /* arm64: may the kernel move register `id` from def to *val (which it may
@@ -268,7 +328,7 @@ static int psci_version_writable(uint64_t val, uint64_t def)
 	}
 }
 
-static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uint64_t *val, const char **why)
+static int arm64_writable(struct replay *r, uint64_t id, uint64_t def, uint64_t *val, const char **why)
 {
 	const struct host_facts *h = r->h;
 	const struct host_reg_value *m;
@@ -292,23 +352,21 @@ static int arm64_writable(const struct replay *r, uint64_t id, uint64_t def, uin
 	mask = m ? m->value : 0;
 	if ((*val ^ def) & ~mask)
 		return 0;
-	if (id == CLIDR)
+	if (id == arm64_id("CLIDR_EL1"))
 		return arm64_clidr_ok(r, *val, why);
-	rule = arm64_set_user_rules(id, def, val);
-	if (rule == -1)
-		return 0;
-	if (rule == -2) {
-		*why = "KVM accepts the host's own MPAM value here, which the capture does not record";
-		return -1;
-	}
-	changed = *val ^ def;
-	/* arm64_check_features(): each table field wholly inside the writable
-	 * mask must be safe; every other bit must keep KVM's value. */
 	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
 	if (!reg) {
 		*why = "the register database does not know this register's fields, so not KVM's rule for them";
 		return -1;
 	}
+	rule = arm64_set_rules(r, reg, def, val, why);
+	if (rule == -1)
+		return 0;
+	if (rule == -2)
+		return -1;
+	changed = *val ^ def;
+	/* arm64_check_features(): each table field wholly inside the writable
+	 * mask must be safe; every other bit must keep KVM's value. */
 	for (uint32_t f = 0; f < reg->n_fields; f++) {
 		const struct regdb_field *rf = &reg->fields[f];
 		uint64_t fm = bits_of_width(rf->width) << rf->shift;
@@ -407,10 +465,6 @@ static const struct regdb_reg *attr_reg(const struct replay *r, uint32_t group, 
  */
 static int kfact_write_ignored(const struct replay *r, const char *reg, const char *field, char *why, size_t len)
 {
-	const struct regdb_kfact_range *range;
-	uint32_t kver;
-	int patch_known, state;
-
 	for (size_t k = 0; k < regdb_n_kfacts; k++) {
 		const struct regdb_kfact *f = &regdb_kfacts[k];
 		size_t n = strlen(reg), ln = strlen(f->name), ls = strlen("-write-ignored");
@@ -418,20 +472,7 @@ static int kfact_write_ignored(const struct replay *r, const char *reg, const ch
 		if (f->arch != r->h->arch || strncmp(f->reg, reg, n) || f->reg[n] != '.' || strcmp(f->reg + n + 1, field) ||
 		    ln < ls || strcmp(f->name + ln - ls, "-write-ignored"))
 			continue;
-		if (regdb_kernel_version(r->h->kernel, &kver, &patch_known) < 0) {
-			snprintf(why, len, "the capture's kernel (%s) has no version, which the register database's fact %s needs",
-				 r->h->kernel ? r->h->kernel : "not recorded", f->name);
-			return -1;
-		}
-		state = regdb_kfact_state(f, kver, patch_known, &range);
-		if (state == REGDB_KFACT_UNKNOWN) {
-			snprintf(why, len, "the register database's fact %s does not decide kernel %s (%s)", f->name,
-				 r->h->kernel, range ? range->source
-				 : patch_known ? "no range covers this version"
-				 : "its point release is hidden by the Debian ABI name, and the fact differs within the series");
-			return -1;
-		}
-		return state == REGDB_KFACT_YES;
+		return kfact_on_capture(r, f, why, len);
 	}
 	return 0;
 }

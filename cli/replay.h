@@ -63,6 +63,7 @@ struct replay {
 	void *cpuid_set;               /* last KVM_SET_CPUID2 (struct kvmprof_cpuid_table) */
 	struct replay_unknown unknown[REPLAY_MAX_UNKNOWN];
 	unsigned n_unknown;
+	char why[160];                 /* a reason made up for the last unknown verdict */
 };
 
 /* Prepares r to answer from h (h must outlive r). */

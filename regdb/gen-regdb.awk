@@ -19,6 +19,8 @@ BEGIN {
 	nkf = 0
 	in_kf = 0
 	KFSTATE["no"] = 0; KFSTATE["yes"] = 1; KFSTATE["unknown"] = 2
+	SETACT["as"] = 1; SETACT["refuse"] = 2; SETACT["host-as-zero"] = 3
+	SETARGS["as"] = 2; SETARGS["refuse"] = 2; SETARGS["host-as-zero"] = 0
 	ARCHNUM["arm64"] = 1
 	ARCHNUM["x86_64"] = 2
 	ARCHNUM["any"] = 0
@@ -195,6 +197,7 @@ function parse_kfact() {
 	K_doc[nkf] = ""
 	K_source[nkf] = ""
 	K_n[nkf] = 0
+	K_set[nkf] = 0; K_seta[nkf] = 0; K_setb[nkf] = 0
 	K_where[nkf] = where()
 	if ($2 in KFNAME)
 		err("duplicate kfact " $2 " (first at " KFNAME[$2] ")")
@@ -230,6 +233,35 @@ function parse_range(    s, n, t, lo, hi, k) {
 		err("range " t[1] " " t[2] " overlaps or precedes the range before it")
 	k = ++K_n[nkf]
 	KR_lo[nkf, k] = lo; KR_hi[nkf, k] = hi; KR_state[nkf, k] = KFSTATE[t[3]]; KR_src[nkf, k] = DOC
+}
+
+# set as V W | set refuse LO HI | set host-as-zero: what KVM's set_user does
+# with a written value of the kfact's field where the fact is yes.
+function parse_set(    n, t, a, b) {
+	if (!in_kf) {
+		err("set outside a kfact ... end block")
+		return
+	}
+	n = split(rest_after(1), t, /[ \t]+/)
+	if (!(t[1] in SETACT) || n - 1 != SETARGS[t[1]]) {
+		err("set needs 'as V W', 'refuse LO HI' or 'host-as-zero'")
+		return
+	}
+	if (K_reg[nkf] !~ /\./) {
+		err("set in kfact " K_name[nkf] ", which is not about a REGISTER.FIELD")
+		return
+	}
+	if (K_set[nkf]) {
+		err("a second set in kfact " K_name[nkf])
+		return
+	}
+	a = n > 1 ? num(t[2]) : 0
+	b = n > 2 ? num(t[3]) : 0
+	if (a < 0 || b < 0 || (t[1] == "refuse" && a > b)) {
+		err("set " t[1] ": the values must be numbers" (t[1] == "refuse" ? ", LO <= HI" : ""))
+		return
+	}
+	K_set[nkf] = SETACT[t[1]]; K_seta[nkf] = a; K_setb[nkf] = b
 }
 
 function close_kfact() {
@@ -580,6 +612,8 @@ FNR == 1 { new_file() }
 		parse_kfact()
 	} else if (kw == "range") {
 		parse_range()
+	} else if (kw == "set") {
+		parse_set()
 	} else if (kw == "end") {
 		if (in_kf)
 			close_kfact()
@@ -721,8 +755,9 @@ END {
 	}
 	printf "\nconst struct regdb_kfact regdb_kfacts[] = {\n"
 	for (i = 1; i <= nkf; i++)
-		printf "\t{ .name = %s, .arch = %d, .reg = %s, .doc = %s,\n\t  .source = %s,\n\t  .ranges = regdb_kfact_ranges_%d, .n_ranges = %d },\n",
-			cstr(K_name[i]), K_arch[i], cstr(K_reg[i]), cstr(K_doc[i]), cstr(K_source[i]), i - 1, K_n[i]
+		printf "\t{ .name = %s, .arch = %d, .reg = %s, .doc = %s,\n\t  .source = %s,\n\t  .ranges = regdb_kfact_ranges_%d, .n_ranges = %d,\n\t  .set = %d, .set_a = %d, .set_b = %d },\n",
+			cstr(K_name[i]), K_arch[i], cstr(K_reg[i]), cstr(K_doc[i]), cstr(K_source[i]), i - 1, K_n[i],
+			K_set[i], K_seta[i], K_setb[i]
 	if (nkf == 0)
 		printf "\t{ .name = NULL },\n"
 	printf "};\nconst size_t regdb_n_kfacts = %d;\n", nkf

@@ -211,6 +211,19 @@ struct regdb_kfact_range {
 	const char *source; /* why: the commit, changelog or measurement */
 };
 
+/*
+ * KVM's own rule for a written value of one field (`set` in a kfact about
+ * REGISTER.FIELD): what the register's set_user handler in
+ * arch/arm64/kvm/sys_regs.c does before arm64_check_features(), on the
+ * kernels where the fact is yes.
+ */
+enum regdb_set_rule {
+	REGDB_SET_NONE = 0,         /* a fact of another kind */
+	REGDB_SET_AS = 1,           /* a written set_a is taken as set_b */
+	REGDB_SET_REFUSE = 2,       /* a written set_a..set_b is refused (EINVAL) */
+	REGDB_SET_HOST_AS_ZERO = 3, /* the host hardware's own value is taken as 0 */
+};
+
 struct regdb_kfact {
 	const char *name;   /* "gicd-iidr-revision-write-ignored" */
 	uint8_t arch;       /* enum kvmprof_arch */
@@ -219,6 +232,8 @@ struct regdb_kfact {
 	const char *source;
 	const struct regdb_kfact_range *ranges; /* ascending, disjoint */
 	uint32_t n_ranges;
+	uint8_t set;        /* enum regdb_set_rule */
+	uint64_t set_a, set_b;
 };
 
 extern const struct regdb_kfact regdb_kfacts[];

@@ -35,11 +35,10 @@ elif [ -z "$bad" ]; then
 else
 	report_fail checks_in_table "not in check_table at that level: $(echo $bad)"
 fi
-# Where a fact may be spelt as a number: the database and the uAPI header.
-# Known exceptions still to move, each with its reason, are printed on every run.
+# Where a fact may be spelt as a number: the database and the uAPI header,
+# with no exceptions.
 fact_srcs=$(ls regdb/*.c regdb/*.h model/*.[chyl] formats/*.[ch] ops/*.[ch] cli/*.[ch] runtime/*.[ch] \
 	runtime/arch/*/*.[ch] | grep -v '^runtime/kvm_compat.h$')
-known='^cli/replay\.c:[0-9]+:#define (ID_AA64PFR0|ID_AA64PFR1|ID_AA64DFR0|ID_DFR0|CLIDR|CTR) 0x6030'
 msr_ids=$(awk '$1 == "reg" && $3 == "msr" { print $4 }' regdb/x86-msr.db | paste -sd'|')
 # The sources with their comments blanked (line numbers kept), as FILE:LINE:TEXT.
 code=$(perl -0777 -ne '
@@ -61,9 +60,7 @@ facts=$( {
 	# regdb, names the machines it runs on in kvm_ioctl.c)
 	printf '%s\n' "$code" | grep -E ':.*"(arm64|x86_64|aarch64)"' | grep -vE '^(regdb/regdb\.c|runtime/kvm_ioctl\.c):'
 } | sort -u)
-exceptions=$(printf '%s\n' "$facts" | grep -E "$known")
-facts=$(printf '%s\n' "$facts" | grep -vE "$known" | grep -v '^$')
-[ -z "$exceptions" ] || printf 'known, to move (issue 10, cli/replay.c: set_user rules by one-reg id):\n%s\n' "$exceptions"
+facts=$(printf '%s\n' "$facts" | grep -v '^$')
 if [ -z "$facts" ]; then
 	report_pass facts_in_regdb_or_uapi_header
 else

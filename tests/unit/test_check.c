@@ -498,6 +498,7 @@ static void replay_rule(void **state)
 	h.masks = masks;
 	h.n_masks = sizeof(masks) / sizeof(masks[0]);
 	h.have_reg_list = 1;
+	h.kernel = "6.12.117+deb12-arm64"; /* the database's set_user rules hold on it */
 	replay_init(&r, &h);
 
 	/* ftr_id_dfr0: CopDbg lower-safe, and set_id_dfr0_el1() wants it >= 6 */
@@ -520,6 +521,8 @@ static void replay_rule(void **state)
 	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010305005), -EINVAL);
 	assert_int_equal(replay_set(&r, R_AA64DFR0, 0x0010305006), -EINVAL); /* DoubleLock -1 -> 0 raises */
 	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010305f06), 0);       /* PMUVer IMPDEF reads as 0 */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x1010006), -EINVAL);     /* PerfMon 1: not PMUv3 */
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0xf000006), 0);           /* PerfMon IMPDEF reads as 0 */
 	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010306006), -EINVAL); /* BRPs: outside the mask */
 	/* AA64PFR1: SSBS lower-safe; GCS (47:44) not in 6.12's table */
 	assert_int_equal(replay_set(&r, R_AA64PFR1, 0x10), 0);
@@ -542,6 +545,21 @@ static void replay_rule(void **state)
 	replay_init(&r, &h);
 	assert_int_equal(replay_set(&r, R_CLIDR, 0x2000023), 0);
 	replay_fini(&r);
+
+	/* a kernel the set_user rules do not cover: a write they would decide is
+	 * unknown, naming the fact; one no rule touches is still decided */
+	h.kernel = "6.8.0";
+	replay_init(&r, &h);
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0xf010305005), -ENODATA);
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64DFR0)->what,
+			       "fact id-aa64dfr0-debugver-below-v8-refused does not decide kernel 6.8.0"));
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0x00006), 0);
+	replay_fini(&r);
+	h.kernel = NULL;
+	replay_init(&r, &h);
+	assert_int_equal(replay_set(&r, R_ID_DFR0, 0xf010006), -ENODATA); /* PerfMon IMPDEF: which rule holds? */
+	replay_fini(&r);
+	h.kernel = "6.12.117+deb12-arm64";
 
 	/* no writable masks (6.1): unknown, never guessed */
 	h.have_masks = 0;

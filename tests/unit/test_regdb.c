@@ -160,6 +160,53 @@ static void test_kernel_facts(void **state)
 	}
 }
 
+/* KVM's set_user rules (kfacts with `set`): each names a field the database
+ * knows, with values that fit it; the ones the offline check applies. */
+static void test_set_rules(void **state)
+{
+	const struct regdb_kfact *f;
+	const struct regdb_kfact_range *range;
+	int n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < regdb_n_kfacts; i++) {
+		const struct regdb_kfact *k = &regdb_kfacts[i];
+		const char *dot = strchr(k->reg, '.');
+		char name[64];
+		const struct regdb_reg *r;
+		const struct regdb_field *fld;
+
+		if (k->set == REGDB_SET_NONE)
+			continue;
+		n++;
+		assert_non_null(dot);
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - k->reg), k->reg);
+		r = regdb_reg_by_name(name, k->arch);
+		assert_non_null(r);
+		fld = regdb_field_by_name(r, dot + 1);
+		if (!fld)
+			fail_msg("kfact %s: %s has no field %s", k->name, name, dot + 1);
+		assert_true(k->set_a >> fld->width == 0 && k->set_b >> fld->width == 0);
+		assert_true(k->set != REGDB_SET_REFUSE || k->set_a <= k->set_b);
+	}
+	assert_int_equal(n, 7);
+	f = regdb_kfact_by_name("id-aa64dfr0-debugver-below-v8-refused");
+	assert_non_null(f);
+	assert_int_equal(f->set, REGDB_SET_REFUSE);
+	assert_int_equal(f->set_a, 0);
+	assert_int_equal(f->set_b, 5);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 12, 117), 1, &range), REGDB_KFACT_YES);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(7, 3, 0), 0, &range), REGDB_KFACT_YES);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 1, 0), 0, &range), REGDB_KFACT_NO);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 8, 0), 1, &range), REGDB_KFACT_UNKNOWN);
+	f = regdb_kfact_by_name("id-dfr0-perfmon-impdef-as-none");
+	assert_non_null(f);
+	assert_int_equal(f->set, REGDB_SET_AS);
+	assert_int_equal(f->set_a, 0xf);
+	assert_int_equal(f->set_b, 0);
+	assert_int_equal(regdb_kfact_by_name("id-aa64pfr1-mpam-frac-host-value-ignored")->set, REGDB_SET_HOST_AS_ZERO);
+}
+
 /*
  * Every id a capture on any of the ten kernel series lists has a name in the
  * database: arm64 KVM_GET_REG_LIST ids (ONE_REG system, firmware, demux and
@@ -654,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
 		cmocka_unit_test(test_generator_failures),
 		cmocka_unit_test(test_kernel_facts),
+		cmocka_unit_test(test_set_rules),
 		cmocka_unit_test(test_captured_ids_named),
 	};
 
