@@ -721,7 +721,7 @@ static int load_host(struct check_host *h, const char *path, struct diag *d)
 	memset(h, 0, sizeof(*h));
 	h->path = path;
 	p = cli_load_checked(path, d);
-	if (!p || d->n_errors > before || host_facts_load(path, p->arch, &h->cap, d) < 0) {
+	if (!p || d->n_errors > before || host_facts_of_profile(p, &h->cap, d) < 0) {
 		profile_free(p);
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * host_in.c - reads `host:` and `vcpu: register-set:` (see host.h) in a second
- * libyaml pass over a profile; the loader proper ignores both sections.
+ * host_in.c - reads `host:` and `vcpu: register-set:` (see host.h) from the
+ * parse the loader made of the file (struct yaml_file); the loader proper
+ * ignores both sections.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,11 +16,12 @@
 #include "kvmprof.h"
 #include "profile.h"
 #include "regdb.h"
+#include "yaml_in.h"
 
 struct hreader {
 	struct diag *d;
 	const char *file;
-	yaml_document_t doc;
+	yaml_document_t *doc;
 	struct host_facts *h;
 	struct input_yaml *dups;
 	int errors;
@@ -33,7 +35,7 @@ static struct srcpos pos_of(struct hreader *R, const yaml_node_t *n)
 
 static yaml_node_t *node(struct hreader *R, int i)
 {
-	return yaml_document_get_node(&R->doc, i);
+	return yaml_document_get_node(R->doc, i);
 }
 
 static const char *scalar(const yaml_node_t *n)
@@ -429,24 +431,15 @@ static void read_regset(struct hreader *R, yaml_node_t *map)
 	}
 }
 
-int host_facts_load(const char *path, int arch, struct host_facts *h, struct diag *d)
+/* host: and vcpu: register-set: of parsed file f into h. */
+static int host_facts_read(struct yaml_file *f, int arch, struct host_facts *h, struct diag *d)
 {
-	struct hreader R = { .d = d, .h = h };
-	yaml_node_t *root;
-	char *text;
-	size_t len;
-	int rc = 0, before = d->n_errors;
+	struct hreader R = { .d = d, .h = h, .doc = &f->doc, .dups = f->dups };
+	yaml_node_t *root = yaml_document_get_root_node(&f->doc);
 
 	memset(h, 0, sizeof(*h));
 	h->arch = arch;
-	R.file = diag_intern(d, path);
-	if (input_read(path, d, &text, &len))
-		return -1;
-	if (input_yaml_load(R.file, text, len, d, &R.doc, &R.dups)) {
-		free(text);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&R.doc);
+	R.file = yaml_file_name(f, d);
 	if (root && root->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
 			const char *key = scalar(node(&R, p->key));
@@ -463,12 +456,33 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 			}
 		}
 	}
-	if (R.errors || d->n_errors > before) /* repeated keys were reported while loading */
-		rc = -1;
-	yaml_document_delete(&R.doc);
-	input_yaml_free(R.dups);
-	free(text);
+	/* repeated keys were reported when the file was parsed */
+	return R.errors || input_yaml_has_duplicates(f->dups) ? -1 : 0;
+}
+
+int host_facts_load(const char *path, int arch, struct host_facts *h, struct diag *d)
+{
+	struct yaml_file *f = yaml_file_open(path, d);
+	int rc;
+
+	if (!f) {
+		memset(h, 0, sizeof(*h));
+		h->arch = arch;
+		return -1;
+	}
+	rc = host_facts_read(f, arch, h, d);
+	yaml_file_close(f);
 	return rc;
+}
+
+int host_facts_of_profile(const struct profile *p, struct host_facts *h, struct diag *d)
+{
+	if (!p->src) {
+		memset(h, 0, sizeof(*h));
+		h->arch = p->arch;
+		return 0;
+	}
+	return host_facts_read(p->src, p->arch, h, d);
 }
 
 static int regset_by_id(const void *a, const void *b)
@@ -478,13 +492,13 @@ static int regset_by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Adds the register set of the file at path to h (a register named again
+/* Adds the register set of parsed file src to h (a register named again
  * takes the later policy). 0 or -1. */
-static int regset_add_file(const char *path, int arch, struct host_facts *h, struct diag *d)
+static int regset_add_file(struct yaml_file *src, int arch, struct host_facts *h, struct diag *d)
 {
 	struct host_facts f;
 
-	if (host_facts_load(path, arch, &f, d) < 0) {
+	if (host_facts_read(src, arch, &f, d) < 0) {
 		host_facts_free(&f);
 		return -1;
 	}
@@ -512,13 +526,13 @@ int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct
 {
 	memset(h, 0, sizeof(*h));
 	h->arch = p->arch;
-	if (!p->file || access(p->file, R_OK) != 0)
+	if (!p->src)
 		return 0; /* made in memory (baseline, tests): no file, no register set */
 	/* The deepest base first, so that nearer files override it. */
-	for (size_t i = p->n_base_files; i-- > 0;)
-		if (regset_add_file(p->base_files[i], p->arch, h, d))
+	for (size_t i = p->n_base_srcs; i-- > 0;)
+		if (regset_add_file(p->base_srcs[i], p->arch, h, d))
 			return -1;
-	if (regset_add_file(p->file, p->arch, h, d))
+	if (regset_add_file(p->src, p->arch, h, d))
 		return -1;
 	if (h->n_regset) /* qsort of NULL is undefined, even with no elements */
 		qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);

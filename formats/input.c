@@ -419,6 +419,8 @@ static void pass_free(struct pass *P)
 	free(P->stack);
 }
 
+unsigned long input_yaml_documents;
+
 int input_yaml_load(const char *file, const char *text, size_t len, struct diag *d, yaml_document_t *doc,
 		    struct input_yaml **dups)
 {
@@ -427,6 +429,7 @@ int input_yaml_load(const char *file, const char *text, size_t len, struct diag 
 	yaml_event_t ev;
 	int docs = 0, done = 0;
 
+	input_yaml_documents++;
 	P.dups = xcalloc(1, sizeof(*P.dups));
 	if (!yaml_parser_initialize(&parser))
 		abort();
@@ -479,6 +482,11 @@ int input_yaml_is_duplicate_key(const struct input_yaml *D, const yaml_node_t *k
 			hi = mid;
 	}
 	return 0;
+}
+
+int input_yaml_has_duplicates(const struct input_yaml *D)
+{
+	return D && D->n_dups > 0;
 }
 
 void input_yaml_free(struct input_yaml *D)

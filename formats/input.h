@@ -46,10 +46,15 @@ void input_forget(const char *path);
  * (yaml_document_delete() it), or -1 with errors in d and nothing to free.
  */
 struct input_yaml;
+/* How many documents input_yaml_load() has parsed in this process: the
+ * tests hold kvmprof to one parse per file. */
+extern unsigned long input_yaml_documents;
 int input_yaml_load(const char *file, const char *text, size_t len, struct diag *d, yaml_document_t *doc,
 		    struct input_yaml **dups);
 /* Whether the key node k of a mapping is a repeated key (already reported). */
 int input_yaml_is_duplicate_key(const struct input_yaml *dups, const yaml_node_t *k);
+/* Whether the document had any repeated key (each an error reported by input_yaml_load()). */
+int input_yaml_has_duplicates(const struct input_yaml *dups);
 void input_yaml_free(struct input_yaml *dups);
 
 #endif /* KVMPROF_INPUT_H */

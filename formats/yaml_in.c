@@ -29,7 +29,7 @@
 struct loader {
 	struct diag *d;
 	const char *file;            /* interned */
-	yaml_document_t doc;
+	yaml_document_t *doc;        /* the file's (struct yaml_file) */
 	struct profile *p;
 	const struct profile *base;  /* resolved base, for names in values; may be NULL */
 	size_t cap_entries;
@@ -59,7 +59,7 @@ static struct srcpos text_pos(struct loader *L, const yaml_node_t *n)
 
 static yaml_node_t *node(struct loader *L, int index)
 {
-	return yaml_document_get_node(&L->doc, index);
+	return yaml_document_get_node(L->doc, index);
 }
 
 static const char *scalar(const yaml_node_t *n)
@@ -1188,25 +1188,76 @@ static void load_root(struct loader *L, const yaml_node_t *root)
 		load_section(L, devices, "devices:", device_keys, "vgic-v3, vgic-v2");
 }
 
-struct profile *profile_load_with_base(const char *path, const struct profile *base, struct diag *d)
+struct yaml_file *yaml_file_open(const char *path, struct diag *d)
+{
+	struct yaml_file *f = xcalloc(1, sizeof(*f));
+
+	if (input_read(path, d, &f->text, &f->len)) {
+		free(f);
+		return NULL;
+	}
+	if (input_yaml_load(diag_intern(d, path), f->text, f->len, d, &f->doc, &f->dups)) {
+		free(f->text);
+		free(f);
+		return NULL;
+	}
+	f->path = xstrdup(path);
+	return f;
+}
+
+const char *yaml_file_name(const struct yaml_file *f, struct diag *d)
+{
+	diag_set_text(d, f->path, f->text, f->len);
+	return diag_intern(d, f->path);
+}
+
+void yaml_file_close(struct yaml_file *f)
+{
+	if (!f)
+		return;
+	yaml_document_delete(&f->doc);
+	input_yaml_free(f->dups);
+	free(f->text);
+	free(f->path);
+	free(f);
+}
+
+const char *yaml_file_base(const struct yaml_file *f, struct diag *d, struct srcpos *pos)
+{
+	yaml_document_t *doc = (yaml_document_t *)&f->doc; /* libyaml's getters take no const */
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	const char *base = NULL;
+
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(doc, pair->value);
+
+		if (scalar(k) && !strcmp(scalar(k), "base") && scalar(v) && *scalar(v)) {
+			base = scalar(v);
+			pos->file = diag_intern(d, f->path);
+			pos->line = (int)v->start_mark.line + 1;
+			pos->col = (int)v->start_mark.column + 1;
+		}
+	}
+	return base;
+}
+
+struct profile *profile_load_file(struct yaml_file *f, const struct profile *base, struct diag *d)
 {
 	struct loader L = { 0 };
 	yaml_node_t *root;
-	char *text;
-	size_t len;
 
 	L.d = d;
-	L.file = diag_intern(d, path);
+	L.file = diag_intern(d, f->path);
 	L.base = base;
-	if (input_read(path, d, &text, &len))
-		return NULL;
-	if (input_yaml_load(L.file, text, len, d, &L.doc, &L.dups)) {
-		free(text);
-		return NULL;
-	}
+	L.doc = &f->doc;
+	L.dups = f->dups;
 	L.p = xcalloc(1, sizeof(*L.p));
-	L.p->file = xstrdup(path);
-	root = yaml_document_get_root_node(&L.doc);
+	L.p->file = xstrdup(f->path);
+	L.p->src = f;
+	root = yaml_document_get_root_node(L.doc);
 	if (!root) {
 		struct srcpos pos = { L.file, 1, 1 };
 		diag_error(d, pos, "missing-key", "the file is empty");
@@ -1214,51 +1265,13 @@ struct profile *profile_load_with_base(const char *path, const struct profile *b
 		L.p->pos = pos_of(&L, root);
 		load_root(&L, root);
 	}
-	yaml_document_delete(&L.doc);
-	input_yaml_free(L.dups);
-	free(text);
 	return L.p;
 }
 
 struct profile *profile_load(const char *path, struct diag *d)
 {
-	return profile_load_with_base(path, NULL, d);
+	struct yaml_file *f = yaml_file_open(path, d);
+
+	return f ? profile_load_file(f, NULL, d) : NULL;
 }
 
-char *profile_peek_base(const char *path, struct diag *d, struct srcpos *pos)
-{
-	yaml_document_t doc;
-	yaml_node_t *root;
-	char *base = NULL, *text;
-	size_t len;
-	struct diag quiet;
-	FILE *null = fopen("/dev/null", "w");
-
-	/* errors are the full load's to report */
-	diag_init(&quiet, null ? null : stderr);
-	if (input_read(path, &quiet, &text, &len) == 0) {
-		if (input_yaml_load(path, text, len, &quiet, &doc, NULL) == 0) {
-			root = yaml_document_get_root_node(&doc);
-			if (root && root->type == YAML_MAPPING_NODE) {
-				for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-				     pair < root->data.mapping.pairs.top; pair++) {
-					yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-					yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
-					if (scalar(k) && !strcmp(scalar(k), "base") && scalar(v) && *scalar(v)) {
-						free(base);
-						base = xstrdup(scalar(v));
-						pos->file = diag_intern(d, path);
-						pos->line = (int)v->start_mark.line + 1;
-						pos->col = (int)v->start_mark.column + 1;
-					}
-				}
-			}
-			yaml_document_delete(&doc);
-		}
-		free(text);
-	}
-	diag_fini(&quiet);
-	if (null)
-		fclose(null);
-	return base;
-}

@@ -6,7 +6,8 @@
  * "register-set".
  *
  * The profile loader (yaml_in.c) accepts both sections and ignores them;
- * host_facts_load() is a second pass over the same file that reads them.
+ * host_facts_of_profile() reads them from the loader's parse of the file,
+ * host_facts_load() from a file no profile was loaded from.
  * host_facts_write_yaml() writes the `host:` section (no libyaml needed, so a
  * static capture program can use it).
  *
@@ -123,13 +124,20 @@ int host_facts_load(const char *path, int arch, struct host_facts *h, struct dia
 void host_facts_free(struct host_facts *h);
 
 /*
+ * The same of the file loaded profile p was read from (p->src; not its
+ * bases: a host: is never inherited), from the loader's parse. A profile
+ * made in memory has none: 0 and h empty.
+ */
+struct profile;
+int host_facts_of_profile(const struct profile *p, struct host_facts *h, struct diag *d);
+
+/*
  * The register set of profile p (`vcpu: register-set:` of its file and of
- * its base chain, p->base_files; a nearer file's policy wins), sorted by id,
+ * its base chain, p->src and p->base_srcs; a nearer file's policy wins), sorted by id,
  * into h (free it with host_facts_free): what cgen, tables and check use.
  * 0 (also when p has no readable file: a profile made in memory), or -1
  * with an error in d.
  */
-struct profile;
 int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d);
 
 /* Writes h as the top-level `host:` mapping (and nothing else). */

@@ -80,9 +80,10 @@ void profile_free(struct profile *p)
 	for (i = 0; i < p->n_regset; i++)
 		free(p->regset[i].name);
 	free(p->regset);
-	for (i = 0; i < p->n_base_files; i++)
-		free(p->base_files[i]);
-	free(p->base_files);
+	yaml_file_close(p->src);
+	for (i = 0; i < p->n_base_srcs; i++)
+		yaml_file_close(p->base_srcs[i]);
+	free(p->base_srcs);
 	free(p);
 }
 

@@ -81,11 +81,17 @@ struct profile {
 	 * by profile_write_yaml; a loaded file's is read by host.c instead. */
 	struct host_regset_entry *regset;
 	size_t n_regset;
-	/* The files of the base chain, nearest first (resolve.c), whose
-	 * register sets the profile inherits (host_regset_of_profile). */
-	char **base_files;
-	size_t n_base_files;
+	/* The parsed file (formats/yaml_in.h) the profile was loaded from, and
+	 * those of its base chain, nearest first (resolve.c): host_in.c reads
+	 * their host: and register-set: sections from the same parse. NULL /
+	 * none for a profile made in memory. */
+	struct yaml_file *src;
+	struct yaml_file **base_srcs;
+	size_t n_base_srcs;
 };
+
+/* Frees a parsed file (formats/yaml_in.c); NULL is ignored. */
+void yaml_file_close(struct yaml_file *f);
 
 /* The low `width` bits set (width 64 or more: all). */
 static inline uint64_t width_mask(unsigned width)

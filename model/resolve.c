@@ -204,7 +204,9 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 {
 	struct profile *base = NULL, *p;
 	struct srcpos base_pos = { 0 };
-	char *base_name, *resolved;
+	const char *base_name;
+	char *resolved;
+	struct yaml_file *f;
 
 	resolved = realpath(path, NULL);
 	for (int i = 0; i < ch->depth; i++)
@@ -216,11 +218,12 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 	ch->names[ch->depth] = xstrdup(path);
 	ch->depth++;
 
-	base_name = profile_peek_base(path, d, &base_pos);
-	if (base_name && !profile_name_ok(base_name)) {
-		free(base_name); /* not a name: the load of path reports it */
-		base_name = NULL;
-	}
+	f = yaml_file_open(path, d);
+	if (!f)
+		return NULL;
+	base_name = yaml_file_base(f, d, &base_pos);
+	if (base_name && !profile_name_ok(base_name))
+		base_name = NULL; /* not a name: the load of path reports it */
 	if (base_name) {
 		char *base_path = profile_find_base(base_name, path, search);
 		if (!base_path) {
@@ -248,19 +251,20 @@ static struct profile *load_chain(const char *path, const char *const *search, s
 			}
 		}
 		free(base_path);
-		free(base_name);
 	}
-	p = profile_load_with_base(path, base, d);
+	p = profile_load_file(f, base, d);
 	if (p && base) {
 		if (base->arch && p->arch && base->arch != p->arch)
 			diag_error(d, p->base_pos, "base", "base '%s' is for another architecture", p->base);
 		else
 			merge(p, base, d);
-		if (base->file) { /* the chain's files, nearest first, for the register set */
-			p->base_files = xcalloc(1 + base->n_base_files, sizeof(*p->base_files));
-			p->base_files[p->n_base_files++] = xstrdup(base->file);
-			for (size_t i = 0; i < base->n_base_files; i++)
-				p->base_files[p->n_base_files++] = xstrdup(base->base_files[i]);
+		if (base->src) { /* the chain's files, nearest first, for the register set */
+			p->base_srcs = xcalloc(1 + base->n_base_srcs, sizeof(*p->base_srcs));
+			p->base_srcs[p->n_base_srcs++] = base->src;
+			for (size_t i = 0; i < base->n_base_srcs; i++)
+				p->base_srcs[p->n_base_srcs++] = base->base_srcs[i];
+			base->src = NULL;
+			base->n_base_srcs = 0;
 		}
 	}
 	profile_free(base);

@@ -311,6 +311,28 @@ static void host_section_errors(void **state)
 	rmdir(dir);
 }
 
+/* A key stated twice in a capture's host: is one error: the capture was
+ * parsed once for its profile and again for its host facts, and each parse
+ * reported it. */
+static void host_duplicate_key_once(void **state)
+{
+	char dir[] = "/tmp/kvmprof-test-check-XXXXXX", path[96], *out, *at;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tiny-arm64-6.1.yaml", dir);
+	assert_int_equal(shell_run(&out, 0, "sed 's/^  kernel: .*/&\\n  kernel: \"x\"/' %s/tiny-arm64-6.1.yaml > %s", CAPS, path), 0);
+	free(out);
+	assert_int_equal(shell_run(&out, 1, "%s check %s/tiny-arm64-6.1.yaml --against %s", kvmprof, CAPS, path), 2);
+	for (at = out; (at = strstr(at, "error: key 'kernel' is stated twice")) != NULL; at++)
+		n++;
+	assert_int_equal(n, 1);
+	free(out);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* ---- the pieces: host_facts_load, tables_build ---- */
 
 static void host_facts_values(void **state)
@@ -724,6 +746,7 @@ int main(void)
 		cmocka_unit_test(gicd_rev1_text),
 		cmocka_unit_test(regset_drift_json),
 		cmocka_unit_test(json_utf8_passes),
+		cmocka_unit_test(host_duplicate_key_once),
 		cmocka_unit_test(repeated_against),
 		cmocka_unit_test(fleet_matrix_equals_single_checks),
 		cmocka_unit_test(gicd_rev1_kernel_facts),

@@ -26,6 +26,7 @@
 #include "golden.h"
 
 #include "cli_run.h"
+#include "input.h"
 
 /* Tests run the CLI with stdout and stderr together. */
 #define run(out, ...) shell_run(out, 1, __VA_ARGS__)
@@ -351,6 +352,30 @@ static void test_warning_flags(void **state)
  * series and platform), next to the database's cited history and its
  * kernel-keyed facts, with the disagreements named.
  */
+/* One YAML parse per file: compile takes a profile's base:, its model and the
+ * register sets of its base chain from one parse of each file, and check
+ * --against a capture's model and host: facts from one. */
+static void test_one_parse_per_file(void **state)
+{
+	char out_c[160];
+	unsigned long before;
+	struct run r;
+
+	(void)state;
+	snprintf(out_c, sizeof(out_c), "%s/genoa.c", workdir);
+	before = input_yaml_documents;
+	r = run_kvmprof((const char *[]){ "compile", "profiles/linux-6.1-x86_64-genoa.yaml", "-o", out_c, NULL });
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(input_yaml_documents - before, 2); /* the profile and its base */
+	run_free(&r);
+	before = input_yaml_documents;
+	r = run_kvmprof((const char *[]){ "check", "tests/corpus/captures/tiny-arm64-6.1.yaml", "--against",
+					  "tests/corpus/captures/tiny-arm64-6.1.yaml", NULL });
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(input_yaml_documents - before, 2); /* the profile; the capture, once */
+	run_free(&r);
+}
+
 static void test_explain_measured(void **state)
 {
 	char *out;
@@ -454,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_warning_flags),
 		cmocka_unit_test(test_explain_measured),
+		cmocka_unit_test(test_one_parse_per_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
