@@ -1257,6 +1257,7 @@ struct profile *profile_load_file(struct yaml_file *f, const struct profile *bas
 	L.p = xcalloc(1, sizeof(*L.p));
 	L.p->file = xstrdup(f->path);
 	L.p->src = f;
+	L.p->close_src = yaml_file_close;
 	root = yaml_document_get_root_node(L.doc);
 	if (!root) {
 		struct srcpos pos = { L.file, 1, 1 };

@@ -24,6 +24,8 @@ struct yaml_file {
 
 /* Reads and parses path; NULL after reporting why in d. */
 struct yaml_file *yaml_file_open(const char *path, struct diag *d);
+/* Frees f; NULL is ignored. */
+void yaml_file_close(struct yaml_file *f);
 /* path interned in d, which gets the text for quoting lines. */
 const char *yaml_file_name(const struct yaml_file *f, struct diag *d);
 

@@ -80,9 +80,11 @@ void profile_free(struct profile *p)
 	for (i = 0; i < p->n_regset; i++)
 		free(p->regset[i].name);
 	free(p->regset);
-	yaml_file_close(p->src);
-	for (i = 0; i < p->n_base_srcs; i++)
-		yaml_file_close(p->base_srcs[i]);
+	if (p->close_src) {
+		p->close_src(p->src);
+		for (i = 0; i < p->n_base_srcs; i++)
+			p->close_src(p->base_srcs[i]);
+	}
 	free(p->base_srcs);
 	free(p);
 }

@@ -88,10 +88,10 @@ struct profile {
 	struct yaml_file *src;
 	struct yaml_file **base_srcs;
 	size_t n_base_srcs;
+	/* Frees them (yaml_file_close, set by the loader): through a pointer,
+	 * so that the static capture program links the model without libyaml. */
+	void (*close_src)(struct yaml_file *f);
 };
-
-/* Frees a parsed file (formats/yaml_in.c); NULL is ignored. */
-void yaml_file_close(struct yaml_file *f);
 
 /* The low `width` bits set (width 64 or more: all). */
 static inline uint64_t width_mask(unsigned width)
