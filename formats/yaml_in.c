@@ -494,6 +494,15 @@ static int resolve_register(struct loader *L, const yaml_node_t *k, struct pentr
 			   r->name, regdb_arch_name(r->arch), regdb_arch_name(arch));
 		return -1;
 	}
+	if (r->width > 64) {
+		/* struct kvmprof_entry holds a 64-bit value: CORE.V0..V31 (128 bits),
+		 * the SVE registers (up to 2048) cannot be stated, only named in
+		 * register-set: lists. */
+		diag_error(L->d, pos_of(L, k), "too-wide",
+			   "%s is a %u-bit register; kvmprof entries hold values of at most 64 bits", r->name,
+			   (unsigned)r->width);
+		return -1;
+	}
 	e->reg = r;
 	e->name = xstrdup(r->name);
 	e->id = r->id;

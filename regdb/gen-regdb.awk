@@ -381,13 +381,16 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 				err(space " id " $4 " is not a KVM_REG_ARM64 id (0x60...)")
 				return
 			}
-			# KVM_REG_SIZE field, bits 55:52: 2 = U32, 3 = U64, 4 = U128
+			# KVM_REG_SIZE field, bits 55:52: 2 = U32, 3 = U64, 4 = U128,
+			# 5 = U256 and 8 = U2048 (the SVE P and Z registers), 6 = U512
+			# (the SVE vector-length pseudo-register): 1 << N bytes, N 0..8
 			sz = substr(id, 3, 1)
-			w = sz == "2" ? 32 : sz == "3" ? 64 : sz == "4" ? 128 : 0
-			if (w == 0) {
-				err(space " id " $4 " has an unsupported KVM_REG_SIZE")
+			if (sz !~ /^[0-8]$/) {
+				err(space " id " $4 " has an unsupported KVM_REG_SIZE (bits 55:52 must be 0 ... 8, U8 ... U2048)")
 				return
 			}
+			for (w = 8; sz > 0; sz--)
+				w *= 2
 		} else if (space == "msr") {
 			w = 64
 		} else {
@@ -398,8 +401,8 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 	for (; i <= NF; i++) {
 		if ($i == "width") {
 			i++
-			if ($i !~ /^(8|16|32|64|128)$/) {
-				err("width must be 8, 16, 32, 64 or 128")
+			if ($i !~ /^(8|16|32|64|128|256|512|1024|2048)$/) {
+				err("width must be 8, 16, 32, 64, 128, 256, 512, 1024 or 2048")
 				continue
 			}
 			w = $i + 0

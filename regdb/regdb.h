@@ -81,8 +81,8 @@ struct regdb_reg {
 	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */
 	uint8_t arch;       /* enum kvmprof_arch */
 	uint8_t space;      /* enum regdb_space */
-	uint8_t width;      /* bits: 32 or 64 */
 	uint8_t cpuid_reg;  /* REGDB_X86_CPUID: enum kvmprof_cpuid_reg */
+	uint16_t width;     /* bits: 32 or 64; arm64 one-reg ids up to 2048 (KVM_REG_SIZE_U2048, SVE Z registers) */
 	uint32_t flags;     /* REGDB_R_* */
 	uint64_t id;        /* see enum regdb_space */
 	const struct regdb_field *fields; /* sorted by shift, descending */

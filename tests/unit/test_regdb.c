@@ -274,6 +274,88 @@ static void test_captured_ids_named(void **state)
 	assert_int_equal(n_missing, 0);
 }
 
+/*
+ * The registers KVM lists only with an optional vCPU feature (Linux 7.3.4
+ * tools/testing/selftests/kvm/arm64/get-reg-list.c: sve_regs[],
+ * pauth_addr_regs[], pauth_generic_regs[], el2_regs[]): each id has its name,
+ * the uAPI's width (the SVE ids are wider than 128 bits) and is vCPU state,
+ * but the vector-length pseudo-register, which configures the vCPU.
+ */
+static void test_vcpu_feature_regs(void **state)
+{
+	static const struct { const char *name; unsigned op0, op1, crn, crm, op2; } el2[] = {
+		{ "VPIDR_EL2", 3, 4, 0, 0, 0 }, { "VMPIDR_EL2", 3, 4, 0, 0, 5 }, { "SCTLR_EL2", 3, 4, 1, 0, 0 },
+		{ "ACTLR_EL2", 3, 4, 1, 0, 1 }, { "SCTLR2_EL2", 3, 4, 1, 0, 3 }, { "HCR_EL2", 3, 4, 1, 1, 0 },
+		{ "MDCR_EL2", 3, 4, 1, 1, 1 }, { "CPTR_EL2", 3, 4, 1, 1, 2 }, { "HSTR_EL2", 3, 4, 1, 1, 3 },
+		{ "HFGRTR_EL2", 3, 4, 1, 1, 4 }, { "HFGWTR_EL2", 3, 4, 1, 1, 5 }, { "HFGITR_EL2", 3, 4, 1, 1, 6 },
+		{ "HACR_EL2", 3, 4, 1, 1, 7 }, { "ZCR_EL2", 3, 4, 1, 2, 0 }, { "HCRX_EL2", 3, 4, 1, 2, 2 },
+		{ "TTBR0_EL2", 3, 4, 2, 0, 0 }, { "TTBR1_EL2", 3, 4, 2, 0, 1 }, { "TCR_EL2", 3, 4, 2, 0, 2 },
+		{ "TCR2_EL2", 3, 4, 2, 0, 3 }, { "VTTBR_EL2", 3, 4, 2, 1, 0 }, { "VTCR_EL2", 3, 4, 2, 1, 2 },
+		{ "VNCR_EL2", 3, 4, 2, 2, 0 }, { "HDFGRTR2_EL2", 3, 4, 3, 1, 0 }, { "HDFGWTR2_EL2", 3, 4, 3, 1, 1 },
+		{ "HFGRTR2_EL2", 3, 4, 3, 1, 2 }, { "HFGWTR2_EL2", 3, 4, 3, 1, 3 }, { "HDFGRTR_EL2", 3, 4, 3, 1, 4 },
+		{ "HDFGWTR_EL2", 3, 4, 3, 1, 5 }, { "HAFGRTR_EL2", 3, 4, 3, 1, 6 }, { "HFGITR2_EL2", 3, 4, 3, 1, 7 },
+		{ "SPSR_EL2", 3, 4, 4, 0, 0 }, { "ELR_EL2", 3, 4, 4, 0, 1 }, { "AFSR0_EL2", 3, 4, 5, 1, 0 },
+		{ "AFSR1_EL2", 3, 4, 5, 1, 1 }, { "ESR_EL2", 3, 4, 5, 2, 0 }, { "FAR_EL2", 3, 4, 6, 0, 0 },
+		{ "HPFAR_EL2", 3, 4, 6, 0, 4 }, { "MAIR_EL2", 3, 4, 10, 2, 0 }, { "PIRE0_EL2", 3, 4, 10, 2, 2 },
+		{ "PIR_EL2", 3, 4, 10, 2, 3 }, { "POR_EL2", 3, 4, 10, 2, 4 }, { "AMAIR_EL2", 3, 4, 10, 3, 0 },
+		{ "VBAR_EL2", 3, 4, 12, 0, 0 }, { "CONTEXTIDR_EL2", 3, 4, 13, 0, 1 }, { "TPIDR_EL2", 3, 4, 13, 0, 2 },
+		{ "CNTVOFF_EL2", 3, 4, 14, 0, 3 }, { "CNTHCTL_EL2", 3, 4, 14, 1, 0 }, { "CNTHP_CTL_EL2", 3, 4, 14, 2, 1 },
+		{ "CNTHP_CVAL_EL2", 3, 4, 14, 2, 2 }, { "CNTHV_CTL_EL2", 3, 4, 14, 3, 1 },
+		{ "CNTHV_CVAL_EL2", 3, 4, 14, 3, 2 }, { "SP_EL2", 3, 6, 4, 1, 0 }, { "VDISR_EL2", 3, 4, 12, 1, 1 },
+		{ "VSESR_EL2", 3, 4, 5, 2, 3 }, { "NVHCR_EL2", 3, 4, 1, 5, 0 },
+	};
+	static const char *const pauth[] = { "APIAKEYLO_EL1", "APIAKEYHI_EL1", "APIBKEYLO_EL1", "APIBKEYHI_EL1",
+					     "APDAKEYLO_EL1", "APDAKEYHI_EL1", "APDBKEYLO_EL1", "APDBKEYHI_EL1",
+					     "APGAKEYLO_EL1", "APGAKEYHI_EL1", "ZCR_EL1" };
+	const struct regdb_reg *r;
+	char name[32];
+	unsigned n_sve = 0;
+
+	(void)state;
+	for (unsigned n = 0; n < 32; n++) { /* KVM_REG_ARM64_SVE_ZREG(n, 0): U2048, (n << 5) */
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, 0x6080000000150000ULL | (uint64_t)n << 5, 0);
+		snprintf(name, sizeof(name), "SVE.Z%u", n);
+		assert_non_null(r);
+		assert_string_equal(r->name, name);
+		assert_int_equal(r->width, 2048);
+		assert_true(r->flags & REGDB_R_STATE);
+	}
+	for (unsigned n = 0; n < 16; n++) { /* KVM_REG_ARM64_SVE_PREG(n, 0): U256, base 0x400 */
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, 0x6050000000150400ULL | (uint64_t)n << 5, 0);
+		snprintf(name, sizeof(name), "SVE.P%u", n);
+		assert_non_null(r);
+		assert_string_equal(r->name, name);
+		assert_int_equal(r->width, 256);
+		assert_true(r->flags & REGDB_R_STATE);
+	}
+	r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, 0x6050000000150600ULL, 0); /* FFR(0) */
+	assert_non_null(r);
+	assert_string_equal(r->name, "SVE.FFR");
+	assert_int_equal(r->width, 256);
+	r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, 0x606000000015ffffULL, 0); /* VLS: U512 | 0xffff */
+	assert_non_null(r);
+	assert_string_equal(r->name, "KVM_REG_ARM64_SVE_VLS");
+	assert_int_equal(r->width, 512);
+	assert_false(r->flags & REGDB_R_STATE); /* the vCPU's vector lengths: configuration, set before finalizing */
+	for (size_t i = 0; i < regdb_n_regs; i++)
+		if (regdb_regs[i].arch == KVMPROF_ARCH_ARM64 && (regdb_regs[i].id >> 16 & 0xffff) == 0x15 &&
+		    regdb_regs[i].id >> 60 == 6 && regdb_regs[i].space == REGDB_ARM64_SYSREG)
+			n_sve++;
+	assert_int_equal(n_sve, 32 + 16 + 1 + 1);
+	for (size_t i = 0; i < sizeof(el2) / sizeof(el2[0]); i++) {
+		r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG,
+				    regdb_arm64_sysreg_id(el2[i].op0, el2[i].op1, el2[i].crn, el2[i].crm, el2[i].op2), 0);
+		if (!r || strcmp(r->name, el2[i].name))
+			fail_msg("%s: %s", el2[i].name, r ? r->name : "no record");
+		assert_true(r->flags & REGDB_R_STATE);
+	}
+	for (size_t i = 0; i < sizeof(pauth) / sizeof(pauth[0]); i++) {
+		r = regdb_reg_by_name(pauth[i], KVMPROF_ARCH_ARM64);
+		assert_non_null(r);
+		assert_true(r->flags & REGDB_R_STATE);
+	}
+}
+
 static void test_generic_sysreg(void **state)
 {
 	uint64_t id = 0;
@@ -343,7 +425,11 @@ static void test_reg_invariants(void **state)
 		assert_non_null(r->source);
 		assert_true(r->arch == KVMPROF_ARCH_ARM64 || r->arch == KVMPROF_ARCH_X86_64);
 		assert_true(r->space >= REGDB_ARM64_SYSREG && r->space <= REGDB_X86_MSR);
-		assert_true(r->width == 32 || r->width == 64 || r->width == 128);
+		assert_true(r->width == 32 || r->width == 64 || r->width == 128 || r->width == 256 || r->width == 512 ||
+			    r->width == 2048);
+		/* an arm64 one-reg id states its own size (KVM_REG_SIZE, bits 55:52: bytes = 1 << size) */
+		if (r->arch == KVMPROF_ARCH_ARM64 && r->space <= REGDB_ARM64_DEMUX)
+			assert_int_equal(r->width, 8u << ((r->id >> 52) & 0xf));
 		if (i > 0) {
 			const struct regdb_reg *p = &regdb_regs[i - 1];
 
@@ -415,7 +501,9 @@ static void test_state_flag(void **state)
 		/* firmware, demux, vGIC and CPUID are environment; state is system registers or MSRs */
 		assert_true(r->space == REGDB_ARM64_SYSREG || r->space == REGDB_X86_MSR);
 	}
-	assert_int_equal(n_state, 246 + 18 + 2 + 33 + 20); /* arm64-state.db (18 for newer kernels and optional features), MPIDR_EL1, CSSELR_EL1, 33 state MSRs, 20 newer ones */
+	/* arm64-state.db (18 for newer kernels and optional features, 55 EL2 registers of has-el2),
+	 * arm64-sve.db's Z0..Z31, P0..P15 and FFR, MPIDR_EL1, CSSELR_EL1, 33 state MSRs, 20 newer ones */
+	assert_int_equal(n_state, 246 + 18 + 55 + 49 + 2 + 33 + 20);
 }
 
 static void test_sym_invariants(void **state)
@@ -703,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_facts),
 		cmocka_unit_test(test_set_rules),
 		cmocka_unit_test(test_captured_ids_named),
+		cmocka_unit_test(test_vcpu_feature_regs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
