@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* capture.c - `kvmprof capture [-o FILE] [--name NAME]` (the engine: ops/capture.c). */
+/* capture.c - `kvmprof capture [-o FILE] [--name NAME] [--vcpu-features LIST]` (the engine: ops/capture.c). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +22,16 @@ static int emit_capture(void *ctx, FILE *out, struct diag *d)
 
 static void usage_capture(FILE *f)
 {
-	fputs("usage: kvmprof capture [-o FILE.yaml] [--name NAME]\n"
+	fputs("usage: kvmprof capture [-o FILE.yaml] [--name NAME] [--vcpu-features LIST]\n"
 	      "Creates a scratch VM on the running kernel and writes a profile of what it presents by default\n"
 	      "(registers the database knows and KVM lists, firmware and vGIC registers, vCPU features) with a\n"
 	      "host: section of what the kernel can present (capabilities, quirks, x2APIC flags, register list,\n"
 	      "writable masks, probed vGIC ranges, supported CPUID, feature MSRs), for offline `kvmprof check`.\n"
 	      "  -o FILE      write FILE atomically (default: standard output); the profile is named after it\n"
 	      "  --name NAME  the profile's name (default: linux-<major.minor>-<arch>-<hostname>, or FILE's name)\n"
+	      "  --vcpu-features LIST  arm64: also enable these vCPU features (comma-separated: sve,\n"
+	      "               ptrauth-address, ptrauth-generic, has-el2, pmu-v3 ...) where the kernel offers them;\n"
+	      "               the others are named in the provenance (vcpu-features-not-offered)\n"
 	      "Exit status: 0 written, 1 the capture failed (no /dev/kvm, an ioctl failed), 2 usage error.\n", f);
 }
 
@@ -36,6 +39,7 @@ int cmd_capture(int argc, char **argv, FILE *out, FILE *err)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "name", required_argument, NULL, 'n' },
+		{ "vcpu-features", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	struct capture_opts o = { 0 };
@@ -50,6 +54,7 @@ int cmd_capture(int argc, char **argv, FILE *out, FILE *err)
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'n': o.name = optarg; break;
+		case 'f': o.vcpu_features = optarg; break;
 		case 'h': usage_capture(out); return 0;
 		default: usage_capture(err); return 2;
 		}

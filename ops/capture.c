@@ -28,6 +28,8 @@
 #define MAX_MSRS 1024
 
 struct cap_state {
+	const struct capture_opts *o;
+	char not_offered[256]; /* requested vCPU features the kernel does not offer */
 	int kvm_fd, vm_fd, vcpu_fd, gic_fd;
 	struct profile *p;
 	struct host_facts *h;
@@ -370,12 +372,70 @@ static void vgic(struct cap_state *s)
 	}
 }
 
+/* A vCPU feature entry (on) of the capture. */
+static void add_feature(struct profile *p, const struct regdb_sym *f)
+{
+	struct pentry *e = add_entry(p, f->name, KVMPROF_KIND_VCPU_FEATURE, KVMPROF_PHASE_VCPU_INIT);
+
+	e->id = f->value;
+	e->width = 1;
+	e->value = 1;
+	e->mask = 1;
+}
+
+/* Does the kernel offer vCPU feature f (its capability, regdb `needs`)? */
+static int feature_offered(struct cap_state *s, const struct regdb_sym *f)
+{
+	const struct regdb_sym *cap = f->needs ? regdb_sym_by_name(REGDB_SYM_CAP, f->needs, KVMPROF_ARCH_ARM64) : NULL;
+
+	return !cap || host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)cap->value) > 0;
+}
+
+/*
+ * The features of capture_opts.vcpu_features the kernel offers, into init
+ * (and the profile); the names of those it does not, into not_offered.
+ * 0, or -EINVAL for a name the database does not know.
+ */
+static int requested_features(struct cap_state *s, struct kvm_vcpu_init *init)
+{
+	const char *list = s->o->vcpu_features;
+	char *not_offered = s->not_offered;
+	size_t len = sizeof(s->not_offered);
+
+	while (list && *list) {
+		size_t n = strcspn(list, ", ");
+		char name[64];
+		const struct regdb_sym *f;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), list);
+		list += n + strspn(list + n, ", ");
+		if (!name[0])
+			continue;
+		f = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, name, KVMPROF_ARCH_ARM64);
+		if (!f || f->value >= 32 * sizeof(init->features) / sizeof(init->features[0])) {
+			snprintf(s->err, s->errlen, "unknown vCPU feature '%s' (see `kvmprof explain --list`)", name);
+			return -EINVAL;
+		}
+		if (init->features[f->value / 32] & (1u << (f->value % 32)))
+			continue;
+		if (!feature_offered(s, f)) {
+			size_t used = strlen(not_offered);
+			snprintf(not_offered + used, len - used, "%s%s", used ? " " : "", f->name);
+			continue;
+		}
+		init->features[f->value / 32] |= 1u << (f->value % 32);
+		add_feature(s->p, f);
+	}
+	return 0;
+}
+
 static int capture_arch(struct cap_state *s)
 {
 	struct kvm_vcpu_init init;
 	struct profile *p = s->p;
 	struct host_facts *h = s->h;
 	const struct regdb_sym *psci = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "psci-0.2", KVMPROF_ARCH_ARM64);
+	const struct regdb_sym *sve = regdb_sym_by_name(REGDB_SYM_VCPU_FEATURE, "sve", KVMPROF_ARCH_ARM64);
 	int r;
 
 	memset(&init, 0, sizeof(init));
@@ -388,15 +448,23 @@ static int capture_arch(struct cap_state *s)
 	/* PSCI 0.2 as every VMM asks for it (QEMU, kvmtool, Firecracker). */
 	if (psci && host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
 		init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-		struct pentry *e = add_entry(p, psci->name, KVMPROF_KIND_VCPU_FEATURE, KVMPROF_PHASE_VCPU_INIT);
-		e->id = psci->value;
-		e->width = 1;
-		e->value = 1;
-		e->mask = 1;
+		add_feature(p, psci);
 	}
+	r = requested_features(s, &init);
+	if (r < 0)
+		return r;
 	r = host_ioctl(s->vcpu_fd, KVM_ARM_VCPU_INIT, &init);
 	if (r < 0)
 		return capture_fail(s, r, "KVM_ARM_VCPU_INIT");
+	/* SVE's registers exist once the vector lengths are final (api.rst,
+	 * KVM_ARM_VCPU_FINALIZE); until then KVM_GET_REG_LIST is EPERM. */
+	if (sve && sve->value < 32 && (init.features[0] & (1u << sve->value))) {
+		int what = (int)sve->value;
+
+		r = host_ioctl(s->vcpu_fd, KVM_ARM_VCPU_FINALIZE, &what);
+		if (r < 0)
+			return capture_fail(s, r, "KVM_ARM_VCPU_FINALIZE (sve)");
+	}
 	r = reg_list(s);
 	if (r < 0)
 		return r;
@@ -567,7 +635,7 @@ static int capture_arch(struct cap_state *s)
 
 int capture_run(const struct capture_opts *o, struct profile **pp, struct host_facts *h, char *err, size_t errlen)
 {
-	struct cap_state s = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .gic_fd = -1, .h = h, .err = err,
+	struct cap_state s = { .o = o, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .gic_fd = -1, .h = h, .err = err,
 			       .errlen = errlen };
 	struct profile *p = xcalloc(1, sizeof(*p));
 	char name[256], buf[512], cpu[256];
@@ -605,6 +673,10 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 	host_ioctl(s.vm_fd, KVM_CREATE_IRQCHIP, NULL);
 #endif
 	capture_caps(&s);
+	if (o->vcpu_features && o->vcpu_features[strspn(o->vcpu_features, ", ")] && h->arch != KVMPROF_ARCH_ARM64) {
+		r = capture_fail(&s, -EINVAL, "vCPU features (KVM_ARM_VCPU_INIT) are arm64's");
+		goto out;
+	}
 	r = capture_arch(&s);
 	if (r < 0)
 		goto out;
@@ -632,6 +704,8 @@ int capture_run(const struct capture_opts *o, struct profile **pp, struct host_f
 	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
 	add_provenance(p, "date", buf);
 	add_provenance(p, "tool", "kvmprof capture " KVMPROF_VERSION_STRING);
+	if (s.not_offered[0])
+		add_provenance(p, "vcpu-features-not-offered", s.not_offered);
 	r = 0;
 out:
 	if (s.gic_fd >= 0)

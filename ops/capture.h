@@ -17,6 +17,12 @@
 struct capture_opts {
 	const char *name;     /* profile name; NULL: capture_default_name() */
 	const char *kvm_path; /* NULL: /dev/kvm */
+	/* arm64: vCPU features to enable besides psci-0.2, comma-separated
+	 * database names ("sve,ptrauth-address,ptrauth-generic,has-el2"); each
+	 * only where the kernel offers its capability (the others are named in
+	 * the provenance key "vcpu-features-not-offered"). sve is finalized
+	 * (KVM_ARM_VCPU_FINALIZE) with KVM's default vector lengths. NULL: none. */
+	const char *vcpu_features;
 };
 
 /*

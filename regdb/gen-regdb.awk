@@ -572,6 +572,7 @@ function parse_sym(    s, q, doc, n, t, kind, name, v, d, key) {
 	S_doc[nsyms] = doc
 	S_source[nsyms] = ""
 	S_hist[nsyms] = ""
+	S_needs[nsyms] = ""
 	S_where[nsyms] = where()
 	key = kind "|" name
 	if (key in SYMNAME)
@@ -644,6 +645,14 @@ FNR == 1 { new_file() }
 		} else {
 			err(kw " outside a reg or sym")
 		}
+	} else if (kw == "needs") {
+		# needs KVM_CAP_NAME: the capability a vCPU feature needs (checked at the end)
+		if (!cur_sym || S_kind[cur_sym] != KINDNUM["vcpu-feature"] || NF != 2 || $2 !~ /^KVM_CAP_[A-Z0-9_]+$/)
+			err("needs KVM_CAP_NAME belongs after a vcpu-feature sym")
+		else {
+			S_needs[cur_sym] = $2
+			S_needs_where[cur_sym] = where()
+		}
 	} else if (kw == "default-source") {
 		if (in_reg)
 			err("default-source inside a reg block")
@@ -676,6 +685,11 @@ function sym_less(a, b) {
 
 END {
 	end_of_file()
+	for (i = 1; i <= nsyms; i++)
+		if (S_needs[i] != "" && !(("cap|" S_needs[i]) in SYMNAME)) {
+			printf "%s: error: vcpu-feature %s needs %s, which is no cap sym\n", S_needs_where[i], S_name[i], S_needs[i] > "/dev/stderr"
+			nerr++
+		}
 	if (nerr > 0) {
 		printf "gen-regdb: %d error(s)\n", nerr > "/dev/stderr"
 		exit 1
@@ -744,9 +758,9 @@ END {
 	printf "const struct regdb_sym regdb_syms[] = {\n"
 	for (i = 1; i <= nsyms; i++) {
 		s = SO[i]
-		printf "\t{ .name = %s, .kind = %d, .arch = %d, .value = UINT64_C(%s),\n\t  .doc = %s,\n\t  .source = %s,\n\t  .history = %s },\n",
+		printf "\t{ .name = %s, .kind = %d, .arch = %d, .value = UINT64_C(%s),\n\t  .doc = %s,\n\t  .source = %s,\n\t  .history = %s, .needs = %s },\n",
 			cstr(S_name[s]), S_kind[s], S_arch[s], S_value[s], cstr(S_doc[s]),
-			cstr(S_source[s]), cstr(S_hist[s])
+			cstr(S_source[s]), cstr(S_hist[s]), cstr(S_needs[s])
 	}
 	printf "};\nconst size_t regdb_n_syms = %d;\n", nsyms
 

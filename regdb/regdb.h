@@ -113,6 +113,9 @@ struct regdb_sym {
 	const char *doc;
 	const char *source;
 	const char *history;  /* "6.1: ..." or NULL */
+	/* vCPU features: the capability KVM offers the feature with
+	 * ("KVM_CAP_ARM_SVE"), NULL if none; `needs` after the sym line. */
+	const char *needs;
 };
 
 /* Whole tables, for iteration (capture, explain, tests). */

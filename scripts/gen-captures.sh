@@ -13,6 +13,15 @@
 #                                       (capture_init.c built as a program)
 #   linux-<major.minor>-x86_64-pvm-host this machine's own /dev/kvm (PVM), by
 #                                       BUILD/kvmprof capture directly
+#   tests/corpus/captures/vcpu-features/linux-<series>-arm64-max-vcpu-features
+#                                       KVM/arm64 under -cpu max, the vCPU made
+#                                       with the sve, ptrauth-address,
+#                                       ptrauth-generic and has-el2 features
+#                                       where the kernel offers them (the
+#                                       registers they add: test_regdb checks
+#                                       each has a name); not profiles/ rows
+#                                       of the matrix (libkvmprof does not
+#                                       finalize SVE)
 #
 # Each capture gets its exact provenance added (Debian kernel package and
 # version, the packages the kernel came from, QEMU binary, version and CPU
@@ -22,6 +31,8 @@
 # Boots run under `nice`, one at a time.
 # Environment: CAPTURE_ARM64_CPUS="neoverse-n1 cortex-a72", CAPTURE_SERIES="6.1 ... 7.3"
 #              (default: every series of tests/qemu/kernels.pin), CAPTURE_ARCHES="arm64 x86_64",
+#              CAPTURE_VCPU_FEATURES="sve,ptrauth-address,ptrauth-generic,has-el2" (empty: no
+#              feature captures),
 #              CAPTURE_TIMEOUT=120 (s per boot), CAPTURE_SKIP_PVM=1 to leave the host out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,12 +43,15 @@ cpus=${CAPTURE_ARM64_CPUS:-neoverse-n1 cortex-a72}
 pinned_series() { tests/qemu/get-kernel.sh --pinned "$1" | cut -d' ' -f1 | paste -sd' '; } # ARCH
 arches=${CAPTURE_ARCHES:-arm64 x86_64}
 timeout_s=${CAPTURE_TIMEOUT:-120}
+vcpu_features=${CAPTURE_VCPU_FEATURES-sve,ptrauth-address,ptrauth-generic,has-el2}
 [ -x "$kvmprof" ] || { echo "gen-captures: $kvmprof missing (make)" >&2; exit 1; }
 mkdir -p "$out"
 
 # finish NAME RAW_YAML DESCRIPTION KEY=VALUE...: the capture with its description
 # replaced and the extra provenance keys (and made-by) added after the "tool"
-# key; compiled and linted -Werror before it replaces profiles/NAME.yaml.
+# key; compiled and linted -Werror before it replaces $dest/NAME.yaml
+# (dest: profiles/ unless the caller says otherwise).
+dest=profiles
 finish() {
 	local name=$1 raw=$2 desc=$3 kv extra=""
 	shift 3
@@ -50,11 +64,11 @@ finish() {
 		/^  "tool": / && !done { printf "%s", extra; done = 1 }' "$raw" >"$out/$name.yaml"
 	"$kvmprof" compile "$out/$name.yaml" -o "$out/$name.c"
 	if "$kvmprof" lint -Werror "$out/$name.yaml" 2>&1 | grep .; then
-		echo "gen-captures: $name does not lint clean; profiles/$name.yaml left as it was" >&2
+		echo "gen-captures: $name does not lint clean; $dest/$name.yaml left as it was" >&2
 		return 1
 	fi
-	cp "$out/$name.yaml" "profiles/$name.yaml"
-	echo "gen-captures: profiles/$name.yaml ($(grep -c . "profiles/$name.yaml") lines)" >&2
+	cp "$out/$name.yaml" "$dest/$name.yaml"
+	echo "gen-captures: $dest/$name.yaml ($(grep -c . "$dest/$name.yaml") lines)" >&2
 }
 info() { sed -n "s/^$1=//p" "$2"; } # KEY FILE: a get-kernel.sh --info value
 qemu_version() { "$1" --version | sed -n '1s/^QEMU emulator version //p'; }
@@ -101,6 +115,22 @@ for series in ${CAPTURE_SERIES:-$(pinned_series arm64)}; do
 			"${kernel_prov[@]}" "qemu=qemu-system-aarch64 $qemu_a64" \
 			"qemu-machine=virt,virtualization=on,gic-version=3" "qemu-cpu=$cpu"
 	done
+	# The registers of optional vCPU features: -cpu max has SVE and pointer
+	# authentication; has-el2 needs KVM_CAP_ARM_EL2 (FEAT_NV2 in the CPU model
+	# and kvm-arm.mode=nested), else the capture names it not offered.
+	if [ -n "$vcpu_features" ]; then
+		name=linux-$series-arm64-max-vcpu-features
+		boot_capture "$name" boot-arm64 --init "$out/arm64/capture_init" --cpu max \
+			--append "KVMPROF_CAPTURE_FEATURES=$vcpu_features kvm-arm.mode=nested"
+		dest=tests/corpus/captures/vcpu-features
+		mkdir -p "$dest"
+		finish "$name" "$out/$name.raw" \
+			"What KVM/arm64 of Debian $pkg $ver presented to a fresh VM whose vCPU asked for the features $vcpu_features (those offered are the vcpu features below), captured by kvmprof capture (tests/arm64/capture_init.c as /init, KVMPROF_CAPTURE_FEATURES) in a qemu-system-aarch64 $qemu_a64 TCG guest, -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on, kernel command line kvm-arm.mode=nested; make captures regenerates it." \
+			"${kernel_prov[@]}" "qemu=qemu-system-aarch64 $qemu_a64" \
+			"qemu-machine=virt,virtualization=on,gic-version=3" "qemu-cpu=max,pauth-impdef=on" \
+			"kernel-cmdline=kvm-arm.mode=nested" "vcpu-features-requested=$vcpu_features"
+		dest=profiles
+	fi
 done
 fi
 

@@ -5,7 +5,9 @@
  * that kernel presents and prints the YAML between the guest markers, so
  * the host can compile, lint and check it (tests/suites/arm64-capture.sh).
  * Built without libyaml (capture only writes YAML).
- * Environment (kernel command line): KVMPROF_CAPTURE_NAME=NAME.
+ * Environment (kernel command line): KVMPROF_CAPTURE_NAME=NAME,
+ * KVMPROF_CAPTURE_FEATURES=sve,ptrauth-address,... (vCPU features to enable
+ * where offered, capture_opts.vcpu_features).
  *
  * Built with -DCAPTURE_AS_PROGRAM (natively, for x86_64) it is a plain
  * program for tests/qemu/boot-x86.sh --run, whose own /init mounts, loads
@@ -29,7 +31,8 @@ static int guest_end(int rc)
 
 int main(void)
 {
-	struct capture_opts o = { .name = getenv("KVMPROF_CAPTURE_NAME") };
+	struct capture_opts o = { .name = getenv("KVMPROF_CAPTURE_NAME"),
+				  .vcpu_features = getenv("KVMPROF_CAPTURE_FEATURES") };
 	struct profile *p = NULL;
 	struct host_facts h;
 	char err[512] = "";

@@ -154,6 +154,27 @@ static void capture_bad_device(void **state)
 	host_facts_free(&h);
 }
 
+/* --vcpu-features (capture_opts.vcpu_features) is arm64's KVM_ARM_VCPU_INIT:
+ * on an x86 host the capture refuses it, naming why, instead of ignoring it. */
+static void capture_vcpu_features_x86(void **state)
+{
+	struct capture_opts o = { .name = "t", .vcpu_features = "sve" };
+	struct profile *p = NULL;
+	struct host_facts h;
+	char err[256] = "";
+
+	(void)state;
+	if (regdb_host_arch() != KVMPROF_ARCH_X86_64) {
+		print_message("SKIP: the refusal is an x86 host's; arm64 enables the features\n");
+		skip();
+	}
+	NEED_KVM();
+	assert_true(capture_run(&o, &p, &h, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "arm64"));
+	profile_free(p);
+	host_facts_free(&h);
+}
+
 static void default_name(void **state)
 {
 	char name[256];
@@ -218,6 +239,7 @@ int main(void)
 		cmocka_unit_test(live_check_reads_back),
 		cmocka_unit_test(capture_facts),
 		cmocka_unit_test(capture_bad_device),
+		cmocka_unit_test(capture_vcpu_features_x86),
 		cmocka_unit_test(default_name),
 	};
 
