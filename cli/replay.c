@@ -328,6 +328,110 @@ static int psci_version_writable(uint64_t val, uint64_t def)
 	}
 }
 
+/* The register database's kernel fact NAME-SUFFIX about `what` ("REG.FIELD",
+ * or a class such as "FEATURE_ID_REGISTERS"), or NULL. */
+static const struct regdb_kfact *kfact_about(int arch, const char *what, const char *suffix)
+{
+	size_t ls = strlen(suffix);
+
+	for (size_t k = 0; k < regdb_n_kfacts; k++) {
+		const struct regdb_kfact *f = &regdb_kfacts[k];
+		size_t ln = strlen(f->name);
+
+		if (f->arch == arch && !strcmp(f->reg, what) && ln >= ls && !strcmp(f->name + ln - ls, suffix))
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * A feature ID register on a kernel whose capture has no writable masks
+ * (6.1 ... 6.6 have none): the database's "...-writable" facts decide, per
+ * changed field (ID_AA64PFR0_EL1.CSV2: yes, by its lower-safe flag), then
+ * for every other changed bit feature-id-registers-writable (no: invariant
+ * before 6.7). 1 accepted, 0 EINVAL, -1 no fact decides (why says which).
+ */
+static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t val,
+					const char **why)
+{
+	const struct regdb_kfact *cls = kfact_about(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS", "-writable");
+	uint64_t changed = val ^ def, covered = 0;
+	int unknown = 0, state;
+
+	for (uint32_t k = 0; reg && k < reg->n_fields; k++) {
+		const struct regdb_field *rf = &reg->fields[k];
+		uint64_t fm = bits_of_width(rf->width) << rf->shift;
+		char what[160];
+		const struct regdb_kfact *f;
+
+		if (!(changed & fm))
+			continue;
+		snprintf(what, sizeof(what), "%s.%s", reg->name, rf->name);
+		if (!(f = kfact_about(KVMPROF_ARCH_ARM64, what, "-writable")))
+			continue;
+		covered |= fm;
+		state = kfact_on_capture(r, f, r->why, sizeof(r->why));
+		if (state == 0 || (state == 1 && !arm64_field_safe(rf, field_get(val, rf->shift, rf->width),
+								 field_get(def, rf->shift, rf->width))))
+			return 0; /* one refused field refuses the write */
+		if (state < 0)
+			unknown = 1;
+	}
+	if (changed & ~covered) {
+		if (reg && reg->writable_since && r->h->kernel_version >= reg->writable_since) {
+			*why = "this kernel lets a VMM change this register, by a rule the capture does not record";
+			return -1;
+		}
+		if (!cls) {
+			*why = "the capture has no writable masks and the register database no fact feature-id-registers-writable";
+			return -1;
+		}
+		state = kfact_on_capture(r, cls, r->why, sizeof(r->why));
+		if (state == 0)
+			return 0; /* invariant: a change outside the writable fields is EINVAL */
+		if (state == 1)
+			snprintf(r->why, sizeof(r->why), "kernel %s has writable ID register masks (%s), which the capture does not record",
+				 r->h->kernel, cls->name);
+		*why = r->why;
+		return -1;
+	}
+	if (unknown) {
+		*why = r->why;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * A register flagged keeps-lower-writes (the SMCCC workaround levels,
+ * kvm_arm_set_fw_reg() of Linux 6.1.192 and 7.3.4 arch/arm64/kvm/hypercalls.c):
+ * does KVM return 0 for `val` (then keeping `def`, the host's level)? Its
+ * State field is the level; SMCCC_ARCH_WORKAROUND_2 (with ENABLED) has its
+ * own mapping.
+ */
+static int keeps_lower_accepted(const struct regdb_reg *reg, uint64_t val, uint64_t def)
+{
+	const struct regdb_field *state = regdb_field_by_name(reg, "State");
+	const struct regdb_field *enabled = regdb_field_by_name(reg, "ENABLED");
+	uint64_t known = state ? bits_of_width(state->width) << state->shift : 0, level, mapped;
+
+	if (enabled)
+		known |= bits_of_width(enabled->width) << enabled->shift;
+	if (!state || (val & ~known))
+		return 0;
+	level = field_get(val, state->shift, state->width);
+	if (!enabled)
+		return level <= def; /* WORKAROUND_1 and _3: up to the host's level */
+	/* WORKAROUND_2: ENABLED only with AVAIL (2); NOT_AVAIL (0) and UNKNOWN
+	 * (1) count as NOT_AVAIL, AVAIL and NOT_REQUIRED (3) as NOT_REQUIRED */
+	if (field_get(val, enabled->shift, enabled->width) && level != 2)
+		return 0;
+	if (level > 3)
+		return 0;
+	mapped = level <= 1 ? 0 : 3;
+	return mapped <= field_get(def, state->shift, state->width);
+}
+
 static int arm64_writable(struct replay *r, uint64_t id, uint64_t def, uint64_t *val, const char **why)
 {
 	const struct host_facts *h = r->h;
@@ -344,10 +448,9 @@ static int arm64_writable(struct replay *r, uint64_t id, uint64_t def, uint64_t 
 	 * (kvmprof_id_range_index, kvm_compat.h). */
 	if (kvmprof_id_range_index(id) < 0)
 		return -1; /* no mask covers it: the caller's reason stands */
-	if (!h->have_masks) {
-		*why = "the capture has no writable masks (kernel before 6.7): whether it accepts the change is unknown";
-		return -1;
-	}
+	if (!h->have_masks)
+		return arm64_writable_without_masks(r, regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0), def,
+						    *val, why);
 	m = host_reg_mask(h, id);
 	mask = m ? m->value : 0;
 	if ((*val ^ def) & ~mask)
@@ -411,6 +514,8 @@ static int set_one_reg(struct replay *r, const struct kvm_one_reg *one)
 	 * one KVM lets a VMM lower as a whole (PSCI_VERSION). */
 	if (reg && reg->writable_since && r->h->kernel_version && r->h->kernel_version < reg->writable_since)
 		return -EINVAL;
+	if (reg && (reg->flags & REGDB_R_KEEPS_LOWER)) /* returns 0, the value stays */
+		return keeps_lower_accepted(reg, v, r->values[i]) ? 0 : -EINVAL;
 	/* PSCI_VERSION: not any lower value, only a version KVM implements
 	 * (psci_version_writable(): 0.1 is EINVAL with psci-0.2) */
 	if (reg && (reg->flags & REGDB_R_LOWER_SAFE) && one->id != KVMPROF_ARM64_PSCI_VERSION) {

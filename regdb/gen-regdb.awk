@@ -302,6 +302,7 @@ function new_file() {
 # reg NAME SPACE ENCODING... [width N] [id-reg] [state]
 # R_flags: 1 = id-reg (REGDB_R_ID_REG), 2 = state (REGDB_R_STATE); exclusive.
 # R_lower: the whole value may be lowered (REGDB_R_LOWER_SAFE, 4).
+# R_keeps: a write up to KVM's value returns 0, KVM keeps its own (REGDB_R_KEEPS_LOWER, 8).
 # R_since: writable-since MAJOR.MINOR, as KVMPROF_KERNEL_VERSION(MAJOR, MINOR, 0); 0 = always.
 function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
 	name = $2
@@ -332,6 +333,7 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 	R_cpuid[nregs] = 0
 	R_flags[nregs] = 0
 	R_lower[nregs] = 0
+	R_keeps[nregs] = 0
 	R_since[nregs] = 0
 	R_nf[nregs] = 0
 	R_doc[nregs] = ""
@@ -414,6 +416,8 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 				R_flags[nregs] = $i == "id-reg" ? 1 : 2
 		} else if ($i == "lower-safe") {
 			R_lower[nregs] = 1
+		} else if ($i == "keeps-lower-writes") {
+			R_keeps[nregs] = 1
 		} else if ($i == "writable-since") {
 			i++
 			if ($i !~ /^[0-9]+\.[0-9]+$/) {
@@ -743,7 +747,7 @@ END {
 		printf "\t{\n\t\t.name = %s,\n", cstr(R_name[r])
 		printf "\t\t.arch = %d,\n\t\t.space = %d,\n\t\t.width = %d,\n\t\t.cpuid_reg = %d,\n",
 			R_arch[r], R_space[r], R_width[r], R_cpuid[r]
-		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r] + 4 * R_lower[r], R_id[r]
+		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r] + 4 * R_lower[r] + 8 * R_keeps[r], R_id[r]
 		if (R_since[r])
 			printf "\t\t.writable_since = 0x%x,\n", R_since[r]
 		if (R_nf[r] > 0)

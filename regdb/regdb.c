@@ -227,8 +227,8 @@ int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn
 
 int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f)
 {
-	if (!r)
-		return REGDB_RULE_EXACT;
+	if (!r || (r->flags & REGDB_R_KEEPS_LOWER))
+		return REGDB_RULE_EXACT; /* a lower value is accepted but not presented */
 	if (r->flags & REGDB_R_LOWER_SAFE)
 		return REGDB_RULE_LOWER;
 	if (!f)

@@ -76,6 +76,14 @@ struct regdb_field {
  * reg line.
  */
 #define REGDB_R_LOWER_SAFE 0x4u
+/*
+ * KVM checks a write against its own value and returns 0 for any value up to
+ * it, but keeps its own: the SMCCC workaround levels (kvm_arm_set_fw_reg()
+ * validates the level and stores nothing; a read returns the host's level).
+ * A higher value is EINVAL. What a guest sees cannot change (write rule
+ * exact). `keeps-lower-writes` on the reg line.
+ */
+#define REGDB_R_KEEPS_LOWER 0x8u
 
 struct regdb_reg {
 	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */

@@ -487,6 +487,98 @@ static int replay_set(struct replay *r, uint64_t id, uint64_t val)
 	return r->sys.ioctl(r->sys.ctx, REPLAY_VCPU_FD, KVM_SET_ONE_REG, &one);
 }
 
+#define R_AA64PFR0 0x603000000013c020ull
+#define R_AA64ISAR0 0x603000000013c030ull
+#define R_AA64MMFR2 0x603000000013c03aull
+#define R_WA1 0x6030000000140001ull
+#define R_WA2 0x6030000000140002ull
+
+static uint64_t replay_value(const struct replay *r, uint64_t id)
+{
+	long i = reg_index(r, id);
+
+	assert_true(i >= 0);
+	return r->values[i];
+}
+
+/* A capture without writable masks, of kernel `release`: the database's
+ * per-kernel write rules (kfact ...-writable) decide, or name what is missing. */
+static void replay_without_masks(struct replay *r, struct host_facts *h, struct host_reg_value *values, size_t n,
+				 const char *release)
+{
+	memset(h, 0, sizeof(*h));
+	h->present = 1;
+	h->arch = KVMPROF_ARCH_ARM64;
+	h->kernel = (char *)release;
+	h->reg_values = values;
+	h->n_reg_values = n;
+	h->have_reg_list = 1;
+	replay_init(r, h);
+}
+
+static void write_rules_without_masks(void **state)
+{
+	struct host_reg_value values[] = {
+		{ R_AA64PFR0, 0x1100000011111112ull }, /* CSV3 1, CSV2 1, GIC 1, EL0-3 ... */
+		{ R_AA64DFR0, 0x10305006ull },         /* PMUVer 0, DebugVer 6 */
+		{ R_AA64ISAR0, 0x100010211120ull },
+		{ R_AA64MMFR2, 0x1011ull },            /* NV 0 */
+		{ R_WA1, 2 },                          /* NOT_REQUIRED */
+		{ R_WA2, 0 },                          /* NOT_AVAIL */
+	};
+	struct host_facts h;
+	struct replay r;
+	const struct replay_unknown *u;
+
+	(void)state;
+	/* 6.1 (Debian's ABI name hides the point release; the facts cover the series) */
+	replay_without_masks(&r, &h, values, sizeof(values) / sizeof(values[0]), "6.1.0-57-arm64");
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x0100000011111112ull), 0);       /* CSV3 lowered: set_id_aa64pfr0_el1 */
+	assert_int_equal(replay_value(&r, R_AA64PFR0), 0x0100000011111112ull);
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x1200000011111112ull), -EINVAL); /* CSV2 raised */
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x1100000011111111ull), -EINVAL); /* EL0: invariant */
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0x10305106ull), -EINVAL);         /* PMUVer: invariant on 6.1 */
+	assert_int_equal(replay_set(&r, R_AA64ISAR0, 0x100010211110ull), -EINVAL);    /* AES lowered: invariant */
+	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x2001011ull), -EINVAL);         /* NV */
+	assert_int_equal(r.n_unknown, 0);
+	/* the SMCCC workaround levels: up to the host's returns 0 and KVM keeps its own */
+	assert_int_equal(replay_set(&r, R_WA1, 1), 0);
+	assert_int_equal(replay_value(&r, R_WA1), 2);
+	assert_int_equal(replay_set(&r, R_WA1, 3), -EINVAL);
+	assert_int_equal(replay_set(&r, R_WA1, 0x12), -EINVAL);
+	assert_int_equal(replay_set(&r, R_WA2, 1), 0);      /* UNKNOWN counts as NOT_AVAIL */
+	assert_int_equal(replay_value(&r, R_WA2), 0);
+	assert_int_equal(replay_set(&r, R_WA2, 3), -EINVAL); /* NOT_REQUIRED above NOT_AVAIL */
+	assert_int_equal(replay_set(&r, R_WA2, 0x10), -EINVAL); /* ENABLED without AVAIL */
+	replay_fini(&r);
+
+	/* 6.5: PMUVer became writable in 6.2 by a rule a PMU-less capture cannot decide */
+	replay_without_masks(&r, &h, values, sizeof(values) / sizeof(values[0]), "6.5.13-arm64");
+	assert_int_equal(replay_set(&r, R_AA64DFR0, 0x10305106ull), -ENODATA);
+	u = replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64DFR0);
+	assert_non_null(u);
+	assert_non_null(strstr(u->what, "id-aa64dfr0-pmuver-writable"));
+	assert_int_equal(replay_set(&r, R_AA64ISAR0, 0x100010211110ull), -EINVAL); /* still invariant before 6.7 */
+	replay_fini(&r);
+
+	/* 6.12 without masks in the capture: NV is decided (never writable), other fields are not */
+	replay_without_masks(&r, &h, values, sizeof(values) / sizeof(values[0]), "6.12.117+deb12-arm64");
+	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x2001011ull), -EINVAL);
+	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x1010ull), -ENODATA); /* CnP lowered: the masks decide */
+	u = replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64MMFR2);
+	assert_non_null(u);
+	assert_non_null(strstr(u->what, "feature-id-registers-writable"));
+	replay_fini(&r);
+
+	/* 6.9: no range of the NV fact covers it */
+	replay_without_masks(&r, &h, values, sizeof(values) / sizeof(values[0]), "6.9.7-arm64");
+	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x2001011ull), -ENODATA);
+	u = replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64MMFR2);
+	assert_non_null(u);
+	assert_non_null(strstr(u->what, "id-aa64mmfr2-nv-writable"));
+	replay_fini(&r);
+}
+
 /* A synthetic 6.12-like host: every register fully writable except where noted. */
 static void replay_rule(void **state)
 {
@@ -760,6 +852,7 @@ int main(void)
 		cmocka_unit_test(e2h0_feature_judged_by_cap),
 		cmocka_unit_test(tables_from_profile),
 		cmocka_unit_test(replay_rule),
+		cmocka_unit_test(write_rules_without_masks),
 		cmocka_unit_test(matrix_disagreements_gone),
 	};
 	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
