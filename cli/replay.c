@@ -231,7 +231,9 @@ static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64
 			uint64_t v, kvm;
 			int applies;
 
-			if (!rf || (f->set == REGDB_SET_REFUSE) != refusals)
+			/* by-flag and keep are for captures without masks (arm64_writable_without_masks) */
+			if (!rf || f->set == REGDB_SET_BY_FLAG || f->set == REGDB_SET_KEEP ||
+			    (f->set == REGDB_SET_REFUSE) != refusals)
 				continue;
 			v = field_get(*val, rf->shift, rf->width);
 			kvm = field_get(def, rf->shift, rf->width);
@@ -328,17 +330,14 @@ static int psci_version_writable(uint64_t val, uint64_t def)
 	}
 }
 
-/* The register database's kernel fact NAME-SUFFIX about `what` ("REG.FIELD",
- * or a class such as "FEATURE_ID_REGISTERS"), or NULL. */
-static const struct regdb_kfact *kfact_about(int arch, const char *what, const char *suffix)
+/* The register database's fact with a `set by-flag` or `set keep` rule about
+ * `what` ("REG.FIELD", or a class such as "FEATURE_ID_REGISTERS"), or NULL. */
+static const struct regdb_kfact *kfact_without_masks(int arch, const char *what)
 {
-	size_t ls = strlen(suffix);
-
 	for (size_t k = 0; k < regdb_n_kfacts; k++) {
 		const struct regdb_kfact *f = &regdb_kfacts[k];
-		size_t ln = strlen(f->name);
 
-		if (f->arch == arch && !strcmp(f->reg, what) && ln >= ls && !strcmp(f->name + ln - ls, suffix))
+		if (f->arch == arch && (f->set == REGDB_SET_BY_FLAG || f->set == REGDB_SET_KEEP) && !strcmp(f->reg, what))
 			return f;
 	}
 	return NULL;
@@ -346,15 +345,16 @@ static const struct regdb_kfact *kfact_about(int arch, const char *what, const c
 
 /*
  * A feature ID register on a kernel whose capture has no writable masks
- * (6.1 ... 6.6 have none): the database's "...-writable" facts decide, per
- * changed field (ID_AA64PFR0_EL1.CSV2: yes, by its lower-safe flag), then
- * for every other changed bit feature-id-registers-writable (no: invariant
- * before 6.7). 1 accepted, 0 EINVAL, -1 no fact decides (why says which).
+ * (6.1 ... 6.6 have none): the database's `set by-flag` / `set keep` facts
+ * decide, per changed field (ID_AA64PFR0_EL1.CSV2 by-flag: its lower-safe
+ * flag), then for every other changed bit the fact about
+ * FEATURE_ID_REGISTERS (keep: invariant before 6.7). 1 accepted, 0 EINVAL,
+ * -1 no fact decides (why says which).
  */
 static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t val,
 					const char **why)
 {
-	const struct regdb_kfact *cls = kfact_about(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS", "-writable");
+	const struct regdb_kfact *cls = kfact_without_masks(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS");
 	uint64_t changed = val ^ def, covered = 0;
 	int unknown = 0, state;
 
@@ -367,15 +367,17 @@ static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg
 		if (!(changed & fm))
 			continue;
 		snprintf(what, sizeof(what), "%s.%s", reg->name, rf->name);
-		if (!(f = kfact_about(KVMPROF_ARCH_ARM64, what, "-writable")))
+		if (!(f = kfact_without_masks(KVMPROF_ARCH_ARM64, what)))
 			continue;
-		covered |= fm;
 		state = kfact_on_capture(r, f, r->why, sizeof(r->why));
-		if (state == 0 || (state == 1 && !arm64_field_safe(rf, field_get(val, rf->shift, rf->width),
-								 field_get(def, rf->shift, rf->width))))
-			return 0; /* one refused field refuses the write */
+		if (state == 0)
+			continue; /* the rule does not hold here: the class decides */
+		covered |= fm;
 		if (state < 0)
 			unknown = 1;
+		else if (f->set == REGDB_SET_KEEP ||
+			 !arm64_field_safe(rf, field_get(val, rf->shift, rf->width), field_get(def, rf->shift, rf->width)))
+			return 0; /* one refused field refuses the write */
 	}
 	if (changed & ~covered) {
 		if (reg && reg->writable_since && r->h->kernel_version >= reg->writable_since) {
@@ -383,14 +385,14 @@ static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg
 			return -1;
 		}
 		if (!cls) {
-			*why = "the capture has no writable masks and the register database no fact feature-id-registers-writable";
+			*why = "the capture has no writable masks and the register database no fact about FEATURE_ID_REGISTERS";
 			return -1;
 		}
 		state = kfact_on_capture(r, cls, r->why, sizeof(r->why));
-		if (state == 0)
-			return 0; /* invariant: a change outside the writable fields is EINVAL */
 		if (state == 1)
-			snprintf(r->why, sizeof(r->why), "kernel %s has writable ID register masks (%s), which the capture does not record",
+			return 0; /* invariant: a change outside the writable fields is EINVAL */
+		if (state == 0)
+			snprintf(r->why, sizeof(r->why), "kernel %s has writable ID register masks (%s: no), which the capture does not record",
 				 r->h->kernel, cls->name);
 		*why = r->why;
 		return -1;

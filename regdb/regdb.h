@@ -233,6 +233,9 @@ enum regdb_set_rule {
 	REGDB_SET_AS = 1,           /* a written set_a is taken as set_b */
 	REGDB_SET_REFUSE = 2,       /* a written set_a..set_b is refused (EINVAL) */
 	REGDB_SET_HOST_AS_ZERO = 3, /* the host hardware's own value is taken as 0 */
+	/* For a capture without writable masks (kernels before 6.7): */
+	REGDB_SET_BY_FLAG = 4,      /* the field may change as its safety flag allows */
+	REGDB_SET_KEEP = 5,         /* any change is refused (a field, or a class of registers) */
 };
 
 struct regdb_kfact {

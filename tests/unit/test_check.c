@@ -502,7 +502,8 @@ static uint64_t replay_value(const struct replay *r, uint64_t id)
 }
 
 /* A capture without writable masks, of kernel `release`: the database's
- * per-kernel write rules (kfact ...-writable) decide, or name what is missing. */
+ * per-kernel write rules (kfacts with `set by-flag` / `set keep`) decide, or
+ * name what is missing. */
 static void replay_without_masks(struct replay *r, struct host_facts *h, struct host_reg_value *values, size_t n,
 				 const char *release)
 {
@@ -567,7 +568,7 @@ static void write_rules_without_masks(void **state)
 	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x1010ull), -ENODATA); /* CnP lowered: the masks decide */
 	u = replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64MMFR2);
 	assert_non_null(u);
-	assert_non_null(strstr(u->what, "feature-id-registers-writable"));
+	assert_non_null(strstr(u->what, "feature-id-registers-invariant"));
 	replay_fini(&r);
 
 	/* 6.9: no range of the NV fact covers it */
@@ -575,7 +576,7 @@ static void write_rules_without_masks(void **state)
 	assert_int_equal(replay_set(&r, R_AA64MMFR2, 0x2001011ull), -ENODATA);
 	u = replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64MMFR2);
 	assert_non_null(u);
-	assert_non_null(strstr(u->what, "id-aa64mmfr2-nv-writable"));
+	assert_non_null(strstr(u->what, "id-aa64mmfr2-nv-invariant"));
 	replay_fini(&r);
 }
 
