@@ -92,6 +92,13 @@ $(BUILD)/regdb_data.c: regdb/gen-regdb.awk $(REGDB_FILES)
 	@echo "  REGDB   $@"
 	$(Q)$(AWK) -f regdb/gen-regdb.awk $(REGDB_FILES) > $@.tmp && mv $@.tmp $@
 
+# The runtime links no regdb: the facts it needs are generated into its tree
+# and committed (a VMM compiles runtime/ alone, runtime/Makefile.kvmprof);
+# `make regen` remakes them, tests/suites/sources.sh checks them.
+regen: regdb/gen-regdb.awk $(REGDB_FILES)
+	$(Q)$(AWK) -v emit=cpuid-features -f regdb/gen-regdb.awk $(REGDB_FILES) > runtime/arch/x86/cpuid_features.h.tmp && \
+		mv runtime/arch/x86/cpuid_features.h.tmp runtime/arch/x86/cpuid_features.h
+
 # Generated scanners/parsers are not held to every warning we use.
 $(BUILD)/expr-lexer.o $(BUILD)/expr-parser.o: EXTRA_CFLAGS += -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function
 $(BUILD)/expr-lexer.o: $(BUILD)/expr-parser.h
@@ -234,7 +241,7 @@ install: all
 clean:
 	rm -rf build build-san build-arm64 build-fuzz build-clang build-tsan
 
-.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix fuzz fuzz-targets fuzz-long
+.PHONY: all tests check demo bench install clean fleet-report captures matrix migrate-matrix fuzz fuzz-targets fuzz-long regen
 .DEFAULT_GOAL := all
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

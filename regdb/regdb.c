@@ -238,7 +238,7 @@ int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f)
 	if (f->flags & (REGDB_F_HIGHER_SAFE | REGDB_F_HIGHER_OR_ZERO_SAFE))
 		return REGDB_RULE_RAISE;
 	/* x86: KVM takes any CPUID a VMM sets; a feature flag may be cleared. */
-	if (r->space == REGDB_X86_CPUID && f->width == 1)
+	if ((r->flags & REGDB_R_FEATURES) && f->width == 1)
 		return REGDB_RULE_LOWER;
 	return REGDB_RULE_EXACT;
 }

@@ -84,6 +84,14 @@ struct regdb_field {
  * exact). `keeps-lower-writes` on the reg line.
  */
 #define REGDB_R_KEEPS_LOWER 0x8u
+/*
+ * x86: a CPUID register whose bits are features (`features` on the reg
+ * line): a VMM may clear any of them, and must not set one that
+ * KVM_GET_SUPPORTED_CPUID reports as 0. The runtime refuses that
+ * (runtime/arch/x86/cpuid_features.h is generated from these records), and
+ * its one-bit fields are `lower` to diff, baseline and the offline check.
+ */
+#define REGDB_R_FEATURES 0x10u
 
 struct regdb_reg {
 	const char *name;   /* "ID_AA64PFR0_EL1", "CPUID.0x7.0x0.EBX", "GICD_IIDR" */

@@ -7,7 +7,9 @@
 #    no arm64 one-reg ids, no ioctl numbers, no KVM constant defined by
 #    number, no MSR index of the database, no architecture name as a literal;
 #  - no C file outside runtime/ includes a runtime-private header (every
-#    header of runtime/ but the public kvmprof.h and the uAPI kvm_compat.h).
+#    header of runtime/ but the public kvmprof.h and the uAPI kvm_compat.h);
+#  - the facts generated into the runtime (which links no regdb) are the
+#    database's: runtime/arch/x86/cpuid_features.h is what `make regen` makes.
 # Prints cmocka's summary lines.
 set -u
 cd "$(dirname "$0")/../.."
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/../.."
 suite_init sources "source rules"
 
 srcs=$(ls regdb/*.c model/*.c model/*.y model/*.l formats/*.c ops/*.c cli/*.c)
-echo "[==========] Running 3 test(s)."
+echo "[==========] Running 4 test(s)."
 
 # check_table rows: NAME LEVEL
 table=$(perl -ne 'print "$1 $2\n" if /^\s*\{ "([a-z0-9-]+)", CHECK_(ERROR|WARNING),/' model/checks.c)
@@ -82,5 +84,13 @@ else
 		printf '%s\n' "$includes" | sed 's/^/    | /'
 		report_fail no_private_runtime_headers_outside "runtime-private headers ($private) included outside runtime/ (above)"
 	fi
+fi
+# The runtime's generated facts, made again from the database.
+if regen=$(awk -v emit=cpuid-features -f regdb/gen-regdb.awk regdb/*.db 2>&1) &&
+	[ "$regen" = "$(cat runtime/arch/x86/cpuid_features.h)" ]; then
+	report_pass runtime_facts_match_regdb
+else
+	printf '%s\n' "$regen" | diff - runtime/arch/x86/cpuid_features.h | head -20 | sed 's/^/    | /'
+	report_fail runtime_facts_match_regdb "runtime/arch/x86/cpuid_features.h differs from the database: run make regen"
 fi
 report_finish

@@ -160,6 +160,34 @@ static void test_kernel_facts(void **state)
 	}
 }
 
+/* x86 feature registers (`features`): flagged in the database, and their
+ * one-bit fields are what a VMM may lower. */
+static void test_feature_registers(void **state)
+{
+	const struct regdb_reg *ebx = regdb_reg_by_name("CPUID.0x7.0x0.EBX", KVMPROF_ARCH_X86_64);
+	const struct regdb_reg *eax = regdb_reg_by_name("CPUID.0x7.0x0.EAX", KVMPROF_ARCH_X86_64);
+	const struct regdb_reg *xcr0 = regdb_reg_by_name("CPUID.0xd.0x0.EAX", KVMPROF_ARCH_X86_64);
+	const struct regdb_reg *pv = regdb_reg_by_name("CPUID.0x40000001.0x0.EAX", KVMPROF_ARCH_X86_64);
+	const struct regdb_reg *fms = regdb_reg_by_name("CPUID.0x1.0x0.EAX", KVMPROF_ARCH_X86_64);
+
+	(void)state;
+	assert_non_null(ebx);
+	assert_non_null(eax);
+	assert_non_null(xcr0);
+	assert_non_null(pv);
+	assert_non_null(fms);
+	assert_true(ebx->flags & REGDB_R_FEATURES);
+	assert_true(xcr0->flags & REGDB_R_FEATURES);
+	assert_true(pv->flags & REGDB_R_FEATURES);
+	assert_false(eax->flags & REGDB_R_FEATURES); /* the highest subleaf */
+	assert_false(fms->flags & REGDB_R_FEATURES); /* family, model, stepping */
+	assert_int_equal(regdb_write_rule(ebx, regdb_field_by_name(ebx, "AVX2")), REGDB_RULE_LOWER);
+	assert_int_equal(regdb_write_rule(xcr0, regdb_field_by_name(xcr0, "OPMASK")), REGDB_RULE_LOWER);
+	for (size_t i = 0; i < regdb_n_regs; i++)
+		if (regdb_regs[i].flags & REGDB_R_FEATURES)
+			assert_int_equal(regdb_regs[i].space, REGDB_X86_CPUID);
+}
+
 /* KVM's set_user rules (kfacts with `set`): each names a field the database
  * knows, with values that fit it; the ones the offline check applies. */
 static void test_set_rules(void **state)
@@ -884,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_generator_failures),
 		cmocka_unit_test(test_kernel_facts),
 		cmocka_unit_test(test_set_rules),
+		cmocka_unit_test(test_feature_registers),
 		cmocka_unit_test(test_captured_ids_named),
 		cmocka_unit_test(test_captured_el2_ids_named),
 		cmocka_unit_test(test_vcpu_feature_regs),

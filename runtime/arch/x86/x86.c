@@ -8,6 +8,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
+#include "cpuid_features.h"
 #include "internal.h"
 #include "kvm_ioctl.h"
 
@@ -120,32 +121,17 @@ static int presented(struct kvmprof_cpuid_table *t, const struct kvmprof_entry *
 	return leaf != NULL;
 }
 
-/*
- * Registers whose bits are features: a profile may clear them but not set
- * one that KVMPROF_KVM_GET_SUPPORTED_CPUID reports as 0. Other registers (max leaf,
- * family/model, cache and topology descriptions) are taken as stated.
- * Sources: Intel SDM vol. 2A, CPUID; AMD APM vol. 3, appendix E.
- */
+/* Whether CPUID register (fn, idx, reg) is one whose bits are features (the
+ * register database's `features` records, cpuid_features.h). */
 static int cpuid_is_feature_reg(uint32_t fn, uint32_t idx, unsigned reg)
 {
-	switch (fn) {
-	case 0x1:
-		return reg == KVMPROF_CPUID_ECX || reg == KVMPROF_CPUID_EDX;
-	case 0x7:
-		return reg != KVMPROF_CPUID_EAX || idx >= 1; /* 7.0 EAX: max subleaf */
-	case 0xd:
-		return idx == 1 && reg == KVMPROF_CPUID_EAX;
-	case 0x80000001:
-		return reg == KVMPROF_CPUID_ECX || reg == KVMPROF_CPUID_EDX;
-	case 0x80000008:
-		return reg == KVMPROF_CPUID_EBX;
-	case 0x80000021:
-		return reg == KVMPROF_CPUID_EAX;
-	case 0x40000001: /* KVM paravirt features */
-		return reg == KVMPROF_CPUID_EAX;
-	default:
-		return 0;
+	for (size_t i = 0; i < sizeof(kvmprof_cpuid_feature_regs) / sizeof(kvmprof_cpuid_feature_regs[0]); i++) {
+		const struct kvmprof_cpuid_feature_reg *f = &kvmprof_cpuid_feature_regs[i];
+
+		if (f->function == fn && f->index == idx && f->reg == reg)
+			return 1;
 	}
+	return 0;
 }
 
 static int msr_listed(const uint32_t *list, uint32_t n, uint64_t msr)
