@@ -122,11 +122,27 @@ static unsigned at_most_fields(const struct kvmprof_entry *e, struct kvmprof_fie
 	return n;
 }
 
+/* No field of e is judged "at most": it is judged and applied exactly
+ * (the common case, checked without building the field list). */
+static int all_exact(const struct kvmprof_entry *e)
+{
+	if (!e->fields || !e->n_fields)
+		return e->policy != KVMPROF_POLICY_AT_MOST;
+	for (uint32_t i = 0; i < e->n_fields; i++)
+		if (e->fields[i].policy == KVMPROF_POLICY_AT_MOST && e->fields[i].width)
+			return 0;
+	return 1;
+}
+
 uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before)
 {
 	struct kvmprof_field f[64];
-	unsigned n = at_most_fields(e, f, 64);
 	uint64_t wanted = (before & ~e->mask) | (e->value & e->mask);
+	unsigned n;
+
+	if (all_exact(e))
+		return wanted;
+	n = at_most_fields(e, f, 64);
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t def = kvmprof__field_get(before, &f[i]);
@@ -152,10 +168,14 @@ uint16_t kvmprof__field_of(const struct kvmprof_entry *e, uint64_t bits)
 int kvmprof__judge(const struct kvmprof_entry *e, uint64_t got, uint16_t *field)
 {
 	struct kvmprof_field f[64];
-	unsigned n = at_most_fields(e, f, 64);
 	uint64_t exact = e->mask;
+	unsigned n;
 
 	*field = 0;
+	/* The stated value itself satisfies every policy. */
+	if (((got ^ e->value) & e->mask) == 0)
+		return 1;
+	n = at_most_fields(e, f, 64);
 	for (unsigned i = 0; i < n; i++) {
 		exact &= ~field_bits(&f[i]);
 		if (!field_le(kvmprof__field_get(got, &f[i]), kvmprof__field_get(e->value, &f[i]),
@@ -296,7 +316,11 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 	r = check_table(p);
 	if (r < 0)
 		return r;
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, offsetof(struct kvmprof_vm_priv, feature_msrs));
+	memset(v->plan, 0, p->n_entries * sizeof(v->plan[0]));
+	memset(v->vm_outcome, 0, p->n_entries * sizeof(v->vm_outcome[0]));
+	v->supported.nent = v->tmpl.nent = 0;
+	v->reg_list[0] = 0;
 	v->p = p;
 	v->ops = ops_for(p->arch);
 	v->kvm_fd = kvm_fd;

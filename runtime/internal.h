@@ -62,34 +62,38 @@ struct kvmprof_vm_priv {
 
 	const struct kvmprof_arch_ops *ops;
 
-	/* x86 facts, from /dev/kvm at init when the profile needs them. */
+	/* Counts of the arrays below: kvmprof_vm_init() clears everything up
+	 * to `feature_msrs`, and of the per-entry arrays the profile's part,
+	 * not all 90 KiB (it runs once per VM). */
 	uint32_t n_feature_msrs;
+	uint32_t n_msrs;
+	int have_cpuid;
+	int reg_list_state; /* 0 unknown/empty, 1 complete */
+	int have_masks;
+	uint32_t n_plan;
+	uint32_t n_vcpus; /* vCPUs seen by per-vCPU calls, in order (under lock) */
+
+	/* x86 facts, from /dev/kvm at init when the profile needs them. */
 	uint32_t feature_msrs[KVMPROF_MAX_FEATURE_MSRS];
 	uint64_t feature_msr_values[KVMPROF_MAX_FEATURE_MSRS];
-	uint32_t n_msrs;
 	uint32_t msrs[KVMPROF_MAX_MSRS];
-	int have_cpuid;
 	struct kvmprof_cpuid_table supported; /* KVM_GET_SUPPORTED_CPUID */
 	struct kvmprof_cpuid_table tmpl;      /* supported + the profile */
 
 	/* Register list: reg_list[0] = n, then the ids (struct kvm_reg_list). */
-	int reg_list_state; /* 0 unknown/empty, 1 complete */
 	uint64_t reg_list[1 + KVMPROF_MAX_REGS];
 	/* arm64 writable masks of the feature ID range (cap 230). */
-	int have_masks;
 	uint64_t masks[3 * 8 * 8];
 
-	uint32_t n_plan;
 	struct kvmprof_plan plan[KVMPROF_MAX_ENTRIES];
 
 	/* Outcome of each VM-phase entry in kvmprof_apply_vm() (0: not run),
 	 * for kvmprof_verify_vm(): KVM cannot read those back. */
 	uint8_t vm_outcome[KVMPROF_MAX_ENTRIES];
 
-	/* vCPUs seen by per-vCPU calls, in order (under lock). */
-	uint32_t n_vcpus;
 	int vcpu_fds[KVMPROF_MAX_VCPUS];
 };
+
 
 _Static_assert(sizeof(struct kvmprof_vm_priv) <= sizeof(struct kvmprof_vm),
 	       "struct kvmprof_vm is too small for its private layout");

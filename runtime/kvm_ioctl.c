@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kvm_ioctl.c - the only file of libkvmprof that issues system calls. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
@@ -20,30 +21,40 @@ static int real_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/* The running kernel's release and machine cannot change under a process:
+ * read once (uname costs a system call per VM otherwise). */
+static pthread_once_t real_uname_once = PTHREAD_ONCE_INIT;
+static struct utsname real_uname;
+static int real_uname_err;
+
+static void read_real_uname(void)
+{
+	if (uname(&real_uname) < 0)
+		real_uname_err = -errno;
+}
+
 static int real_uname_release(void *ctx, char *buf, size_t len)
 {
-	struct utsname u;
-
 	(void)ctx;
-	if (uname(&u) < 0)
-		return -errno;
+	pthread_once(&real_uname_once, read_real_uname);
+	if (real_uname_err)
+		return real_uname_err;
 	if (len == 0)
 		return KVMPROF_ERR_INVAL;
-	strncpy(buf, u.release, len - 1);
+	strncpy(buf, real_uname.release, len - 1);
 	buf[len - 1] = '\0';
 	return 0;
 }
 
 static uint32_t real_host_arch(void *ctx)
 {
-	struct utsname u;
-
 	(void)ctx;
-	if (uname(&u) < 0)
+	pthread_once(&real_uname_once, read_real_uname);
+	if (real_uname_err)
 		return KVMPROF_ARCH_NONE;
-	if (strcmp(u.machine, "x86_64") == 0)
+	if (strcmp(real_uname.machine, "x86_64") == 0)
 		return KVMPROF_ARCH_X86_64;
-	if (strcmp(u.machine, "aarch64") == 0)
+	if (strcmp(real_uname.machine, "aarch64") == 0)
 		return KVMPROF_ARCH_ARM64;
 	return KVMPROF_ARCH_NONE;
 }

@@ -223,19 +223,27 @@ static void fail_report(struct vm *vm, const char *what, int rc, const struct kv
 	struct kvmprof_report r = { .results = r##_res, .capacity = KVMPROF_MAX_ENTRIES }
 
 #if defined(__x86_64__)
-static void vmm_cpuid_for(const struct vm *vm, int index, struct kvm_cpuid2 *c)
+/* What every VMM puts in vCPU index's own table: its APIC ids, the
+ * hypervisor bit. */
+static void vmm_per_vcpu(struct kvm_cpuid2 *c, int index)
 {
-	memcpy(c, &vm->cpuid, sizeof(vm->cpuid.h) + vm->cpuid.h.nent * sizeof(vm->cpuid.h.entries[0]));
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-		if (e->function == 1) { /* its APIC id, the hypervisor bit */
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffffu) | ((uint32_t)index << 24);
 			e->ecx |= 1u << 31;
 		}
 		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = (uint32_t)index; /* x2APIC id */
 	}
+}
+
+/* The VMM's table for vCPU index: the VM's, then its per-vCPU values. */
+static void vmm_cpuid_for(const struct vm *vm, int index, struct kvm_cpuid2 *c)
+{
+	memcpy(c, &vm->cpuid, sizeof(vm->cpuid.h) + vm->cpuid.h.nent * sizeof(vm->cpuid.h.entries[0]));
+	vmm_per_vcpu(c, index);
 }
 
 static void get_supported_cpuid(struct vm *vm, struct kvm_cpuid2 *c)
@@ -295,8 +303,8 @@ static void qemu_vcpu(struct vm *vm, int i)
 		c = calloc(1, sizeof(vm->cpuid));
 	get_supported_cpuid(vm, c); /* kvm_arch_get_supported_cpuid... */
 	get_supported_cpuid(vm, c); /* ...and again for the host's cache info */
-	overlay_profile(c);
-	vmm_cpuid_for(vm, i, c);
+	overlay_profile(c);         /* the CPU model's values */
+	vmm_per_vcpu(c, i);         /* its own table, set whole */
 	if (ioctl(fd, KVM_SET_CPUID2, c) < 0)
 		fail(vm, "KVM_SET_CPUID2", -errno);
 	feat.h.nmsrs = arch.h.nmsrs = 0;
@@ -566,10 +574,6 @@ static double run_vm(struct vm *vm, unsigned long *ioctls, unsigned long *idreg_
 #endif
 	} else {
 		naive_vm(vm); /* qemu: the same VM-wide calls */
-#if defined(__x86_64__)
-		if (vm->method == M_QEMU)
-			vm->cpuid.h.nent = 0;
-#endif
 	}
 	job = vm;
 	pthread_barrier_wait(&start);

@@ -30,6 +30,14 @@ static int profile_has(const struct kvmprof_profile *p, int kind)
 	return 0;
 }
 
+static int profile_names_msr(const struct kvmprof_profile *p, uint32_t msr)
+{
+	for (uint32_t i = 0; i < p->n_entries; i++)
+		if (p->entries[i].kind == KVMPROF_KIND_MSR && p->entries[i].id == msr)
+			return 1;
+	return 0;
+}
+
 static int vm_facts(struct kvmprof_vm_priv *v)
 {
 	struct {
@@ -37,6 +45,7 @@ static int vm_facts(struct kvmprof_vm_priv *v)
 		uint32_t idx[KVMPROF_MAX_MSRS];
 	} list;
 	struct msr_batch b;
+	uint32_t n_msr_entries = 0, n_named = 0;
 	int r;
 
 	if (profile_has(v->p, KVMPROF_KIND_CPUID)) {
@@ -48,20 +57,26 @@ static int vm_facts(struct kvmprof_vm_priv *v)
 			return r == -E2BIG ? KVMPROF_ERR_FACTS : r;
 		v->have_cpuid = 1;
 	}
-	if (!profile_has(v->p, KVMPROF_KIND_MSR))
+	for (uint32_t i = 0; i < v->p->n_entries; i++)
+		n_msr_entries += v->p->entries[i].kind == KVMPROF_KIND_MSR;
+	if (!n_msr_entries)
 		return 0;
 	if (v->kvm_fd < 0)
 		return KVMPROF_ERR_INVAL;
-	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm. */
+	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm,
+	 * read for the ones the profile names only (each read costs). */
 	list.hdr.nmsrs = KVMPROF_MAX_FEATURE_MSRS;
 	r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
 	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS) {
+		for (uint32_t i = 0; i < list.hdr.nmsrs; i++)
+			if (profile_names_msr(v->p, list.idx[i]))
+				list.idx[n_named++] = list.idx[i];
 		/* Values in batches of MSR_BATCH. KVMPROF_KVM_GET_MSRS returns how many it
 		 * read; one it cannot read is kept as a feature MSR offering
 		 * nothing (value 0), never mistaken for an ordinary MSR. */
 		uint32_t done = 0;
-		while (done < list.hdr.nmsrs) {
-			uint32_t n = list.hdr.nmsrs - done < MSR_BATCH ? list.hdr.nmsrs - done : MSR_BATCH;
+		while (done < n_named) {
+			uint32_t n = n_named - done < MSR_BATCH ? n_named - done : MSR_BATCH;
 			memset(&b, 0, sizeof(b));
 			b.hdr.nmsrs = n;
 			for (uint32_t i = 0; i < n; i++)
@@ -84,6 +99,10 @@ static int vm_facts(struct kvmprof_vm_priv *v)
 	} else if (r == 0 || r == -E2BIG) {
 		return KVMPROF_ERR_FACTS;
 	}
+	/* Every MSR entry a feature MSR (a capture's usually are): the list of
+	 * the others would answer nothing. */
+	if (n_named == n_msr_entries)
+		return 0;
 	list.hdr.nmsrs = KVMPROF_MAX_MSRS;
 	r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSR_INDEX_LIST, &list);
 	if (r < 0)
@@ -148,8 +167,12 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 	uint32_t start = p->phase_start[KVMPROF_PHASE_VCPU_REGS];
 	uint32_t end = p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1];
 
+	/* The template is the table this library sets; a VMM that sets its
+	 * own CPUID needs none. */
+	int want_tmpl = v->have_cpuid && !(v->flags & KVMPROF_VMM_SETS_CPUID);
+
 	(void)vcpu_fd;
-	if (v->have_cpuid)
+	if (want_tmpl)
 		v->tmpl = v->supported;
 	for (uint32_t i = start; i < end; i++) {
 		const struct kvmprof_entry *e = &p->entries[i];
@@ -183,8 +206,10 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 				pl->field = kvmprof__field_of(e, pl->wanted & ~pl->before);
 				continue;
 			}
-			tl = find_leaf(&v->tmpl, fn, idx);
-			tl->regs[e->reg] = (uint32_t)((tl->regs[e->reg] & ~e->mask) | (pl->wanted & e->mask));
+			if (want_tmpl) {
+				tl = find_leaf(&v->tmpl, fn, idx);
+				tl->regs[e->reg] = (uint32_t)((tl->regs[e->reg] & ~e->mask) | (pl->wanted & e->mask));
+			}
 			if (pl->wanted == pl->before)
 				pl->outcome = KVMPROF_OUT_ALREADY_EQUAL;
 		} else if (e->kind == KVMPROF_KIND_MSR) {
@@ -374,10 +399,16 @@ static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int
 	return k;
 }
 
-/* Every bit stated, exactly: the value written does not depend on the vCPU's. */
+/* Every bit stated, and exactly (no field judged "at most"): the value
+ * written does not depend on the vCPU's, so it needs no read first. */
 static int stated_in_full(const struct kvmprof_entry *e)
 {
-	return e->mask == ~0ull && e->policy == KVMPROF_POLICY_EXACT && !e->n_fields;
+	if (e->mask != ~0ull || e->policy != KVMPROF_POLICY_EXACT)
+		return 0;
+	for (uint32_t i = 0; e->fields && i < e->n_fields; i++)
+		if (e->fields[i].policy != KVMPROF_POLICY_EXACT)
+			return 0;
+	return 1;
 }
 
 /* collect() of the MSRs still to validate that need their value read. */
@@ -517,7 +548,7 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		any |= cpuid_to_judge(&res[i]);
 	if (!any)
 		return 0;
-	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->tmpl.nent : 0);
+	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->supported.nent : 0);
 	if (ret == -E2BIG || ret == -EINVAL) /* 6.1 with no CPUID set yet */
 		got.nent = 0;
 	else if (ret < 0)
