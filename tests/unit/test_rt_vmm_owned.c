@@ -366,11 +366,18 @@ static void test_verify_without_cpuid(void **state)
 }
 
 /* MSRs apply on their own: no CPUID entry, no KVM_SET_CPUID2 by anyone. */
+/* Named fields, all judged exactly, as a capture states them: the value
+ * still does not depend on the vCPU's. */
+static const struct kvmprof_field pat_fields[] = {
+	{ .name = "PA1", .shift = 8, .width = 3, .policy = KVMPROF_POLICY_EXACT },
+	{ .name = "PA0", .shift = 0, .width = 3, .policy = KVMPROF_POLICY_EXACT },
+};
 static const struct kvmprof_entry msr_entries[] = {
 	{ .name = "SYSENTER_CS", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64,
 	  .id = MSR_IA32_SYSENTER_CS, .value = 0x10, .mask = ~0ull },
 	{ .name = "PAT", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64,
-	  .id = MSR_IA32_CR_PAT, .value = 0x0007040600070404ull, .mask = ~0ull },
+	  .id = MSR_IA32_CR_PAT, .value = 0x0007040600070404ull, .mask = ~0ull,
+	  .fields = pat_fields, .n_fields = 2 },
 };
 static const struct kvmprof_profile msr_profile = RT_PROFILE(KVMPROF_ARCH_X86_64, msr_entries, 0, 0, 2, 0);
 
