@@ -526,6 +526,9 @@ static void emit_entry(struct cgen *g, size_t idx, const struct kvmprof_entry *k
 	if (k->n_fields)
 		fprintf(out, "\t\t.fields = %s_fields_%zu,\n\t\t.n_fields = %u,\n", g->sym, idx,
 			k->n_fields);
+	if (k->vm_scope_since)
+		fprintf(out, "\t\t.vm_scope_since = 0x%" PRIx32 "u, /* %u.%u: one value per VM in KVM */\n",
+			k->vm_scope_since, (unsigned)(k->vm_scope_since >> 16), (unsigned)((k->vm_scope_since >> 8) & 0xff));
 	if (k->requires) {
 		fprintf(out, "\t\t.requires = &%s_cond_%zu,", g->sym, idx);
 		put_comment(out, k->requires->text);

@@ -182,6 +182,8 @@ int tables_build_portable(const struct profile *p, int portable, struct tables *
 		k->id = e->id;
 		k->value = e->value;
 		k->mask = e->mask;
+		if (e->kind == KVMPROF_KIND_ONE_REG && e->reg)
+			k->vm_scope_since = e->reg->vm_scope_since;
 		memcpy(k->args, e->args, sizeof(k->args));
 		if (e->n_fields) {
 			k->fields = &t->fields[f];

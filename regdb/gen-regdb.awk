@@ -307,6 +307,7 @@ function new_file() {
 # R_keeps: a write up to KVM's value returns 0, KVM keeps its own (REGDB_R_KEEPS_LOWER, 8).
 # R_feat: a CPUID register whose bits are features (REGDB_R_FEATURES, 16).
 # R_since: writable-since MAJOR.MINOR, as KVMPROF_KERNEL_VERSION(MAJOR, MINOR, 0); 0 = always.
+# R_vmsince: vm-scope-since MAJOR.MINOR, the same encoding; 0 = one value per vCPU.
 function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, leaf, sub_, key, sz) {
 	name = $2
 	space = $3
@@ -339,6 +340,7 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 	R_keeps[nregs] = 0
 	R_feat[nregs] = 0
 	R_since[nregs] = 0
+	R_vmsince[nregs] = 0
 	R_nf[nregs] = 0
 	R_doc[nregs] = ""
 	R_source[nregs] = ""
@@ -435,6 +437,18 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 			}
 			split($i, ver, ".")
 			R_since[nregs] = ver[1] * 65536 + ver[2] * 256
+		} else if ($i == "vm-scope-since") {
+			i++
+			if ($i !~ /^[0-9]+\.[0-9]+$/) {
+				err("vm-scope-since needs a kernel version MAJOR.MINOR")
+				continue
+			}
+			if (cur_arch != "arm64" || space != "sysreg") {
+				err("vm-scope-since: only arm64 system registers are kept per VM by KVM")
+				continue
+			}
+			split($i, ver, ".")
+			R_vmsince[nregs] = ver[1] * 65536 + ver[2] * 256
 		} else {
 			err("unknown reg option '" $i "'")
 		}
@@ -788,6 +802,8 @@ END {
 		printf "\t\t.flags = 0x%x,\n\t\t.id = UINT64_C(0x%s),\n", R_flags[r] + 4 * R_lower[r] + 8 * R_keeps[r] + 16 * R_feat[r], R_id[r]
 		if (R_since[r])
 			printf "\t\t.writable_since = 0x%x,\n", R_since[r]
+		if (R_vmsince[r])
+			printf "\t\t.vm_scope_since = 0x%x,\n", R_vmsince[r]
 		if (R_nf[r] > 0)
 			printf "\t\t.fields = regdb_fields_%d,\n\t\t.n_fields = %d,\n", i - 1, R_nf[r]
 		else

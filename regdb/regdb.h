@@ -110,6 +110,12 @@ struct regdb_reg {
 	 * (KVMPROF_KERNEL_VERSION(a, b, 0)); 0: no such limit known.
 	 * `writable-since A.B` on the reg line. */
 	uint32_t writable_since;
+	/* From this kernel on (KVMPROF_KERNEL_VERSION(a, b, 0)) KVM keeps one
+	 * value of the register per VM, whichever vCPU fd reads or writes it
+	 * (arm64 feature ID registers: 6.7); 0: one per vCPU as far as known.
+	 * `vm-scope-since A.B` on the reg line; compiled into
+	 * kvmprof_entry.vm_scope_since. */
+	uint32_t vm_scope_since;
 };
 
 /* Named constants that are not registers. */

@@ -343,6 +343,10 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		return r;
 	if (pthread_mutex_init(&v->lock, NULL) != 0)
 		return KVMPROF_ERR_FACTS;
+	if (pthread_mutex_init(&v->scope_lock, NULL) != 0) {
+		pthread_mutex_destroy(&v->lock);
+		return KVMPROF_ERR_FACTS;
+	}
 	v->magic = KVMPROF_VM_MAGIC;
 	return 0;
 }
@@ -354,6 +358,7 @@ void kvmprof_vm_fini(struct kvmprof_vm *vm)
 	if (!vm || v->magic != KVMPROF_VM_MAGIC)
 		return;
 	pthread_mutex_destroy(&v->lock);
+	pthread_mutex_destroy(&v->scope_lock);
 	v->magic = 0;
 }
 

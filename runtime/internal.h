@@ -32,6 +32,24 @@ struct kvmprof_plan {
 	int32_t err;
 };
 
+/* What the vCPU that judged a VM-scope entry (kvmprof_entry.vm_scope_since)
+ * found, repeated in the other vCPUs' results. */
+struct kvmprof_shared {
+	uint64_t after;
+	uint64_t wanted;
+	uint8_t outcome;
+	uint8_t pad;
+	uint16_t field;
+	int32_t err;
+};
+
+/* kvmprof_vm_priv.scope_state: whose results `shared` holds. */
+enum kvmprof_scope_state {
+	SCOPE_NONE = 0,     /* nobody's yet */
+	SCOPE_APPLIED = 1,  /* an apply's (written, judged or refused) */
+	SCOPE_VERIFIED = 2, /* a verification's (read now) */
+};
+
 #define KVMPROF_MAX_MSRS 1024 /* KVM_GET_MSR_INDEX_LIST entries kept */
 #define KVMPROF_MAX_VCPUS 1024 /* vCPU fds remembered for kvmprof_apply_devices() */
 
@@ -73,6 +91,12 @@ struct kvmprof_vm_priv {
 	uint32_t n_plan;
 	uint32_t n_vcpus; /* vCPUs seen by per-vCPU calls, in order (under lock) */
 
+	/* VM-scope registers: one vCPU per VM judges them, under scope_lock;
+	 * scope_fd is that vCPU, scope_state says whose results `shared` holds. */
+	pthread_mutex_t scope_lock;
+	int scope_state; /* enum kvmprof_scope_state */
+	int scope_fd;
+
 	/* x86 facts, from /dev/kvm at init when the profile needs them. */
 	uint32_t feature_msrs[KVMPROF_MAX_FEATURE_MSRS];
 	uint64_t feature_msr_values[KVMPROF_MAX_FEATURE_MSRS];
@@ -92,6 +116,8 @@ struct kvmprof_vm_priv {
 	uint8_t vm_outcome[KVMPROF_MAX_ENTRIES];
 
 	int vcpu_fds[KVMPROF_MAX_VCPUS];
+
+	struct kvmprof_shared shared[KVMPROF_MAX_ENTRIES];
 };
 
 

@@ -261,7 +261,13 @@ struct kvmprof_entry {
 	uint64_t args[4];    /* ENABLE_CAP: kvm_enable_cap.args */
 	const struct kvmprof_field *fields; /* named fields stated, may be NULL */
 	uint32_t n_fields;
-	uint32_t pad;
+	/* ONE_REG: from this kernel on (KVMPROF_KERNEL_VERSION) KVM keeps one
+	 * value of the register per VM, not per vCPU (the register database's
+	 * `vm-scope-since`: arm64 feature ID registers, 6.7). Then one vCPU per
+	 * VM reads and writes it and the others' results repeat that vCPU's
+	 * (see kvmprof_apply_vcpu()). 0: per vCPU. Tables built before this
+	 * field had 0 here (it was padding). */
+	uint32_t vm_scope_since;
 	const struct kvmprof_cond *requires; /* NULL: always */
 };
 

@@ -295,8 +295,9 @@ static const struct kvmprof_plan *planned(struct kvmprof_vm_priv *v, struct kvmp
 	return NULL;
 }
 
-int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry)
+/* copied: entries another vCPU judged for the VM (NULL: none). */
+static int phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+			   int dry, const uint8_t *copied)
 {
 	struct kvmprof__target t = { .fd = vcpu_fd };
 	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
@@ -305,8 +306,11 @@ int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_plan *pl = planned(v, r);
+		const struct kvmprof_plan *pl;
 
+		if (copied && copied[i])
+			continue;
+		pl = planned(v, r);
 		if (!pl)
 			continue;
 		switch (r->entry->kind) {
@@ -330,6 +334,14 @@ int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 	ret = kvmprof__gate(v, res, n, dry);
 	if (ret < 0 || dry)
 		return ret;
+	/* What KVM refused for the VM on another vCPU is refused here too. */
+	for (uint32_t i = 0; copied && !(v->flags & KVMPROF_LENIENT) && i < n; i++) {
+		if (!copied[i] || (res[i].outcome != KVMPROF_OUT_REJECTED &&
+				   res[i].outcome != KVMPROF_OUT_READBACK_DIFFERS))
+			continue;
+		kvmprof__stop_after(res, 0, n);
+		return res[i].outcome == KVMPROF_OUT_REJECTED ? KVMPROF_ERR_REJECTED : KVMPROF_ERR_READBACK;
+	}
 
 	/* x86: CPUID first, KVM gates many MSRs on the guest's CPUID. */
 	if (v->ops->regs_apply_first) {
@@ -349,8 +361,8 @@ int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 	return settle(v, v->ops->regs_apply_last(v, vcpu_fd, res, n), res, n);
 }
 
-int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			      struct kvmprof_result *res, uint32_t n)
+static int verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+			    const uint8_t *copied)
 {
 	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
 
@@ -358,8 +370,11 @@ int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_plan *pl = planned(v, r);
+		const struct kvmprof_plan *pl;
 
+		if (copied && copied[i])
+			continue;
+		pl = planned(v, r);
 		if (!pl)
 			continue;
 		if (r->entry->kind != KVMPROF_KIND_ONE_REG) {
@@ -380,6 +395,108 @@ int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 									     KVMPROF_OUT_READBACK_DIFFERS;
 	}
 	return v->ops->regs_verify ? v->ops->regs_verify(v, vcpu_fd, res, n) : 0;
+}
+
+/* ---- VM-scope registers: one vCPU per VM judges them ---- */
+
+/* KVM keeps one value of e per VM on this kernel (the register database's
+ * vm-scope-since, compiled into the entry). */
+static int is_vm_scope(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e)
+{
+	return e->kind == KVMPROF_KIND_ONE_REG && e->vm_scope_since && v->kernel >= e->vm_scope_since;
+}
+
+/*
+ * Before a per-vCPU apply or verification: returns -1 when no entry of res
+ * is VM-scope; 1 when this vCPU judges them itself (the first of the VM, the
+ * one that did before, or a verification after only applies), holding
+ * scope_lock until scope_end(); 0 when it takes them from the vCPU that did:
+ * they are filled in and marked in copied[].
+ */
+static int scope_begin(struct kvmprof_vm_priv *v, int vcpu_fd, int mode, struct kvmprof_result *res,
+		       uint32_t n, uint8_t *copied)
+{
+	int any = 0;
+
+	for (uint32_t i = 0; i < n && !any; i++)
+		any = is_vm_scope(v, res[i].entry);
+	if (!any)
+		return -1;
+	pthread_mutex_lock(&v->scope_lock);
+	if (v->scope_state == SCOPE_NONE || v->scope_fd == vcpu_fd ||
+	    (mode == MODE_VERIFY && v->scope_state != SCOPE_VERIFIED))
+		return 1;
+	memset(copied, 0, n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvmprof_result *r = &res[i];
+		const struct kvmprof_shared *sh = &v->shared[r->entry - v->p->entries];
+
+		if (!is_vm_scope(v, r->entry))
+			continue;
+		copied[i] = 1;
+		r->before = r->after = sh->after;
+		r->wanted = sh->wanted;
+		r->outcome = sh->outcome;
+		r->field = sh->field;
+		r->err = sh->err;
+		/* An apply finds the VM's value already there: nothing to write. */
+		if (mode == MODE_APPLY &&
+		    (sh->outcome == KVMPROF_OUT_APPLIED || sh->outcome == KVMPROF_OUT_WRITTEN ||
+		     sh->outcome == KVMPROF_OUT_VERIFIED))
+			r->outcome = KVMPROF_OUT_ALREADY_EQUAL;
+	}
+	pthread_mutex_unlock(&v->scope_lock);
+	return 0;
+}
+
+/* After the call scope_begin() gave to this vCPU (own 1): keeps its
+ * VM-scope results for the other vCPUs, when every one got a verdict. */
+static void scope_end(struct kvmprof_vm_priv *v, int vcpu_fd, int mode, const struct kvmprof_result *res,
+		      uint32_t n, int own)
+{
+	int complete = 1;
+
+	if (own != 1)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		if (is_vm_scope(v, res[i].entry))
+			complete &= res[i].outcome != KVMPROF_OUT_NOT_ATTEMPTED && res[i].outcome != KVMPROF_OUT_CHECK_OK;
+	if (complete) {
+		for (uint32_t i = 0; i < n; i++) {
+			const struct kvmprof_result *r = &res[i];
+
+			if (is_vm_scope(v, r->entry))
+				v->shared[r->entry - v->p->entries] = (struct kvmprof_shared){
+					.after = r->after, .wanted = r->wanted, .outcome = r->outcome,
+					.field = r->field, .err = r->err,
+				};
+		}
+		v->scope_state = mode == MODE_VERIFY ? SCOPE_VERIFIED : SCOPE_APPLIED;
+		v->scope_fd = vcpu_fd;
+	}
+	pthread_mutex_unlock(&v->scope_lock);
+}
+
+int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
+			     struct kvmprof_result *res, uint32_t n, int dry)
+{
+	uint8_t copied[KVMPROF_MAX_ENTRIES];
+	int own = dry ? -1 : scope_begin(v, vcpu_fd, MODE_APPLY, res, n, copied);
+	int ret = phase_vcpu_regs(v, vcpu_fd, res, n, dry, own == 0 ? copied : NULL);
+
+	scope_end(v, vcpu_fd, MODE_APPLY, res, n, own);
+	return ret;
+}
+
+int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
+			      struct kvmprof_result *res, uint32_t n)
+{
+	uint8_t copied[KVMPROF_MAX_ENTRIES];
+	int own = scope_begin(v, vcpu_fd, MODE_VERIFY, res, n, copied);
+	int ret = verify_vcpu_regs(v, vcpu_fd, res, n, own == 0 ? copied : NULL);
+
+	scope_end(v, vcpu_fd, MODE_VERIFY, res, n, own);
+	return ret;
 }
 
 /* ---- device attributes ---- */

@@ -55,6 +55,7 @@
 #define REG_ID_AA64PFR0_EL1 SYSREG_ID(3, 0, 0, 4, 0) /* 0x603000000013c020 */
 #define REG_ID_AA64DFR0_EL1 SYSREG_ID(3, 0, 0, 5, 0) /* 0x603000000013c028 */
 #define REG_CLIDR_EL1 SYSREG_ID(3, 1, 0, 0, 1)       /* 0x603000000013c801 */
+#define REG_ID_AA64ISAR0_EL1 SYSREG_ID(3, 0, 0, 6, 0) /* 0x603000000013c030 */
 
 /* KVM_REG_ARM_FW_REG(0), arch/arm64/include/uapi/asm/kvm.h. */
 #define REG_PSCI_VERSION 0x6030000000140000ull
@@ -545,6 +546,7 @@ static int rt_setup(void **state)
 static int rt_teardown(void **state)
 {
 	struct rt_state *s = *state;
+	kvmprof_sys_install(NULL); /* a test's counting backend, if it failed early */
 	guest_vm_close(&s->g);
 	free(s);
 	return 0;
@@ -973,10 +975,149 @@ static void test_rt_verify_features_undone(void **state)
 	kvmprof_vm_fini(&s->ctx);
 }
 
+/*
+ * VM-scope registers (kvmprof_entry.vm_scope_since, the register database's
+ * vm-scope-since): from 6.7 KVM keeps the feature ID registers per VM, so the
+ * runtime reads them on one vCPU and repeats its verdict on the others; before
+ * 6.7 every vCPU is read. Two vCPUs on the VMM-owned path, KVM_GET_ONE_REG of
+ * ID_AA64ISAR0_EL1 counted per vCPU through the seam; CLIDR_EL1 is per vCPU
+ * and read on both. Then the VMM lowers a field of ID_AA64ISAR0_EL1 through
+ * vCPU 1's fd (6.12 lets it): the first vCPU's verification sees the VM's
+ * value and vCPU 1's repeats that verdict.
+ */
+static int count_fd = -1, n_isar0_reads, n_clidr_reads;
+
+static int counting_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+	if (req == KVM_GET_ONE_REG && fd == count_fd) {
+		n_isar0_reads += ((struct kvm_one_reg *)arg)->id == REG_ID_AA64ISAR0_EL1;
+		n_clidr_reads += ((struct kvm_one_reg *)arg)->id == REG_CLIDR_EL1;
+	}
+	return kvmprof_sys_real.ioctl(ctx, fd, req, arg);
+}
+
+static void test_rt_vm_scope_id_regs(void **state)
+{
+	struct rt_state *s = *state;
+	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_VERIFY_FOLLOWS };
+	static struct kvmprof_sys sys; /* installed: outlives a failed assertion until rt_teardown */
+	struct kvmprof_entry entries[2];
+	struct kvmprof_profile prof;
+	struct kvm_vcpu_init init;
+	unsigned maj = 0, min = 0;
+	uint64_t isar0 = 0, clidr = 0, lowered;
+	int fds[2], rc, vm_scope;
+
+	sscanf(guest_uname.release, "%u.%u", &maj, &min);
+	vm_scope = maj > 6 || (maj == 6 && min >= 7);
+	assert_int_equal(guest_vcpu_create(&s->g), 0);
+	fds[0] = s->g.vcpu_fd;
+	fds[1] = xioctl(s->g.vm_fd, KVM_CREATE_VCPU, (void *)1);
+	assert_true(fds[1] >= 0);
+	init = s->g.init;
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	/* The profile states both registers as this kernel presents them,
+	 * read from a scratch VM's vCPU (this VM's are the VMM's to init). */
+	{
+		struct guest_vm scratch;
+
+		assert_int_equal(guest_vm_open(&scratch), 0);
+		assert_int_equal(guest_vcpu_create(&scratch), 0);
+		assert_int_equal(guest_vcpu_init(&scratch), 0);
+		assert_int_equal(get_reg(scratch.vcpu_fd, REG_ID_AA64ISAR0_EL1, &isar0), 0);
+		assert_int_equal(get_reg(scratch.vcpu_fd, REG_CLIDR_EL1, &clidr), 0);
+		guest_vm_close(&scratch);
+	}
+	memset(entries, 0, sizeof(entries));
+	entries[0] = (struct kvmprof_entry){ .name = "ID_AA64ISAR0_EL1", .origin = "test_arm64_kvm.c:isar0",
+		.kind = KVMPROF_KIND_ONE_REG, .phase = KVMPROF_PHASE_VCPU_REGS, .policy = KVMPROF_POLICY_AT_MOST,
+		.width = 64, .id = REG_ID_AA64ISAR0_EL1, .value = isar0, .mask = ~0ull,
+		.vm_scope_since = KVMPROF_KERNEL_VERSION(6, 7, 0) };
+	entries[1] = (struct kvmprof_entry){ .name = "CLIDR_EL1", .origin = "test_arm64_kvm.c:clidr",
+		.kind = KVMPROF_KIND_ONE_REG, .phase = KVMPROF_PHASE_VCPU_REGS, .policy = KVMPROF_POLICY_EXACT,
+		.width = 64, .id = REG_CLIDR_EL1, .value = clidr, .mask = ~0ull };
+	prof = (struct kvmprof_profile){ .magic = KVMPROF_TABLE_MAGIC, .abi = KVMPROF_TABLE_ABI,
+		.sizeof_profile = sizeof(struct kvmprof_profile), .sizeof_entry = sizeof(struct kvmprof_entry),
+		.format_version = KVMPROF_FORMAT_VERSION, .arch = KVMPROF_ARCH_ARM64, .name = "test-arm64-vm-scope",
+		.description = "a VM-scope ID register and a per-vCPU register", .provenance = "test_arm64_kvm.c",
+		.source_hash = "fnv1a64:0000000000000000", .entries = entries, .n_entries = 2,
+		.phase_start = { 0, 0, 0, 2, 2 } };
+	sys = (struct kvmprof_sys){ .ioctl = counting_ioctl, .uname_release = kvmprof_sys_real.uname_release };
+	kvmprof_sys_install(&sys);
+	rc = kvmprof_vm_init(&s->ctx, &prof, s->g.kvm_fd, s->g.vm_fd, &opts);
+	if (rc == 0)
+		rc = kvmprof_apply_vm(&s->ctx, &s->report);
+	assert_int_equal(rc, 0);
+	for (int i = 0; i < 2; i++) {
+		struct kvm_vcpu_init mine = init;
+
+		/* The VMM-owned order: merge (no features stated), then its init. */
+		assert_int_equal(kvmprof_arm64_vcpu_init_merge(&s->ctx, i, &mine, &s->report), 0);
+		assert_int_equal(xioctl(fds[i], KVM_ARM_VCPU_INIT, &mine), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		count_fd = fds[i];
+		n_isar0_reads = n_clidr_reads = 0;
+		kvmprof_report_reset(&s->report);
+		rc = kvmprof_apply_vcpu(&s->ctx, fds[i], i, &s->report);
+		print_report("kvmprof_apply_vcpu", rc, &s->report);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s->report.count, 2);
+		assert_int_equal(s->report.results[0].vcpu_index, i);
+		assert_int_equal(s->report.results[0].vcpu_fd, fds[i]);
+		assert_int_equal(s->report.results[0].outcome, KVMPROF_OUT_ALREADY_EQUAL);
+		assert_int_equal(s->report.results[0].after, isar0);
+		rc = kvmprof_verify_vcpu(&s->ctx, fds[i], i, &s->report);
+		print_report("kvmprof_verify_vcpu", rc, &s->report);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s->report.results[2].outcome, KVMPROF_OUT_VERIFIED);
+		assert_int_equal(s->report.results[2].vcpu_index, i);
+		assert_int_equal(s->report.results[3].outcome, KVMPROF_OUT_VERIFIED);
+		print_message("vCPU %d: ID_AA64ISAR0_EL1 read %d times, CLIDR_EL1 %d times (kernel %u.%u: %s)\n", i,
+			      n_isar0_reads, n_clidr_reads, maj, min, vm_scope ? "one value per VM" : "per vCPU");
+		assert_int_equal(n_clidr_reads, 2); /* apply and verification, on each vCPU */
+		assert_int_equal(n_isar0_reads, i > 0 && vm_scope ? 0 : 2);
+	}
+	count_fd = -1;
+	kvmprof_sys_install(NULL);
+	if (!vm_scope) {
+		print_message("kernel %u.%u keeps ID registers per vCPU: no VM-wide write to check\n", maj, min);
+		close(fds[1]);
+		kvmprof_vm_fini(&s->ctx);
+		return;
+	}
+	/* The VMM lowers the first nonzero one of AES, SHA1, SHA2, CRC32. */
+	lowered = isar0;
+	for (unsigned shift = 4; shift <= 16 && lowered == isar0; shift += 4)
+		if ((isar0 >> shift) & 0xf)
+			lowered = isar0 & ~(0xfull << shift);
+	if (lowered == isar0 || set_reg(fds[1], REG_ID_AA64ISAR0_EL1, lowered) != 0) {
+		print_message("ID_AA64ISAR0_EL1 0x%" PRIx64 " has no field this KVM lets the VMM lower\n", isar0);
+		close(fds[1]);
+		kvmprof_vm_fini(&s->ctx);
+		return;
+	}
+	/* An AT_MOST profile takes a lowered value: state the original exactly. */
+	entries[0].policy = KVMPROF_POLICY_EXACT;
+	for (int i = 0; i < 2; i++) {
+		kvmprof_report_reset(&s->report);
+		rc = kvmprof_verify_vcpu(&s->ctx, fds[i], i, &s->report);
+		print_report("kvmprof_verify_vcpu after the VMM's write through vCPU 1", rc, &s->report);
+		assert_int_equal(rc, KVMPROF_ERR_READBACK);
+		assert_int_equal(s->report.results[0].outcome, KVMPROF_OUT_READBACK_DIFFERS);
+		assert_int_equal(s->report.results[0].after, lowered);
+		assert_int_equal(s->report.results[0].vcpu_index, i);
+		assert_int_equal(s->report.results[1].outcome, KVMPROF_OUT_VERIFIED);
+	}
+	close(fds[1]);
+	kvmprof_vm_fini(&s->ctx);
+}
+
 static const struct CMUnitTest runtime_tests[] = {
 	cmocka_unit_test_setup_teardown(test_rt_redist_every_vcpu, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_vmm_owned_path, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_verify_features_undone, rt_setup, rt_teardown),
+	cmocka_unit_test_setup_teardown(test_rt_vm_scope_id_regs, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_apply_accepted_profile, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_reject_iidr_revision_1, rt_setup, rt_teardown),
 	cmocka_unit_test_setup_teardown(test_rt_check_changes_nothing, rt_setup, rt_teardown),

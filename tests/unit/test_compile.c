@@ -294,9 +294,54 @@ static void test_per_vcpu_fields(void **state)
 	profile_free(p);
 }
 
+/* VM-scope registers (regdb `vm-scope-since`): the compiled entry carries
+ * the kernel from which KVM keeps one value per VM; a register KVM keeps per
+ * vCPU carries 0. */
+static void test_vm_scope_compiled(void **state)
+{
+	char dir[64], path[128];
+	struct profile *p;
+	struct tables t;
+	struct diag d;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kvmprof-vs-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/vm-scope.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: vm-scope\narch: arm64\nvcpu:\n  registers:\n"
+	      "    ID_AA64ISAR0_EL1: {SHA3: 0}\n"
+	      "    ID_MMFR0_EL1: 0x10101105\n"
+	      "    CLIDR_EL1: 0x82000023\n", f);
+	fclose(f);
+	p = load_ok(path);
+	unlink(path);
+	rmdir(dir);
+	diag_init(&d, stderr);
+	assert_int_equal(tables_build(p, &t, &d), 0);
+	assert_int_equal(t.profile.n_entries, 3);
+	for (uint32_t i = 0; i < t.profile.n_entries; i++) {
+		const struct kvmprof_entry *e = &t.profile.entries[i];
+
+		if (!strcmp(e->name, "CLIDR_EL1"))
+			assert_int_equal(e->vm_scope_since, 0); /* per vCPU (vcpu_sys_reg) */
+		else
+			assert_int_equal(e->vm_scope_since, KVMPROF_KERNEL_VERSION(6, 7, 0));
+	}
+	assert_int_equal(regdb_reg_by_name("ID_AA64PFR0_EL1", KVMPROF_ARCH_ARM64)->vm_scope_since,
+			 KVMPROF_KERNEL_VERSION(6, 7, 0));
+	assert_int_equal(regdb_reg_by_name("MIDR_EL1", KVMPROF_ARCH_ARM64)->vm_scope_since, 0);
+	tables_free(&t);
+	diag_fini(&d);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vm_scope_compiled),
 		cmocka_unit_test(test_per_vcpu_fields),
 		cmocka_unit_test(test_error_corpus),
 		cmocka_unit_test(test_inheritance),
