@@ -662,6 +662,20 @@ int kvmprof_arm64_vcpu_init_merge(struct kvmprof_vm *vm, int vcpu_index,
 				  struct kvm_vcpu_init *init, struct kvmprof_report *report);
 
 /*
+ * VM-scope registers, on both apply and verification calls (and
+ * kvmprof_apply_vcpu_regs()): an entry whose vm_scope_since the running
+ * kernel has reached (arm64 feature ID registers from 6.7) is one value per
+ * VM in KVM. The first vCPU of a VM to reach a call reads (and writes) those
+ * entries, under a lock the other vCPUs' calls wait on; their results then
+ * repeat its verdict (an apply reports ALREADY_EQUAL where it wrote or found
+ * the value, and a failure as that vCPU had it, returning the same error;
+ * a verification repeats VERIFIED or READBACK_DIFFERS and its value). A
+ * verification on the vCPU that judged them reads them again; the first
+ * verification after applies only is done by the vCPU that makes it. So a
+ * VMM that changes such a register after verification began must verify
+ * that vCPU again (KVM 6.7 and later refuse such changes once any vCPU has
+ * run). Other registers are read on every vCPU.
+ *
  * As kvmprof_apply_vcpu_regs(), and the results carry vcpu_index. With
  * KVMPROF_VMM_SETS_CPUID, CPUID entries are neither set nor read here (no
  * result for them: the merge validated them, kvmprof_verify_vcpu() judges
