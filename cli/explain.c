@@ -71,7 +71,8 @@ static void explain_field(const struct regdb_reg *r, const struct regdb_field *f
 
 	fprintf(out_f, "%s.%s: bits %u:%u of %s%s%s%s%s\n", r->name, f->name, f->shift + f->width - 1, f->shift, r->name,
 	       (f->flags & REGDB_F_SIGNED) ? ", signed" : "",
-	       (f->flags & REGDB_F_PER_VCPU) ? ", per vCPU (the VMM's; a whole value leaves it out)" : "",
+	       (f->flags & REGDB_F_PER_VCPU) ? ", per vCPU (the VMM's; a whole value leaves it out)" :
+	       (f->flags & REGDB_F_VMM_OWNED) ? ", the VMM's (a whole value leaves it out)" : "",
 	       rule ? ", " : "", rule ? rule : "");
 	if (f->doc && *f->doc)
 		fprintf(out_f, "  %s\n", f->doc);
@@ -88,7 +89,7 @@ static void explain_reg(const struct regdb_reg *r)
 		char buf[48];
 		const char *rule = write_rule(f->flags, buf, sizeof(buf));
 		fprintf(out_f, "  %-24s %2u:%-2u%s%s%s%s\n", f->name, f->shift + f->width - 1, f->shift,
-		       (f->flags & REGDB_F_SIGNED) ? "  signed" : "", (f->flags & REGDB_F_PER_VCPU) ? "  per-vcpu" : "",
+		       (f->flags & REGDB_F_SIGNED) ? "  signed" : "", (f->flags & REGDB_F_PER_VCPU) ? "  per-vcpu" : (f->flags & REGDB_F_VMM_OWNED) ? "  vmm-owned" : "",
 		       rule ? "  " : "", rule ? rule : "");
 	}
 	if (r->history && *r->history)

@@ -366,7 +366,7 @@ static void cpuid_modifier(struct importer *I, const struct json_value *m)
 		const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID, lf << 32 | sl, ri);
 		/* APIC and topology ids are per vCPU: each VMM sets its own
 		 * (REGDB_F_PER_VCPU); a template's value is one vCPU's. */
-		if ((mask & ~regdb_per_vcpu_bits(r)) == 0)
+		if ((mask & ~regdb_vmm_owned_bits(r)) == 0)
 			continue;
 		struct pentry *e = new_entry(I, rm);
 		e->kind = KVMPROF_KIND_CPUID;

@@ -659,7 +659,7 @@ static int set_whole_value(struct loader *L, struct pentry *e, const yaml_node_t
 			   width_mask((unsigned)e->width), value, value);
 	/* Per-vCPU fields (APIC ids, MPIDR affinity) are the VMM's: a whole
 	 * value does not state them; only naming the field does. */
-	mask &= ~regdb_per_vcpu_bits(e->reg);
+	mask &= ~regdb_vmm_owned_bits(e->reg);
 	e->value = value & mask & width_mask(e->width);
 	e->mask = mask & width_mask(e->width);
 	e->has_value = 1;

@@ -164,7 +164,7 @@ void pentry_set_value_with_fields(struct pentry *e, uint64_t value, uint64_t mas
 {
 	/* A captured or imported value is one vCPU's: its per-vCPU fields
 	 * (APIC ids, MPIDR affinity) are left to each VMM. */
-	mask &= ~regdb_per_vcpu_bits(e->reg);
+	mask &= ~regdb_vmm_owned_bits(e->reg);
 	e->value = value & mask;
 	e->mask = mask;
 	e->has_value = 1;

@@ -77,7 +77,7 @@ static void add_register(struct profile *p, const struct regdb_reg *r, int kind,
 	struct pentry *e;
 
 	/* x2APIC ids and the like: one vCPU's value, each VMM's to set. */
-	if ((width_mask(r->width) & ~regdb_per_vcpu_bits(r)) == 0)
+	if ((width_mask(r->width) & ~regdb_vmm_owned_bits(r)) == 0)
 		return;
 	e = add_entry(p, r->name, kind, phase);
 

@@ -301,6 +301,11 @@ function new_file() {
 	FILES[++nfiles] = base
 }
 
+# pv | bit for the distinct powers of two 256 and 512 (mawk has no or()).
+function or_bit(pv, bit) {
+	return (int(pv / bit) % 2) ? pv : pv + bit
+}
+
 # reg NAME SPACE ENCODING... [width N] [id-reg] [state]
 # R_flags: 1 = id-reg (REGDB_R_ID_REG), 2 = state (REGDB_R_STATE); exclusive.
 # R_lower: the whole value may be lowered (REGDB_R_LOWER_SAFE, 4).
@@ -462,9 +467,9 @@ function parse_reg(    name, space, i, w, id, lo, op0, op1, crn, crm, op2, d, le
 		REGID[key] = name " at " where()
 }
 
-# field HI[:LO] NAME [signed] [per-vcpu] [lower-safe|higher-safe|higher-or-zero-safe|exact[=N]] ["doc"]
+# field HI[:LO] NAME [signed] [per-vcpu] [vmm-owned] [lower-safe|higher-safe|higher-or-zero-safe|exact[=N]] ["doc"]
 # Safety flags (regdb.h): lower-safe 2, higher-safe 4, higher-or-zero-safe 8,
-# exact 16 with its safe value N (0..7, default 0) in bits 7:5; per-vcpu 256.
+# exact 16 with its safe value N (0..7, default 0) in bits 7:5; per-vcpu 256; vmm-owned 512.
 function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc, sv, pv) {
 	if (!in_reg) {
 		err("field outside a reg ... end block")
@@ -507,7 +512,11 @@ function parse_field(    s, q, n, t, hi, lo, fname, flags, sig, ls, k, b, r, doc
 			continue
 		}
 		if (t[k] == "per-vcpu") {
-			pv = 256
+			pv = or_bit(pv, 256)
+			continue
+		}
+		if (t[k] == "vmm-owned") {
+			pv = or_bit(pv, 512)
 			continue
 		}
 		if (t[k] == "")

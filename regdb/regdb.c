@@ -280,17 +280,27 @@ int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint
 	return 0;
 }
 
-uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r)
+static uint64_t bits_of_fields(const struct regdb_reg *r, unsigned flags)
 {
 	uint64_t bits = 0;
 
 	for (uint32_t i = 0; r && i < r->n_fields; i++) {
 		const struct regdb_field *f = &r->fields[i];
 
-		if (f->flags & REGDB_F_PER_VCPU)
+		if (f->flags & flags)
 			bits |= (f->width >= 64 ? ~0ull : ((1ull << f->width) - 1)) << f->shift;
 	}
 	return bits;
+}
+
+uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r)
+{
+	return bits_of_fields(r, REGDB_F_PER_VCPU);
+}
+
+uint64_t regdb_vmm_owned_bits(const struct regdb_reg *r)
+{
+	return bits_of_fields(r, REGDB_F_PER_VCPU | REGDB_F_VMM_OWNED);
 }
 
 const struct regdb_kfact *regdb_kfact_by_name(const char *name)

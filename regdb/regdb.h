@@ -51,6 +51,15 @@ enum regdb_space {
  * for every vCPU alike. `per-vcpu` on the field line.
  */
 #define REGDB_F_PER_VCPU 0x100u
+/*
+ * The field is the VMM's to set, the same on every vCPU, and not a fact of
+ * the kernel: the x86 hypervisor bit (CPUID.0x1.0x0.ECX[31]), which every
+ * VMM sets and KVM_GET_SUPPORTED_CPUID left 0 in 6.1 and 6.12. Treated
+ * as per-vCPU fields are: a whole value, a capture and an import leave it
+ * out; only a profile naming the field states it. `vmm-owned` on the field
+ * line. REGDB_F_PER_VCPU fields are the VMM's too (regdb_vmm_owned_bits()).
+ */
+#define REGDB_F_VMM_OWNED 0x200u
 
 struct regdb_field {
 	const char *name; /* "CSV2" */
@@ -153,6 +162,9 @@ const struct regdb_reg *regdb_reg_by_id(int arch, int space, uint64_t id, int cp
 const struct regdb_field *regdb_field_by_name(const struct regdb_reg *r, const char *name);
 /* The bits of r's per-vCPU fields (REGDB_F_PER_VCPU); 0 for NULL. */
 uint64_t regdb_per_vcpu_bits(const struct regdb_reg *r);
+/* The bits the VMM owns: per-vCPU and vmm-owned fields (REGDB_F_PER_VCPU,
+ * REGDB_F_VMM_OWNED), which a whole value does not state; 0 for NULL. */
+uint64_t regdb_vmm_owned_bits(const struct regdb_reg *r);
 const struct regdb_sym *regdb_sym_by_name(int kind, const char *name, int arch);
 const struct regdb_sym *regdb_sym_by_value(int kind, uint64_t value, int arch);
 

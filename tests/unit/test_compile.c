@@ -294,6 +294,52 @@ static void test_per_vcpu_fields(void **state)
 	profile_free(p);
 }
 
+/* The hypervisor bit (regdb `vmm-owned`): the same on every vCPU but the
+ * VMM's, so a whole value (a capture's) leaves it to the VMM; naming the
+ * field states it. */
+static void test_vmm_owned_hypervisor_bit(void **state)
+{
+	char dir[64], path[128];
+	struct profile *p;
+	const struct pentry *e;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kvmprof-vo-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/vmm-owned.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: vmm-owned\narch: x86_64\nvcpu:\n  registers:\n"
+	      "    CPUID.0x1.0x0.ECX: 0x76f83203\n"
+	      "    CPUID.0x80000001.0x0.ECX: {value: 0x101}\n", f);
+	fclose(f);
+	p = load_ok(path);
+	e = entry(p, "CPUID.0x1.0x0.ECX");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0x7fffffffu); /* HYPERVISOR (31) left to the VMM */
+	assert_int_equal(e->value, 0x76f83203u);
+	profile_free(p);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("kvmprof: 1\nname: vmm-owned\narch: x86_64\nvcpu:\n  registers:\n"
+	      "    CPUID.0x1.0x0.ECX: {value: 0x76f83203, HYPERVISOR: 1}\n", f);
+	fclose(f);
+	p = load_ok(path);
+	unlink(path);
+	rmdir(dir);
+	e = entry(p, "CPUID.0x1.0x0.ECX");
+	assert_non_null(e);
+	assert_int_equal(e->mask, 0xffffffffu); /* named: stated */
+	assert_int_equal(e->value, 0xf6f83203u);
+	assert_int_equal(regdb_vmm_owned_bits(regdb_reg_by_name("CPUID.0x1.0x0.ECX", KVMPROF_ARCH_X86_64)),
+			 0x80000000u);
+	assert_int_equal(regdb_per_vcpu_bits(regdb_reg_by_name("CPUID.0x1.0x0.ECX", KVMPROF_ARCH_X86_64)), 0);
+	assert_int_equal(regdb_vmm_owned_bits(regdb_reg_by_name("CPUID.0x1.0x0.EBX", KVMPROF_ARCH_X86_64)),
+			 0xff000000u); /* per-vCPU fields are the VMM's too */
+	profile_free(p);
+}
+
 /* VM-scope registers (regdb `vm-scope-since`): the compiled entry carries
  * the kernel from which KVM keeps one value per VM; a register KVM keeps per
  * vCPU carries 0. */
@@ -342,6 +388,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vm_scope_compiled),
+		cmocka_unit_test(test_vmm_owned_hypervisor_bit),
 		cmocka_unit_test(test_per_vcpu_fields),
 		cmocka_unit_test(test_error_corpus),
 		cmocka_unit_test(test_inheritance),

@@ -232,13 +232,13 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 				uint64_t value, mask;
 				bits_of(json_member(&mods->items[k], "bitmap")->text, &value, &mask);
 				const struct pentry *e = find_target(p, KVMPROF_KIND_CPUID, leaf << 32 | sub, ri);
-				/* per-vCPU fields (APIC ids) are the VMM's: left out */
-				mask &= ~regdb_per_vcpu_bits(regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID,
-									     leaf << 32 | sub, ri));
+				/* the VMM's fields (APIC ids, the hypervisor bit): left out */
+				mask &= ~regdb_vmm_owned_bits(regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_CPUID,
+									      leaf << 32 | sub, ri));
 				value &= mask;
 				if (!mask) {
 					if (e)
-						fail_msg("%s: CPUID 0x%" PRIx64 ".0x%" PRIx64 ".%s states only per-vCPU bits, yet was imported",
+						fail_msg("%s: CPUID 0x%" PRIx64 ".0x%" PRIx64 ".%s states only the VMM's bits, yet was imported",
 							 path, leaf, sub, rn);
 					continue;
 				}
