@@ -513,13 +513,10 @@ static const char *verdict_word(int v)
 	return v == V_YES ? "yes" : v == V_NO ? "no" : v == V_UNKNOWN ? "unknown" : "-";
 }
 
-/* A string, or null when empty. */
-static void json_str_or_null(FILE *out, const char *s)
+/* A string, or NULL (JSON null) when empty. */
+static const char *or_null(const char *s)
 {
-	if (s[0])
-		json_put_string(out, s);
-	else
-		fputs("null", out);
+	return s[0] ? s : NULL;
 }
 
 static const char *phase_word(int phase)
@@ -532,16 +529,11 @@ static void json_blocker_fields(FILE *out, const struct row *w)
 {
 	fputs("\"register\": ", out);
 	json_put_string(out, w->name);
-	fputs(", \"field\": ", out);
-	json_str_or_null(out, w->field);
-	fputs(", \"wanted\": ", out);
-	json_str_or_null(out, w->wanted);
-	fputs(", \"host\": ", out);
-	json_str_or_null(out, w->host_value);
-	fputs(", \"accepted\": ", out);
-	json_str_or_null(out, w->accepted);
-	fputs(", \"reason\": ", out);
-	json_put_string(out, w->reason);
+	json_put_member(out, "field", or_null(w->field));
+	json_put_member(out, "wanted", or_null(w->wanted));
+	json_put_member(out, "host", or_null(w->host_value));
+	json_put_member(out, "accepted", or_null(w->accepted));
+	json_put_member(out, "reason", w->reason);
 }
 
 static void json_drift(FILE *out, char *const *names, size_t n)
@@ -558,8 +550,7 @@ static void print_json(const struct checker *c, int v, FILE *out)
 {
 	fputs("{\"profile\": ", out);
 	json_put_string(out, c->in->p->name);
-	fputs(", \"host\": ", out);
-	json_put_string(out, c->where);
+	json_put_member(out, "host", c->where);
 	fprintf(out, ", \"offline\": %s, \"verdict\": \"%s\",\n \"entries\": [", c->offline ? "true" : "false",
 		verdict_word(v));
 	for (size_t i = 0; i < c->n_rows; i++) {

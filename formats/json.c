@@ -579,3 +579,9 @@ void json_put_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
+
+void json_put_member(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, ", \"%s\": ", key);
+	json_put_string(out, s);
+}

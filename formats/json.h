@@ -57,6 +57,9 @@ void json_free(struct json_value *v);
 /* Writes s as a JSON string ("null" for NULL): quote, backslash, newline and
  * control bytes escaped, UTF-8 passed through. The one JSON string writer. */
 void json_put_string(FILE *out, const char *s);
+/* Writes `, "key": ` and then s as json_put_string() does: the next member
+ * of an object (key is the writer's own, written as it is). */
+void json_put_member(FILE *out, const char *key, const char *s);
 
 /* The member `key` of an object, or NULL (also when v is not an object). */
 const struct json_value *json_member(const struct json_value *v, const char *key);

@@ -574,10 +574,8 @@ static void put_json_side(FILE *out, const char *key, const struct pdiff_side *s
 {
 	fprintf(out, "  \"%s\": {\"name\": ", key);
 	json_put_string(out, s->name);
-	fputs(", \"file\": ", out);
-	json_put_string(out, s->file);
-	fputs(", \"hash\": ", out);
-	json_put_string(out, s->hash);
+	json_put_member(out, "file", s->file);
+	json_put_member(out, "hash", s->hash);
 	fputs("},\n", out);
 }
 
@@ -591,16 +589,11 @@ static void write_json(const struct pdiff *d, FILE *out)
 		const struct pdiff_item *it = &d->items[i];
 		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
 		json_put_string(out, it->name);
-		fputs(", \"field\": ", out);
-		json_put_string(out, it->field);
-		fputs(", \"a\": ", out);
-		json_put_string(out, it->a);
-		fputs(", \"b\": ", out);
-		json_put_string(out, it->b);
-		fputs(", \"kind\": ", out);
-		json_put_string(out, pdiff_kind_name(it->kind));
-		fputs(", \"rule\": ", out);
-		json_put_string(out, it->rule >= 0 ? regdb_rule_name(it->rule) : NULL);
+		json_put_member(out, "field", it->field);
+		json_put_member(out, "a", it->a);
+		json_put_member(out, "b", it->b);
+		json_put_member(out, "kind", pdiff_kind_name(it->kind));
+		json_put_member(out, "rule", it->rule >= 0 ? regdb_rule_name(it->rule) : NULL);
 		fprintf(out, ", \"safe_for_running_guests\": %s, \"meaning\": ",
 			it->keeps < 0 ? "null" : it->keeps ? "true" : "false");
 		json_put_string(out, it->meaning);
