@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "diag.h"
 #include "host.h"
+#include "kvm_compat.h"
+#include "regdb.h"
 
 /* Where the verb writes (cmd_explain's streams). */
 static FILE *out_f, *err_f;
@@ -323,17 +325,52 @@ static void explain_measured(const struct regdb_reg *r, const struct regdb_field
 	free(ms);
 }
 
-/* The register database's kernel-keyed facts about r (kfact records). */
+/* A kfact's `set` rule as the .db file writes it ("set refuse 0 5"); "" for none. */
+static const char *set_rule_text(const struct regdb_kfact *k, char *buf, size_t len)
+{
+	switch (k->set) {
+	case REGDB_SET_AS:
+		snprintf(buf, len, "set as 0x%" PRIx64 " 0x%" PRIx64 " (a written value taken as another)", k->set_a, k->set_b);
+		break;
+	case REGDB_SET_REFUSE:
+		snprintf(buf, len, "set refuse 0x%" PRIx64 " 0x%" PRIx64 " (EINVAL)", k->set_a, k->set_b);
+		break;
+	case REGDB_SET_HOST_AS_ZERO:
+		snprintf(buf, len, "set host-as-zero (the host hardware's own value taken as 0)");
+		break;
+	case REGDB_SET_BY_FLAG:
+		snprintf(buf, len, "set by-flag (without writable masks, the field changes as its safety flag allows)");
+		break;
+	case REGDB_SET_KEEP:
+		snprintf(buf, len, "set keep (without writable masks, any change is EINVAL)");
+		break;
+	default:
+		buf[0] = '\0';
+	}
+	return buf;
+}
+
+/*
+ * The register database's kernel-keyed facts about r (kfact records): about
+ * r or the field f, and, for a feature ID register (the range of
+ * KVM_ARM_GET_REG_WRITABLE_MASKS), those about FEATURE_ID_REGISTERS.
+ */
 static void explain_kfacts(const struct regdb_reg *r, const struct regdb_field *f)
 {
+	int feature_id = r->arch == KVMPROF_ARCH_ARM64 && r->space == REGDB_ARM64_SYSREG && kvmprof_id_range_index(r->id) >= 0;
+
 	for (size_t i = 0; i < regdb_n_kfacts; i++) {
 		const struct regdb_kfact *k = &regdb_kfacts[i];
 		size_t n = strlen(r->name);
+		char rule[160];
 
-		if (strncmp(k->reg, r->name, n) || (k->reg[n] && k->reg[n] != '.') ||
-		    (f && k->reg[n] == '.' && strcmp(k->reg + n + 1, f->name)))
+		if (!(feature_id && !strcmp(k->reg, "FEATURE_ID_REGISTERS")) &&
+		    (strncmp(k->reg, r->name, n) || (k->reg[n] && k->reg[n] != '.') ||
+		     (f && k->reg[n] == '.' && strcmp(k->reg + n + 1, f->name))))
 			continue;
 		fprintf(out_f, "  kernel fact %s (%s): %s\n", k->name, k->reg, k->doc);
+		if (set_rule_text(k, rule, sizeof(rule))[0])
+			fprintf(out_f, "    rule where yes: %s\n", rule);
 		for (uint32_t j = 0; j < k->n_ranges; j++) {
 			const struct regdb_kfact_range *g = &k->ranges[j];
 			char to[24];

@@ -394,6 +394,19 @@ static void test_explain_measured(void **state)
 	assert_non_null(strstr(out, "kernel fact gicd-iidr-revision-write-ignored (GICD_IIDR.Revision)"));
 	assert_non_null(strstr(out, "6.13.0 .. 6.17.13: yes"));
 	free(out);
+	/* a field's write rule, and the rule of every feature ID register without masks */
+	assert_int_equal(run(&out, "%s explain ID_AA64PFR0_EL1.CSV2", kvmprof), 0);
+	assert_non_null(strstr(out, "kernel fact id-aa64pfr0-csv2-writable (ID_AA64PFR0_EL1.CSV2)"));
+	assert_non_null(strstr(out, "rule where yes: set by-flag"));
+	assert_non_null(strstr(out, "kernel fact feature-id-registers-invariant (FEATURE_ID_REGISTERS)"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain ID_AA64ISAR0_EL1", kvmprof), 0);
+	assert_non_null(strstr(out, "kernel fact feature-id-registers-invariant (FEATURE_ID_REGISTERS)"));
+	assert_non_null(strstr(out, "rule where yes: set keep"));
+	free(out);
+	assert_int_equal(run(&out, "%s explain PSCI_VERSION", kvmprof), 0);
+	assert_null(strstr(out, "FEATURE_ID_REGISTERS"));
+	free(out);
 	assert_int_equal(run(&out, "%s explain --captures tests/corpus/no-such-dir PSCI_VERSION", kvmprof), 0);
 	assert_null(strstr(out, "measured"));
 	free(out);
