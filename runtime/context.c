@@ -124,7 +124,7 @@ static unsigned at_most_fields(const struct kvmprof_entry *e, struct kvmprof_fie
 
 /* No field of e is judged "at most": it is judged and applied exactly
  * (the common case, checked without building the field list). */
-static int all_exact(const struct kvmprof_entry *e)
+int kvmprof__all_exact(const struct kvmprof_entry *e)
 {
 	if (!e->fields || !e->n_fields)
 		return e->policy != KVMPROF_POLICY_AT_MOST;
@@ -140,7 +140,7 @@ uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before)
 	uint64_t wanted = (before & ~e->mask) | (e->value & e->mask);
 	unsigned n;
 
-	if (all_exact(e))
+	if (kvmprof__all_exact(e))
 		return wanted;
 	n = at_most_fields(e, f, 64);
 

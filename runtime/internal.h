@@ -27,7 +27,7 @@ struct kvmprof_plan {
 	uint64_t before;  /* CPUID: supported value */
 	uint64_t wanted;  /* CPUID: template value */
 	uint8_t outcome;  /* CHECK_OK, SKIPPED_REQUIRES or UNSUPPORTED */
-	uint8_t pad;
+	uint8_t exact;    /* no field judged "at most": wanted needs no field walk */
 	uint16_t field;
 	int32_t err;
 };
@@ -154,6 +154,17 @@ int kvmprof__entry_applies(struct kvmprof_vm_priv *v, struct kvmprof_result *r);
 uint64_t kvmprof__field_get(uint64_t v, const struct kvmprof_field *f);
 /* wanted from the kernel's value and the entry's policy; see kvmprof.h */
 uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before);
+/* 1 if no field of e is judged "at most" (wanted is the plain overlay) */
+int kvmprof__all_exact(const struct kvmprof_entry *e);
+/* kvmprof__wanted() of a vCPU entry with the plan's exactness: the field
+ * walk is done once per VM (vCPU facts), not once per vCPU. */
+static inline uint64_t kvmprof__wanted_planned(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e,
+					       uint64_t before)
+{
+	if (v->plan[e - v->p->entries].exact)
+		return (before & ~e->mask) | (e->value & e->mask);
+	return kvmprof__wanted(e, before);
+}
 /* 1 if `got` satisfies the entry, else 0 and *field = first faulty field+1 */
 int kvmprof__judge(const struct kvmprof_entry *e, uint64_t got, uint16_t *field);
 /* index+1 of the first field of e overlapping bits, 0 if none */

@@ -57,6 +57,7 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 		struct kvmprof_plan *pl = &v->plan[i];
 
 		need_regs |= p->entries[i].kind == KVMPROF_KIND_ONE_REG;
+		pl->exact = (uint8_t)kvmprof__all_exact(&p->entries[i]);
 		r = kvmprof__requires(v, p->entries[i].requires, &ok);
 		if (r < 0)
 			return r;
@@ -156,7 +157,7 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 	if (ret < 0)
 		return ret;
 	r->after = r->before;
-	r->wanted = kvmprof__wanted(e, r->before) & bits_of_width(reg_bytes(e->id) * 8);
+	r->wanted = kvmprof__wanted_planned(v, e, r->before) & bits_of_width(reg_bytes(e->id) * 8);
 	if (v->ops->locked_bits) {
 		uint64_t locked = v->ops->locked_bits(v, e->id, r->before, r->wanted);
 
@@ -390,7 +391,7 @@ static int verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmpr
 		if (ret < 0)
 			return ret == -ENOEXEC ? KVMPROF_ERR_PHASE : ret;
 		r->before = r->after;
-		r->wanted = kvmprof__wanted(r->entry, r->after);
+		r->wanted = kvmprof__wanted_planned(v, r->entry, r->after);
 		r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
 									     KVMPROF_OUT_READBACK_DIFFERS;
 	}

@@ -465,6 +465,56 @@ static void test_verify_follows_reads_once(void **state)
 	vmm_close(m);
 }
 
+/* /dev/kvm's value of a feature MSR is read only for an entry that states
+ * a set bit (one stating zeros cannot claim more than KVM offers): a
+ * capture's zero IA32_ARCH_CAPABILITIES costs vm_init no KVM_GET_MSRS. */
+static const struct kvmprof_entry arch_cap_zero[] = {
+	{ .name = "IA32_ARCH_CAPABILITIES", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64,
+	  .id = 0x10a, .value = 0, .mask = ~0ull },
+};
+static const struct kvmprof_entry arch_cap_bit[] = {
+	{ .name = "IA32_ARCH_CAPABILITIES.RDCL_NO", .kind = KVMPROF_KIND_MSR, .phase = 2, .width = 64,
+	  .id = 0x10a, .value = 1, .mask = 1 },
+};
+static const struct kvmprof_profile arch_cap_zero_profile = RT_PROFILE(KVMPROF_ARCH_X86_64, arch_cap_zero, 0, 0, 1, 0);
+static const struct kvmprof_profile arch_cap_bit_profile = RT_PROFILE(KVMPROF_ARCH_X86_64, arch_cap_bit, 0, 0, 1, 0);
+
+static void test_feature_msr_values_read_when_needed(void **state)
+{
+	struct kvmprof_sys sys = counting_sys;
+	struct {
+		struct kvm_msr_list h;
+		uint32_t idx[256];
+	} list = { .h.nmsrs = 256 };
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), listed = 0;
+	struct vmm *m;
+
+	(void)state;
+	if (kvm < 0)
+		skip();
+	if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) == 0)
+		for (uint32_t i = 0; i < list.h.nmsrs; i++)
+			listed |= list.idx[i] == 0x10a;
+	close(kvm);
+	if (!listed) {
+		printf("SKIP: this KVM lists no IA32_ARCH_CAPABILITIES feature MSR\n");
+		skip();
+	}
+	sys.uname_release = counting_uname;
+	kvmprof_sys_install(&sys);
+	n_get_msrs = 0;
+	m = vmm_open(&arch_cap_zero_profile, KVMPROF_VMM_SETS_CPUID | KVMPROF_VERIFY_FOLLOWS);
+	assert_non_null(m);
+	assert_int_equal(n_get_msrs, 0);
+	vmm_close(m);
+	n_get_msrs = 0;
+	m = vmm_open(&arch_cap_bit_profile, KVMPROF_VMM_SETS_CPUID | KVMPROF_VERIFY_FOLLOWS);
+	assert_non_null(m);
+	assert_int_equal(n_get_msrs, 1);
+	vmm_close(m);
+	kvmprof_sys_install(NULL);
+}
+
 /* Strict: an entry KVM cannot honour leaves the VMM's table untouched. */
 static const struct kvmprof_entry bad_entries[] = {
 	{ .name = "CPUID.0x1.0x0.ECX.CX16", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
@@ -584,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_verify_without_cpuid),
 		cmocka_unit_test(test_msrs_on_their_own),
 		cmocka_unit_test(test_verify_follows_reads_once),
+		cmocka_unit_test(test_feature_msr_values_read_when_needed),
 		cmocka_unit_test(test_merge_strict_leaves_table),
 		cmocka_unit_test(test_merge_missing_leaf),
 		cmocka_unit_test(test_verify_vm),

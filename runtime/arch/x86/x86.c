@@ -30,12 +30,19 @@ static int profile_has(const struct kvmprof_profile *p, int kind)
 	return 0;
 }
 
-static int profile_names_msr(const struct kvmprof_profile *p, uint32_t msr)
+/* Whether the profile has MSR entries for msr (*named), and the bits they
+ * state as set. */
+static uint64_t profile_msr_bits(const struct kvmprof_profile *p, uint32_t msr, int *named)
 {
+	uint64_t bits = 0;
+
+	*named = 0;
 	for (uint32_t i = 0; i < p->n_entries; i++)
-		if (p->entries[i].kind == KVMPROF_KIND_MSR && p->entries[i].id == msr)
-			return 1;
-	return 0;
+		if (p->entries[i].kind == KVMPROF_KIND_MSR && p->entries[i].id == msr) {
+			*named = 1;
+			bits |= p->entries[i].value & p->entries[i].mask;
+		}
+	return bits;
 }
 
 static int vm_facts(struct kvmprof_vm_priv *v)
@@ -63,39 +70,45 @@ static int vm_facts(struct kvmprof_vm_priv *v)
 		return 0;
 	if (v->kvm_fd < 0)
 		return KVMPROF_ERR_INVAL;
-	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): values on /dev/kvm,
-	 * read for the ones the profile names only (each read costs). */
+	/* Feature MSRs (KVM_CAP_GET_MSR_FEATURES, v4.17): the list, and the
+	 * values on /dev/kvm. A value matters only to an entry stating a set bit
+	 * (it may not claim one /dev/kvm's has 0), so only those are read: each
+	 * read costs (KVM may read the host's MSR). */
 	list.hdr.nmsrs = KVMPROF_MAX_FEATURE_MSRS;
 	r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSR_FEATURE_INDEX_LIST, &list);
 	if (r == 0 && list.hdr.nmsrs <= KVMPROF_MAX_FEATURE_MSRS) {
-		for (uint32_t i = 0; i < list.hdr.nmsrs; i++)
-			if (profile_names_msr(v->p, list.idx[i]))
-				list.idx[n_named++] = list.idx[i];
-		/* Values in batches of MSR_BATCH. KVMPROF_KVM_GET_MSRS returns how many it
-		 * read; one it cannot read is kept as a feature MSR offering
-		 * nothing (value 0), never mistaken for an ordinary MSR. */
-		uint32_t done = 0;
-		while (done < n_named) {
-			uint32_t n = n_named - done < MSR_BATCH ? n_named - done : MSR_BATCH;
+		uint32_t to_read[KVMPROF_MAX_FEATURE_MSRS], n_read = 0, done = 0;
+
+		for (uint32_t i = 0; i < list.hdr.nmsrs; i++) {
+			int named;
+			uint64_t set = profile_msr_bits(v->p, list.idx[i], &named);
+
+			if (!named)
+				continue;
+			v->feature_msrs[n_named] = list.idx[i];
+			v->feature_msr_values[n_named] = 0;
+			if (set)
+				to_read[n_read++] = n_named;
+			n_named++;
+		}
+		v->n_feature_msrs = n_named;
+		/* In batches of MSR_BATCH. KVMPROF_KVM_GET_MSRS returns how many it
+		 * read; one it cannot read keeps value 0 (offering nothing), still
+		 * a feature MSR, never mistaken for an ordinary one. */
+		while (done < n_read) {
+			uint32_t n = n_read - done < MSR_BATCH ? n_read - done : MSR_BATCH;
+
 			memset(&b, 0, sizeof(b));
 			b.hdr.nmsrs = n;
 			for (uint32_t i = 0; i < n; i++)
-				b.e[i].index = list.idx[done + i];
+				b.e[i].index = v->feature_msrs[to_read[done + i]];
 			r = kvmprof_sys_ioctl(v->kvm_fd, KVMPROF_KVM_GET_MSRS, &b);
 			if (r < 0)
 				return r;
-			for (uint32_t i = 0; i < (uint32_t)r && i < n; i++) {
-				v->feature_msrs[done + i] = b.e[i].index;
-				v->feature_msr_values[done + i] = b.e[i].data;
-			}
-			if ((uint32_t)r < n) {
-				v->feature_msrs[done + (uint32_t)r] = b.e[r].index;
-				v->feature_msr_values[done + (uint32_t)r] = 0;
-				r++;
-			}
-			done += (uint32_t)r;
+			for (uint32_t i = 0; i < (uint32_t)r && i < n; i++)
+				v->feature_msr_values[to_read[done + i]] = b.e[i].data;
+			done += (uint32_t)r < n ? (uint32_t)r + 1 : n;
 		}
-		v->n_feature_msrs = done;
 	} else if (r == 0 || r == -E2BIG) {
 		return KVMPROF_ERR_FACTS;
 	}
@@ -130,11 +143,32 @@ static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint3
 	return find_leaf_n(t->entries, t->nent < KVMPROF_MAX_CPUID ? t->nent : KVMPROF_MAX_CPUID, fn, idx);
 }
 
+/* The last leaf looked up in one table: a profile states a leaf's registers
+ * one after another, so most lookups are the previous one's. */
+struct leaf_memo {
+	int valid;
+	uint64_t id; /* (function << 32) | index, as entries name it */
+	struct kvmprof_cpuid_leaf *leaf;
+};
+
+static struct kvmprof_cpuid_leaf *find_leaf_memo(struct leaf_memo *m, struct kvmprof_cpuid_leaf *entries,
+						  uint32_t nent, uint64_t id)
+{
+	if (!m->valid || m->id != id) {
+		m->leaf = find_leaf_n(entries, nent, (uint32_t)(id >> 32), (uint32_t)id);
+		m->id = id;
+		m->valid = 1;
+	}
+	return m->leaf;
+}
+
 /* The register a CPUID entry states as table t presents it (0 when t has
  * no such leaf: the guest reads 0); returns whether t has the leaf. */
-static int presented(struct kvmprof_cpuid_table *t, const struct kvmprof_entry *e, uint64_t *val)
+static int presented(struct kvmprof_cpuid_table *t, struct leaf_memo *m, const struct kvmprof_entry *e,
+		     uint64_t *val)
 {
-	const struct kvmprof_cpuid_leaf *leaf = find_leaf(t, (uint32_t)(e->id >> 32), (uint32_t)e->id);
+	const struct kvmprof_cpuid_leaf *leaf =
+		find_leaf_memo(m, t->entries, t->nent < KVMPROF_MAX_CPUID ? t->nent : KVMPROF_MAX_CPUID, e->id);
 
 	*val = leaf ? leaf->regs[e->reg] : 0;
 	return leaf != NULL;
@@ -199,7 +233,7 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 				continue;
 			}
 			pl->before = leaf->regs[e->reg];
-			pl->wanted = kvmprof__wanted(e, pl->before) & 0xffffffffu;
+			pl->wanted = kvmprof__wanted_planned(v, e, pl->before) & 0xffffffffu;
 			if (cpuid_is_feature_reg(fn, idx, e->reg) && (pl->wanted & ~pl->before)) {
 				pl->outcome = KVMPROF_OUT_UNSUPPORTED;
 				pl->err = -EOPNOTSUPP;
@@ -311,12 +345,14 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 			}
 		return ret;
 	}
+	struct leaf_memo memo = { 0 };
+
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 
 		if (!cpuid_to_judge(r))
 			continue;
-		presented(&got, r->entry, &r->after);
+		presented(&got, &memo, r->entry, &r->after);
 		if (!kvmprof__judge(r->entry, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
@@ -372,14 +408,14 @@ static int read_msr_batch(int fd, struct kvmprof_result *const *rs, uint32_t n, 
 
 /* read_msr_batch() of MSRs as they are now (before = after) and what each
  * entry wants of its value; one the vCPU cannot read is UNSUPPORTED. */
-static int read_msrs_now(int fd, struct kvmprof_result *const *rs, uint32_t n)
+static int read_msrs_now(const struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *const *rs, uint32_t n)
 {
 	int ret = read_msr_batch(fd, rs, n, KVMPROF_OUT_UNSUPPORTED, -ENOENT);
 
 	for (uint32_t i = 0; ret == 0 && i < n; i++)
 		if (rs[i]->outcome == KVMPROF_OUT_CHECK_OK) {
 			rs[i]->before = rs[i]->after;
-			rs[i]->wanted = kvmprof__wanted(rs[i]->entry, rs[i]->before);
+			rs[i]->wanted = kvmprof__wanted_planned(v, rs[i]->entry, rs[i]->before);
 		}
 	return ret;
 }
@@ -441,7 +477,7 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 		    stated_in_full(res[i].entry))
 			res[i].wanted = res[i].entry->value;
 	while ((k = collect_to_read(res, n, follows, rs, &from)) > 0) {
-		int ret = read_msrs_now(vcpu_fd, rs, k);
+		int ret = read_msrs_now(v, vcpu_fd, rs, k);
 
 		if (ret < 0)
 			return ret;
@@ -548,6 +584,8 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		any |= cpuid_to_judge(&res[i]);
 	if (!any)
 		return 0;
+	struct leaf_memo memo = { 0 };
+
 	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->supported.nent : 0);
 	if (ret == -E2BIG || ret == -EINVAL) /* 6.1 with no CPUID set yet */
 		got.nent = 0;
@@ -560,7 +598,7 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 
 		if (!cpuid_to_judge(r))
 			continue;
-		leaf = presented(&got, e, &r->after);
+		leaf = presented(&got, &memo, e, &r->after);
 		r->before = r->after; /* nothing is written here: what the vCPU presents is both */
 		if (!leaf && (e->value & e->mask) != 0) { /* absent reads as 0: only 0 is presented */
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
@@ -577,13 +615,13 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 }
 
 /* Judges every MSR entry (outcome CHECK_OK) on what the vCPU reads now. */
-static int msr_verify(int vcpu_fd, struct kvmprof_result *res, uint32_t n)
+static int msr_verify(const struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n)
 {
 	struct kvmprof_result *rs[MSR_BATCH];
 	uint32_t from = 0, k;
 
 	while ((k = collect(res, n, KVMPROF_OUT_CHECK_OK, -1, rs, &from)) > 0) {
-		int ret = read_msrs_now(vcpu_fd, rs, k);
+		int ret = read_msrs_now(v, vcpu_fd, rs, k);
 
 		if (ret < 0)
 			return ret;
@@ -619,7 +657,7 @@ static int regs_verify(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 	ret = cpuid_judge(v, vcpu_fd, res, n, 1);
 	if (ret < 0 && ret != KVMPROF_ERR_READBACK)
 		return ret;
-	return msr_verify(vcpu_fd, res, n);
+	return msr_verify(v, vcpu_fd, res, n);
 }
 
 /*
@@ -632,6 +670,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 {
 	struct kvmprof_cpuid_head *t = call->arg;
 	uint32_t nent = t->nent, room = call->capacity - t->nent;
+	struct leaf_memo memo = { 0 };
 	int ret = kvmprof__vcpu_facts(v, -1);
 
 	if (ret < 0)
@@ -651,7 +690,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 		r->wanted = pl->wanted;
 		if (r->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
-		leaf = find_leaf_n(t->entries, nent, fn, idx);
+		leaf = find_leaf_memo(&memo, t->entries, nent, e->id);
 		if (!leaf && pl->outcome == KVMPROF_OUT_ALREADY_EQUAL && !find_leaf(&v->supported, fn, idx)) {
 			r->outcome = KVMPROF_OUT_ALREADY_EQUAL; /* 0 in a leaf nobody lists: a guest reads 0 */
 			continue;
@@ -678,7 +717,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 			vmm = leaf->regs[e->reg];
 		}
 		r->before = r->after = vmm;
-		r->wanted = kvmprof__wanted(e, vmm) & 0xffffffffu;
+		r->wanted = kvmprof__wanted_planned(v, e, vmm) & 0xffffffffu;
 		/* A feature bit KVM does not offer stays unsupported, whatever
 		 * the VMM's table holds (the plan judged the profile's value). */
 		if (r->wanted == vmm && leaf)
@@ -687,6 +726,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 	ret = kvmprof__gate(v, res, n, 0);
 	if (ret < 0)
 		return ret;
+	memo.valid = 0; /* pass 2 appends leaves */
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
@@ -695,7 +735,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 
 		if (r->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
-		leaf = find_leaf_n(t->entries, t->nent, fn, idx);
+		leaf = find_leaf_memo(&memo, t->entries, t->nent, e->id);
 		if (!leaf) {
 			const struct kvmprof_cpuid_leaf *sup = find_leaf(&v->supported, fn, idx);
 
@@ -705,6 +745,7 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 				*leaf = *sup;
 			leaf->function = fn;
 			leaf->index = idx;
+			memo.leaf = leaf; /* the id looked up last is this one */
 		}
 		leaf->regs[e->reg] = (uint32_t)((leaf->regs[e->reg] & ~e->mask) | (r->wanted & e->mask));
 		r->after = leaf->regs[e->reg];
