@@ -5,8 +5,9 @@
  *
  * For VMs of 1, 8 and 64 vCPUs, configured by 8 threads (vCPU i on thread
  * i % 8), three ways of giving every vCPU the profile, interleaved (each
- * repetition starting with the next method) and repeated on fresh VMs (VM and vCPU creation is not timed; everything from
- * the first VM-wide call to the last vCPU's last ioctl is):
+ * repetition starting with the next method) and repeated on fresh VMs
+ * (VM and vCPU creation is not timed; everything from the first VM-wide
+ * call to the last vCPU's last ioctl is):
  *
  *   kvmprof  the VMM-owned path, verified: kvmprof_vm_init (VMM sets CPUID),
  *            kvmprof_apply_vm; per vCPU the VMM's own table (KVM_GET_SUPPORTED_CPUID
