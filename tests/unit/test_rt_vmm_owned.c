@@ -482,9 +482,9 @@ static const struct kvmprof_profile arch_cap_bit_profile = RT_PROFILE(KVMPROF_AR
 static void test_feature_msr_values_read_when_needed(void **state)
 {
 	struct kvmprof_sys sys = counting_sys;
-	struct {
+	union { /* not a struct: nothing may follow a flexible array (clang) */
 		struct kvm_msr_list h;
-		uint32_t idx[256];
+		unsigned char bytes[sizeof(struct kvm_msr_list) + 256 * sizeof(uint32_t)];
 	} list = { .h.nmsrs = 256 };
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), listed = 0;
 	struct vmm *m;
@@ -494,7 +494,7 @@ static void test_feature_msr_values_read_when_needed(void **state)
 		skip();
 	if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) == 0)
 		for (uint32_t i = 0; i < list.h.nmsrs; i++)
-			listed |= list.idx[i] == 0x10a;
+			listed |= list.h.indices[i] == 0x10a;
 	close(kvm);
 	if (!listed) {
 		printf("SKIP: this KVM lists no IA32_ARCH_CAPABILITIES feature MSR\n");
