@@ -503,8 +503,11 @@ struct kvmprof_vm {
  * Returns 0, KVMPROF_ERR_ABI, KVMPROF_ERR_ARCH, KVMPROF_ERR_REQUIRES,
  * KVMPROF_ERR_INVAL (NULL argument, more than KVMPROF_MAX_ENTRIES entries,
  * an entry kind in the wrong phase), KVMPROF_ERR_FACTS or -errno.
- * x86: KVM_GET_SUPPORTED_CPUID and the MSR lists are read only when the
- * profile has CPUID or MSR entries.
+ * x86: KVM_GET_SUPPORTED_CPUID is read only when the profile has CPUID
+ * entries; with MSR entries, the feature-MSR list, /dev/kvm's values of the
+ * feature MSRs an entry states a set bit of (the others cannot claim more
+ * than KVM offers), and KVM_GET_MSR_INDEX_LIST only when an MSR entry is
+ * not a feature MSR.
  */
 int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		    int kvm_fd, int vm_fd, const struct kvmprof_opts *opts);
