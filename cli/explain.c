@@ -344,6 +344,10 @@ static const char *set_rule_text(const struct regdb_kfact *k, char *buf, size_t 
 	case REGDB_SET_KEEP:
 		snprintf(buf, len, "set keep (without writable masks, any change is EINVAL)");
 		break;
+	case REGDB_SET_TAKEN:
+		snprintf(buf, len, "set taken 0x%" PRIx64 " (a host write is stored as written while the VM keeps quirks 0x%" PRIx64 ")",
+			 k->set_a, k->set_a);
+		break;
 	default:
 		buf[0] = '\0';
 	}

@@ -6,6 +6,7 @@
  * capture, and what the capture does not record is noted as unknown.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/kvm.h>
@@ -71,6 +72,8 @@ static int enable_cap(struct replay *r, const struct kvm_enable_cap *cap)
 	if ((cap->cap == KVM_CAP_DISABLE_QUIRKS2 || cap->cap == KVM_CAP_X2APIC_API) &&
 	    (cap->args[0] & ~(uint64_t)offered))
 		return -EINVAL;
+	if (cap->cap == KVM_CAP_DISABLE_QUIRKS2)
+		r->quirks_disabled |= cap->args[0];
 	return 0;
 }
 
@@ -740,6 +743,43 @@ static long vcpu_msr(const struct replay *r, uint32_t index)
 	return -1;
 }
 
+static int msr_listed(const struct host_facts *h, uint32_t index)
+{
+	for (size_t i = 0; i < h->n_msr_list; i++)
+		if (h->msr_list[i] == index)
+			return 1;
+	return 0;
+}
+
+/*
+ * Does KVM store a host-initiated write of MSR index as written on the
+ * capture's kernel (a kernel fact with `set taken`, regdb/x86-kernel-facts.db)?
+ * 1 yes, 0 no fact says so, -1 the fact does not decide it (r->why says why).
+ */
+static int msr_write_taken(struct replay *r, uint32_t index)
+{
+	const struct regdb_reg *reg = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, index, 0);
+
+	for (size_t k = 0; reg && k < regdb_n_kfacts; k++) {
+		const struct regdb_kfact *f = &regdb_kfacts[k];
+		int state;
+
+		if (f->set != REGDB_SET_TAKEN || f->arch != KVMPROF_ARCH_X86_64 || strcmp(f->reg, reg->name))
+			continue;
+		state = kfact_on_capture(r, f, r->why, sizeof(r->why));
+		if (state <= 0)
+			return state;
+		if (r->quirks_disabled & f->set_a) {
+			snprintf(r->why, sizeof(r->why),
+				 "the register database's fact %s holds while quirks 0x%" PRIx64 " are kept; the profile disables 0x%" PRIx64,
+				 f->name, f->set_a, r->quirks_disabled & f->set_a);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 /* Returns how many MSRs were read or written, like KVM. */
 static int msrs(struct replay *r, int fd, struct kvmprof_msrs_head *m, int set)
 {
@@ -755,7 +795,10 @@ static int msrs(struct replay *r, int fd, struct kvmprof_msrs_head *m, int set)
 			continue;
 		}
 		if (k < 0) {
-			note_unknown(r, KVMPROF_KIND_MSR, e->index, "the capture does not record this MSR's vCPU value");
+			note_unknown(r, KVMPROF_KIND_MSR, e->index,
+				     r->h->have_msr_list && !msr_listed(r->h, e->index)
+				     ? "KVM_GET_MSR_INDEX_LIST of this kernel does not list this MSR, and the capture records no vCPU value for it"
+				     : "the capture does not record this MSR's vCPU value");
 			return (int)i;
 		}
 		if (!set) {
@@ -763,9 +806,13 @@ static int msrs(struct replay *r, int fd, struct kvmprof_msrs_head *m, int set)
 			continue;
 		}
 		if (e->data != r->msr_values[k] && !(f && !(e->data & ~f->value))) {
-			note_unknown(r, KVMPROF_KIND_MSR, e->index,
-				     "the capture does not record whether the vCPU accepts this MSR value");
-			return (int)i;
+			int taken = msr_write_taken(r, e->index);
+
+			if (taken <= 0) {
+				note_unknown(r, KVMPROF_KIND_MSR, e->index, taken < 0 ? r->why
+					     : "the capture does not record whether the vCPU accepts this MSR value");
+				return (int)i;
+			}
 		}
 		r->msr_values[k] = e->data;
 	}

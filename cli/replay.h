@@ -27,8 +27,9 @@
  *   KVM_ARM_GET_REG_WRITABLE_MASKS (aarch64 builds) the captured masks
  *   KVM_GET_SUPPORTED_CPUID, KVM_GET_MSR_FEATURE_INDEX_LIST,
  *   KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS (/dev/kvm: feature values; vCPU:
- *   captured defaults), KVM_SET_MSRS (a feature MSR within /dev/kvm's value
- *   or an unchanged one: accepted; else unknown, the batch stops there),
+ *   captured defaults), KVM_SET_MSRS (a feature MSR within /dev/kvm's value,
+ *   an unchanged one, or one a kernel fact `set taken` says KVM stores as
+ *   written: accepted; else unknown, the batch stops there),
  *   KVM_SET_CPUID2 / KVM_GET_CPUID2 (stored and returned)
  *   KVM_HAS/GET/SET_DEVICE_ATTR the captured vGIC defaults; a changed field
  *                              is accepted iff inside its probed range
@@ -61,6 +62,7 @@ struct replay {
 	uint64_t *attr_values;         /* current device attributes, parallel to h->attrs */
 	uint64_t *msr_values;          /* current vCPU MSRs, parallel to h->vcpu_msrs */
 	void *cpuid_set;               /* last KVM_SET_CPUID2 (struct kvmprof_cpuid_table) */
+	uint64_t quirks_disabled;      /* KVM_CAP_DISABLE_QUIRKS2 masks enabled so far */
 	struct replay_unknown unknown[REPLAY_MAX_UNKNOWN];
 	unsigned n_unknown;
 	char why[160];                 /* a reason made up for the last unknown verdict */

@@ -537,6 +537,20 @@ static void msr_lists(struct cap_state *s)
 	}
 }
 
+static int vcpu_msr_recorded(const struct host_facts *h, uint32_t index)
+{
+	for (size_t i = 0; i < h->n_vcpu_msrs; i++)
+		if (h->vcpu_msrs[i].index == index)
+			return 1;
+	return 0;
+}
+
+static void add_vcpu_msr(struct host_facts *h, uint32_t index, uint64_t value)
+{
+	h->vcpu_msrs = xrealloc(h->vcpu_msrs, (h->n_vcpu_msrs + 1) * sizeof(*h->vcpu_msrs));
+	h->vcpu_msrs[h->n_vcpu_msrs++] = (struct host_msr){ index, value };
+}
+
 /* A flag set the kernel offers, every flag the database names at 0 (keep / off). */
 static void add_flags(struct profile *p, const char *name, int kind, uint64_t cap, int sym_kind, uint64_t offered)
 {
@@ -613,16 +627,28 @@ static int capture_arch(struct cap_state *s)
 		if (l)
 			add_register(p, rr, KVMPROF_KIND_CPUID, KVMPROF_PHASE_VCPU_REGS, l->regs[rr->cpuid_reg]);
 	}
-	/* Feature MSRs the database names: a fresh vCPU's value. */
+	/* Feature MSRs the database names: a fresh vCPU's value, stated in the profile. */
 	for (size_t i = 0; i < h->n_feature_msrs; i++) {
 		const struct regdb_reg *rr = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, h->feature_msrs[i].index, 0);
 		uint64_t v;
 
 		if (!rr || msr_read(s->vcpu_fd, h->feature_msrs[i].index, &v) < 0)
 			continue;
-		h->vcpu_msrs = xrealloc(h->vcpu_msrs, (h->n_vcpu_msrs + 1) * sizeof(*h->vcpu_msrs));
-		h->vcpu_msrs[h->n_vcpu_msrs++] = (struct host_msr){ h->feature_msrs[i].index, v };
+		add_vcpu_msr(h, h->feature_msrs[i].index, v);
 		add_register(p, rr, KVMPROF_KIND_MSR, KVMPROF_PHASE_VCPU_REGS, v);
+	}
+	/* The other MSRs the database names and KVM_GET_MSR_INDEX_LIST lists:
+	 * their fresh vCPU values are host facts only (not profile entries),
+	 * so the offline check can tell whether a profile's value is already
+	 * there (IA32_MISC_ENABLE, MSR_K7_HWCR ...). */
+	for (size_t i = 0; i < h->n_msr_list; i++) {
+		uint32_t index = h->msr_list[i];
+		uint64_t v;
+
+		if (!regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, index, 0) || vcpu_msr_recorded(h, index) ||
+		    msr_read(s->vcpu_fd, index, &v) < 0)
+			continue;
+		add_vcpu_msr(h, index, v);
 	}
 	return 0;
 }

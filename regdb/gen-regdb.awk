@@ -19,8 +19,8 @@ BEGIN {
 	nkf = 0
 	in_kf = 0
 	KFSTATE["no"] = 0; KFSTATE["yes"] = 1; KFSTATE["unknown"] = 2
-	SETACT["as"] = 1; SETACT["refuse"] = 2; SETACT["host-as-zero"] = 3; SETACT["by-flag"] = 4; SETACT["keep"] = 5
-	SETARGS["as"] = 2; SETARGS["refuse"] = 2; SETARGS["host-as-zero"] = 0; SETARGS["by-flag"] = 0; SETARGS["keep"] = 0
+	SETACT["as"] = 1; SETACT["refuse"] = 2; SETACT["host-as-zero"] = 3; SETACT["by-flag"] = 4; SETACT["keep"] = 5; SETACT["taken"] = 6
+	SETARGS["as"] = 2; SETARGS["refuse"] = 2; SETARGS["host-as-zero"] = 0; SETARGS["by-flag"] = 0; SETARGS["keep"] = 0; SETARGS["taken"] = 1
 	ARCHNUM["arm64"] = 1
 	ARCHNUM["x86_64"] = 2
 	ARCHNUM["any"] = 0
@@ -238,7 +238,9 @@ function parse_range(    s, n, t, lo, hi, k) {
 # set as V W | set refuse LO HI | set host-as-zero: what KVM's set_user does
 # with a written value of the kfact's field where the fact is yes; set by-flag
 # | set keep: without writable masks, the field may change as its safety flag
-# allows, or not at all (keep may name a class of registers instead of a field).
+# allows, or not at all (keep may name a class of registers instead of a field);
+# set taken QUIRKS: a host-initiated KVM_SET_MSRS of the whole register (an x86
+# MSR) is stored as written while the VM keeps the quirks of mask QUIRKS.
 function parse_set(    n, t, a, b) {
 	if (!in_kf) {
 		err("set outside a kfact ... end block")
@@ -246,10 +248,10 @@ function parse_set(    n, t, a, b) {
 	}
 	n = split(rest_after(1), t, /[ \t]+/)
 	if (!(t[1] in SETACT) || n - 1 != SETARGS[t[1]]) {
-		err("set needs 'as V W', 'refuse LO HI', 'host-as-zero', 'by-flag' or 'keep'")
+		err("set needs 'as V W', 'refuse LO HI', 'host-as-zero', 'by-flag', 'keep' or 'taken QUIRKS'")
 		return
 	}
-	if (K_reg[nkf] !~ /\./ && t[1] != "keep") {
+	if (K_reg[nkf] !~ /\./ && t[1] != "keep" && t[1] != "taken") {
 		err("set in kfact " K_name[nkf] ", which is not about a REGISTER.FIELD")
 		return
 	}

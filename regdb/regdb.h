@@ -262,6 +262,9 @@ enum regdb_set_rule {
 	/* For a capture without writable masks (kernels before 6.7): */
 	REGDB_SET_BY_FLAG = 4,      /* the field may change as its safety flag allows */
 	REGDB_SET_KEEP = 5,         /* any change is refused (a field, or a class of registers) */
+	/* x86 MSRs (a whole register): a host-initiated KVM_SET_MSRS is stored
+	 * as written while the VM keeps the quirks of mask set_a. */
+	REGDB_SET_TAKEN = 6,
 };
 
 struct regdb_kfact {

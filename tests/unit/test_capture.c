@@ -140,6 +140,58 @@ static void capture_facts(void **state)
 	host_facts_free(&h);
 }
 
+/* x86: the capture records a fresh vCPU's value of every MSR the register
+ * database names and KVM_GET_MSR_INDEX_LIST lists (host: msr-values:), as
+ * a vCPU of another VM reads it. */
+static void capture_msr_values(void **state)
+{
+#if defined(__x86_64__)
+	struct capture_opts o = { .name = "t" };
+	struct profile *p = NULL;
+	struct host_facts h;
+	char err[256];
+	int kvm, vm, vcpu;
+	size_t named = 0;
+
+	(void)state;
+	NEED_KVM();
+	assert_int_equal(capture_run(&o, &p, &h, err, sizeof(err)), 0);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	assert_true(kvm >= 0);
+	vm = host_ioctl(kvm, KVM_CREATE_VM, (void *)0);
+	assert_true(vm >= 0);
+	host_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
+	vcpu = host_ioctl(vm, KVM_CREATE_VCPU, (void *)0);
+	assert_true(vcpu >= 0);
+	for (size_t i = 0; i < h.n_msr_list; i++) {
+		const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, h.msr_list[i], 0);
+		uint64_t v;
+		size_t k;
+
+		if (!r || msr_read(vcpu, h.msr_list[i], &v) < 0)
+			continue;
+		named++;
+		for (k = 0; k < h.n_vcpu_msrs && h.vcpu_msrs[k].index != h.msr_list[i]; k++)
+			;
+		if (k == h.n_vcpu_msrs)
+			fail_msg("%s (0x%x) is listed and readable but the capture records no value", r->name, h.msr_list[i]);
+		if (!(r->flags & REGDB_R_STATE) && h.vcpu_msrs[k].value != v)
+			fail_msg("%s: captured 0x%" PRIx64 ", a fresh vCPU reads 0x%" PRIx64, r->name, h.vcpu_msrs[k].value, v);
+	}
+	print_message("%zu listed MSRs the database names, each recorded\n", named);
+	assert_true(named > h.n_feature_msrs);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	profile_free(p);
+	host_facts_free(&h);
+#else
+	(void)state;
+	print_message("SKIP: MSRs are x86's\n");
+	skip();
+#endif
+}
+
 static void capture_bad_device(void **state)
 {
 	struct capture_opts o = { .name = "t", .kvm_path = "/nonexistent/kvm" };
@@ -238,6 +290,7 @@ int main(void)
 		cmocka_unit_test(capture_compile_lint_check),
 		cmocka_unit_test(live_check_reads_back),
 		cmocka_unit_test(capture_facts),
+		cmocka_unit_test(capture_msr_values),
 		cmocka_unit_test(capture_bad_device),
 		cmocka_unit_test(capture_vcpu_features_x86),
 		cmocka_unit_test(default_name),

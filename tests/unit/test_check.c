@@ -65,6 +65,90 @@ static void x86_quirk_named(void **state)
 	free(out);
 }
 
+/* The MSRs no feature list covers (IA32_MISC_ENABLE, MSR_K7_HWCR, ...) are
+ * decided from the fresh vCPU's values a capture records (host:
+ * msr-values:) and, for a changed IA32_MISC_ENABLE, the register database's
+ * write rule; a capture without the values leaves them unknown, naming why. */
+static void msr_values_decide(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(shell_run(&out, 0, "%s check %s/x86-msrs-common.yaml --against %s/kvm-amd-6.12-msr-values.yaml",
+				   kvmprof, CAPS, CAPS), 0);
+	assert_non_null(strstr(out, "IA32_MISC_ENABLE: accepted 0x1 (default 0x1800)"));
+	assert_non_null(strstr(out, "MSR_K7_HWCR: this kernel already presents 0x0, nothing to write"));
+	assert_non_null(strstr(out, "IA32_FEAT_CTL: this kernel already presents 0x0, nothing to write"));
+	assert_non_null(strstr(out, "MSR_PLATFORM_INFO: this kernel already presents 0x80000000, nothing to write"));
+	assert_null(strstr(out, "unknown"));
+	assert_non_null(strstr(out, "verdict: yes"));
+	free(out);
+	/* the same capture as one made before the values were recorded */
+	assert_int_equal(shell_run(&out, 0, "f=$(mktemp) && sed '/msr-values:/d' %s/kvm-amd-6.12-msr-values.yaml >$f && "
+				   "%s check %s/x86-msrs-common.yaml --against $f; rc=$?; rm -f $f; exit $rc",
+				   CAPS, kvmprof, CAPS), 3);
+	assert_non_null(strstr(out, "IA32_MISC_ENABLE: wanted"));
+	assert_non_null(strstr(out, "the capture does not record this MSR's vCPU value"));
+	free(out);
+}
+
+/* The write rule of IA32_MISC_ENABLE (kfact ia32-misc-enable-host-write-taken)
+ * holds on the kernels it covers and while the VM keeps quirk
+ * MISC_ENABLE_NO_MWAIT; elsewhere the write is unknown, naming the fact. */
+static void msr_write_rule(void **state)
+{
+	struct host_msr values[] = { { 0x1a0, 0x1800 }, { 0xc0010015, 0 } };
+	uint32_t list[] = { 0x1a0, 0xc0010015 };
+	struct host_facts h = { 0 };
+	union {
+		struct kvmprof_msrs_head hdr;
+		unsigned char bytes[sizeof(struct kvmprof_msrs_head) + sizeof(struct kvmprof_msr_entry)];
+	} m;
+	struct kvm_enable_cap quirks = { .cap = KVM_CAP_DISABLE_QUIRKS2, .args = { 0x10 } };
+	struct replay r;
+
+	(void)state;
+	h.present = 1;
+	h.arch = KVMPROF_ARCH_X86_64;
+	h.vcpu_msrs = values;
+	h.n_vcpu_msrs = 2;
+	h.have_msr_list = 1;
+	h.msr_list = list;
+	h.n_msr_list = 2;
+	h.have_quirks = 1;
+	h.quirks = 0x7ff;
+#define SET_MSR(idx, val)                                                                   \
+	(memset(&m, 0, sizeof(m)), m.hdr.nmsrs = 1, m.hdr.entries[0].index = (idx),          \
+	 m.hdr.entries[0].data = (val), replay_ioctl(&r, REPLAY_VCPU_FD, KVMPROF_KVM_SET_MSRS, &m))
+	h.kernel = "6.12.117+deb12-cloud-amd64";
+	replay_init(&r, &h);
+	assert_int_equal(SET_MSR(0x1a0, 1), 1);
+	assert_int_equal(r.msr_values[0], 1);
+	assert_int_equal(SET_MSR(0xc0010015, 0), 1);           /* unchanged */
+	assert_int_equal(SET_MSR(0xc0010015, 1u << 24), 0);    /* no rule says KVM takes it */
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_MSR, 0xc0010015)->what,
+			       "does not record whether the vCPU accepts"));
+	assert_int_equal(SET_MSR(0x3a, 0), 0);                 /* not listed, no value */
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_MSR, 0x3a)->what,
+			       "KVM_GET_MSR_INDEX_LIST of this kernel does not list this MSR"));
+	replay_fini(&r);
+	/* the quirk disabled: KVM then checks MWAIT against the guest's CPUID */
+	replay_init(&r, &h);
+	assert_int_equal(replay_ioctl(&r, REPLAY_VM_FD, KVM_ENABLE_CAP, &quirks), 0);
+	assert_int_equal(SET_MSR(0x1a0, 1), 0);
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_MSR, 0x1a0)->what,
+			       "ia32-misc-enable-host-write-taken holds while quirks 0x10 are kept"));
+	replay_fini(&r);
+	/* a kernel the fact does not cover */
+	h.kernel = "5.10.0";
+	replay_init(&r, &h);
+	assert_int_equal(SET_MSR(0x1a0, 1), 0);
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_MSR, 0x1a0)->what,
+			       "fact ia32-misc-enable-host-write-taken does not decide kernel 5.10.0"));
+	replay_fini(&r);
+#undef SET_MSR
+}
+
 /* CLIDR_EL1 is named both ways, with both values. */
 static void clidr_named(void **state)
 {
@@ -844,6 +928,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(x86_quirk_named),
+		cmocka_unit_test(msr_values_decide),
+		cmocka_unit_test(msr_write_rule),
 		cmocka_unit_test(clidr_named),
 		cmocka_unit_test(gicd_rev1_text),
 		cmocka_unit_test(regset_drift_json),

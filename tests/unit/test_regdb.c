@@ -207,6 +207,12 @@ static void test_set_rules(void **state)
 		if (k->set == REGDB_SET_NONE)
 			continue;
 		n++;
+		if (!dot && k->set == REGDB_SET_TAKEN) { /* an x86 MSR, taken whole */
+			r = regdb_reg_by_name(k->reg, k->arch);
+			assert_non_null(r);
+			assert_int_equal(r->space, REGDB_X86_MSR);
+			continue;
+		}
 		if (!dot) { /* only `keep` may name a class of registers */
 			assert_int_equal(k->set, REGDB_SET_KEEP);
 			assert_string_equal(k->reg, "FEATURE_ID_REGISTERS");
@@ -221,7 +227,12 @@ static void test_set_rules(void **state)
 		assert_true(k->set_a >> fld->width == 0 && k->set_b >> fld->width == 0);
 		assert_true(k->set != REGDB_SET_REFUSE || k->set_a <= k->set_b);
 	}
-	assert_int_equal(n, 7 + 6); /* set_user rules, and the write rules of captures without masks */
+	assert_int_equal(n, 7 + 6 + 1); /* set_user rules, the write rules of captures without masks, x86 MSR rules */
+	f = regdb_kfact_by_name("ia32-misc-enable-host-write-taken");
+	assert_non_null(f);
+	assert_int_equal(f->set, REGDB_SET_TAKEN);
+	assert_int_equal(f->set_a, 1u << regdb_sym_by_name(REGDB_SYM_QUIRK, "KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT",
+							    KVMPROF_ARCH_X86_64)->value);
 	f = regdb_kfact_by_name("id-aa64dfr0-debugver-below-v8-refused");
 	assert_non_null(f);
 	assert_int_equal(f->set, REGDB_SET_REFUSE);
