@@ -417,6 +417,13 @@ static void rows_from_report(struct checker *c)
 				   r->outcome == KVMPROF_OUT_READBACK_DIFFERS)) {
 			u = replay_unknown_of(&c->replay, e->kind, e->id);
 		}
+		if (u && r->outcome == KVMPROF_OUT_UNSUPPORTED && r->err == -ENOENT) {
+			/* the default was never read: wanted and before are not values */
+			w->outcome = OUTCOME_UNKNOWN;
+			snprintf(w->reason, sizeof(w->reason), "%s: wanted 0x%" PRIx64 " in bits 0x%" PRIx64 " (default not read): %s",
+				 e->name, e->value, e->mask, u->what);
+			continue;
+		}
 		if (u) {
 			w->outcome = OUTCOME_UNKNOWN;
 			snprintf(w->reason, sizeof(w->reason), "%s: wanted 0x%" PRIx64 " (default 0x%" PRIx64 "): %s",
