@@ -128,7 +128,7 @@ static void usage_check(FILE *f)
 
 static struct row *add_row(struct checker *c)
 {
-	c->rows = xrealloc(c->rows, (c->n_rows + 1) * sizeof(*c->rows));
+	c->rows = xgrow(c->rows, c->n_rows, sizeof(*c->rows));
 	memset(&c->rows[c->n_rows], 0, sizeof(*c->rows));
 	return &c->rows[c->n_rows++];
 }
@@ -464,41 +464,67 @@ static void rows_from_report(struct checker *c)
 	}
 }
 
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether sorted ids hold id. */
 static int listed(const uint64_t *ids, size_t n, uint64_t id)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
+	return n && bsearch(&id, ids, n, sizeof(*ids), by_u64) != NULL;
+}
+
+/* Whether register set w (host_regset_of_profile's: sorted by id) names id. */
+static int in_regset(const struct host_facts *w, uint64_t id)
+{
+	size_t lo = 0, hi = w->n_regset;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->regset[mid].id == id)
 			return 1;
+		if (w->regset[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
 static void drift(struct checker *c)
 {
 	const struct host_facts *w = &c->in->want;
+	uint64_t *sorted;
 
 	if (!w->have_regset || !c->have_reg_list)
 		return;
 	for (size_t i = 0; i < c->n_reg_list; i++) {
-		int known = 0;
 		char name[64];
 
-		for (size_t k = 0; k < w->n_regset && !known; k++)
-			known = w->regset[k].id == c->reg_list[i];
-		if (known)
+		if (in_regset(w, c->reg_list[i]))
 			continue;
 		host_reg_name(c->in->p->arch, c->reg_list[i], name, sizeof(name));
-		c->drift_new = xrealloc(c->drift_new, (c->n_new + 1) * sizeof(char *));
+		c->drift_new = xgrow(c->drift_new, c->n_new, sizeof(char *));
 		c->drift_new[c->n_new++] = xstrdup(name);
 	}
+	sorted = xcalloc(c->n_reg_list + 1, sizeof(*sorted));
+	if (c->n_reg_list)
+		memcpy(sorted, c->reg_list, c->n_reg_list * sizeof(*sorted));
+	qsort(sorted, c->n_reg_list, sizeof(*sorted), by_u64);
 	for (size_t k = 0; k < w->n_regset; k++) {
 		char name[64];
 
-		if (w->regset[k].policy != HOST_REG_REQUIRED || listed(c->reg_list, c->n_reg_list, w->regset[k].id))
+		if (w->regset[k].policy != HOST_REG_REQUIRED || listed(sorted, c->n_reg_list, w->regset[k].id))
 			continue;
 		host_reg_name(c->in->p->arch, w->regset[k].id, name, sizeof(name));
-		c->drift_missing = xrealloc(c->drift_missing, (c->n_missing + 1) * sizeof(char *));
+		c->drift_missing = xgrow(c->drift_missing, c->n_missing, sizeof(char *));
 		c->drift_missing[c->n_missing++] = xstrdup(name);
 	}
+	free(sorted);
 }
 
 static int verdict(const struct checker *c)
@@ -1064,6 +1090,81 @@ static const char *arch_word(int arch)
 	return regdb_arch(arch) ? regdb_arch_name(arch) : "unknown-arch";
 }
 
+/* One question, the detailed answer: profile in on host h (NULL: live),
+ * printed to out; the verb's exit status. */
+static int answer_one(struct checker *c, const struct check_input *in, const struct check_host *h, int format,
+		      FILE *out)
+{
+	int v;
+
+	if (h && h->arch != in->p->arch) {
+		fprintf(stderr, "kvmprof check: %s is an %s profile but %s describes an %s host\n", in->path,
+			arch_word(in->p->arch), h->path, arch_word(h->arch));
+		return 2;
+	}
+	if (check_one(c, in, h) < 0) {
+		checker_reset(c);
+		return 2;
+	}
+	v = verdict(c);
+	if (format == OUT_JSON)
+		print_json(c, v, out);
+	else
+		print_text(c, v, out);
+	checker_reset(c);
+	return v == V_YES ? 0 : v == V_NO ? 1 : 3;
+}
+
+struct check_profile {
+	struct check_input in;
+	char *path;
+};
+
+struct check_profile *check_profile_load(const char *path)
+{
+	struct check_profile *cp = xcalloc(1, sizeof(*cp));
+	struct diag d;
+	int r;
+
+	cli_default_includes();
+	cp->path = xstrdup(path);
+	diag_init(&d, stderr);
+	r = load_input(&cp->in, cp->path, &d);
+	diag_fini(&d);
+	if (r < 0) {
+		check_profile_free(cp);
+		return NULL;
+	}
+	return cp;
+}
+
+void check_profile_free(struct check_profile *cp)
+{
+	if (!cp)
+		return;
+	free_input(&cp->in);
+	free(cp->path);
+	free(cp);
+}
+
+int check_against_capture(const struct check_profile *cp, const char *capture, int json, FILE *out)
+{
+	static struct checker c; /* as the verb's: holds a 128 KiB struct kvmprof_vm */
+	struct check_host h;
+	struct diag d;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	diag_init(&d, stderr);
+	rc = load_host(&h, capture, &d);
+	if (rc == 1)
+		fprintf(stderr, "kvmprof check: %s has no host: section; make one with `kvmprof capture`\n", capture);
+	rc = rc ? 2 : answer_one(&c, &cp->in, &h, json ? OUT_JSON : OUT_TEXT, out);
+	free_host(&h);
+	diag_fini(&d);
+	return rc;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1163,28 +1264,7 @@ int cmd_check(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (n_profiles == 1 && f.n_hosts == 1 && !folders && format != OUT_MARKDOWN) {
-		/* one question: the detailed answer */
-		const struct check_host *h = f.hosts;
-		int v;
-
-		if (h && h->arch != f.in[0].p->arch) {
-			fprintf(stderr, "kvmprof check: %s is an %s profile but %s describes an %s host\n", f.in[0].path,
-				arch_word(f.in[0].p->arch), h->path, arch_word(h->arch));
-			rc = 2;
-			goto out;
-		}
-		if (check_one(&c, &f.in[0], h) < 0) {
-			checker_reset(&c);
-			rc = 2;
-			goto out;
-		}
-		v = verdict(&c);
-		if (format == OUT_JSON)
-			print_json(&c, v, stdout);
-		else
-			print_text(&c, v, stdout);
-		rc = v == V_YES ? 0 : v == V_NO ? 1 : 3;
-		checker_reset(&c);
+		rc = answer_one(&c, &f.in[0], f.hosts, format, stdout);
 		goto out;
 	}
 	{

@@ -79,6 +79,13 @@ int cmd_baseline(int argc, char **argv, FILE *out, FILE *err);
 int cmd_capture(int argc, char **argv, FILE *out, FILE *err);
 /* These write to standard output and error themselves. */
 int cmd_check(int argc, char **argv);  /* check.c */
+/* `kvmprof check PROFILE --against CAPTURE` with PROFILE loaded once for
+ * many captures (fuzz/fuzz_capture.c): the verb's loaders, checker and
+ * report; check_against_capture() returns the verb's exit status. */
+struct check_profile;
+struct check_profile *check_profile_load(const char *path); /* NULL: errors on stderr */
+int check_against_capture(const struct check_profile *cp, const char *capture, int json, FILE *out);
+void check_profile_free(struct check_profile *cp);
 int cmd_review(int argc, char **argv); /* review.c */
 int cmd_test(int argc, char **argv);   /* expect.c */
 

@@ -485,15 +485,8 @@ int host_facts_of_profile(const struct profile *p, struct host_facts *h, struct 
 	return host_facts_read(p->src, p->arch, h, d);
 }
 
-static int regset_by_id(const void *a, const void *b)
-{
-	const struct host_regset_entry *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Adds the register set of parsed file src to h (a register named again
- * takes the later policy). 0 or -1. */
+/* Appends the register set of parsed file src to h (regset_latest_by_id()
+ * then keeps one entry per register). 0 or -1. */
 static int regset_add_file(struct yaml_file *src, int arch, struct host_facts *h, struct diag *d)
 {
 	struct host_facts f;
@@ -503,23 +496,50 @@ static int regset_add_file(struct yaml_file *src, int arch, struct host_facts *h
 		return -1;
 	}
 	for (size_t i = 0; i < f.n_regset; i++) {
-		struct host_regset_entry *e = &f.regset[i], *old = NULL;
-
-		for (size_t k = 0; k < h->n_regset && !old; k++)
-			if (h->regset[k].id == e->id)
-				old = &h->regset[k];
-		if (old) {
-			free(old->name);
-			*old = *e;
-		} else {
-			h->regset = xrealloc(h->regset, (h->n_regset + 1) * sizeof(*h->regset));
-			h->regset[h->n_regset++] = *e;
-		}
-		e->name = NULL; /* moved to h */
+		h->regset = xgrow(h->regset, h->n_regset, sizeof(*h->regset));
+		h->regset[h->n_regset++] = f.regset[i];
+		f.regset[i].name = NULL; /* moved to h */
 	}
 	h->have_regset |= f.have_regset;
 	host_facts_free(&f);
 	return 0;
+}
+
+struct regset_in_order {
+	struct host_regset_entry e;
+	size_t order; /* of appending */
+};
+
+static int by_id_then_order(const void *a, const void *b)
+{
+	const struct regset_in_order *x = a, *y = b;
+
+	if (x->e.id != y->e.id)
+		return x->e.id < y->e.id ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sorts h's register set by id, keeping of the entries naming one register
+ * the last appended: a nearer file's, or a later line's (the policy a
+ * register named again takes). One sort, where a search per entry was
+ * quadratic in a capture's hundreds of registers. */
+static void regset_latest_by_id(struct host_facts *h)
+{
+	struct regset_in_order *o = xcalloc(h->n_regset, sizeof(*o));
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->n_regset; i++)
+		o[i] = (struct regset_in_order){ h->regset[i], i };
+	qsort(o, h->n_regset, sizeof(*o), by_id_then_order);
+	for (size_t i = 0; i < h->n_regset; i++) {
+		if (i + 1 < h->n_regset && o[i + 1].e.id == o[i].e.id) {
+			free(o[i].e.name);
+			continue;
+		}
+		h->regset[k++] = o[i].e;
+	}
+	h->n_regset = k;
+	free(o);
 }
 
 int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct diag *d)
@@ -535,6 +555,6 @@ int host_regset_of_profile(const struct profile *p, struct host_facts *h, struct
 	if (regset_add_file(p->src, p->arch, h, d))
 		return -1;
 	if (h->n_regset) /* qsort of NULL is undefined, even with no elements */
-		qsort(h->regset, h->n_regset, sizeof(*h->regset), regset_by_id);
+		regset_latest_by_id(h);
 	return 0;
 }

@@ -21,14 +21,6 @@
 #include "input.h"
 #include "profile.h"
 
-/* Makes room for element n of an array grown by doubling (linear total copying). */
-static void *grow(void *p, size_t n, size_t size)
-{
-	if (n >= 16 && (n & (n - 1)))
-		return p;
-	return xrealloc(p, (n < 16 ? 16 : 2 * n) * size);
-}
-
 /* ---- regular files only --------------------------------------------------- */
 
 static struct read_file {
@@ -130,7 +122,7 @@ int input_read(const char *path, struct diag *d, char **text, size_t *len)
 	}
 	close(fd);
 	buf[n] = '\0';
-	files_read = grow(files_read, n_files_read, sizeof(*files_read));
+	files_read = xgrow(files_read, n_files_read, sizeof(*files_read));
 	files_read[n_files_read++] = (struct read_file){ st.st_dev, st.st_ino };
 	diag_set_text(d, path, buf, n);
 	*text = buf;
@@ -278,11 +270,11 @@ static void check_key(struct pass *P, const yaml_event_t *ev)
 		snprintf(shown, sizeof(shown), "%.*s", (int)(len < 100 ? len : 100), key);
 		diag_error(P->d, mark_pos(P, ev->start_mark), "conflict", "key '%s' is stated twice", shown);
 		diag_note(P->d, mark_pos(P, P->marks[s->value]), "first stated here");
-		D->dup_marks = grow(D->dup_marks, D->n_dups, sizeof(*D->dup_marks));
+		D->dup_marks = xgrow(D->dup_marks, D->n_dups, sizeof(*D->dup_marks));
 		D->dup_marks[D->n_dups++] = ev->start_mark.index;
 		return;
 	}
-	P->marks = grow(P->marks, P->n_marks, sizeof(*P->marks));
+	P->marks = xgrow(P->marks, P->n_marks, sizeof(*P->marks));
 	P->marks[P->n_marks] = ev->start_mark;
 	insert(P, s, key, len, P->n_marks++);
 }
@@ -293,7 +285,7 @@ static long new_anchor(struct pass *P, const yaml_char_t *name)
 
 	if (!name)
 		return -1;
-	P->anchors = grow(P->anchors, P->n_anchors, sizeof(*P->anchors));
+	P->anchors = xgrow(P->anchors, P->n_anchors, sizeof(*P->anchors));
 	P->anchors[P->n_anchors] = (struct anchor){ 1, 1, 0 };
 	s = lookup(P, 0, (const char *)name, strlen((const char *)name));
 	if (s->key)

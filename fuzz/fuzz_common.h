@@ -17,7 +17,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The folder of this process's input files (made once, removed at exit). */
+/* The folder of this process's input files (made once, removed at exit):
+ * in /dev/shm where there is one, since a write to tmpfs costs a fraction of
+ * ext4's truncate and journal (measured: the file system was 18% of
+ * fuzz_capture's profile on /tmp). */
 static char fuzz_dir[64];
 static char fuzz_path_buf[4][128];
 
@@ -36,9 +39,12 @@ static inline const char *fuzz_write_file(int slot, const char *name, const uint
 	FILE *f;
 
 	if (!fuzz_dir[0]) {
-		snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/kvmprof-fuzz.XXXXXX");
-		if (!mkdtemp(fuzz_dir))
-			abort();
+		snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/kvmprof-fuzz.XXXXXX");
+		if (!mkdtemp(fuzz_dir)) {
+			snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/kvmprof-fuzz.XXXXXX");
+			if (!mkdtemp(fuzz_dir))
+				abort();
+		}
 		atexit(fuzz_cleanup);
 	}
 	snprintf(fuzz_path_buf[slot], sizeof(fuzz_path_buf[slot]), "%s/%s", fuzz_dir, name);

@@ -106,6 +106,13 @@ void *xrealloc(void *p, size_t size)
 	return p;
 }
 
+void *xgrow(void *p, size_t n, size_t size)
+{
+	if (n >= 16 && (n & (n - 1)))
+		return p; /* between powers of two: the room is there */
+	return xrealloc(p, (n < 16 ? 16 : 2 * n) * size);
+}
+
 char *xstrdup(const char *s)
 {
 	char *d;

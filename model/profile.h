@@ -109,6 +109,9 @@ static inline uint64_t pfield_mask(const struct pfield *f)
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
+/* Room for element n of array p that only ever grows by xgrow(), one
+ * element at a time: the capacity doubles, so n appends copy O(n) in all. */
+void *xgrow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -9,7 +9,7 @@
 
 static char *keep(struct tables *t, char *s)
 {
-	t->strings = xrealloc(t->strings, (t->n_strings + 1) * sizeof(*t->strings));
+	t->strings = xgrow(t->strings, t->n_strings, sizeof(*t->strings));
 	t->strings[t->n_strings++] = s;
 	return s;
 }

@@ -52,134 +52,160 @@ static unsigned distance(const char *a, const char *b, unsigned limit)
 	return d[n][m];
 }
 
-/*
- * A lower bound of distance() in linear time: every edit but a swap mends at
- * most two letters a and b hold in different numbers (case ignored).
- */
-static unsigned letters_bound(const char *a, const char *b)
-{
-	signed char count[256] = { 0 };
-	unsigned off = 0;
-
-	if (strlen(a) > SUGGEST_MAX_LEN || strlen(b) > SUGGEST_MAX_LEN)
-		return ~0u; /* as distance(): too long to be a name */
-	for (; *a; a++)
-		count[tolower((unsigned char)*a)]++;
-	for (; *b; b++)
-		count[tolower((unsigned char)*b)]--;
-	for (int c = 0; c < 256; c++)
-		off += (unsigned)(count[c] < 0 ? -count[c] : count[c]);
-	return (off + 1) / 2;
-}
-
 /* How far a name may be from what was meant: about one edit in four characters. */
-static unsigned tolerance(const char *name)
+static unsigned tolerance(size_t n)
 {
-	size_t n = strlen(name);
 	return n <= 3 ? 1 : n <= 8 ? 2 : 3;
 }
 
-struct best {
-	const char *name;
+/* One wrong name, measured once against every candidate. */
+struct query {
+	const char *wrong;
+	size_t n;
+	unsigned tol;
+	signed char letters[256]; /* how often each letter is in wrong, case ignored */
+	const char *name;         /* the best so far */
 	unsigned dist;
 };
 
-static void consider(struct best *b, const char *wrong, const char *candidate)
+static void query_init(struct query *q, const char *wrong)
 {
+	memset(q, 0, sizeof(*q));
+	q->wrong = wrong;
+	q->n = strlen(wrong);
+	q->tol = tolerance(q->n);
+	q->dist = ~0u;
+	if (q->n <= SUGGEST_MAX_LEN)
+		for (const char *a = wrong; *a; a++)
+			q->letters[tolower((unsigned char)*a)]++;
+}
+
+/*
+ * A lower bound of distance() in linear time: every edit but a swap mends at
+ * most two letters the names hold in different numbers (case ignored). Those
+ * letters number n + m - 2 * (the letters both have), counted without a pass
+ * over the alphabet: this runs for every name of the database.
+ */
+static unsigned letters_bound(const struct query *q, const char *candidate, size_t m)
+{
+	signed char left[256];
+	size_t common = 0;
+
+	if (q->n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
+		return ~0u; /* as distance(): too long to be a name */
+	memcpy(left, q->letters, sizeof(left));
+	for (; *candidate; candidate++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)*candidate);
+
+		if (left[c] > 0) {
+			left[c]--;
+			common++;
+		}
+	}
+	return (unsigned)((q->n + m - 2 * common + 1) / 2);
+}
+
+static void consider(struct query *q, const char *candidate)
+{
+	size_t n = q->n, m;
 	unsigned dist;
-	size_t n = strlen(wrong);
+	int cut_short;
 
 	if (!candidate || !*candidate)
 		return;
-	/* The distance is at least the difference in length: most candidates
-	 * are out of reach without the quadratic walk (a file naming thousands
-	 * of unknown registers stays fast). */
-	size_t m = strlen(candidate);
-	if ((m > n ? m - n : n - m) > tolerance(wrong) &&
-	    !(n >= 4 && m >= n && m - n <= 4 && !strncasecmp(wrong, candidate, n)))
-		return;
-	if (letters_bound(wrong, candidate) > tolerance(wrong) &&
-	    !(n >= 4 && m >= n && m - n <= 4 && !strncasecmp(wrong, candidate, n)))
-		return;
-	/* the prefix rule below needs the true distance only up to the tolerance */
-	dist = distance(wrong, candidate, tolerance(wrong));
+	m = strlen(candidate);
 	/* ID_AA64PFR0 for ID_AA64PFR0_EL1: a name cut short is close whatever its length. */
-	if (dist > tolerance(wrong) && n >= 4 && !strncasecmp(wrong, candidate, n) && strlen(candidate) - n <= 4)
-		dist = tolerance(wrong);
-	if (dist <= tolerance(wrong) && (!b->name || dist < b->dist))
-		*b = (struct best){ candidate, dist };
+	cut_short = n >= 4 && m >= n && m - n <= 4 && !strncasecmp(q->wrong, candidate, n);
+	/* The distance is at least the difference in length and the letters
+	 * bound: most candidates are out of reach without the quadratic walk
+	 * (a file naming thousands of unknown registers stays fast). */
+	if (!cut_short && ((m > n ? m - n : n - m) > q->tol || letters_bound(q, candidate, m) > q->tol))
+		return;
+	dist = distance(q->wrong, candidate, q->tol);
+	if (dist > q->tol && cut_short)
+		dist = q->tol;
+	if (dist <= q->tol && (!q->name || dist < q->dist)) {
+		q->name = candidate;
+		q->dist = dist;
+	}
 }
 
 const char *suggest_from_list(const char *wrong, const char *const *candidates, size_t n)
 {
-	struct best b = { NULL, ~0u };
+	struct query q;
 
 	if (!wrong)
 		return NULL;
+	query_init(&q, wrong);
 	for (size_t i = 0; i < n; i++)
-		consider(&b, wrong, candidates[i]);
-	return b.name;
+		consider(&q, candidates[i]);
+	return q.name;
 }
 
 const char *suggest_from_words(const char *wrong, const char *words)
 {
-	struct best b = { NULL, ~0u };
 	static char found[SUGGEST_MAX_LEN + 1];
 	char word[SUGGEST_MAX_LEN + 1];
+	struct query q;
 
 	if (!wrong || !words)
 		return NULL;
+	query_init(&q, wrong);
 	while (*words) {
 		size_t len = strcspn(words, ", ");
 		if (len && len <= SUGGEST_MAX_LEN) {
+			const char *before = q.name;
+
 			memcpy(word, words, len);
 			word[len] = '\0';
-			struct best before = b;
-			consider(&b, wrong, word);
-			if (b.name != before.name) {
+			consider(&q, word);
+			if (q.name != before) {
 				strcpy(found, word);
-				b.name = found;
+				q.name = found;
 			}
 		}
 		words += len;
 		words += strspn(words, ", ");
 	}
-	return b.name;
+	return q.name;
 }
 
 const char *regdb_suggest_reg(const char *wrong, int arch)
 {
-	struct best b = { NULL, ~0u };
+	struct query q;
 
 	if (!wrong)
 		return NULL;
+	query_init(&q, wrong);
 	for (size_t i = 0; i < regdb_n_regs; i++)
 		if (!arch || regdb_regs[i].arch == arch)
-			consider(&b, wrong, regdb_regs[i].name);
-	return b.name;
+			consider(&q, regdb_regs[i].name);
+	return q.name;
 }
 
 const char *regdb_suggest_field(const struct regdb_reg *r, const char *wrong)
 {
-	struct best b = { NULL, ~0u };
+	struct query q;
 
 	if (!r || !wrong)
 		return NULL;
+	query_init(&q, wrong);
 	for (uint32_t i = 0; i < r->n_fields; i++)
-		consider(&b, wrong, r->fields[i].name);
-	return b.name;
+		consider(&q, r->fields[i].name);
+	return q.name;
 }
 
 const char *regdb_suggest_sym(int kind, const char *wrong, int arch)
 {
-	struct best b = { NULL, ~0u };
+	struct query q;
 
 	if (!wrong)
 		return NULL;
+	query_init(&q, wrong);
 	for (size_t i = 0; i < regdb_n_syms; i++) {
 		const struct regdb_sym *s = &regdb_syms[i];
 		if (s->kind == kind && (!arch || !s->arch || s->arch == arch))
-			consider(&b, wrong, s->name);
+			consider(&q, s->name);
 	}
-	return b.name;
+	return q.name;
 }
