@@ -22,6 +22,9 @@ targets=${FUZZ_TARGETS:-$(cd "$build/fuzz" 2>/dev/null && ls fuzz_* | grep -v '\
 work=$(mktemp -d /tmp/kvmprof-fuzz-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 ledger=$build/fuzz-long.ledger
+# the code a run fuzzed, so that runs on different commits are never summed blindly
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain -- . ':!build*' 2>/dev/null)" ] || commit=$commit-dirty
 # Long runs: ASan keeps no allocation stacks (a report still names the access
 # and the input is saved; replay it with the defaults for the stacks) and a
 # 16 MB quarantine (an execution frees ~0.2 MB, so a use after free within
@@ -92,12 +95,12 @@ run_one() { # $1 target, $2.. libFuzzer options
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
 	if [ $rc -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$out"; then
 		echo "[       OK ] $t: ${runs:-?} executions in $((end - start)) s"
-		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) ok" >>"$ledger"
+		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) ok $commit" >>"$ledger"
 		echo ok >"$work/$t.status"
 	else
 		tail -60 "$out"
 		echo "[  FAILED  ] $t: exit $rc after ${runs:-?} executions in $((end - start)) s (log above; input in $build/artifacts/)"
-		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) FAILED" >>"$ledger"
+		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) FAILED $commit" >>"$ledger"
 		echo failed >"$work/$t.status"
 	fi
 }
@@ -135,8 +138,8 @@ for t in $targets; do
 	if [ "$(cat "$work/$t.status" 2>/dev/null)" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 if [ "$mode" = long ] && [ -f "$ledger" ]; then
-	echo "campaign so far ($ledger): executions and seconds per target, failures"
-	awk '{ r[$2] += $3; s[$2] += $4; if ($5 != "ok") f[$2]++ } END { for (t in r) printf "  %-18s %12d executions %8d s %d failed runs\n", t, r[t], s[t], f[t] }' "$ledger" | sort
+	echo "campaign so far ($ledger): executions and seconds per target and commit, failures"
+	awk '{ k = $2 " " ($6 == "" ? "?" : $6); r[k] += $3; s[k] += $4; if ($5 != "ok") f[k]++ } END { for (k in r) { split(k, a, " "); printf "  %-18s %-14s %12d executions %8d s %d failed runs\n", a[1], a[2], r[k], s[k], f[k] } }' "$ledger" | sort
 fi
 echo "[==========] $n test(s) run."
 echo "[  PASSED  ] $passed test(s)."
