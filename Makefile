@@ -98,6 +98,8 @@ $(BUILD)/regdb_data.c: regdb/gen-regdb.awk $(REGDB_FILES)
 regen: regdb/gen-regdb.awk $(REGDB_FILES)
 	$(Q)$(AWK) -v emit=cpuid-features -f regdb/gen-regdb.awk $(REGDB_FILES) > runtime/arch/x86/cpuid_features.h.tmp && \
 		mv runtime/arch/x86/cpuid_features.h.tmp runtime/arch/x86/cpuid_features.h
+	$(Q)$(AWK) -v emit=arm64-feature-caps -f regdb/gen-regdb.awk $(REGDB_FILES) > runtime/arch/arm64/feature_caps.h.tmp && \
+		mv runtime/arch/arm64/feature_caps.h.tmp runtime/arch/arm64/feature_caps.h
 
 # Generated scanners/parsers are not held to every warning we use.
 $(BUILD)/expr-lexer.o $(BUILD)/expr-parser.o: EXTRA_CFLAGS += -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function

@@ -145,8 +145,6 @@ struct kvmprof_call {
 
 /* ---- shared helpers (context.c) ---- */
 int kvmprof__check_ext(int fd, uint64_t cap);
-/* The KVM_CAP_* gating arm64 vCPU feature `bit` (0: none needed, -1: unknown). */
-int kvmprof__arm64_feature_cap(uint64_t bit);
 int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, int *ok);
 /* Whether r's entry applies here (its requires: holds): 1 yes, 0 no (r is
  * then SKIPPED_REQUIRES), < 0 an error evaluating it. */

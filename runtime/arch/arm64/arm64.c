@@ -12,34 +12,17 @@
 
 #include "internal.h"
 #include "kvm_ioctl.h"
+#include "feature_caps.h"
 
-/*
- * The capability that gates each arm64 vCPU feature bit (KVM_ARM_VCPU_* in
- * arch/arm64/include/uapi/asm/kvm.h, KVM_CAP_* in include/uapi/linux/kvm.h;
- * Documentation/virt/kvm/api.rst, KVM_ARM_VCPU_INIT). Portable numbers, so
- * the offline check on any build judges features by the same table.
- */
-int kvmprof__arm64_feature_cap(uint64_t bit)
+/* The capability each vCPU feature bit needs (the register database's
+ * `needs`): portable numbers, so the offline check on any build judges
+ * features alike; -1 for a bit kvmprof does not know. */
+static int feature_cap(uint64_t bit)
 {
-	switch (bit) {
-	case 0: return 0;   /* POWER_OFF: always */
-	case 1: return 93;  /* EL1_32BIT: KVM_CAP_ARM_EL1_32BIT */
-	case 2: return 102; /* PSCI_0_2: KVM_CAP_ARM_PSCI_0_2 */
-	case 3: return 126; /* PMU_V3: KVM_CAP_ARM_PMU_V3 */
-	case 4: return 170; /* SVE: KVM_CAP_ARM_SVE */
-	case 5: return 171; /* PTRAUTH_ADDRESS: KVM_CAP_ARM_PTRAUTH_ADDRESS */
-	case 6: return 172; /* PTRAUTH_GENERIC: KVM_CAP_ARM_PTRAUTH_GENERIC */
-	case 7: return 240; /* HAS_EL2: KVM_CAP_ARM_EL2 (6.16) */
-	case 8: return 241; /* HAS_EL2_E2H0: KVM_CAP_ARM_EL2_E2H0 (6.16) */
-	default: return -1; /* unknown to kvmprof */
-	}
+	if (bit >= sizeof(kvmprof_arm64_feature_caps) / sizeof(kvmprof_arm64_feature_caps[0]))
+		return -1;
+	return kvmprof_arm64_feature_caps[bit];
 }
-
-#if defined(__aarch64__)
-_Static_assert(KVM_ARM_VCPU_PSCI_0_2 == 2 && KVM_CAP_ARM_PSCI_0_2 == 102 && KVM_CAP_ARM_SVE == 170 &&
-	       KVM_ARM_VCPU_PMU_V3 == 3 && KVM_ARM_VCPU_PTRAUTH_GENERIC == 6,
-	       "feature/capability numbers agree with the uapi headers");
-#endif
 
 /* ---- vCPU features ---- */
 
@@ -156,7 +139,7 @@ static int vcpu_init(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 		if (!ret)
 			continue;
 		r->wanted = e->value & 1;
-		cap = kvmprof__arm64_feature_cap(bit);
+		cap = feature_cap(bit);
 		if (bit < 32 * 7)
 			r->before = (mine.features[bit / 32] >> (bit % 32)) & 1;
 		r->after = r->before;
