@@ -458,12 +458,10 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_
 	case KVMPROF_PHASE_VCPU_REGS:
 		if (!n)
 			r = 0;
-		else if (call->mode == MODE_VERIFY)
-			r = kvmprof__verify_vcpu_regs(v, call->fd, res, n);
 		else if (call->mode == MODE_MERGE)
 			r = v->ops->cpuid_merge ? v->ops->cpuid_merge(v, call, res, n) : KVMPROF_ERR_ARCH;
 		else
-			r = kvmprof__phase_vcpu_regs(v, call->fd, res, n, dry);
+			r = kvmprof__phase_vcpu_regs(v, call->fd, res, n, call->mode);
 		break;
 	default:
 		r = kvmprof__phase_device(v, call, res, n);

@@ -173,10 +173,9 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		      uint32_t n, int dry);
 int kvmprof__verify_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_t n);
 int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd);
+/* mode: MODE_APPLY, MODE_DRY or MODE_VERIFY (a merge is the arch's). */
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry);
-int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			      struct kvmprof_result *res, uint32_t n);
+			     struct kvmprof_result *res, uint32_t n, int mode);
 int kvmprof__phase_device(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 			  struct kvmprof_result *res, uint32_t n);
 /* 1 if a device attribute group addresses one vCPU's registers (the vGIC

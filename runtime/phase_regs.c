@@ -131,6 +131,22 @@ static int set_reg(const struct kvmprof__target *t, const struct kvmprof_entry *
 	return kvmprof_sys_ioctl(t->fd, KVM_SET_ONE_REG, &one);
 }
 
+/* Reads r's register into *val: 1, or 0 when KVM has no such register (r is
+ * then UNSUPPORTED), or an error (KVMPROF_ERR_PHASE before the vCPU's init). */
+static int read_one_reg(int fd, struct kvmprof_result *r, uint64_t *val)
+{
+	int ret = kvmprof__get_reg(fd, r->entry->id, val);
+
+	if (ret == -ENOEXEC) /* arm64: vCPU not initialised */
+		return KVMPROF_ERR_PHASE;
+	if (ret == -ENOENT || ret == -EINVAL) {
+		r->outcome = KVMPROF_OUT_UNSUPPORTED;
+		r->err = -ENOENT;
+		return 0;
+	}
+	return ret < 0 ? ret : 1;
+}
+
 static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_result *r)
 {
 	const struct kvmprof_entry *e = r->entry;
@@ -146,15 +162,8 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 		r->err = -ENOENT;
 		return 0;
 	}
-	ret = kvmprof__get_reg(fd, e->id, &r->before);
-	if (ret == -ENOEXEC) /* arm64: vCPU not initialised */
-		return KVMPROF_ERR_PHASE;
-	if (ret == -ENOENT || ret == -EINVAL) {
-		r->outcome = KVMPROF_OUT_UNSUPPORTED;
-		r->err = -ENOENT;
-		return 0;
-	}
-	if (ret < 0)
+	ret = read_one_reg(fd, r, &r->before);
+	if (ret <= 0)
 		return ret;
 	r->after = r->before;
 	r->wanted = kvmprof__wanted_planned(v, e, r->before) & bits_of_width(reg_bytes(e->id) * 8);
@@ -296,39 +305,77 @@ static const struct kvmprof_plan *planned(struct kvmprof_vm_priv *v, struct kvmp
 	return NULL;
 }
 
-/* copied: entries another vCPU judged for the VM (NULL: none). */
-static int phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
-			   int dry, const uint8_t *copied)
+/* How this vCPU judges entry r before an apply: a ONE_REG by reading it, a
+ * CPUID or MSR entry from the plan made once per VM. */
+static int validate_entry(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *r,
+			  const struct kvmprof_plan *pl)
 {
-	struct kvmprof__target t = { .fd = vcpu_fd };
+	if (r->entry->kind == KVMPROF_KIND_ONE_REG)
+		return validate_one_reg(v, vcpu_fd, r);
+	r->outcome = pl->outcome;
+	r->err = pl->err;
+	r->field = pl->field;
+	r->before = r->after = pl->before;
+	r->wanted = pl->wanted;
+	return 0;
+}
+
+/* How this vCPU judges entry r in a verification: a ONE_REG by what it holds
+ * now; the arch's regs_verify judges the rest. */
+static int verify_entry(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *r,
+			const struct kvmprof_plan *pl)
+{
+	int ret;
+
+	(void)pl;
+	if (r->entry->kind != KVMPROF_KIND_ONE_REG) {
+		r->outcome = KVMPROF_OUT_CHECK_OK; /* the arch judges it below */
+		return 0;
+	}
+	ret = read_one_reg(vcpu_fd, r, &r->after);
+	if (ret <= 0)
+		return ret;
+	r->before = r->after;
+	r->wanted = kvmprof__wanted_planned(v, r->entry, r->after);
+	r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
+								     KVMPROF_OUT_READBACK_DIFFERS;
+	return 0;
+}
+
+/* The vCPU facts, then judge() on each entry this vCPU judges itself: not
+ * copied[] from another vCPU (NULL: none), not skipped for its requires:. */
+static int judge_entries(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+			 const uint8_t *copied,
+			 int (*judge)(struct kvmprof_vm_priv *, int, struct kvmprof_result *,
+				      const struct kvmprof_plan *))
+{
 	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
 
 	if (ret < 0)
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
-		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_plan *pl;
 
 		if (copied && copied[i])
 			continue;
-		pl = planned(v, r);
+		pl = planned(v, &res[i]);
 		if (!pl)
 			continue;
-		switch (r->entry->kind) {
-		case KVMPROF_KIND_ONE_REG:
-			ret = validate_one_reg(v, vcpu_fd, r);
-			if (ret < 0)
-				return ret;
-			break;
-		default: /* CPUID, MSR: planned once per VM */
-			r->outcome = pl->outcome;
-			r->err = pl->err;
-			r->field = pl->field;
-			r->before = r->after = pl->before;
-			r->wanted = pl->wanted;
-			break;
-		}
+		ret = judge(v, vcpu_fd, &res[i], pl);
+		if (ret < 0)
+			return ret;
 	}
+	return 0;
+}
+
+static int phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
+			   int dry, const uint8_t *copied)
+{
+	struct kvmprof__target t = { .fd = vcpu_fd };
+	int ret = judge_entries(v, vcpu_fd, res, n, copied, validate_entry);
+
+	if (ret < 0)
+		return ret;
 	ret = v->ops->regs_validate ? v->ops->regs_validate(v, vcpu_fd, res, n) : 0;
 	if (ret < 0)
 		return ret;
@@ -365,36 +412,10 @@ static int phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmpro
 static int verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_result *res, uint32_t n,
 			    const uint8_t *copied)
 {
-	int ret = kvmprof__vcpu_facts(v, vcpu_fd);
+	int ret = judge_entries(v, vcpu_fd, res, n, copied, verify_entry);
 
 	if (ret < 0)
 		return ret;
-	for (uint32_t i = 0; i < n; i++) {
-		struct kvmprof_result *r = &res[i];
-		const struct kvmprof_plan *pl;
-
-		if (copied && copied[i])
-			continue;
-		pl = planned(v, r);
-		if (!pl)
-			continue;
-		if (r->entry->kind != KVMPROF_KIND_ONE_REG) {
-			r->outcome = KVMPROF_OUT_CHECK_OK; /* the arch judges it below */
-			continue;
-		}
-		ret = kvmprof__get_reg(vcpu_fd, r->entry->id, &r->after);
-		if (ret == -ENOENT || ret == -EINVAL) {
-			r->outcome = KVMPROF_OUT_UNSUPPORTED;
-			r->err = -ENOENT;
-			continue;
-		}
-		if (ret < 0)
-			return ret == -ENOEXEC ? KVMPROF_ERR_PHASE : ret;
-		r->before = r->after;
-		r->wanted = kvmprof__wanted_planned(v, r->entry, r->after);
-		r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ? KVMPROF_OUT_VERIFIED :
-									     KVMPROF_OUT_READBACK_DIFFERS;
-	}
 	return v->ops->regs_verify ? v->ops->regs_verify(v, vcpu_fd, res, n) : 0;
 }
 
@@ -478,25 +499,17 @@ static void scope_end(struct kvmprof_vm_priv *v, int vcpu_fd, int mode, const st
 	pthread_mutex_unlock(&v->scope_lock);
 }
 
+/* mode: MODE_APPLY, MODE_DRY or MODE_VERIFY. */
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			     struct kvmprof_result *res, uint32_t n, int dry)
+			     struct kvmprof_result *res, uint32_t n, int mode)
 {
 	uint8_t copied[KVMPROF_MAX_ENTRIES];
-	int own = dry ? -1 : scope_begin(v, vcpu_fd, MODE_APPLY, res, n, copied);
-	int ret = phase_vcpu_regs(v, vcpu_fd, res, n, dry, own == 0 ? copied : NULL);
+	int own = mode == MODE_DRY ? -1 : scope_begin(v, vcpu_fd, mode, res, n, copied);
+	const uint8_t *c = own == 0 ? copied : NULL;
+	int ret = mode == MODE_VERIFY ? verify_vcpu_regs(v, vcpu_fd, res, n, c) :
+					phase_vcpu_regs(v, vcpu_fd, res, n, mode == MODE_DRY, c);
 
-	scope_end(v, vcpu_fd, MODE_APPLY, res, n, own);
-	return ret;
-}
-
-int kvmprof__verify_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
-			      struct kvmprof_result *res, uint32_t n)
-{
-	uint8_t copied[KVMPROF_MAX_ENTRIES];
-	int own = scope_begin(v, vcpu_fd, MODE_VERIFY, res, n, copied);
-	int ret = verify_vcpu_regs(v, vcpu_fd, res, n, own == 0 ? copied : NULL);
-
-	scope_end(v, vcpu_fd, MODE_VERIFY, res, n, own);
+	scope_end(v, vcpu_fd, mode, res, n, own);
 	return ret;
 }
 
