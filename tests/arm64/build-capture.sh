@@ -10,19 +10,12 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-out=${1:-build-arm64}
-host_build=${2:-build}
-CC="${CROSS:-aarch64-linux-gnu-}gcc"
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	-Wno-unused-parameter -O2 -g)
-command -v "$CC" >/dev/null || { echo "build-capture: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
-[ -f "$host_build/regdb_data.c" ] && [ -f "$host_build/expr-parser.c" ] ||
-	make --no-print-directory BUILD="$host_build" "$host_build/regdb_data.c" "$host_build/expr-parser.c" \
-		"$host_build/expr-lexer.c" >&2
+. tests/arm64/lib/cross.bash
+cross_init build-capture "$@"
+host_generated "$host_build"
 mkdir -p "$out/capture"
 srcs=(tests/arm64/capture_init.c ops/capture.c formats/host_out.c formats/yaml_out.c regdb/regdb.c
 	model/profile.c model/expr.c)
-gen=("$host_build/regdb_data.c" "$host_build/expr-parser.c" "$host_build/expr-lexer.c")
 objs=()
 for src in "${srcs[@]}"; do
 	obj=$out/capture/$(basename "${src%.c}").o
@@ -31,8 +24,7 @@ for src in "${srcs[@]}"; do
 done
 for src in "${gen[@]}"; do
 	obj=$out/capture/$(basename "${src%.c}").o
-	"$CC" "${CFLAGS[@]}" -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function \
-		-Iruntime -Iregdb -Imodel -Iformats -Iops -I"$host_build" -c -o "$obj" "$src"
+	"$CC" "${CFLAGS[@]}" "${GEN_CFLAGS[@]}" -Iruntime -Iregdb -Imodel -Iformats -Iops -I"$host_build" -c -o "$obj" "$src"
 	objs+=("$obj")
 done
 "$CC" -static -o "$out/capture_init" "${objs[@]}"

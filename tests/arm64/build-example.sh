@@ -16,13 +16,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 out=${1:?usage: build-example.sh OUT_DIR [KVMPROF]}
 kvmprof=${2:-build/kvmprof}
-CROSS=${CROSS:-aarch64-linux-gnu-}
-CC="${CROSS}gcc"
 . tests/arm64/lib/cross.bash
 mkdir -p "$out"
 
 [ -x "$kvmprof" ] || { echo "build-example: $kvmprof missing (make all)" >&2; exit 1; }
-command -v "$CC" >/dev/null || { echo "build-example: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
+cross_cc build-example
 
 srcs=()
 while read -r sym yaml; do

@@ -11,30 +11,11 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-out=${1:-build-arm64}
-host_build=${2:-build}
-CC="${CROSS:-aarch64-linux-gnu-}gcc"
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	-Wno-unused-parameter -O2 -g)
+. tests/arm64/lib/cross.bash
+cross_init build-kvmprof "$@"
 yaml_dir=$top/.cache/libyaml-arm64
-command -v "$CC" >/dev/null || { echo "build-kvmprof: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
-if [ ! -f "$yaml_dir/.complete" ]; then
-	tmp=$(mktemp -d)
-	sandbox=()
-	[ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
-	if ! (cd "$tmp" && apt-get "${sandbox[@]}" download -q libyaml-dev:arm64 libyaml-0-2:arm64 >&2); then
-		echo "build-kvmprof: apt-get download libyaml-dev:arm64 libyaml-0-2:arm64 failed (arm64 architecture added? scripts/deps.sh arm64)" >&2
-		rm -rf "$tmp"
-		exit 1
-	fi
-	rm -rf "$yaml_dir" && mkdir -p "$yaml_dir"
-	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$yaml_dir"; done
-	rm -rf "$tmp"
-	touch "$yaml_dir/.complete"
-fi
-[ -f "$host_build/regdb_data.c" ] && [ -f "$host_build/expr-parser.c" ] ||
-	make --no-print-directory BUILD="$host_build" "$host_build/regdb_data.c" "$host_build/expr-parser.c" \
-		"$host_build/expr-lexer.c" >&2
+debian_arm64 build-kvmprof "$yaml_dir" libyaml-dev:arm64 libyaml-0-2:arm64
+host_generated "$host_build"
 mkdir -p "$out/kvmprof-obj"
 inc=(-Iruntime -Iregdb -Imodel -Iformats -Iops -Icli -I"$host_build" -I"$yaml_dir/usr/include")
 objs=() pids=() rc=0
@@ -44,10 +25,9 @@ for src in runtime/*.c runtime/arch/*/*.c regdb/*.c model/*.c formats/*.c ops/*.
 	pids+=($!)
 	objs+=("$obj")
 done
-for src in "$host_build/regdb_data.c" "$host_build/expr-parser.c" "$host_build/expr-lexer.c"; do
+for src in "${gen[@]}"; do
 	obj=$out/kvmprof-obj/gen_$(basename "${src%.c}").o
-	"$CC" "${CFLAGS[@]}" -Wno-sign-compare -Wno-missing-prototypes -Wno-unused-function "${inc[@]}" \
-		-c -o "$obj" "$src" &
+	"$CC" "${CFLAGS[@]}" "${GEN_CFLAGS[@]}" "${inc[@]}" -c -o "$obj" "$src" &
 	pids+=($!)
 	objs+=("$obj")
 done

@@ -17,53 +17,21 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-out=${1:-build-arm64}
-CROSS=${CROSS:-aarch64-linux-gnu-}
-CC="${CROSS}gcc"
+. tests/arm64/lib/cross.bash
+cross_init build-arm64 "$@"
 sysroot=/usr/aarch64-linux-gnu
 cmocka_dir=$top/.cache/cmocka-arm64
-# The project's flags (Makefile WARN/CSTD); -O2 like the default build.
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	-Wno-unused-parameter -O2 -g)
-mkdir -p "$out/runtime"
-
-command -v "$CC" >/dev/null || { echo "build-arm64: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
-
-# --- cmocka for aarch64 -------------------------------------------------------
-if [ ! -f "$cmocka_dir/.complete" ]; then
-	tmp=$(mktemp -d)
-	sandbox=()
-	[ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
-	if ! (cd "$tmp" && apt-get "${sandbox[@]}" download -q libcmocka-dev:arm64 libcmocka0:arm64 >&2); then
-		echo "build-arm64: apt-get download libcmocka-dev:arm64 libcmocka0:arm64 failed (arm64 architecture added? scripts/deps.sh arm64)" >&2
-		rm -rf "$tmp"
-		exit 1
-	fi
-	rm -rf "$cmocka_dir" && mkdir -p "$cmocka_dir"
-	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$cmocka_dir"; done
-	rm -rf "$tmp"
-	touch "$cmocka_dir/.complete"
-fi
+mkdir -p "$out"
+debian_arm64 build-arm64 "$cmocka_dir" libcmocka-dev:arm64 libcmocka0:arm64
 cmocka_inc=$cmocka_dir/usr/include
 cmocka_lib=$cmocka_dir/usr/lib/aarch64-linux-gnu
 
 # --- runtime ------------------------------------------------------------------
 runtime_ok=1
-: >"$out/runtime-build.log"
-objs=()
-for src in runtime/*.c runtime/arch/*/*.c; do
-	[ -e "$src" ] || continue
-	obj=$out/runtime/$(basename "${src%.c}").o
-	if "$CC" "${CFLAGS[@]}" -Iruntime -c -o "$obj" "$src" >>"$out/runtime-build.log" 2>&1; then
-		objs+=("$obj")
-	else
-		runtime_ok=0
-	fi
-done
-[ ${#objs[@]} -gt 0 ] || runtime_ok=0
+cross_runtime "$CC" "$out/runtime" >"$out/runtime-build.log" 2>&1 || runtime_ok=0
 if [ $runtime_ok -eq 1 ]; then
 	rm -f "$out/libkvmprof.a"
-	"${CROSS}ar" rcs "$out/libkvmprof.a" "${objs[@]}" >>"$out/runtime-build.log" 2>&1 || runtime_ok=0
+	"${CROSS}ar" rcs "$out/libkvmprof.a" "${runtime_objs[@]}" >>"$out/runtime-build.log" 2>&1 || runtime_ok=0
 fi
 
 # --- the tests ------------------------------------------------------------------

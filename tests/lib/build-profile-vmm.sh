@@ -21,7 +21,7 @@ build=${5:?build dir}
 shift 5
 prog=$(basename "$source" .c)
 macro=$(echo "$name" | tr a-z A-Z)_AS_PROGRAM
-. tests/arm64/lib/cross.bash # CFLAGS, cross_runtime
+. tests/arm64/lib/cross.bash # CFLAGS, cross_cc, cross_runtime
 mkdir -p "$out"
 [ -x "$build/kvmprof" ] || { echo "$name build: $build/kvmprof missing (make)" >&2; exit 1; }
 
@@ -44,8 +44,7 @@ done
 
 case $arch in
 arm64)
-	CC="${CROSS:-aarch64-linux-gnu-}gcc"
-	command -v "$CC" >/dev/null || { echo "$name build: $CC missing (scripts/deps.sh arm64)" >&2; exit 1; }
+	cross_cc "$name build"
 	cross_runtime "$CC" "$out/runtime" || { echo "$name build: the runtime does not build for aarch64" >&2; exit 1; }
 	"$CC" "${CFLAGS[@]}" -static -Iruntime -I"$out" -o "$out/$prog" "$source" \
 		"${srcs[@]}" "${runtime_objs[@]}" -lpthread
