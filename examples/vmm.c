@@ -243,6 +243,13 @@ static uint32_t a64_sysreg(uint32_t base, unsigned rt, unsigned op0, unsigned op
 }
 #define A64_MRS(rt, op0, op1, crn, crm, op2) a64_sysreg(0xd5300000u, rt, op0, op1, crn, crm, op2)
 #define A64_MSR(rt, op0, op1, crn, crm, op2) a64_sysreg(0xd5100000u, rt, op0, op1, crn, crm, op2)
+/* MRS of the register a ONE_REG id names (op0/op1/CRn/CRm/op2 by asm/kvm.h's masks). */
+#define A64_MRS_ID(rt, id)                                                                             \
+	A64_MRS(rt, (unsigned)(((id) & KVM_REG_ARM64_SYSREG_OP0_MASK) >> KVM_REG_ARM64_SYSREG_OP0_SHIFT), \
+		(unsigned)(((id) & KVM_REG_ARM64_SYSREG_OP1_MASK) >> KVM_REG_ARM64_SYSREG_OP1_SHIFT),     \
+		(unsigned)(((id) & KVM_REG_ARM64_SYSREG_CRN_MASK) >> KVM_REG_ARM64_SYSREG_CRN_SHIFT),     \
+		(unsigned)(((id) & KVM_REG_ARM64_SYSREG_CRM_MASK) >> KVM_REG_ARM64_SYSREG_CRM_SHIFT),     \
+		(unsigned)(((id) & KVM_REG_ARM64_SYSREG_OP2_MASK) >> KVM_REG_ARM64_SYSREG_OP2_SHIFT))
 #define A64_STR_X(rt, rn, off) (0xf9000000u | ((uint32_t)(off) / 8u) << 10 | (rn) << 5 | (rt))
 #define A64_LDR_W(rt, rn, off) (0xb9400000u | ((uint32_t)(off) / 4u) << 10 | (rn) << 5 | (rt))
 #define A64_MOVZ_W_LSL16(rd, imm) (0x52a00000u | ((uint32_t)(imm) << 5) | (rd))
@@ -340,12 +347,8 @@ static void write_guest(uint32_t *code, int n)
 		uint64_t id = checks[i].entry->id;
 
 		switch (checks[i].how) {
-		case CHECK_MRS: /* op0/op1/CRn/CRm/op2 from the ONE_REG id (asm/kvm.h masks) */
-			code[pc++] = A64_MRS(0, (unsigned)((id & KVM_REG_ARM64_SYSREG_OP0_MASK) >> KVM_REG_ARM64_SYSREG_OP0_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_OP1_MASK) >> KVM_REG_ARM64_SYSREG_OP1_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_CRN_MASK) >> KVM_REG_ARM64_SYSREG_CRN_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_CRM_MASK) >> KVM_REG_ARM64_SYSREG_CRM_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_OP2_MASK) >> KVM_REG_ARM64_SYSREG_OP2_SHIFT));
+		case CHECK_MRS:
+			code[pc++] = A64_MRS_ID(0, id);
 			break;
 		case CHECK_HVC:
 			code[pc++] = A64_MOVZ_W_LSL16(0, PSCI_0_2_FN_PSCI_VERSION >> 16);

@@ -240,6 +240,17 @@ static int complete_pending_exit(int vcpu_fd, struct kvm_run *run)
 	return 0;
 }
 
+/* Whether the migration check told the restore to leave register id (an MSR
+ * index if is_msr) out. */
+static int skipped(const struct kvmprof_migration_report *r, uint64_t id, int is_msr)
+{
+	for (uint32_t i = 0; i < r->count; i++)
+		if (r->items[i].id == id && r->items[i].is_msr == is_msr &&
+		    r->items[i].verdict != KVMPROF_INCOMING_TAKE)
+			return 1;
+	return 0;
+}
+
 #if defined(__x86_64__)
 /* ======================================================================= */
 /* x86_64                                                                  */
@@ -523,15 +534,6 @@ static int incoming_ids(const struct state *s, struct kvmprof_incoming *in)
 	return 0;
 }
 
-static int skipped(const struct kvmprof_migration_report *r, uint64_t id, int is_msr)
-{
-	for (uint32_t i = 0; i < r->count; i++)
-		if (r->items[i].id == id && r->items[i].is_msr == is_msr &&
-		    r->items[i].verdict != KVMPROF_INCOMING_TAKE)
-			return 1;
-	return 0;
-}
-
 /* Restores what save_vcpu saved (the vCPU exists, the profile is applied).
  * 0, or -1 with the failing step in why. */
 static int restore_vcpu(const struct state *s, int vm_fd, int vcpu_fd, const struct kvmprof_migration_report *r,
@@ -740,11 +742,7 @@ static void write_guest_program(uint8_t *mem)
 				code[pc++] = A64_MSR(0, 3, 2, 0, 0, 0);                      /* CSSELR_EL1 */
 				code[pc++] = A64_ISB;
 			}
-			code[pc++] = A64_MRS(0, (unsigned)((id & KVM_REG_ARM64_SYSREG_OP0_MASK) >> KVM_REG_ARM64_SYSREG_OP0_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_OP1_MASK) >> KVM_REG_ARM64_SYSREG_OP1_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_CRN_MASK) >> KVM_REG_ARM64_SYSREG_CRN_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_CRM_MASK) >> KVM_REG_ARM64_SYSREG_CRM_SHIFT),
-					     (unsigned)((id & KVM_REG_ARM64_SYSREG_OP2_MASK) >> KVM_REG_ARM64_SYSREG_OP2_SHIFT));
+			code[pc++] = A64_MRS_ID(0, id);
 			break;
 		case LOOK_HVC:
 			code[pc++] = A64_MOVZ_W_LSL16(0, PSCI_0_2_FN_PSCI_VERSION >> 16);
@@ -884,15 +882,6 @@ static int incoming_ids(const struct state *s, struct kvmprof_incoming *in)
 	in->n_reg_ids = n;
 	in->msrs = NULL;
 	in->n_msrs = 0;
-	return 0;
-}
-
-static int skipped(const struct kvmprof_migration_report *r, uint64_t id, int is_msr)
-{
-	for (uint32_t i = 0; i < r->count; i++)
-		if (r->items[i].id == id && r->items[i].is_msr == is_msr &&
-		    r->items[i].verdict != KVMPROF_INCOMING_TAKE)
-			return 1;
 	return 0;
 }
 
