@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* rt_fixtures.h - header-only helpers of the runtime tests (hand-built
- * profiles, opening the real /dev/kvm). */
+/* rt_fixtures.h - header-only helpers of the runtime tests and the other
+ * real-KVM tests (hand-built profiles, opening the real /dev/kvm). */
 #ifndef KVMPROF_RT_FIXTURES_H
 #define KVMPROF_RT_FIXTURES_H
 
@@ -40,6 +40,34 @@ static const struct kvmprof_insn rt_false_code[] = {
 static const struct kvmprof_cond rt_false = {
 	.text = "false", .origin = "test", .code = rt_false_code, .n_code = 2,
 };
+
+/* The kernel release the fake ioctl backends' tests run on (kvmprof_sys). */
+static inline int rt_fake_uname(void *ctx, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "6.12.117-fake");
+	return 0;
+}
+
+/* 1 when this machine's /dev/kvm opens. */
+static inline int rt_have_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* In a cmocka test: without a usable /dev/kvm, SKIP (saying so). */
+#define RT_NEED_KVM()                                                        \
+	do {                                                                 \
+		if (!rt_have_kvm()) {                                        \
+			printf("SKIP: no usable /dev/kvm on this machine\n"); \
+			skip();                                              \
+		}                                                            \
+	} while (0)
 
 /* Opens /dev/kvm and creates a VM; on failure prints the SKIP reason and
  * returns -1 (the caller then calls cmocka's skip()). */

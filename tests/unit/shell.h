@@ -5,7 +5,8 @@
  * shell_kvmprof() finds BUILD/kvmprof next to the running test binary
  * (BUILD/tests/test_x), so the normal and the sanitizer build each test
  * their own binary. shell_run() runs a shell command and returns its exit
- * status, with its output in *out (caller frees).
+ * status, with its output in *out (caller frees). shell_fixture() is a test
+ * group's setup: both, and a private directory.
  */
 #ifndef KVMPROF_TEST_SHELL_H
 #define KVMPROF_TEST_SHELL_H
@@ -30,6 +31,21 @@ static inline int shell_kvmprof(char *path, size_t len)
 	exe[n] = '\0';
 	snprintf(path, len, "%s/../kvmprof", dirname(exe));
 	return 0;
+}
+
+/* A test group's setup: kvmprof= BUILD/kvmprof (which must be built) and
+ * workdir= a new private directory /tmp/kvmprof-NAME-XXXXXX. 0, or -1 (said
+ * on stderr when kvmprof is missing). */
+static inline int shell_fixture(const char *name, char *kvmprof, size_t klen, char *workdir, size_t wlen)
+{
+	if (shell_kvmprof(kvmprof, klen))
+		return -1;
+	if (access(kvmprof, X_OK)) {
+		fprintf(stderr, "%s: %s is not built\n", name, kvmprof);
+		return -1;
+	}
+	snprintf(workdir, wlen, "/tmp/kvmprof-%s-XXXXXX", name);
+	return mkdtemp(workdir) ? 0 : -1;
 }
 
 /* Runs fmt... through sh; stdout (and stderr when with_stderr) into *out

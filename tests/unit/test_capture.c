@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "rt_fixtures.h"
 #include "shell.h"
 
 #include "host.h"
@@ -37,32 +38,13 @@
 static char kvmprof[PATH_MAX];
 static char workdir[64];
 
-
-static int have_kvm(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-#define NEED_KVM()                                                                   \
-	do {                                                                         \
-		if (!have_kvm()) {                                                   \
-			print_message("SKIP: no usable /dev/kvm on this machine\n"); \
-			skip();                                                      \
-		}                                                                    \
-	} while (0)
-
 static void capture_compile_lint_check(void **state)
 {
 	char *out;
 	int rc;
 
 	(void)state;
-	NEED_KVM();
+	RT_NEED_KVM();
 	rc = run(&out, "cd %s && %s capture -o host-capture.yaml", workdir, kvmprof);
 	if (rc)
 		fail_msg("capture: exit %d\n%s", rc, out);
@@ -115,7 +97,7 @@ static void capture_facts(void **state)
 	char err[256];
 
 	(void)state;
-	NEED_KVM();
+	RT_NEED_KVM();
 	assert_int_equal(capture_run(&o, &p, &h, err, sizeof(err)), 0);
 	assert_string_equal(p->name, "t");
 	assert_non_null(h.kernel);
@@ -154,7 +136,7 @@ static void capture_msr_values(void **state)
 	size_t named = 0;
 
 	(void)state;
-	NEED_KVM();
+	RT_NEED_KVM();
 	assert_int_equal(capture_run(&o, &p, &h, err, sizeof(err)), 0);
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	assert_true(kvm >= 0);
@@ -220,7 +202,7 @@ static void capture_vcpu_features_x86(void **state)
 		print_message("SKIP: the refusal is an x86 host's; arm64 enables the features\n");
 		skip();
 	}
-	NEED_KVM();
+	RT_NEED_KVM();
 	assert_true(capture_run(&o, &p, &h, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "arm64"));
 	profile_free(p);
@@ -249,7 +231,7 @@ static void live_check_reads_back(void **state)
 	int rc;
 
 	(void)state;
-	NEED_KVM();
+	RT_NEED_KVM();
 #if !defined(__x86_64__)
 	printf("SKIP: the rewritten-CPUID case is x86 (PVM)\n");
 	skip();
@@ -269,19 +251,13 @@ static void live_check_reads_back(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
-		return -1;
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-test-capture-XXXXXX");
-	return mkdtemp(workdir) ? 0 : -1;
+	return shell_fixture("test-capture", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir));
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", workdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return shell_run(NULL, 1, "rm -rf %s", workdir);
 }
 
 int main(void)

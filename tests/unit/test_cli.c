@@ -465,14 +465,7 @@ static void test_explain(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
-		return -1;
-	if (access(kvmprof, X_OK)) {
-		fprintf(stderr, "test_cli: %s is not built\n", kvmprof);
-		return -1;
-	}
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-cli-XXXXXX");
-	return mkdtemp(workdir) ? 0 : -1;
+	return shell_fixture("cli", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir));
 }
 
 static int teardown(void **state)

@@ -185,10 +185,7 @@ static void test_record_passes(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
-		return -1;
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-test-expect.XXXXXX");
-	return mkdtemp(workdir) ? 0 : -1;
+	return shell_fixture("test-expect", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir));
 }
 
 static int teardown(void **state)

@@ -543,14 +543,7 @@ static void test_symbol_must_be_an_identifier(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
-		return -1;
-	if (access(kvmprof, X_OK)) {
-		fprintf(stderr, "test_hostile: %s is not built\n", kvmprof);
-		return -1;
-	}
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-hostile-XXXXXX");
-	return mkdtemp(workdir) ? 0 : -1;
+	return shell_fixture("hostile", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir));
 }
 
 static int teardown(void **state)

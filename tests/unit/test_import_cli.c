@@ -117,10 +117,7 @@ static void test_docs_stay_inside_the_project(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)))
-		return -1;
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-test-import.XXXXXX");
-	return mkdtemp(workdir) ? 0 : -1;
+	return shell_fixture("test-import", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir));
 }
 
 static int teardown(void **state)

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include "rt_fixtures.h"
 #include "tables.h"
 
 #define PVM_PROFILE "profiles/linux-6.18-x86_64-pvm.yaml"
@@ -47,24 +48,6 @@ static void unload(struct loaded *l)
 	tables_free(&l->t);
 	profile_free(l->p);
 }
-
-static int have_kvm(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-#define SKIP_WITHOUT_KVM()                                                   \
-	do {                                                                 \
-		if (!have_kvm()) {                                           \
-			printf("SKIP: this machine's /dev/kvm is not usable\n"); \
-			skip();                                              \
-		}                                                            \
-	} while (0)
 
 /* Saves a guest started with p into *s (read back through the text). */
 static void save_to_state(const struct kvmprof_profile *p, struct state *s)
@@ -108,7 +91,7 @@ static void test_same_kernel_nothing_changed(void **state)
 	int nonzero = 0;
 
 	(void)state;
-	SKIP_WITHOUT_KVM();
+	RT_NEED_KVM();
 	load(&l, PVM_PROFILE);
 	save_to_state(&l.t.profile, &s);
 	/* The guest did look: its record in the saved memory is not empty, and
@@ -142,7 +125,7 @@ static void test_pvm_cpuid_rewrite_carried(void **state)
 	int found = 0;
 
 	(void)state;
-	SKIP_WITHOUT_KVM();
+	RT_NEED_KVM();
 	load(&l, PVM_PROFILE);
 	save_to_state(&l.t.profile, &s);
 	assert_int_equal(st_get_mem(&s, mem), 0);
@@ -177,7 +160,7 @@ static void test_other_profile_refused(void **state)
 	const char *saved_hash;
 
 	(void)state;
-	SKIP_WITHOUT_KVM();
+	RT_NEED_KVM();
 	load(&a, PVM_PROFILE);
 	load(&b, TOLERATE_PROFILE);
 	save_to_state(&a.t.profile, &s);
@@ -204,7 +187,7 @@ static void test_missing_msr_by_policy(void **state)
 	char text[4096];
 
 	(void)state;
-	SKIP_WITHOUT_KVM();
+	RT_NEED_KVM();
 	load(&pvm, PVM_PROFILE);
 	load(&tol, TOLERATE_PROFILE);
 
@@ -236,7 +219,7 @@ static void test_migration_check_counts(void **state)
 	char text[512];
 
 	(void)state;
-	SKIP_WITHOUT_KVM();
+	RT_NEED_KVM();
 	load(&tol, TOLERATE_PROFILE);
 	in.profile_name = tol.t.profile.name;
 	in.profile_hash = tol.t.profile.source_hash;

@@ -222,10 +222,8 @@ static int setup(void **state)
 	char *out = NULL;
 
 	(void)state;
-	if (shell_kvmprof(kvmprof, sizeof(kvmprof)) || !getcwd(srcdir, sizeof(srcdir)))
-		return -1;
-	snprintf(workdir, sizeof(workdir), "/tmp/kvmprof-test-review.XXXXXX");
-	if (!mkdtemp(workdir))
+	if (!getcwd(srcdir, sizeof(srcdir)) ||
+	    shell_fixture("test-review", kvmprof, sizeof(kvmprof), workdir, sizeof(workdir)))
 		return -1;
 	have_git = shell_run(&out, 1, "git --version") == 0;
 	free(out);

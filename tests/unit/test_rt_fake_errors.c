@@ -180,14 +180,7 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	}
 }
 
-static int fake_uname(void *ctx, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "6.12.117-fake");
-	return 0;
-}
-
-static const struct kvmprof_sys fake_sys = { .ioctl = fake_ioctl, .uname_release = fake_uname };
+static const struct kvmprof_sys fake_sys = { .ioctl = fake_ioctl, .uname_release = rt_fake_uname };
 
 static int setup(void **state)
 {

@@ -100,13 +100,6 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	}
 }
 
-static int fake_uname(void *ctx, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "6.12.117-fake");
-	return 0;
-}
-
 static uint32_t fake_arch(void *ctx)
 {
 	(void)ctx;
@@ -114,7 +107,7 @@ static uint32_t fake_arch(void *ctx)
 }
 
 static const struct kvmprof_sys fake_sys = {
-	.ioctl = fake_ioctl, .uname_release = fake_uname, .host_arch = fake_arch,
+	.ioctl = fake_ioctl, .uname_release = rt_fake_uname, .host_arch = fake_arch,
 };
 
 static const struct kvmprof_entry vgic_entries[] = {

@@ -275,14 +275,7 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	return r;
 }
 
-static int fake_uname(void *ctx, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "6.12.117-fake");
-	return 0;
-}
-
-static const struct kvmprof_sys fake_sys = { .ioctl = fake_ioctl, .uname_release = fake_uname };
+static const struct kvmprof_sys fake_sys = { .ioctl = fake_ioctl, .uname_release = rt_fake_uname };
 
 /* A profile with every kind an x86 VMM applies: 3 in the VM phase, 6 per vCPU, 1 device. */
 static const struct kvmprof_field iidr_rev[] = { { .name = "Revision", .shift = 12, .width = 4 } };
