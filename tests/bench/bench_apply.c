@@ -22,6 +22,7 @@
 #include <linux/kvm.h>
 
 #include "kvmprof.h"
+#include "bench.h"
 #include "rt_fixtures.h"
 
 #ifndef __x86_64__
@@ -60,27 +61,6 @@ static const struct kvmprof_entry entries[] = {
 	  .id = 0x2030000200000277ull, .value = 0x0007040600070404ull, .mask = ~0ull },
 };
 static const struct kvmprof_profile profile = RT_PROFILE(KVMPROF_ARCH_X86_64, entries, 0, 0, 9, 0);
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 struct cpuid_buf {
 	struct kvm_cpuid2 h;

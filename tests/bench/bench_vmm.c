@@ -51,6 +51,7 @@
 #include <linux/kvm.h>
 
 #include "kvmprof.h"
+#include "bench.h"
 
 extern const struct kvmprof_profile bench_profile;
 
@@ -464,14 +465,6 @@ static void *worker(void *arg)
 	}
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
 static int create_vm(struct vm *vm, int kvm, int n, enum method m)
 {
 	memset(vm, 0, offsetof(struct vm, ctx));
@@ -609,19 +602,6 @@ static double run_vm(struct vm *vm, unsigned long *ioctls, unsigned long *idreg_
 	*ioctls += atomic_load(&n_ioctls) - c0;
 	*idreg_later += atomic_load(&n_idreg_writes_later) - w0;
 	return t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
