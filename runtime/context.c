@@ -21,6 +21,37 @@ static const struct kvmprof_arch_ops *ops_for(uint32_t arch)
 	}
 }
 
+void kvmprof__sort_ids(uint64_t *a, uint32_t n)
+{
+	/* Shell sort: no allocation; a register list of a few hundred ids. */
+	for (uint32_t gap = n / 2; gap > 0; gap /= 2)
+		for (uint32_t i = gap; i < n; i++) {
+			uint64_t t = a[i];
+			uint32_t j = i;
+
+			for (; j >= gap && a[j - gap] > t; j -= gap)
+				a[j] = a[j - gap];
+			a[j] = t;
+		}
+}
+
+int kvmprof__has_id(const uint64_t *a, uint32_t n, uint64_t id)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] == id)
+			return 1;
+		if (a[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 int kvmprof__check_ext(int fd, uint64_t cap)
 {
 	return kvmprof_sys_ioctl(fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)cap);

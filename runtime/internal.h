@@ -144,6 +144,10 @@ struct kvmprof_call {
 };
 
 /* ---- shared helpers (context.c) ---- */
+/* Register ids (KVM_GET_REG_LIST's, KVM_GET_MSR_INDEX_LIST's): sorted in
+ * place, and whether a sorted list has one. */
+void kvmprof__sort_ids(uint64_t *a, uint32_t n);
+int kvmprof__has_id(const uint64_t *a, uint32_t n, uint64_t id);
 int kvmprof__check_ext(int fd, uint64_t cap);
 int kvmprof__requires(struct kvmprof_vm_priv *v, const struct kvmprof_cond *c, int *ok);
 /* Whether r's entry applies here (its requires: holds): 1 yes, 0 no (r is

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
+#include "internal.h"
 #include "kvm_compat.h"
 #include "kvm_ioctl.h"
 #include "kvmprof.h"
@@ -25,38 +26,6 @@ struct dest_list {
 	uint64_t ids[1 + KVMPROF_MAX_REGS]; /* [0] = n on arm64 (struct kvm_reg_list) */
 	uint32_t n;
 };
-
-static void sort_ids(uint64_t *a, uint32_t n)
-{
-	/* Insertion sort: lists are a few hundred ids, and often sorted. */
-	for (uint32_t i = 1; i < n; i++) {
-		uint64_t x = a[i];
-		uint32_t j = i;
-
-		while (j > 0 && a[j - 1] > x) {
-			a[j] = a[j - 1];
-			j--;
-		}
-		a[j] = x;
-	}
-}
-
-static int has_id(const uint64_t *a, uint32_t n, uint64_t id)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (a[mid] == id)
-			return 1;
-		if (a[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
 
 /* The destination's list, by the profile's architecture (the runtime is one
  * build for both): x86 KVM_GET_MSR_INDEX_LIST, arm64 KVM_GET_REG_LIST. */
@@ -84,7 +53,7 @@ static int read_dest_list(struct dest_list *d, uint32_t arch, int kvm_fd, int vc
 		d->n = (uint32_t)d->ids[0];
 		memmove(d->ids, d->ids + 1, d->n * sizeof(uint64_t));
 	}
-	sort_ids(d->ids, d->n);
+	kvmprof__sort_ids(d->ids, d->n);
 	return 0;
 }
 
@@ -204,7 +173,7 @@ static void judge_one(const struct kvmprof_profile *p, const struct dest_list *d
 	if (policy == KVMPROF_REGSET_HIDDEN) {
 		verdict = KVMPROF_INCOMING_HIDDEN;
 		it.why = KVMPROF_INCOMING_POLICY;
-	} else if (has_id(d->ids, d->n, id) &&
+	} else if (kvmprof__has_id(d->ids, d->n, id) &&
 		   !(saved && !is_msr && value_refused(vcpu_fd, m, id, *saved, &it) &&
 		     (it.why = KVMPROF_INCOMING_VALUE))) {
 		verdict = KVMPROF_INCOMING_TAKE;

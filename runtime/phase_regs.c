@@ -15,37 +15,6 @@ static uint64_t bits_of_width(unsigned width)
 
 /* ---- facts needing a vCPU: register list, writable masks, the plan ---- */
 
-static void sort_ids(uint64_t *a, uint64_t n)
-{
-	/* Shell sort: no allocation, runs once per VM. */
-	for (uint64_t gap = n / 2; gap > 0; gap /= 2)
-		for (uint64_t i = gap; i < n; i++) {
-			uint64_t t = a[i], j = i;
-
-			for (; j >= gap && a[j - gap] > t; j -= gap)
-				a[j] = a[j - gap];
-			a[j] = t;
-		}
-}
-
-static int in_reg_list(const struct kvmprof_vm_priv *v, uint64_t id)
-{
-	const uint64_t *ids = &v->reg_list[1];
-	uint64_t lo = 0, hi = v->reg_list[0];
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] == id)
-			return 1;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 {
 	const struct kvmprof_profile *p = v->p;
@@ -74,7 +43,7 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 		 * larger than ours (E2BIG) is unknown too: then membership is
 		 * decided by KVM_GET_ONE_REG alone. */
 		if (r == 0 && v->reg_list[0] > 0 && v->reg_list[0] <= KVMPROF_MAX_REGS) {
-			sort_ids(&v->reg_list[1], v->reg_list[0]);
+			kvmprof__sort_ids(&v->reg_list[1], (uint32_t)v->reg_list[0]);
 			v->reg_list_state = 1;
 		} else {
 			v->reg_list[0] = 0;
@@ -157,7 +126,7 @@ static int validate_one_reg(struct kvmprof_vm_priv *v, int fd, struct kvmprof_re
 		r->err = -ERANGE;
 		return 0;
 	}
-	if (v->reg_list_state == 1 && !in_reg_list(v, e->id)) {
+	if (v->reg_list_state == 1 && !kvmprof__has_id(&v->reg_list[1], (uint32_t)v->reg_list[0], e->id)) {
 		r->outcome = KVMPROF_OUT_UNSUPPORTED;
 		r->err = -ENOENT;
 		return 0;
