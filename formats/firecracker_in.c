@@ -23,7 +23,6 @@
 struct importer {
 	struct diag *d;
 	struct profile *p;
-	size_t cap_entries;
 	struct fc_import_stats *st;
 	char **caps;             /* "cap(KVM_CAP_...)" terms of kvm_capabilities */
 	size_t n_caps;
@@ -170,16 +169,10 @@ static int get_bitmap(struct importer *I, const struct json_value *v, int max_bi
 
 static struct pentry *new_entry(struct importer *I, const struct json_value *where)
 {
-	struct profile *p = I->p;
+	struct pentry *e = profile_add_entry(I->p);
 
-	if (p->n_entries == I->cap_entries) {
-		I->cap_entries = I->cap_entries ? I->cap_entries * 2 : 64;
-		p->entries = xrealloc(p->entries, I->cap_entries * sizeof(*p->entries));
-	}
-	struct pentry *e = &p->entries[p->n_entries++];
-	memset(e, 0, sizeof(*e));
 	e->pos = where->pos;
-	e->profile = xstrdup(p->name);
+	e->profile = xstrdup(I->p->name);
 	e->policy = KVMPROF_POLICY_EXACT;
 	e->phase = KVMPROF_PHASE_VCPU_REGS;
 	return e;

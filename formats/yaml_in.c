@@ -32,7 +32,6 @@ struct loader {
 	yaml_document_t *doc;        /* the file's (struct yaml_file) */
 	struct profile *p;
 	const struct profile *base;  /* resolved base, for names in values; may be NULL */
-	size_t cap_entries;
 	struct input_yaml *dups;     /* repeated keys (reported by input_yaml_load) */
 	int full;                    /* KVMPROF_MAX_PROFILE_ENTRIES reached (reported) */
 };
@@ -325,14 +324,7 @@ static int parse_policy(struct loader *L, const yaml_node_t *n, int *out)
 
 static struct pentry *new_entry(struct loader *L)
 {
-	struct profile *p = L->p;
-
-	if (p->n_entries == L->cap_entries) {
-		L->cap_entries = L->cap_entries ? L->cap_entries * 2 : 32;
-		p->entries = xrealloc(p->entries, L->cap_entries * sizeof(*p->entries));
-	}
-	memset(&p->entries[p->n_entries], 0, sizeof(p->entries[0]));
-	return &p->entries[p->n_entries++];
+	return profile_add_entry(L->p);
 }
 
 /* Rejects a second statement of the same target within this file. */

@@ -57,6 +57,13 @@ void pentry_clear(struct pentry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+struct pentry *profile_add_entry(struct profile *p)
+{
+	p->entries = xgrow(p->entries, p->n_entries, sizeof(*p->entries));
+	memset(&p->entries[p->n_entries], 0, sizeof(p->entries[0]));
+	return &p->entries[p->n_entries++];
+}
+
 void profile_free(struct profile *p)
 {
 	size_t i;

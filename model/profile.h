@@ -138,6 +138,9 @@ const struct pentry *profile_find_target(const struct profile *p, const struct p
 
 void profile_free(struct profile *p);
 void pentry_clear(struct pentry *e);
+/* A new zeroed entry at the end of p->entries, for the loaders and capture,
+ * which build a profile from nothing (the array grows by xgrow()). */
+struct pentry *profile_add_entry(struct profile *p);
 
 /*
  * Loads one YAML file (no inheritance). Every error goes to d with its

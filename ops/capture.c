@@ -56,11 +56,8 @@ static int capture_fail(struct cap_state *s, int err, const char *what)
 
 static struct pentry *add_entry(struct profile *p, const char *name, int kind, int phase)
 {
-	struct pentry *e;
+	struct pentry *e = profile_add_entry(p);
 
-	p->entries = xrealloc(p->entries, (p->n_entries + 1) * sizeof(*p->entries));
-	e = &p->entries[p->n_entries++];
-	memset(e, 0, sizeof(*e));
 	e->name = xstrdup(name);
 	e->kind = kind;
 	e->phase = phase;
