@@ -48,6 +48,22 @@ static inline int shell_fixture(const char *name, char *kvmprof, size_t klen, ch
 	return mkdtemp(workdir) ? 0 : -1;
 }
 
+/* Writes text into dir/name (dir NULL: name is the whole path). 0, or -1. */
+static inline int shell_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int bad;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >= sizeof(path))
+		return -1;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	bad = fputs(text, f) < 0;
+	return fclose(f) || bad ? -1 : 0;
+}
+
 /* Runs fmt... through sh; stdout (and stderr when with_stderr) into *out
  * (NULL: discarded). Returns the exit status, 128 if killed by a signal. */
 __attribute__((format(printf, 3, 4)))

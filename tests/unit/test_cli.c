@@ -35,14 +35,7 @@ static char kvmprof[PATH_MAX]; /* BUILD/kvmprof */
 static char workdir[64];       /* a private temporary directory */
 
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#define write_file(path, text) assert_int_equal(shell_write_file(NULL, path, text), 0)
 
 static int exists(const char *path)
 {

@@ -283,17 +283,7 @@ static void test_escaping(void **state)
 }
 
 /* Writes text to dir/name. */
-static void put_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#define put_file(dir, name, text) assert_int_equal(shell_write_file(dir, name, text), 0)
 
 #define TREE_BASE "kvmprof: 1\nname: base\narch: arm64\ndescription: b\nprovenance: {kind: authored}\n" \
 		  "devices:\n  vgic-v3:\n    GICD_IIDR: {Revision: %d}\n"

@@ -26,17 +26,8 @@
 static char kvmprof[PATH_MAX];
 static char workdir[64];
 
-static void write_file(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", workdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+/* Writes text to workdir/name. */
+#define write_file(name, text) assert_int_equal(shell_write_file(workdir, name, text), 0)
 
 static char hash_of(const char *profile, char *out)
 {

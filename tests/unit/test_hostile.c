@@ -81,14 +81,7 @@ static const char *wpath(const char *name)
 	return p;
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
+#define write_file(path, text) assert_int_equal(shell_write_file(NULL, path, text), 0)
 
 static char *read_file(const char *path)
 {

@@ -31,17 +31,7 @@ static int have_git;
 
 #define GIT "git -c user.name=kvmprof-test -c user.email=test@kvmprof.invalid -c init.defaultBranch=main"
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#define write_file(dir, name, text) assert_int_equal(shell_write_file(dir, name, text), 0)
 
 /* Profiles of the throwaway repository: a base, a child, a grandchild through
  * the child, and an unrelated profile. */
