@@ -111,21 +111,6 @@ add_rows() {
 	done
 }
 
-# deps_ready GROUP LABEL TEST: the packages of scripts/deps.sh GROUP are
-# installed (as root they are installed now); else TEST is skipped, saying
-# why, and it returns 1.
-deps_ready() {
-	local group=$1 label=$2 test=$3 deps_out
-	deps_out=$(scripts/deps.sh --check --quiet "$group" 2>&1) && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		skip_one "$test" "$label: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh $group as root"
-		return 1
-	fi
-	scripts/deps.sh "$group" >&2 && return 0
-	skip_one "$test" "$label: scripts/deps.sh $group could not install the packages"
-	return 1
-}
-
 # build_arch ARCH: the test matrix_build_ARCH, tests/matrix/build.sh of
 # $out/ARCH/matrix_init carrying ARCH's rows; returns 1 when it fails.
 build_arch() {
@@ -199,7 +184,7 @@ boot_columns() {
 }
 
 # ---- arm64 ------------------------------------------------------------------
-if deps_ready arm64 arm64 matrix-arm64; then
+if suite_deps_ready arm64 "matrix: arm64" matrix-arm64; then
 	# shellcheck disable=SC2046 # (file names without spaces)
 	add_rows arm64 $(arch_profiles arm64) "${arm64_extra[@]}"
 	build_arch arm64 && boot_columns arm64 "${arm64_hosts[@]}"
@@ -223,7 +208,7 @@ this_host_row=()
 # shellcheck disable=SC2046
 add_rows x86_64 $(arch_profiles x86_64) "${this_host_row[@]}"
 if build_arch x86_64; then
-	deps_ready x86-tcg "x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
+	suite_deps_ready x86-tcg "matrix: x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
 	if [ "$host_usable" = 1 ]; then
 		t=$(now)
 		"$out/x86_64/matrix_init" >"$out/run-$this_host.txt" 2>&1

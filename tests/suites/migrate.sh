@@ -71,18 +71,6 @@ else
 	series=(6.1 6.12)
 fi
 
-deps_ready() { # GROUP LABEL TEST
-	local deps_out
-	deps_out=$(scripts/deps.sh --check --quiet "$1" 2>&1) && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		skip_one "$3" "$2: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh $1 as root"
-		return 1
-	fi
-	scripts/deps.sh "$1" >&2 && return 0
-	skip_one "$3" "$2: scripts/deps.sh $1 could not install the packages"
-	return 1
-}
-
 # extract_states LOG DIR PREFIX: the states the save boot printed, one file each
 extract_states() {
 	awk -v d="$2" -v pre="$3" '{ sub(/\r$/, "") }
@@ -221,7 +209,7 @@ cells() {
 }
 
 # ---- arm64 ----------------------------------------------------------------------
-if deps_ready arm64 arm64 migrate-arm64; then
+if suite_deps_ready arm64 "migrate: arm64" migrate-arm64; then
 	for cpu in ${KVMPROF_MIGRATE_CPUS:-cortex-a72}; do
 		hosts=()
 		for s in "${series[@]}"; do [ -f "profiles/linux-$s-arm64-$cpu.yaml" ] && hosts+=("linux-$s-arm64-$cpu"); done
@@ -235,7 +223,7 @@ if deps_ready arm64 arm64 migrate-arm64; then
 fi
 
 # ---- x86_64 ---------------------------------------------------------------------
-if deps_ready x86-tcg "x86 TCG" migrate-x86-tcg; then
+if suite_deps_ready x86-tcg "migrate: x86 TCG" migrate-x86-tcg; then
 	hosts=()
 	for s in "${series[@]}"; do [ -f "profiles/linux-$s-x86_64-kvm-amd-tcg.yaml" ] && hosts+=("linux-$s-x86_64-kvm-amd-tcg"); done
 	if [ ${#hosts[@]} -lt 2 ]; then

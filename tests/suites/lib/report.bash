@@ -133,6 +133,22 @@ suite_deps() {
 	done
 }
 
+# suite_deps_ready GROUP LABEL TEST: for a part of a suite (matrix, migrate):
+# 0 when the packages of scripts/deps.sh GROUP are installed (as root they
+# are installed now); else TEST is skipped, its reason "LABEL: " and what is
+# missing, and it returns 1.
+suite_deps_ready() {
+	local deps_out
+	deps_out=$(scripts/deps.sh --check --quiet "$1" 2>&1) && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		report_skip "$3" "$2: packages missing ($(printf '%s\n' "$deps_out" | sed -n 's/^deps: missing: //p')); scripts/deps.sh $1 as root"
+		return 1
+	fi
+	scripts/deps.sh "$1" >&2 && return 0
+	report_skip "$3" "$2: scripts/deps.sh $1 could not install the packages"
+	return 1
+}
+
 # suite_lock DIR: creates DIR and holds its lock until the suite ends, so
 # that several `make check` runs sharing this tree take turns.
 suite_lock() {
