@@ -443,8 +443,8 @@ static int capture_arch(struct cap_state *s)
 	if (s->vcpu_fd < 0)
 		return capture_fail(s, s->vcpu_fd, "KVM_CREATE_VCPU");
 	/* PSCI 0.2 as every VMM asks for it (QEMU, kvmtool, Firecracker). */
-	if (psci && host_ioctl(s->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_ARM_PSCI_0_2) > 0) {
-		init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (psci && psci->value < 32 && feature_offered(s, psci)) {
+		init.features[0] |= 1u << psci->value;
 		add_feature(p, psci);
 	}
 	r = requested_features(s, &init);
