@@ -379,6 +379,7 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		return KVMPROF_ERR_FACTS;
 	}
 	v->magic = KVMPROF_VM_MAGIC;
+	kvmprof__vcpu_facts_early(v);
 	return 0;
 }
 

@@ -177,6 +177,7 @@ int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,
 		      uint32_t n, int dry);
 int kvmprof__verify_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_t n);
 int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd);
+void kvmprof__vcpu_facts_early(struct kvmprof_vm_priv *v);
 /* mode: MODE_APPLY, MODE_DRY or MODE_VERIFY (a merge is the arch's). */
 int kvmprof__phase_vcpu_regs(struct kvmprof_vm_priv *v, int vcpu_fd,
 			     struct kvmprof_result *res, uint32_t n, int mode);
@@ -200,6 +201,9 @@ struct kvmprof_arch_ops {
 	int (*vm_facts)(struct kvmprof_vm_priv *v);
 	/* First vCPU call: facts shared by all vCPUs (plan, writable masks). */
 	int (*vcpu_facts)(struct kvmprof_vm_priv *v, int vcpu_fd);
+	/* vcpu_facts() reads nothing from a vCPU (x86: the plan is made of the
+	 * supported CPUID and feature MSRs): kvmprof_vm_init() makes them. */
+	int facts_without_vcpu;
 	/* The vCPU init phase in every mode (arm64 only; NULL: no such phase). */
 	int (*vcpu_init)(struct kvmprof_vm_priv *v, const struct kvmprof_call *call,
 			 struct kvmprof_result *res, uint32_t n);

@@ -52,6 +52,25 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 	return v->ops->vcpu_facts ? v->ops->vcpu_facts(v, vcpu_fd) : 0;
 }
 
+/*
+ * From kvmprof_vm_init(): the vCPU facts now, when they need no vCPU, while
+ * what they are made of (the supported CPUID just read) is still in the
+ * cache. Measured on this host's PVM: the first CPUID merge of a VM went
+ * from 6.7 to 2.2 us. An error waits for the first vCPU call, as before.
+ */
+void kvmprof__vcpu_facts_early(struct kvmprof_vm_priv *v)
+{
+	const struct kvmprof_profile *p = v->p;
+
+	if (!v->ops->facts_without_vcpu)
+		return;
+	/* ONE_REG membership wants the first vCPU's register list */
+	for (uint32_t i = p->phase_start[KVMPROF_PHASE_VCPU_REGS]; i < p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1]; i++)
+		if (p->entries[i].kind == KVMPROF_KIND_ONE_REG)
+			return;
+	(void)kvmprof__vcpu_facts(v, -1);
+}
+
 int kvmprof__vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 {
 	int r;

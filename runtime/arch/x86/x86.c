@@ -758,6 +758,7 @@ const struct kvmprof_arch_ops kvmprof__arch_x86 = {
 	.arch = KVMPROF_ARCH_X86_64,
 	.vm_facts = vm_facts,
 	.vcpu_facts = plan,
+	.facts_without_vcpu = 1,
 	.regs_validate = msr_validate,
 	.regs_apply_first = cpuid_apply,
 	.regs_apply_last = msr_apply,
