@@ -45,11 +45,11 @@ synth_capture() {
 has_verb() { "$kvmprof" --help 2>/dev/null | grep -q "^  $1 "; }
 
 # Runs a verb with its output into $tmp. diff and check exit 1 for
-# "different"/"no": only 2 and up are failures.
+# "different"/"no", check 3 for "unknown": only 2 and 4 up are failures.
 run() {
 	local rc=0
 	"$@" > "$tmp" 2>&1 || rc=$?
-	if [ "$rc" -ge 2 ]; then
+	if [ "$rc" -eq 2 ] || [ "$rc" -ge 4 ]; then
 		cat "$tmp" >&2
 		echo "gen-fleet-report: '$*' failed (exit $rc)" >&2
 		exit 1
@@ -116,23 +116,22 @@ verdict() { # from-kernel to-kernel platform -> the check's last line
 	echo "- **no** for a register the other kernel does not list (e.g. the hypercall bitmaps \`STD_BMAP\`,"
 	echo "  \`STD_HYP_BMAP\`, \`VENDOR_HYP_BMAP\`, new in 6.1: a 6.1 guest cannot be moved back to 5.10), or a"
 	echo "  CPUID bit the other host does not offer;"
-	echo "- **unknown** for an arm64 register whose value differs from the other host's default: the data"
-	echo "  cannot say whether that kernel accepts the write."
+	echo "- **unknown** for an arm64 register whose value differs from the other host's default when"
+	echo "  neither the data nor the register database's kernel facts say whether that kernel accepts the"
+	echo "  write."
 	echo
-	echo "Reading the unknowns with what is known of these kernels (public kernel history, not from the data):"
-	echo "KVM before 6.7 treats the arm64 ID registers as invariant (a write of another value gives EINVAL),"
-	echo "with a few per-field exceptions (ID_AA64PFR0_EL1.CSV2/CSV3; PMUVer/PerfMon from about 6.2), and no"
-	echo "KVM lets a VMM *raise* an ID field above its default. So an upgrade whose guest saw a higher field"
-	echo "than the new host offers is blocked on any kernel: Graviton2/3/4 guests started on 5.10 saw"
-	echo "DebugVer 8 and PMUVer 4 (5.10 exposed a PMU even without the pmu-v3 feature), 6.1 presents"
-	echo "DebugVer 6 and PMUVer 0; Graviton3/4 5.10 guests also saw ID_AA64PFR0_EL1.GIC 3, 6.1 presents 1"
-	echo "(and ID_MMFR4_EL1/ID_AA64MMFR2_EL1 differ; each section lists the unknown entries with both values)."
-	echo "A rollback that would lower a field is refused too on 5.10 (invariant ID registers). PSCI_VERSION"
-	echo "is different: KVM accepts any PSCI version it implements (fw-pseudo-registers.rst), so a 5.10 guest"
-	echo "(PSCI 1.0) can be given 1.0 on 6.1, while 6.1's 1.1 is not implemented by 5.10. In short: on"
-	echo "Graviton, neither direction is possible with these kernels' defaults. On x86, KVM_SET_CPUID2 itself"
-	echo "accepts most bits; a **no** there means the guest was promised a feature (or an MSR) the other"
-	echo "host does not offer its guests, so a moved guest would see it vanish or fail."
+	echo "The register database's kernel facts (\`regdb/*.db\`, each with its source) decide what the data"
+	echo "cannot: KVM before 6.7 treats the arm64 ID registers as invariant (a write of another value gives"
+	echo "EINVAL), with a few per-field exceptions (ID_AA64PFR0_EL1.CSV2/CSV3), and no KVM lets a VMM"
+	echo "*raise* an ID field above its default. So an upgrade whose guest saw a higher field than the new"
+	echo "host offers is blocked: Graviton2/3/4 guests started on 5.10 saw DebugVer 8 and PMUVer 4 (5.10"
+	echo "exposed a PMU even without the pmu-v3 feature), 6.1 presents DebugVer 6 and PMUVer 0; Graviton3/4"
+	echo "5.10 guests also saw ID_AA64PFR0_EL1.GIC 3, 6.1 presents 1. A rollback that would lower a field"
+	echo "is refused on 5.10 (invariant ID registers), and 5.10 does not implement 6.1's PSCI 1.1 nor list"
+	echo "the hypercall bitmaps. In short: on Graviton, neither direction is possible with these kernels'"
+	echo "defaults. On x86, KVM_SET_CPUID2 itself accepts most bits; a **no** there means the guest was"
+	echo "promised a feature (or an MSR) the other host does not offer its guests, so a moved guest would"
+	echo "see it vanish or fail."
 	for p in $platforms; do
 		a=profiles/linux-5.10-$p.yaml
 		b=profiles/linux-6.1-$p.yaml
