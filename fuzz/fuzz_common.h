@@ -42,9 +42,11 @@ static inline const char *fuzz_write_file(int slot, const char *name, const uint
 		/* Diagnostics go to stderr (/dev/null under -close_fd_mask=3),
 		 * unbuffered: 460 write()s an execution of fuzz_capture, each
 		 * a system call. Buffered, they are a few; libFuzzer and the
-		 * sanitizers report on their own descriptor. */
+		 * sanitizers report on their own descriptor. A replay at a
+		 * terminal keeps them unbuffered, shown before any crash. */
 		static char errbuf[1 << 16];
-		setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
+		if (!isatty(2))
+			setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 		snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/kvmprof-fuzz.XXXXXX");
 		if (!mkdtemp(fuzz_dir)) {
 			snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/kvmprof-fuzz.XXXXXX");
