@@ -16,13 +16,8 @@ mkdir -p "$build"
 echo "[ RUN      ] fleet_report_is_current"
 if [ ! -d "$fc" ]; then
 	report_skip fleet_report_is_current "no Firecracker fingerprints at $fc (set KVMPROF_FIRECRACKER_DIR)"
-elif ! scripts/gen-fleet-report.sh "$build/kvmprof" "$build/fleet-report.md" "$fc" >"$build/fleet-report.log" 2>&1; then
-	tail -n 20 "$build/fleet-report.log"
-	report_fail fleet_report_is_current "scripts/gen-fleet-report.sh failed"
-elif ! diff -u docs/fleet-report.md "$build/fleet-report.md" >"$build/fleet-report.diff"; then
-	head -n 30 "$build/fleet-report.diff"
-	report_fail fleet_report_is_current "docs/fleet-report.md differs from what the profiles give now (make fleet-report rewrites it)"
 else
-	report_pass fleet_report_is_current
+	doc_is_current fleet_report_is_current docs/fleet-report.md "$build/fleet-report.md" \
+		"make fleet-report rewrites it" scripts/gen-fleet-report.sh "$build/kvmprof" "$build/fleet-report.md" "$fc"
 fi
 report_summary

@@ -35,6 +35,23 @@ report_skip() { # NAME [REASON]: never silent, the reason comes first
 	skipped=$((skipped + 1)) skips+=("$1")
 }
 
+# doc_is_current NAME DOC MADE FIX GENERATOR...: a generated document is what
+# its generator makes now: GENERATOR... writes MADE, which must equal DOC; FIX
+# says how to rewrite DOC when they differ.
+doc_is_current() {
+	local name=$1 doc=$2 made=$3 fix=$4
+	shift 4
+	if ! "$@" >"$made.log" 2>&1; then
+		tail -n 20 "$made.log"
+		report_fail "$name" "$1 failed"
+	elif ! diff -u "$doc" "$made" >"$made.diff"; then
+		head -n 30 "$made.diff"
+		report_fail "$name" "$doc differs from what $1 makes now ($fix)"
+	else
+		report_pass "$name"
+	fi
+}
+
 # run_test NAME COMMAND...: passes when COMMAND exits 0; its output goes to
 # $out/NAME.log, the last 20 lines of it shown when it fails.
 run_test() {
