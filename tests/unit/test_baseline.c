@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "golden.h"
+#include "profile_entry.h"
 #include "shell.h"
 
 #include "baseline.h"
@@ -64,14 +65,6 @@ static struct profile *load(const char *path)
 	return p;
 }
 
-static const struct pentry *entry(const struct profile *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (!strcmp(p->entries[i].name, name))
-			return &p->entries[i];
-	return NULL;
-}
-
 static uint64_t field(const struct pentry *e, unsigned shift, unsigned width)
 {
 	assert_non_null(e);
@@ -107,22 +100,22 @@ static void test_arm64_minimum(void **state)
 	p = baseline_of(in, 2, "bl", &err);
 	assert_non_null(p);
 	assert_int_equal(p->arch, KVMPROF_ARCH_ARM64);
-	e = entry(p, "ID_AA64PFR0_EL1");
+	e = entry_named(p, "ID_AA64PFR0_EL1");
 	assert_int_equal(field(e, 56, 4), 0);   /* CSV2: min(1, 0) */
 	assert_int_equal(field(e, 60, 4), 1);   /* CSV3: equal */
 	assert_int_equal(field(e, 20, 4), 0xf); /* AdvSIMD is signed: min(0, -1) = -1 (absent) */
-	e = entry(p, "ID_AA64DFR0_EL1");
+	e = entry_named(p, "ID_AA64DFR0_EL1");
 	assert_int_equal(field(e, 0, 4), 6);    /* DebugVer: min(6, 8) */
 	assert_int_equal(e->policy, KVMPROF_POLICY_EXACT); /* at-most vs exact: the stricter */
-	e = entry(p, "CLIDR_EL1");
+	e = entry_named(p, "CLIDR_EL1");
 	assert_int_equal(e->value, 0x2000023);
-	e = entry(p, "CTR_EL0");
+	e = entry_named(p, "CTR_EL0");
 	assert_non_null(e);
 	assert_int_equal(e->mask & 0xf, 0);     /* IminLine: don't-care in diff-a, so in the baseline */
 	assert_int_equal(e->value & ~UINT64_C(0xf), 0xb444c000);
-	assert_null(entry(p, "PSCI_VERSION"));  /* only in diff-a */
-	assert_non_null(entry(p, "pmu-v3"));
-	assert_int_equal(field(entry(p, "GICD_IIDR"), 12, 4), 3);
+	assert_null(entry_named(p, "PSCI_VERSION"));  /* only in diff-a */
+	assert_non_null(entry_named(p, "pmu-v3"));
+	assert_int_equal(field(entry_named(p, "GICD_IIDR"), 12, 4), 3);
 	assert_non_null(strstr(err, "tests/corpus/ok/diff-a.yaml:17:5: note: PSCI_VERSION is not stated by "
 				    "tests/corpus/ok/baseline-arm64-b.yaml; left out of the baseline"));
 	assert_non_null(strstr(err, "note: CTR_EL0.IminLine is not stated by tests/corpus/ok/diff-a.yaml"));
@@ -134,8 +127,8 @@ static void test_arm64_minimum(void **state)
 	in[2] = in[0];
 	p = baseline_of(in, 3, "bl", &err);
 	assert_non_null(p);
-	assert_int_equal(field(entry(p, "ID_AA64DFR0_EL1"), 0, 4), 6);
-	assert_int_equal(field(entry(p, "ID_AA64PFR0_EL1"), 56, 4), 0);
+	assert_int_equal(field(entry_named(p, "ID_AA64DFR0_EL1"), 0, 4), 6);
+	assert_int_equal(field(entry_named(p, "ID_AA64PFR0_EL1"), 56, 4), 0);
 	profile_free(p);
 	free(err);
 	profile_free(in[0]);
@@ -152,20 +145,20 @@ static void test_x86_intersection(void **state)
 	(void)state;
 	p = baseline_of(in, 2, "bl", &err);
 	assert_non_null(p);
-	e = entry(p, "CPUID.0x7.0x0.EBX");
+	e = entry_named(p, "CPUID.0x7.0x0.EBX");
 	assert_int_equal(field(e, 16, 1), 0); /* AVX512F: 1 & 0 */
 	assert_int_equal(field(e, 5, 1), 1);  /* AVX2 */
 	assert_int_equal(e->mask & (1u << 9), 0); /* ERMS: stated by one input only */
-	e = entry(p, "CPUID.0x1.0x0.ECX");
+	e = entry_named(p, "CPUID.0x1.0x0.ECX");
 	assert_int_equal(field(e, 21, 1), 0); /* X2APIC: 1 & 0 */
 	assert_int_equal(field(e, 28, 1), 1); /* AVX */
-	e = entry(p, "CPUID.0x1.0x0.EAX");
+	e = entry_named(p, "CPUID.0x1.0x0.EAX");
 	assert_int_equal(field(e, 4, 4), 0xf); /* Model: equal */
-	e = entry(p, "KVM_CAP_DISABLE_QUIRKS2");
+	e = entry_named(p, "KVM_CAP_DISABLE_QUIRKS2");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0x3);  /* LINT0_REENABLED, CD_NW_CLEARED; SLOT_ZAP_ALL left out */
 	assert_int_equal(e->value, 0x2); /* CD_NW_CLEARED: disable */
-	assert_null(entry(p, "CPUID.0xd.0x0.EAX"));
+	assert_null(entry_named(p, "CPUID.0xd.0x0.EAX"));
 	assert_non_null(strstr(err, "quirk KVM_X86_QUIRK_SLOT_ZAP_ALL is not stated by tests/corpus/ok/diff-x86-a.yaml"));
 	assert_non_null(strstr(err, "tests/corpus/ok/baseline-x86-b.yaml:21:5: note: CPUID.0xd.0x0.EAX is not stated"));
 	profile_free(p);
@@ -409,13 +402,13 @@ static void test_every_real_pair(void **state)
 			 * GuestPhysAddrSize differ from every later series' (docs/kernel-changes.md) */
 			int with_61 = (strstr(paths[i], "linux-6.1-") != NULL) != (strstr(paths[k], "linux-6.1-") != NULL);
 			if (with_61 && strstr(paths[i], "x86_64-kvm-amd-tcg")) { /* 6.1 reports GuestPhysAddrSize 0 */
-				const struct pentry *e = entry(p, "CPUID.0x80000008.0x0.EAX");
+				const struct pentry *e = entry_named(p, "CPUID.0x80000008.0x0.EAX");
 				assert_non_null(e);
 				assert_int_equal((e->value >> 16) & 0xff, 0); /* min(0, 0x28) */
 				assert_int_equal((e->mask >> 16) & 0xff, 0xff);
 			}
 			if (with_61 && (strstr(paths[i], "arm64-neoverse-n1") || strstr(paths[i], "arm64-qemu-max"))) {
-				const struct pentry *e = entry(p, "CLIDR_EL1");
+				const struct pentry *e = entry_named(p, "CLIDR_EL1");
 				assert_true(!e || !(e->mask & 0x7)); /* Ctype1 (3 vs 1): left out */
 				assert_non_null(strstr(r.err, "CLIDR_EL1.Ctype1"));
 				assert_non_null(strstr(r.err, "has 3"));
@@ -424,7 +417,7 @@ static void test_every_real_pair(void **state)
 			if (with_61 && strstr(paths[i], "arm64-neoverse-n1"))
 				assert_non_null(strstr(r.err, "CCSIDR_EL1.L1D"));
 			if (strstr(paths[i], "linux-5.10-arm64-graviton")) {
-				const struct pentry *e = entry(p, "PSCI_VERSION");
+				const struct pentry *e = entry_named(p, "PSCI_VERSION");
 				assert_non_null(e);
 				assert_int_equal(e->value, 0x10000); /* 1.0: the lowest common version */
 			}

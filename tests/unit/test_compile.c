@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "golden.h"
+#include "profile_entry.h"
 
 #include "profile.h"
 #include "tables.h"
@@ -140,14 +141,6 @@ static struct profile *load_ok(const char *path)
 	return p;
 }
 
-static const struct pentry *entry(const struct profile *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (!strcmp(p->entries[i].name, name))
-			return &p->entries[i];
-	return NULL;
-}
-
 static void test_inheritance(void **state)
 {
 	struct profile *p = load_ok("tests/corpus/ok/child-arm64.yaml");
@@ -155,20 +148,20 @@ static void test_inheritance(void **state)
 
 	(void)state;
 	/* whole value replaced */
-	e = entry(p, "CLIDR_EL1");
+	e = entry_named(p, "CLIDR_EL1");
 	assert_non_null(e);
 	assert_int_equal(e->value, 0x2000021);
 	assert_string_equal(e->profile, "child-arm64");
 	/* field merge: base's GIC kept, child's CSV2 added */
-	e = entry(p, "ID_AA64PFR0_EL1");
+	e = entry_named(p, "ID_AA64PFR0_EL1");
 	assert_non_null(e);
 	assert_int_equal(e->n_fields, 2);
 	assert_int_equal((e->value >> 24) & 0xf, 1);  /* GIC from the base */
 	assert_int_equal((e->value >> 56) & 0xf, 1);  /* CSV2 from the child */
 	/* removed by `~` */
-	assert_null(entry(p, "REVIDR_EL1"));
+	assert_null(entry_named(p, "REVIDR_EL1"));
 	/* inherited untouched, origin is the base */
-	e = entry(p, "PSCI_VERSION");
+	e = entry_named(p, "PSCI_VERSION");
 	assert_non_null(e);
 	assert_string_equal(e->profile, "base-arm64");
 	/* sorted by phase */
@@ -233,7 +226,7 @@ static void test_at_most_whole_value_has_signed_fields(void **state)
 	p = load_ok(path);
 	unlink(path);
 	rmdir(dir);
-	e = entry(p, "ID_AA64PFR0_EL1");
+	e = entry_named(p, "ID_AA64PFR0_EL1");
 	assert_non_null(e);
 	assert_int_equal(e->n_fields, 16);
 	for (size_t i = 0; i < e->n_fields; i++) {
@@ -277,14 +270,14 @@ static void test_per_vcpu_fields(void **state)
 	p = load_ok(path);
 	unlink(path);
 	rmdir(dir);
-	e = entry(p, "CPUID.0x1.0x0.EBX");
+	e = entry_named(p, "CPUID.0x1.0x0.EBX");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0x00ffffffu); /* InitialAPICID (31:24) left to the VMM */
 	assert_int_equal(e->value, 0x00020800u);
-	e = entry(p, "CPUID.0x8000001e.0x0.EBX");
+	e = entry_named(p, "CPUID.0x8000001e.0x0.EBX");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0xff00u);
-	e = entry(p, "CPUID.0x8000001e.0x0.ECX");
+	e = entry_named(p, "CPUID.0x8000001e.0x0.ECX");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0xffffffffu); /* NodeId named: stated for every vCPU */
 	assert_int_equal(e->value, 0x102u);
@@ -315,7 +308,7 @@ static void test_vmm_owned_hypervisor_bit(void **state)
 	      "    CPUID.0x80000001.0x0.ECX: {value: 0x101}\n", f);
 	fclose(f);
 	p = load_ok(path);
-	e = entry(p, "CPUID.0x1.0x0.ECX");
+	e = entry_named(p, "CPUID.0x1.0x0.ECX");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0x7fffffffu); /* HYPERVISOR (31) left to the VMM */
 	assert_int_equal(e->value, 0x76f83203u);
@@ -328,7 +321,7 @@ static void test_vmm_owned_hypervisor_bit(void **state)
 	p = load_ok(path);
 	unlink(path);
 	rmdir(dir);
-	e = entry(p, "CPUID.0x1.0x0.ECX");
+	e = entry_named(p, "CPUID.0x1.0x0.ECX");
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0xffffffffu); /* named: stated */
 	assert_int_equal(e->value, 0xf6f83203u);

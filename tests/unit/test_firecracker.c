@@ -28,6 +28,7 @@
 /* The importer and exporter live in the CLI; their conversion code is tested in process. */
 #include "firecracker_in.c"
 #include "firecracker_out.c"
+#include "profile_entry.h"
 
 static char fc_dir[256];
 static char tmp_dir[256];
@@ -110,14 +111,6 @@ static char *finish_log(struct diag *d, FILE *mem, char **log)
 	diag_fini(d);
 	fclose(mem);
 	return *log;
-}
-
-static const struct pentry *find(const struct profile *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (!strcmp(p->entries[i].name, name))
-			return &p->entries[i];
-	return NULL;
 }
 
 static uint64_t field(const struct pentry *e, const char *name)
@@ -469,7 +462,7 @@ static void test_graviton2_named_values(void **state)
 	assert_string_equal(prov(b, "state-registers-omitted"),
 			    "171 (vCPU run-time state, not environment; see docs/firecracker.md)");
 	/* the boot state Firecracker had set up is not pinned: X0 = the FDT address, PSTATE (no PC in the dump) */
-	assert_null(find(a, "CORE.X0"));
+	assert_null(entry_named(a, "CORE.X0"));
 	assert_int_equal(find_omitted_name(&sa, "CORE.X0")->value, 0x87e00000);
 	assert_int_equal(find_omitted_name(&sb, "CORE.PSTATE")->value, 0x3c5);
 	assert_non_null(find_omitted_name(&sb, "CORE.ELR_EL1"));
@@ -482,8 +475,8 @@ static void test_graviton2_named_values(void **state)
 	assert_non_null(find_omitted_name(&sa, "KVM_REG_ARM_TIMER_CVAL"));
 	assert_non_null(find_omitted_name(&sa, "TTBR0_EL1"));
 	assert_null(find_omitted_name(&sb, "PMCCNTR_EL0"));
-	assert_null(find(a, "MPIDR_EL1"));
-	assert_null(find(a, "SCTLR_EL1"));
+	assert_null(entry_named(a, "MPIDR_EL1"));
+	assert_null(entry_named(a, "SCTLR_EL1"));
 	/* what is left is what a guest reads about its platform */
 	for (size_t i = 0; i < a->n_entries; i++) {
 		const struct regdb_reg *r = a->entries[i].reg;
@@ -491,35 +484,35 @@ static void test_graviton2_named_values(void **state)
 		assert_false(r->flags & REGDB_R_STATE);
 	}
 
-	assert_int_equal(find(a, "MIDR_EL1")->value, 0x413fd0c1);
-	assert_int_equal(find(b, "MIDR_EL1")->value, 0x413fd0c1);
-	assert_int_equal(field(find(a, "MIDR_EL1"), "PartNum"), 0xd0c);
+	assert_int_equal(entry_named(a, "MIDR_EL1")->value, 0x413fd0c1);
+	assert_int_equal(entry_named(b, "MIDR_EL1")->value, 0x413fd0c1);
+	assert_int_equal(field(entry_named(a, "MIDR_EL1"), "PartNum"), 0xd0c);
 	/* debug architecture v8.2 (8) on 5.10, v8.0 (6) on 6.1; PMUv3 only on 5.10 without pmu-v3 */
-	assert_int_equal(field(find(a, "ID_AA64DFR0_EL1"), "DebugVer"), 8);
-	assert_int_equal(field(find(b, "ID_AA64DFR0_EL1"), "DebugVer"), 6);
-	assert_int_equal(field(find(a, "ID_AA64DFR0_EL1"), "PMUVer"), 4);
-	assert_int_equal(field(find(b, "ID_AA64DFR0_EL1"), "PMUVer"), 0);
-	assert_int_equal(find(a, "ID_AA64DFR0_EL1")->value, 0x110305408);
-	assert_int_equal(find(b, "ID_AA64DFR0_EL1")->value, 0x10305006);
-	assert_int_equal(find(a, "ID_DFR0_EL1")->value, 0x4010088);
-	assert_int_equal(find(b, "ID_DFR0_EL1")->value, 0x10088);
+	assert_int_equal(field(entry_named(a, "ID_AA64DFR0_EL1"), "DebugVer"), 8);
+	assert_int_equal(field(entry_named(b, "ID_AA64DFR0_EL1"), "DebugVer"), 6);
+	assert_int_equal(field(entry_named(a, "ID_AA64DFR0_EL1"), "PMUVer"), 4);
+	assert_int_equal(field(entry_named(b, "ID_AA64DFR0_EL1"), "PMUVer"), 0);
+	assert_int_equal(entry_named(a, "ID_AA64DFR0_EL1")->value, 0x110305408);
+	assert_int_equal(entry_named(b, "ID_AA64DFR0_EL1")->value, 0x10305006);
+	assert_int_equal(entry_named(a, "ID_DFR0_EL1")->value, 0x4010088);
+	assert_int_equal(entry_named(b, "ID_DFR0_EL1")->value, 0x10088);
 	/* PSCI 1.0 vs 1.1 */
-	assert_int_equal(find(a, "PSCI_VERSION")->value, 0x10000);
-	assert_int_equal(find(b, "PSCI_VERSION")->value, 0x10001);
-	assert_int_equal(field(find(b, "PSCI_VERSION"), "Minor"), 1);
+	assert_int_equal(entry_named(a, "PSCI_VERSION")->value, 0x10000);
+	assert_int_equal(entry_named(b, "PSCI_VERSION")->value, 0x10001);
+	assert_int_equal(field(entry_named(b, "PSCI_VERSION"), "Minor"), 1);
 	/* the hypercall bitmaps appear with 6.1 */
-	assert_null(find(a, "STD_BMAP"));
-	assert_int_equal(find(b, "STD_BMAP")->value, 1);
-	assert_int_equal(find(b, "VENDOR_HYP_BMAP")->value, 3);
+	assert_null(entry_named(a, "STD_BMAP"));
+	assert_int_equal(entry_named(b, "STD_BMAP")->value, 1);
+	assert_int_equal(entry_named(b, "VENDOR_HYP_BMAP")->value, 3);
 	/* CCSIDR through its CSSELR index; the same geometry on both */
-	assert_int_equal(find(a, "CCSIDR_EL1.L1D")->value, 0x701fe01a);
-	assert_int_equal(find(b, "CCSIDR_EL1.L2D")->value, 0x70ffe03a);
-	assert_int_equal(field(find(b, "CCSIDR_EL1.L2D"), "NumSets"), 0x7ff);
-	assert_int_equal(find(a, "CLIDR_EL1")->value, find(b, "CLIDR_EL1")->value);
-	assert_int_equal(find(b, "SMCCC_ARCH_WORKAROUND_1")->value, 2);
+	assert_int_equal(entry_named(a, "CCSIDR_EL1.L1D")->value, 0x701fe01a);
+	assert_int_equal(entry_named(b, "CCSIDR_EL1.L2D")->value, 0x70ffe03a);
+	assert_int_equal(field(entry_named(b, "CCSIDR_EL1.L2D"), "NumSets"), 0x7ff);
+	assert_int_equal(entry_named(a, "CLIDR_EL1")->value, entry_named(b, "CLIDR_EL1")->value);
+	assert_int_equal(entry_named(b, "SMCCC_ARCH_WORKAROUND_1")->value, 2);
 	/* every bit of an imported register is stated */
-	assert_int_equal(find(a, "ID_AA64PFR0_EL1")->mask, UINT64_MAX);
-	assert_int_equal(find(a, "CCSIDR_EL1.L1D")->mask, 0xffffffff);
+	assert_int_equal(entry_named(a, "ID_AA64PFR0_EL1")->mask, UINT64_MAX);
+	assert_int_equal(entry_named(a, "CCSIDR_EL1.L1D")->mask, 0xffffffff);
 
 	/* stderr: one line with the count and the first names; --verbose: every one with its path */
 	char *text = NULL;
@@ -560,21 +553,21 @@ static void test_x86_named_values(void **state)
 	 * out); 32 MSRs, 26 of them run-time state */
 	assert_int_equal(b->n_entries, 206 + 6);
 	/* 6.1 exposes DTES64 and leaf 7 subleaf 2 */
-	assert_int_equal(field(find(a, "CPUID.0x1.0x0.ECX"), "DTES64"), 0);
-	assert_int_equal(field(find(b, "CPUID.0x1.0x0.ECX"), "DTES64"), 1);
-	assert_int_equal(find(a, "CPUID.0x7.0x0.EAX")->value, 1);
-	assert_int_equal(find(b, "CPUID.0x7.0x0.EAX")->value, 2);
+	assert_int_equal(field(entry_named(a, "CPUID.0x1.0x0.ECX"), "DTES64"), 0);
+	assert_int_equal(field(entry_named(b, "CPUID.0x1.0x0.ECX"), "DTES64"), 1);
+	assert_int_equal(entry_named(a, "CPUID.0x7.0x0.EAX")->value, 1);
+	assert_int_equal(entry_named(b, "CPUID.0x7.0x0.EAX")->value, 2);
 	assert_null(find_target(a, KVMPROF_KIND_CPUID, UINT64_C(7) << 32 | 2, KVMPROF_CPUID_EDX));
 	assert_int_equal(find_target(b, KVMPROF_KIND_CPUID, UINT64_C(7) << 32 | 2, KVMPROF_CPUID_EDX)->value, 1);
 	/* the leaf's flags become significant-index (aux bit 0) */
-	assert_int_equal(find(b, "CPUID.0x7.0x0.EBX")->aux, 1);
-	assert_int_equal(find(b, "CPUID.0x1.0x0.ECX")->aux, 0);
+	assert_int_equal(entry_named(b, "CPUID.0x7.0x0.EBX")->aux, 1);
+	assert_int_equal(entry_named(b, "CPUID.0x1.0x0.ECX")->aux, 0);
 	/* "GenuineIntel" */
-	assert_int_equal(find(b, "CPUID.0x0.0x0.EBX")->value, 0x756e6547);
+	assert_int_equal(entry_named(b, "CPUID.0x0.0x0.EBX")->value, 0x756e6547);
 	/* MSRs by name */
-	assert_non_null(find(b, "IA32_ARCH_CAPABILITIES"));
-	assert_non_null(find(b, "IA32_MISC_ENABLE"));
-	assert_null(find(b, "MSR_KVM_STEAL_TIME")); /* paravirtual run-time state: left out */
+	assert_non_null(entry_named(b, "IA32_ARCH_CAPABILITIES"));
+	assert_non_null(entry_named(b, "IA32_MISC_ENABLE"));
+	assert_null(entry_named(b, "MSR_KVM_STEAL_TIME")); /* paravirtual run-time state: left out */
 	profile_free(a);
 	profile_free(b);
 
@@ -587,17 +580,17 @@ static void test_x86_named_values(void **state)
 	struct profile *s6 = import_ok("fingerprint_INTEL_SAPPHIRE_RAPIDS_6.1host.json");
 	static const char *const amx[] = { "CPUID.0x1d.0x0.EAX", "CPUID.0x1d.0x0.EBX", "CPUID.0x1e.0x0.EBX" };
 	for (size_t i = 0; i < sizeof(amx) / sizeof(amx[0]); i++) {
-		assert_int_equal(find(s5, amx[i])->aux, 0);
-		assert_int_equal(find(s6, amx[i])->aux, 1);
+		assert_int_equal(entry_named(s5, amx[i])->aux, 0);
+		assert_int_equal(entry_named(s6, amx[i])->aux, 1);
 	}
-	assert_null(find(s5, "CPUID.0x1d.0x1.EAX"));
-	assert_int_equal(find(s6, "CPUID.0x1d.0x1.EAX")->aux, 1);
+	assert_null(entry_named(s5, "CPUID.0x1d.0x1.EAX"));
+	assert_int_equal(entry_named(s6, "CPUID.0x1d.0x1.EAX")->aux, 1);
 	const char *search[] = { tmp_dir, NULL };
 	struct profile *y5 = compile_and_lint(write_yaml(s5, tmp_dir), search);
 	struct profile *y6 = compile_and_lint(write_yaml(s6, tmp_dir), search);
-	assert_int_equal(find(y5, "CPUID.0x1d.0x0.EAX")->aux, 0);
-	assert_int_equal(find(y6, "CPUID.0x1d.0x0.EAX")->aux, 1);
-	assert_int_equal(find(y6, "CPUID.0x1e.0x0.EAX")->aux, 1);
+	assert_int_equal(entry_named(y5, "CPUID.0x1d.0x0.EAX")->aux, 0);
+	assert_int_equal(entry_named(y6, "CPUID.0x1d.0x0.EAX")->aux, 1);
+	assert_int_equal(entry_named(y6, "CPUID.0x1e.0x0.EAX")->aux, 1);
 	profile_free(y5);
 	profile_free(y6);
 	profile_free(s5);
@@ -609,7 +602,7 @@ static void test_templates(void **state)
 {
 	NEED_DATA();
 	struct profile *t = import_ok("tmpl_T2.json");
-	const struct pentry *e = find(t, "CPUID.0x1.0x0.EAX");
+	const struct pentry *e = entry_named(t, "CPUID.0x1.0x0.EAX");
 	/* "0bxxxx000000000011xx00011011110010" */
 	assert_non_null(e);
 	assert_int_equal(e->mask, 0x0fff3fff);
@@ -623,13 +616,13 @@ static void test_templates(void **state)
 	assert_string_equal(sve->requires_text,
 			    "cap(KVM_CAP_ARM_SVE) && cap(KVM_CAP_ARM_PTRAUTH_ADDRESS) && cap(KVM_CAP_ARM_PTRAUTH_GENERIC)");
 	assert_int_equal(sve->n_entries, 3);
-	assert_int_equal(find(sve, "sve")->value, 1);
-	assert_int_equal(find(sve, "ptrauth-generic")->value, 1);
-	assert_null(find(sve, "pmu-v3"));
+	assert_int_equal(entry_named(sve, "sve")->value, 1);
+	assert_int_equal(entry_named(sve, "ptrauth-generic")->value, 1);
+	assert_null(entry_named(sve, "pmu-v3"));
 	profile_free(sve);
 
 	struct profile *v = import_ok("tmpl_V1N1.json");
-	e = find(v, "ID_AA64PFR0_EL1");
+	e = entry_named(v, "ID_AA64PFR0_EL1");
 	assert_non_null(e);
 	assert_int_equal(field(e, "SVE"), 0);
 	assert_int_equal(e->mask, UINT64_C(0x000f000f00000000));
@@ -1041,14 +1034,14 @@ static void test_common_base(void **state)
 	assert_string_equal(ps[0]->base, "linux-common-arm64-graviton2");
 	assert_int_equal(c->n_entries + ps[0]->n_entries, n0);
 	assert_int_equal(c->n_entries + ps[1]->n_entries, n1);
-	assert_non_null(find(c, "MIDR_EL1"));
-	assert_non_null(find(c, "CLIDR_EL1"));
-	assert_null(find(c, "PSCI_VERSION"));
-	assert_non_null(find(ps[0], "PSCI_VERSION"));
-	assert_non_null(find(ps[1], "ID_AA64DFR0_EL1"));
-	assert_null(find(ps[1], "MIDR_EL1"));
+	assert_non_null(entry_named(c, "MIDR_EL1"));
+	assert_non_null(entry_named(c, "CLIDR_EL1"));
+	assert_null(entry_named(c, "PSCI_VERSION"));
+	assert_non_null(entry_named(ps[0], "PSCI_VERSION"));
+	assert_non_null(entry_named(ps[1], "ID_AA64DFR0_EL1"));
+	assert_null(entry_named(ps[1], "MIDR_EL1"));
 	/* 5.10's PMU registers and 6.1's bitmaps are the kernels' own */
-	assert_non_null(find(ps[1], "STD_BMAP"));
+	assert_non_null(entry_named(ps[1], "STD_BMAP"));
 	profile_free(c);
 	profile_free(ps[0]);
 	profile_free(ps[1]);
