@@ -781,11 +781,56 @@ static void test_export_round_trip(void **state)
 	}
 }
 
+/* A profile exported to memory: its JSON, and what the template cannot carry (n_lost lines of lost). */
+struct exported {
+	char *json, *lost;
+	size_t json_len, n_lost;
+};
+
+/* Writes `text` as tmp_dir/FILE, loads it (no errors) and exports it (success). */
+static struct exported export_text(const char *file, const char *text)
+{
+	const char *search[] = { tmp_dir, NULL };
+	struct exported x = { .n_lost = 99 }; /* fc_export must set it */
+	size_t lost_len = 0;
+	struct diag d;
+	diag_init(&d, stderr);
+	struct profile *p = profile_load_resolved(write_tmp(file, text), search, &d);
+	assert_non_null(p);
+	assert_int_equal(d.n_errors, 0);
+	FILE *o = open_memstream(&x.json, &x.json_len), *l = open_memstream(&x.lost, &lost_len);
+	assert_int_equal(fc_export(p, o, l, &x.n_lost, &d), 0);
+	fclose(o);
+	fclose(l);
+	profile_free(p);
+	diag_fini(&d);
+	return x;
+}
+
+/*
+ * The number of elements of the exported array `member`, read by our strict
+ * JSON reader (and so one Firecracker's serde accepts); frees x.
+ */
+static size_t exported_members_free(struct exported *x, const char *member)
+{
+	struct diag d;
+	diag_init(&d, stderr);
+	struct json_value *v = json_parse("export", x->json, x->json_len, &d);
+	assert_non_null(v);
+	const struct json_value *m = json_member(v, member);
+	assert_non_null(m);
+	size_t n = m->n;
+	json_free(v);
+	diag_fini(&d);
+	free(x->json);
+	free(x->lost);
+	return n;
+}
+
 /* What a template cannot carry is listed, not dropped silently. */
 static void test_export_lists_what_it_cannot_carry(void **state)
 {
-	const char *search[] = { tmp_dir, NULL };
-	const char *path = write_tmp("linux-6.1-arm64-lossy.yaml",
+	struct exported x = export_text("linux-6.1-arm64-lossy.yaml",
 		"kvmprof: 1\nname: linux-6.1-arm64-lossy\narch: arm64\n"
 		"requires: kernel >= 6.1\n"
 		"vm:\n  capabilities:\n    KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: 1\n"
@@ -794,77 +839,39 @@ static void test_export_lists_what_it_cannot_carry(void **state)
 		"    ID_AA64DFR0_EL1: {DebugVer: 6, policy: at-most}\n"
 		"    CLIDR_EL1: {value: 0x2000023, requires: kernel >= 6.3}\n"
 		"devices:\n  vgic-v3:\n    GICD_IIDR: {Revision: 2}\n");
-	struct diag d;
-	diag_init(&d, stderr);
-	struct profile *p = profile_load_resolved(path, search, &d);
-	assert_non_null(p);
-	assert_int_equal(d.n_errors, 0);
-	char *out = NULL, *lost_text = NULL;
-	size_t out_len = 0, lost_len = 0, n_lost = 0;
-	FILE *o = open_memstream(&out, &out_len), *l = open_memstream(&lost_text, &lost_len);
-	assert_int_equal(fc_export(p, o, l, &n_lost, &d), 0);
-	fclose(o);
-	fclose(l);
-	assert_int_equal(n_lost, 5);
-	assert_non_null(strstr(lost_text, "GICD_IIDR: a device register"));
-	assert_non_null(strstr(lost_text, "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: KVM_ENABLE_CAP"));
-	assert_non_null(strstr(lost_text, "CLIDR_EL1: its condition 'requires: kernel >= 6.3'"));
-	assert_non_null(strstr(lost_text, "ID_AA64DFR0_EL1: policy at-most"));
-	assert_non_null(strstr(lost_text, "requires: the profile's condition 'kernel >= 6.1'"));
+	assert_int_equal(x.n_lost, 5);
+	assert_non_null(strstr(x.lost, "GICD_IIDR: a device register"));
+	assert_non_null(strstr(x.lost, "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: KVM_ENABLE_CAP"));
+	assert_non_null(strstr(x.lost, "CLIDR_EL1: its condition 'requires: kernel >= 6.3'"));
+	assert_non_null(strstr(x.lost, "ID_AA64DFR0_EL1: policy at-most"));
+	assert_non_null(strstr(x.lost, "requires: the profile's condition 'kernel >= 6.1'"));
 	/* and what it can carry is there */
-	assert_non_null(strstr(out, "{\"index\": 0, \"bitmap\": \"0b01xx\"}"));
-	assert_non_null(strstr(out, "\"addr\": \"0x603000000013c000\", \"bitmap\": \"0b"
-				    "0000000000000000000000000000000001000001001111111101000011000001\""));
-	assert_null(strstr(out, "0x603000000013c001\"")); /* CLIDR_EL1 left out */
-	/* the output is JSON our strict reader (and so Firecracker's serde) accepts */
-	struct json_value *v = json_parse("export", out, out_len, &d);
-	assert_non_null(v);
-	assert_int_equal(json_member(v, "reg_modifiers")->n, 2);
-	json_free(v);
-	free(out);
-	free(lost_text);
-	profile_free(p);
-	diag_fini(&d);
+	assert_non_null(strstr(x.json, "{\"index\": 0, \"bitmap\": \"0b01xx\"}"));
+	assert_non_null(strstr(x.json, "\"addr\": \"0x603000000013c000\", \"bitmap\": \"0b"
+				       "0000000000000000000000000000000001000001001111111101000011000001\""));
+	assert_null(strstr(x.json, "0x603000000013c001\"")); /* CLIDR_EL1 left out */
+	assert_int_equal(exported_members_free(&x, "reg_modifiers"), 2);
 }
 
 /* significant-index becomes the element's flags; a subleaf without it is worth a warning, nothing is lost. */
 static void test_export_cpuid_flags(void **state)
 {
-	const char *search[] = { tmp_dir, NULL };
-	const char *path = write_tmp("linux-6.1-x86_64-flags.yaml",
+	struct exported x = export_text("linux-6.1-x86_64-flags.yaml",
 		"kvmprof: 1\nname: linux-6.1-x86_64-flags\narch: x86_64\n"
 		"vcpu:\n  registers:\n"
 		"    CPUID.0x7.0x0.EAX: 2\n"
 		"    CPUID.0x7.0x0.EBX: {value: 0x1, significant-index: true}\n"
 		"    CPUID.0xd.0x1.EAX: 0xf\n"
 		"    CPUID.0x1.0x0.ECX: 0x80000000\n");
-	struct diag d;
-	diag_init(&d, stderr);
-	struct profile *p = profile_load_resolved(path, search, &d);
-	assert_non_null(p);
-	assert_int_equal(d.n_errors, 0);
-	char *out = NULL, *lost_text = NULL;
-	size_t out_len = 0, lost_len = 0, n_lost = 99;
-	FILE *o = open_memstream(&out, &out_len), *l = open_memstream(&lost_text, &lost_len);
-	assert_int_equal(fc_export(p, o, l, &n_lost, &d), 0);
-	fclose(o);
-	fclose(l);
-	assert_int_equal(n_lost, 0);
+	assert_int_equal(x.n_lost, 0);
 	/* one register of the leaf says significant-index: the element does */
-	assert_non_null(strstr(out, "{\"leaf\": \"0x7\", \"subleaf\": \"0x0\", \"flags\": 1,"));
-	assert_non_null(strstr(out, "{\"leaf\": \"0xd\", \"subleaf\": \"0x1\", \"flags\": 0,"));
-	assert_non_null(strstr(out, "{\"leaf\": \"0x1\", \"subleaf\": \"0x0\", \"flags\": 0,"));
-	assert_non_null(strstr(lost_text, "linux-6.1-x86_64-flags: warning: CPUID.0xd.0x1.EAX states subleaf 0x1 of "
-					  "leaf 0xd without significant-index"));
-	assert_null(strstr(lost_text, "leaf 0x7")); /* subleaf 0 needs no flag */
-	struct json_value *v = json_parse("export", out, out_len, &d);
-	assert_non_null(v);
-	assert_int_equal(json_member(v, "cpuid_modifiers")->n, 3);
-	json_free(v);
-	free(out);
-	free(lost_text);
-	profile_free(p);
-	diag_fini(&d);
+	assert_non_null(strstr(x.json, "{\"leaf\": \"0x7\", \"subleaf\": \"0x0\", \"flags\": 1,"));
+	assert_non_null(strstr(x.json, "{\"leaf\": \"0xd\", \"subleaf\": \"0x1\", \"flags\": 0,"));
+	assert_non_null(strstr(x.json, "{\"leaf\": \"0x1\", \"subleaf\": \"0x0\", \"flags\": 0,"));
+	assert_non_null(strstr(x.lost, "linux-6.1-x86_64-flags: warning: CPUID.0xd.0x1.EAX states subleaf 0x1 of "
+					"leaf 0xd without significant-index"));
+	assert_null(strstr(x.lost, "leaf 0x7")); /* subleaf 0 needs no flag */
+	assert_int_equal(exported_members_free(&x, "cpuid_modifiers"), 3);
 }
 
 /* One import error: its text (file:line:col: error: $.path: ...), quiet source. */
