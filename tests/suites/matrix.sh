@@ -48,17 +48,11 @@ timeout_s=${KVMPROF_MATRIX_TIMEOUT:-300}
 kvmprof=$build/kvmprof
 . tests/suites/lib/report.bash
 
-# The matrix's tests have no output of their own to show: each prints its
-# RUN line with its verdict.
-ok() { echo "[ RUN      ] $1"; report_pass "$1"; }
-bad() { echo "[ RUN      ] $1"; report_fail "$1" "$2"; }
-skip_one() { report_skip "$1" "matrix: $2"; } # TEST REASON
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-prov() { sed -n "s/^  \"$1\": \"\(.*\)\"$/\1/p" "$2" | head -n 1; } # KEY FILE: a provenance value
+# The matrix's tests have no output of their own to show: each is one
+# report_ok or report_bad (lib/report.bash), its RUN line with its verdict.
 qemu_version() { "$1" --version | sed -n '1s/^QEMU emulator version //p'; }
 
-t_start=$(now)
+t_start=$(report_now)
 echo "[==========] The upgrade/rollback matrix on real kernels."
 [ -x "$kvmprof" ] || { suite_fail_alone matrix_kvmprof_built "$kvmprof missing (make)"; exit 1; }
 suite_lock "$out" # several `make check` runs may share this tree
@@ -115,15 +109,15 @@ add_rows() {
 # $out/ARCH/matrix_init carrying ARCH's rows; returns 1 when it fails.
 build_arch() {
 	local arch=$1 t
-	t=$(now)
+	t=$(report_now)
 	# shellcheck disable=SC2086
 	if tests/matrix/build.sh "$out/$arch" "$arch" "$build" ${row_files[$arch]} >"$out/build-$arch.log" 2>&1; then
-		ok "matrix_build_$arch"
-		echo "matrix: $arch build $(elapsed "$t") s"
+		report_ok "matrix_build_$arch"
+		echo "matrix: $arch build $(report_since "$t") s"
 		return 0
 	fi
 	cat "$out/build-$arch.log"
-	bad "matrix_build_$arch" "tests/matrix/build.sh $arch failed"
+	report_bad "matrix_build_$arch" "tests/matrix/build.sh $arch failed"
 	return 1
 }
 
@@ -133,10 +127,10 @@ build_arch() {
 ran() {
 	if [ "$2" -ne 0 ]; then
 		tail -n 5 "$3"
-		bad "$1" "$4"
+		report_bad "$1" "$4"
 		return 1
 	fi
-	ok "$1"
+	report_ok "$1"
 }
 
 # column ARCH NAME OUTPUT SECONDS RESULT PACKAGE VERSION QEMU CPU: one column,
@@ -166,16 +160,16 @@ boot_columns() {
 	qemu=$(qemu_version "$qemu_bin")
 	for host in "$@"; do
 		cap=profiles/$host.yaml
-		pkg=$(prov kernel-package "$cap") cpu=$(prov qemu-cpu "$cap")
+		pkg=$(suite_prov kernel-package "$cap") cpu=$(suite_prov qemu-cpu "$cap")
 		if ! kernel=$(tests/qemu/get-kernel.sh "${get_args[@]}" "$pkg" 2>"$out/get-kernel-$host.log"); then
-			skip_one "boot_$host" "no kernel $pkg ($(tail -n 1 "$out/get-kernel-$host.log"))"
+			report_skip "boot_$host" "matrix: no kernel $pkg ($(tail -n 1 "$out/get-kernel-$host.log"))"
 			continue
 		fi
 		got=$(sed -n 's/.* -> [^ ]* \([^ ]*\) (release.*/\1/p' "$out/get-kernel-$host.log")
-		t=$(now)
+		t=$(report_now)
 		"tests/qemu/$boot.sh" --kernel "$kernel" "$init_opt" "$out/$arch/matrix_init" --cpu "$cpu" \
 			--timeout "$timeout_s" --log "$out/serial-$host.log" >"$out/run-$host.txt" 2>"$out/boot-$host.err"
-		rc=$? secs=$(elapsed "$t")
+		rc=$? secs=$(report_since "$t")
 		res=$(sed -n "s/^$boot: result=\([a-z-]*\).*/\1/p" "$out/boot-$host.err")
 		echo "matrix: $host: kernel $pkg $got, -cpu $cpu, boot ${secs} s, ${res:-no result line}"
 		ran "boot_$host" $rc "$out/boot-$host.err" "$boot.sh exit $rc (log: $out/serial-$host.log)" || continue
@@ -193,14 +187,14 @@ fi
 # ---- x86_64 -----------------------------------------------------------------
 host_usable=0
 if [ "$(uname -m)" != x86_64 ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
-	skip_one "run_$this_host" "this machine's /dev/kvm is not usable (or not x86_64): no host column"
+	report_skip "run_$this_host" "matrix: this machine's /dev/kvm is not usable (or not x86_64): no host column"
 else
 	mkdir -p "$out/x86_64"
 	if "$kvmprof" capture --name "$this_host" -o "$this_host_cap" 2>"$out/capture-this-host.err"; then
 		host_usable=1 col_capture[$this_host]=$this_host_cap
 	else
 		cat "$out/capture-this-host.err"
-		bad "capture_$this_host" "kvmprof capture on this host failed"
+		report_bad "capture_$this_host" "kvmprof capture on this host failed"
 	fi
 fi
 this_host_row=()
@@ -210,9 +204,9 @@ add_rows x86_64 $(arch_profiles x86_64) "${this_host_row[@]}"
 if build_arch x86_64; then
 	suite_deps_ready x86-tcg "matrix: x86 TCG" matrix-x86-tcg && boot_columns x86_64 "${x86_hosts[@]}"
 	if [ "$host_usable" = 1 ]; then
-		t=$(now)
+		t=$(report_now)
 		"$out/x86_64/matrix_init" >"$out/run-$this_host.txt" 2>&1
-		rc=$? secs=$(elapsed "$t")
+		rc=$? secs=$(report_since "$t")
 		echo "matrix: $this_host: this machine's /dev/kvm, Linux $host_release, run ${secs} s, exit $rc"
 		ran "run_$this_host" $rc "$out/run-$this_host.txt" "matrix_init exit $rc on this host" &&
 			column x86_64 "$this_host" "$out/run-$this_host.txt" "$secs" ok "(this host)" "$host_release" \
@@ -221,11 +215,11 @@ if build_arch x86_64; then
 fi
 
 # ---- verdicts, tests and the report -------------------------------------------
-printf 'D\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$(elapsed "$t_start")" >>"$raw"
+printf 'D\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$(report_since "$t_start")" >>"$raw"
 awk -v results="$out/results.tsv" -v known_file=tests/matrix/known-disagreements.tsv -f tests/matrix/report.awk "$raw" >"$out/compatibility.md"
 while IFS=$'\t' read -r kind name verdict message; do
 	[ "$kind" = T ] || continue
-	if [ "$verdict" = pass ]; then ok "$name"; else bad "$name" "$message"; fi
+	if [ "$verdict" = pass ]; then report_ok "$name"; else report_bad "$name" "$message"; fi
 done <"$out/results.tsv"
 if [ -n "${KVMPROF_MATRIX_DOC:-}" ]; then
 	# The fresh-VM matrix owns only the part of the document between its two
@@ -249,5 +243,5 @@ if [ -n "${KVMPROF_MATRIX_DOC:-}" ]; then
 		!skip' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
 	echo "matrix: wrote the fresh-VM part of $KVMPROF_MATRIX_DOC"
 fi
-echo "matrix: results in $out/results.tsv, report $out/compatibility.md; took $(elapsed "$t_start") s"
+echo "matrix: results in $out/results.tsv, report $out/compatibility.md; took $(report_since "$t_start") s"
 report_summary # the exit status: 1 when a test failed

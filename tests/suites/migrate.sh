@@ -50,14 +50,7 @@ timeout_s=${KVMPROF_MIGRATE_TIMEOUT:-120}
 kvmprof=$build/kvmprof
 . tests/suites/lib/report.bash
 
-ok() { echo "[ RUN      ] $1"; report_pass "$1"; }
-bad() { echo "[ RUN      ] $1"; report_fail "$1" "$2"; }
-skip_one() { report_skip "$1" "migrate: $2"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-prov() { sed -n "s/^  \"$1\": \"\(.*\)\"$/\1/p" "$2" | head -n 1; }
-
-t_start=$(now)
+t_start=$(report_now)
 echo "[==========] The migration matrix on real kernels."
 [ -x "$kvmprof" ] || { suite_fail_alone migrate_kvmprof_built "$kvmprof missing (make)"; exit 1; }
 suite_lock "$out"
@@ -109,35 +102,35 @@ group() {
 			fi
 		done
 	done
-	t=$(now)
+	t=$(report_now)
 	if ! tests/migrate/build.sh "$out/$g" "$arch" "$build" "${rows[@]}" >"$out/$g/build.log" 2>&1; then
 		cat "$out/$g/build.log"
-		bad "migrate_build_$g" "tests/migrate/build.sh $arch failed"
+		report_bad "migrate_build_$g" "tests/migrate/build.sh $arch failed"
 		return
 	fi
-	ok "migrate_build_$g"
-	echo "migrate: $g build $(elapsed "$t") s, ${#rows[@]} profiles"
+	report_ok "migrate_build_$g"
+	echo "migrate: $g build $(report_since "$t") s, ${#rows[@]} profiles"
 	# Kernels: the package each capture names.
 	declare -A kern=()
 	for h in "${hosts[@]}"; do
-		pkg=$(prov kernel-package "profiles/$h.yaml")
+		pkg=$(suite_prov kernel-package "profiles/$h.yaml")
 		if ! kern[$h]=$(tests/qemu/get-kernel.sh "${get_args[@]}" "$pkg" 2>"$out/$g/get-kernel-$h.log"); then
-			skip_one "migrate_boot_$h" "no kernel $pkg ($(tail -n 1 "$out/$g/get-kernel-$h.log"))"
+			report_skip "migrate_boot_$h" "migrate: no kernel $pkg ($(tail -n 1 "$out/$g/get-kernel-$h.log"))"
 			unset "kern[$h]"
 		fi
 	done
 	# One save boot per kernel.
 	for h in "${hosts[@]}"; do
 		[ -n "${kern[$h]:-}" ] || continue
-		t=$(now)
+		t=$(report_now)
 		nice -n 10 "tests/qemu/$boot.sh" --kernel "${kern[$h]}" "$init_opt" "$out/$g/migrate_vmm" --cpu "$cpu" \
 			--append "KVMPROF_MIGRATE=save" --timeout "$timeout_s" --log "$out/$g/serial-save-$h.log" \
 			>"$out/$g/save-$h.txt" 2>"$out/$g/save-$h.err"
 		rc=$?
-		echo "migrate: save on $h: $(elapsed "$t") s, $(tail -n 1 "$out/$g/save-$h.err")"
+		echo "migrate: save on $h: $(report_since "$t") s, $(tail -n 1 "$out/$g/save-$h.err")"
 		if [ $rc -ne 0 ]; then
 			tail -n 20 "$out/$g/save-$h.txt"
-			bad "migrate_save_on_$h" "$boot.sh exit $rc"
+			report_bad "migrate_save_on_$h" "$boot.sh exit $rc"
 			unset "kern[$h]"
 			continue
 		fi
@@ -145,25 +138,25 @@ group() {
 		printf 'K\t%s\t%s\t%s\t%s\n' "$g" "$h" \
 			"$(sed -n 's/^migrate: kernel \([^ ]*\).*/\1/p' "$out/$g/save-$h.txt" | tr -d '\r' | head -n 1)" \
 			"$(sed -n 's/.* -> \([^ ]* [^ ]*\) (release.*/\1/p' "$out/$g/get-kernel-$h.log" | head -n 1)" >>"$out/cells.tsv"
-		ok "migrate_save_on_$h"
+		report_ok "migrate_save_on_$h"
 	done
 	# One restore boot per kernel, carrying every state.
 	for b in "${hosts[@]}"; do
 		[ -n "${kern[$b]:-}" ] || continue
 		files=()
 		for f in "$out/$g/states"/*.state; do [ -f "$f" ] && files+=(--file "$f:/migrate/$(basename "$f")"); done
-		t=$(now)
+		t=$(report_now)
 		nice -n 10 "tests/qemu/$boot.sh" --kernel "${kern[$b]}" "$init_opt" "$out/$g/migrate_vmm" --cpu "$cpu" \
 			"${files[@]}" --append "KVMPROF_MIGRATE=restore" --timeout "$timeout_s" \
 			--log "$out/$g/serial-restore-$b.log" >"$out/$g/restore-$b.txt" 2>"$out/$g/restore-$b.err"
 		rc=$?
-		echo "migrate: restore on $b: $(elapsed "$t") s, $(tail -n 1 "$out/$g/restore-$b.err")"
+		echo "migrate: restore on $b: $(report_since "$t") s, $(tail -n 1 "$out/$g/restore-$b.err")"
 		if [ $rc -ne 0 ]; then
 			tail -n 20 "$out/$g/restore-$b.txt"
-			bad "migrate_restore_on_$b" "$boot.sh exit $rc"
+			report_bad "migrate_restore_on_$b" "$boot.sh exit $rc"
 			continue
 		fi
-		ok "migrate_restore_on_$b"
+		report_ok "migrate_restore_on_$b"
 		cells "$arch" "$g" "$b" "$out/$g/restore-$b.txt"
 	done
 }
@@ -192,12 +185,12 @@ cells() {
 		case $verdict in
 		same | noticed | refused)
 			if [ $ok_agree = 1 ]; then
-				ok "$name"
+				report_ok "$name"
 			else
-				bad "$name" "live refused [${live}] but kvmprof check --against $b says the state's registers missing are [${expected}]"
+				report_bad "$name" "live refused [${live}] but kvmprof check --against $b says the state's registers missing are [${expected}]"
 			fi
 			;;
-		*) bad "$name" "$verdict: $text" ;;
+		*) report_bad "$name" "$verdict: $text" ;;
 		esac
 		done < <(awk '{ sub(/\r$/, "") }
 		/^migrate: state / { if (file != "") print file "\037" verdict "\037" text "\037" items "\037" absent
@@ -214,7 +207,7 @@ if suite_deps_ready arm64 "migrate: arm64" migrate-arm64; then
 		hosts=()
 		for s in "${series[@]}"; do [ -f "profiles/linux-$s-arm64-$cpu.yaml" ] && hosts+=("linux-$s-arm64-$cpu"); done
 		if [ ${#hosts[@]} -lt 2 ]; then
-			skip_one "migrate-arm64-$cpu" "fewer than two captures of -cpu $cpu (make captures)"
+			report_skip "migrate-arm64-$cpu" "migrate: fewer than two captures of -cpu $cpu (make captures)"
 			continue
 		fi
 		group_extra=()
@@ -227,7 +220,7 @@ if suite_deps_ready x86-tcg "migrate: x86 TCG" migrate-x86-tcg; then
 	hosts=()
 	for s in "${series[@]}"; do [ -f "profiles/linux-$s-x86_64-kvm-amd-tcg.yaml" ] && hosts+=("linux-$s-x86_64-kvm-amd-tcg"); done
 	if [ ${#hosts[@]} -lt 2 ]; then
-		skip_one migrate-x86_64 "fewer than two kvm_amd captures (make captures)"
+		report_skip migrate-x86_64 "migrate: fewer than two kvm_amd captures (make captures)"
 	else
 		group_extra=(tests/migrate/profiles/migrate-x86-kvm-amd-common.yaml)
 		group x86_64 max kvm-amd-tcg "${hosts[@]}"
@@ -235,15 +228,15 @@ if suite_deps_ready x86-tcg "migrate: x86 TCG" migrate-x86-tcg; then
 fi
 
 # ---- the report -----------------------------------------------------------------
-if awk -v date="$(date -u +%Y-%m-%dT%H:%MZ)" -v secs="$(elapsed "$t_start")" -f tests/migrate/report.awk \
+if awk -v date="$(date -u +%Y-%m-%dT%H:%MZ)" -v secs="$(report_since "$t_start")" -f tests/migrate/report.awk \
 	"$out/cells.tsv" >"$out/migration.md" && grep -q '^<!-- migration-matrix:end -->$' "$out/migration.md"; then
-	ok migrate_report
+	report_ok migrate_report
 else
-	bad migrate_report "tests/migrate/report.awk failed"
+	report_bad migrate_report "tests/migrate/report.awk failed"
 	KVMPROF_MIGRATE_DOC=
 fi
 if [ -n "${KVMPROF_MIGRATE_DOC:-}" ]; then
 	tests/migrate/splice.sh "$KVMPROF_MIGRATE_DOC" "$out/migration.md" && echo "migrate: wrote $KVMPROF_MIGRATE_DOC"
 fi
-echo "migrate: report $out/migration.md; took $(elapsed "$t_start") s"
+echo "migrate: report $out/migration.md; took $(report_since "$t_start") s"
 report_summary

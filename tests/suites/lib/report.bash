@@ -35,6 +35,22 @@ report_skip() { # NAME [REASON]: never silent, the reason comes first
 	skipped=$((skipped + 1)) skips+=("$1")
 }
 
+# report_ok NAME, report_bad NAME REASON: a test with no output of its own
+# (matrix, migrate): its RUN line, then its verdict.
+report_ok() {
+	echo "[ RUN      ] $1"
+	report_pass "$1"
+}
+report_bad() {
+	echo "[ RUN      ] $1"
+	report_fail "$1" "$2"
+}
+
+# report_now: the time, in seconds; report_since T: seconds since T (a
+# report_now), two decimals.
+report_now() { date +%s.%N; }
+report_since() { awk -v a="$1" -v b="$(report_now)" 'BEGIN { printf "%.2f", b - a }'; }
+
 # doc_is_current NAME DOC MADE FIX GENERATOR...: a generated document is what
 # its generator makes now: GENERATOR... writes MADE, which must equal DOC; FIX
 # says how to rewrite DOC when they differ.
@@ -165,6 +181,10 @@ suite_deps_ready() {
 	report_skip "$3" "$2: scripts/deps.sh $1 could not install the packages"
 	return 1
 }
+
+# suite_prov KEY FILE: the value of KEY in the provenance block of a profile
+# or capture FILE (its first line `  "KEY": "VALUE"`).
+suite_prov() { sed -n "s/^  \"$1\": \"\(.*\)\"$/\1/p" "$2" | head -n 1; }
 
 # suite_lock DIR: creates DIR and holds its lock until the suite ends, so
 # that several `make check` runs sharing this tree take turns.
