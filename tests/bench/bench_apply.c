@@ -62,22 +62,24 @@ static const struct kvmprof_entry entries[] = {
 };
 static const struct kvmprof_profile profile = RT_PROFILE(KVMPROF_ARCH_X86_64, entries, 0, 0, 9, 0);
 
-struct cpuid_buf {
+/* Unions, not structs with the header first: ISO C has no member after a
+ * flexible array (clang -Wgnu-variable-sized-type-not-at-end). */
+union cpuid_buf {
 	struct kvm_cpuid2 h;
-	struct kvm_cpuid_entry2 e[256];
+	unsigned char bytes[sizeof(struct kvm_cpuid2) + 256 * sizeof(struct kvm_cpuid_entry2)];
 };
-struct msr_buf {
+union msr_buf {
 	struct kvm_msrs h;
-	struct kvm_msr_entry e[3];
+	unsigned char bytes[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
 };
 
 /* The floor: what a hand-written VMM would issue for the same result,
  * including the same reads (before, after) the library does. */
-static void floor_apply(int vcpu, const struct cpuid_buf *tmpl, struct cpuid_buf *got)
+static void floor_apply(int vcpu, const union cpuid_buf *tmpl, union cpuid_buf *got)
 {
 	static const uint32_t idx[3] = { 0x174, 0x175, 0x176 };
 	static const uint64_t val[3] = { 0x10, 0x20, 0x30 };
-	struct msr_buf m = { .h.nmsrs = 3 };
+	union msr_buf m = { .h.nmsrs = 3 };
 	uint64_t pat = 0, want = 0x0007040600070404ull;
 	struct kvm_one_reg one = { .id = 0x2030000200000277ull, .addr = (uintptr_t)&pat };
 
@@ -90,15 +92,15 @@ static void floor_apply(int vcpu, const struct cpuid_buf *tmpl, struct cpuid_buf
 	one.addr = (uintptr_t)&pat;
 	ioctl(vcpu, KVM_GET_ONE_REG, &one);
 	for (int i = 0; i < 3; i++)
-		m.e[i].index = idx[i];
+		m.h.entries[i].index = idx[i];
 	ioctl(vcpu, KVM_GET_MSRS, &m);
 	for (int i = 0; i < 3; i++)
-		m.e[i].data = val[i];
+		m.h.entries[i].data = val[i];
 	ioctl(vcpu, KVM_SET_MSRS, &m);
 	ioctl(vcpu, KVM_GET_MSRS, &m);
 }
 
-static void build_template(int kvm, struct cpuid_buf *t)
+static void build_template(int kvm, union cpuid_buf *t)
 {
 	t->h.nent = 256;
 	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, t) < 0) {
@@ -106,7 +108,7 @@ static void build_template(int kvm, struct cpuid_buf *t)
 		exit(1);
 	}
 	for (uint32_t i = 0; i < t->h.nent; i++) {
-		struct kvm_cpuid_entry2 *e = &t->e[i];
+		struct kvm_cpuid_entry2 *e = &t->h.entries[i];
 
 		if (e->function == 0)
 			e->eax = 0xd;
@@ -124,7 +126,7 @@ static void build_template(int kvm, struct cpuid_buf *t)
 int main(void)
 {
 	static struct kvmprof_vm ctx;
-	static struct cpuid_buf tmpl, got;
+	static union cpuid_buf tmpl, got;
 	static double lib[N_VMS * N_VCPUS / 2], flo[N_VMS * N_VCPUS / 2], init_us[32];
 	struct kvmprof_result res[16];
 	struct kvmprof_opts opts = { .sz = sizeof(opts) };
