@@ -166,6 +166,44 @@ static const struct pentry *find_target(const struct profile *p, int kind, uint6
 }
 
 /*
+ * The elements of reg_modifiers (arm64 ONE_REG ids) or msr_modifiers (MSR
+ * indices), if a: each register is an entry with the same value and mask or,
+ * exactly when the database marks it vCPU state, on st->omitted with the same
+ * id, path and value. Counts the registers in *n_json, the state ones in *n_state.
+ */
+static void check_addr_modifiers(const char *path, const struct profile *p, const struct fc_import_stats *st,
+				 const struct json_value *a, int arch, int space, int kind, size_t *n_json,
+				 size_t *n_state)
+{
+	for (size_t i = 0; a && i < a->n; i++) {
+		uint64_t id, value, mask;
+		assert_int_equal(json_u64(json_member(&a->items[i], "addr"), &id), 0);
+		bits_of(json_member(&a->items[i], "bitmap")->text, &value, &mask);
+		(*n_json)++;
+		const struct regdb_reg *r = regdb_reg_by_id(arch, space, id, 0);
+		const struct fc_omitted *o = find_omitted(st, id);
+		if (r && (r->flags & REGDB_R_STATE)) {
+			/* left out as state: listed by id and name, with its value */
+			if (!o)
+				fail_msg("%s: state register %s is neither an entry nor listed as omitted", path, r->name);
+			assert_null(find_target(p, kind, id, 0));
+			assert_ptr_equal(o->reg, r);
+			assert_int_equal(o->mask, mask & width_mask(r->width)); /* the bitmap is 64 digits for FPSR */
+			assert_int_equal(o->value, value & o->mask);
+			assert_string_equal(o->path, a->items[i].path);
+			(*n_state)++;
+			continue;
+		}
+		assert_null(o);
+		const struct pentry *e = find_target(p, kind, id, 0);
+		if (!e)
+			fail_msg("%s: %s has no entry for register 0x%016" PRIx64, path, p->name, id);
+		assert_int_equal(e->value, value & e->mask);
+		assert_int_equal(e->mask, mask & width_mask(e->width));
+	}
+}
+
+/*
  * Checks p against the JSON element by element: every register of the file
  * is either an entry with the same value and mask (CPUID: and flags), or,
  * exactly when the database marks it vCPU state, on st->omitted with the
@@ -183,34 +221,8 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 	size_t n_json = 0, n_state = 0, n_bits = 0;
 	const struct json_value *a;
 
-	if ((a = json_member(cfg, "reg_modifiers")) != NULL)
-		for (size_t i = 0; i < a->n; i++) {
-			uint64_t id, value, mask;
-			assert_int_equal(json_u64(json_member(&a->items[i], "addr"), &id), 0);
-			bits_of(json_member(&a->items[i], "bitmap")->text, &value, &mask);
-			n_json++;
-			const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
-			const struct fc_omitted *o = find_omitted(st, id);
-			if (r && (r->flags & REGDB_R_STATE)) {
-				/* left out as state: listed by id and name, with its value */
-				if (!o)
-					fail_msg("%s: state register %s is neither an entry nor listed as omitted", path,
-						 r->name);
-				assert_null(find_target(p, KVMPROF_KIND_ONE_REG, id, 0));
-				assert_ptr_equal(o->reg, r);
-				assert_int_equal(o->mask, mask & width_mask(r->width)); /* the bitmap is 64 digits for FPSR */
-				assert_int_equal(o->value, value & o->mask);
-				assert_string_equal(o->path, a->items[i].path);
-				n_state++;
-				continue;
-			}
-			assert_null(o);
-			const struct pentry *e = find_target(p, KVMPROF_KIND_ONE_REG, id, 0);
-			if (!e)
-				fail_msg("%s: %s has no entry for 0x%016" PRIx64, path, p->name, id);
-			assert_int_equal(e->value, value & e->mask);
-			assert_int_equal(e->mask, mask & width_mask(e->width));
-		}
+	check_addr_modifiers(path, p, st, json_member(cfg, "reg_modifiers"), KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG,
+			     KVMPROF_KIND_ONE_REG, &n_json, &n_state);
 	if ((a = json_member(cfg, "cpuid_modifiers")) != NULL)
 		for (size_t i = 0; i < a->n; i++) {
 			uint64_t leaf, sub, flags;
@@ -243,32 +255,8 @@ static size_t check_against_json(const char *path, const struct profile *p, cons
 				assert_int_equal(e->aux, flags); /* significant-index */
 			}
 		}
-	if ((a = json_member(cfg, "msr_modifiers")) != NULL)
-		for (size_t i = 0; i < a->n; i++) {
-			uint64_t idx, value, mask;
-			assert_int_equal(json_u64(json_member(&a->items[i], "addr"), &idx), 0);
-			bits_of(json_member(&a->items[i], "bitmap")->text, &value, &mask);
-			n_json++;
-			const struct regdb_reg *r = regdb_reg_by_id(KVMPROF_ARCH_X86_64, REGDB_X86_MSR, idx, 0);
-			const struct fc_omitted *o = find_omitted(st, idx);
-			if (r && (r->flags & REGDB_R_STATE)) {
-				/* run-time state MSR: listed with its value, not an entry */
-				if (!o)
-					fail_msg("%s: state MSR %s is neither an entry nor listed as omitted", path, r->name);
-				assert_null(find_target(p, KVMPROF_KIND_MSR, idx, 0));
-				assert_ptr_equal(o->reg, r);
-				assert_int_equal(o->value, value & o->mask);
-				assert_string_equal(o->path, a->items[i].path);
-				n_state++;
-				continue;
-			}
-			assert_null(o);
-			const struct pentry *e = find_target(p, KVMPROF_KIND_MSR, idx, 0);
-			if (!e)
-				fail_msg("%s: no entry for MSR 0x%" PRIx64, path, idx);
-			assert_int_equal(e->value, value);
-			assert_int_equal(e->mask, mask);
-		}
+	check_addr_modifiers(path, p, st, json_member(cfg, "msr_modifiers"), KVMPROF_ARCH_X86_64, REGDB_X86_MSR,
+			     KVMPROF_KIND_MSR, &n_json, &n_state);
 	if ((a = json_member(cfg, "vcpu_features")) != NULL)
 		for (size_t i = 0; i < a->n; i++) {
 			uint64_t value, mask;
