@@ -61,7 +61,8 @@ static void run_case(void **state)
 	fd = mkstemp(err_path);
 	assert_true(fd >= 0);
 	close(fd);
-	rc = shell_run(&out, 0, "%s %s 2>%s", kvmprof, args, err_path);
+	/* grouped: shell_run() sends the command's stderr to /dev/null after it */
+	rc = shell_run(&out, 0, "{ %s %s 2>%s; }", kvmprof, args, err_path);
 	err = golden_slurp(err_path, NULL);
 	unlink(err_path);
 	snprintf(path, sizeof(path), "%s/stdout", dir);
