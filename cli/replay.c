@@ -333,19 +333,6 @@ static int psci_version_writable(uint64_t val, uint64_t def)
 	}
 }
 
-/* The register database's fact with a `set by-flag` or `set keep` rule about
- * `what` ("REG.FIELD", or a class such as "FEATURE_ID_REGISTERS"), or NULL. */
-static const struct regdb_kfact *kfact_without_masks(int arch, const char *what)
-{
-	for (size_t k = 0; k < regdb_n_kfacts; k++) {
-		const struct regdb_kfact *f = &regdb_kfacts[k];
-
-		if (f->arch == arch && (f->set == REGDB_SET_BY_FLAG || f->set == REGDB_SET_KEEP) && !strcmp(f->reg, what))
-			return f;
-	}
-	return NULL;
-}
-
 /*
  * A feature ID register on a kernel whose capture has no writable masks
  * (6.1 ... 6.6 have none): the database's `set by-flag` / `set keep` facts
@@ -357,7 +344,7 @@ static const struct regdb_kfact *kfact_without_masks(int arch, const char *what)
 static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t val,
 					const char **why)
 {
-	const struct regdb_kfact *cls = kfact_without_masks(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS");
+	const struct regdb_kfact *cls = regdb_kfact_without_masks(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS");
 	uint64_t changed = val ^ def, covered = 0;
 	int unknown = 0, state;
 
@@ -370,7 +357,7 @@ static int arm64_writable_without_masks(struct replay *r, const struct regdb_reg
 		if (!(changed & fm))
 			continue;
 		snprintf(what, sizeof(what), "%s.%s", reg->name, rf->name);
-		if (!(f = kfact_without_masks(KVMPROF_ARCH_ARM64, what)))
+		if (!(f = regdb_kfact_without_masks(KVMPROF_ARCH_ARM64, what)))
 			continue;
 		state = kfact_on_capture(r, f, r->why, sizeof(r->why));
 		if (state == 0)

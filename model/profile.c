@@ -34,6 +34,14 @@ int pentry_same_target(const struct pentry *a, const struct pentry *b)
 	}
 }
 
+const char *profile_provenance(const struct profile *p, const char *key)
+{
+	for (size_t i = 0; p && i < p->n_provenance; i++)
+		if (!strcmp(p->provenance[i].key, key))
+			return p->provenance[i].value;
+	return NULL;
+}
+
 const struct pentry *profile_find_target(const struct profile *p, const struct pentry *e)
 {
 	for (size_t i = 0; i < p->n_entries; i++)

@@ -135,6 +135,9 @@ int profile_name_ok(const char *name);
 int pentry_same_target(const struct pentry *a, const struct pentry *b);
 /* p's entry with e's target, or NULL. */
 const struct pentry *profile_find_target(const struct profile *p, const struct pentry *e);
+/* The value of provenance key `key` ("kernel": the uname release a capture
+ * or an imported fingerprint was taken on), or NULL. */
+const char *profile_provenance(const struct profile *p, const char *key);
 
 void profile_free(struct profile *p);
 void pentry_clear(struct pentry *e);

@@ -206,6 +206,26 @@ static int combine_range(struct baseliner *B, struct pentry *out, const struct r
 		out->value &= ~fm;
 		return 0;
 	}
+	/* Every input whose value must move: does its kernel take the move
+	 * (arm64 feature ID registers are invariant before 6.7)? */
+	for (size_t i = 0; i < B->n; i++) {
+		const char *kernel = profile_provenance(B->in[i], "kernel");
+		const struct regdb_kfact *fact;
+		char why[256];
+
+		if (vals[i] == result || regdb_write_rule_on(out->reg, f, kernel, &fact) == rule)
+			continue;
+		if (regdb_write_rule_on(out->reg, f, kernel, NULL) == REGDB_RULE_UNKNOWN)
+			snprintf(why, sizeof(why), " (the register database's fact %s does not decide whether %s's kernel %s takes it)",
+				 fact ? fact->name : "?", input_file(B->in[i]), kernel);
+		else
+			snprintf(why, sizeof(why), " (%s's kernel %s keeps it: the register database's fact %s)",
+				 input_file(B->in[i]), kernel, fact ? fact->name : "?");
+		no_common_value(B, what, vals, NULL, where, why);
+		out->mask &= ~fm;
+		out->value &= ~fm;
+		return 0;
+	}
 	out->value = (out->value & ~fm) | (result << shift);
 	return 1;
 }

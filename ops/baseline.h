@@ -11,7 +11,9 @@
  *    lower-safe ID fields, x86 CPUID feature flags and address widths) take
  *    the minimum, compared signed for REGDB_F_SIGNED fields; registers
  *    ordered as a whole (PSCI_VERSION) the lowest value; `raise` fields the
- *    maximum;
+ *    maximum; but an input whose value must move on a kernel (its
+ *    provenance's) that does not take the move by regdb_write_rule_on()
+ *    leaves the field out, as below;
  *  - anything else that differs has no safe common value: a warning naming
  *    every input and its value, the field left out (don't-care) and listed
  *    in the provenance as left-out[N]; strict: an error, and no profile.

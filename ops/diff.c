@@ -105,7 +105,8 @@ static void set_rule(struct pdiff *d, const struct regdb_reg *r, const struct re
 {
 	struct pdiff_item *it = &d->items[d->n_items - 1];
 
-	it->rule = regdb_write_rule(r, f);
+	/* a guest started on a is moved to b: b's kernel must take a's value */
+	it->rule = regdb_write_rule_on(r, f, d->b.kernel, NULL);
 	it->keeps = regdb_rule_keeps(it->rule, f, width, a, b);
 	it->meaning = f && f->doc ? f->doc : r ? r->doc : NULL;
 }
@@ -362,6 +363,7 @@ static void fill_side(struct pdiff_side *s, const struct profile *p)
 {
 	s->name = xstrdup(p->name ? p->name : "");
 	s->file = xstrdup(p->file ? p->file : "");
+	s->kernel = profile_provenance(p, "kernel") ? xstrdup(profile_provenance(p, "kernel")) : NULL;
 	profile_hash(p, s->hash);
 }
 
@@ -435,6 +437,7 @@ static void free_side(struct pdiff_side *s)
 {
 	free(s->name);
 	free(s->file);
+	free(s->kernel);
 }
 
 void pdiff_free(struct pdiff *d)
@@ -482,7 +485,8 @@ static const char *shown(const char *v)
 
 static const char *safety_words(const struct pdiff_item *it)
 {
-	return it->keeps ? "safe for running guests" : "not safe for running guests";
+	return it->keeps < 0 ? "unknown for running guests" : it->keeps ? "safe for running guests"
+			     : "not safe for running guests";
 }
 
 static void write_text(const struct pdiff *d, FILE *out)
@@ -559,7 +563,7 @@ static void write_markdown(const struct pdiff *d, FILE *out)
 		fputs(" | ", out);
 		put_md_value(out, it->b);
 		fprintf(out, " | %s | %s | %s | ", pdiff_kind_name(it->kind), it->rule >= 0 ? regdb_rule_name(it->rule) : "",
-			it->rule >= 0 ? (it->keeps ? "safe" : "**not safe**") : "");
+			it->rule < 0 ? "" : it->keeps < 0 ? "unknown" : it->keeps ? "safe" : "**not safe**");
 		for (const char *m = it->meaning ? it->meaning : ""; *m; m++)
 			fputs(*m == '|' ? "\\|" : (char[]){ *m, 0 }, out);
 		fputs(" |\n", out);

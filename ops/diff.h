@@ -52,6 +52,7 @@ struct pdiff_side {
 	char *name;     /* the profile's name */
 	char *file;     /* as loaded */
 	char hash[32];  /* profile_hash() */
+	char *kernel;   /* its provenance's kernel (NULL: not stated): b's decides the write rules */
 };
 
 struct pdiff {

@@ -243,9 +243,57 @@ int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f)
 	return REGDB_RULE_EXACT;
 }
 
+const struct regdb_kfact *regdb_kfact_without_masks(int arch, const char *what)
+{
+	for (size_t k = 0; k < regdb_n_kfacts; k++) {
+		const struct regdb_kfact *f = &regdb_kfacts[k];
+
+		if (f->arch == arch && (f->set == REGDB_SET_BY_FLAG || f->set == REGDB_SET_KEEP) && !strcmp(f->reg, what))
+			return f;
+	}
+	return NULL;
+}
+
+int regdb_write_rule_on(const struct regdb_reg *r, const struct regdb_field *f, const char *kernel,
+			const struct regdb_kfact **fact)
+{
+	const struct regdb_kfact *cls, *own;
+	const struct regdb_kfact_range *range;
+	uint32_t kver;
+	int patch_known, state;
+	char what[160];
+
+	if (fact)
+		*fact = NULL;
+	if (!r || !f || !kernel || r->arch != KVMPROF_ARCH_ARM64 || r->space != REGDB_ARM64_SYSREG ||
+	    kvmprof_id_range_index(r->id) < 0 || regdb_kernel_version(kernel, &kver, &patch_known) < 0 ||
+	    !(cls = regdb_kfact_without_masks(KVMPROF_ARCH_ARM64, "FEATURE_ID_REGISTERS")))
+		return regdb_write_rule(r, f);
+	state = regdb_kfact_state(cls, kver, patch_known, &range);
+	if (state == REGDB_KFACT_NO)
+		return regdb_write_rule(r, f); /* writable ID registers: their masks, which the flags follow */
+	if (fact)
+		*fact = cls;
+	if (state == REGDB_KFACT_UNKNOWN)
+		return REGDB_RULE_UNKNOWN;
+	snprintf(what, sizeof(what), "%s.%s", r->name, f->name);
+	own = regdb_kfact_without_masks(KVMPROF_ARCH_ARM64, what);
+	if (!own)
+		return REGDB_RULE_EXACT; /* invariant */
+	state = regdb_kfact_state(own, kver, patch_known, &range);
+	if (state == REGDB_KFACT_NO)
+		return REGDB_RULE_EXACT; /* the class decides: invariant */
+	if (fact)
+		*fact = own;
+	if (state == REGDB_KFACT_UNKNOWN)
+		return REGDB_RULE_UNKNOWN;
+	return own->set == REGDB_SET_KEEP ? REGDB_RULE_EXACT : regdb_write_rule(r, f);
+}
+
 const char *regdb_rule_name(int rule)
 {
-	return rule == REGDB_RULE_LOWER ? "lower" : rule == REGDB_RULE_RAISE ? "raise" : "exact";
+	return rule == REGDB_RULE_LOWER ? "lower" : rule == REGDB_RULE_RAISE ? "raise"
+	       : rule == REGDB_RULE_UNKNOWN ? "unknown" : "exact";
 }
 
 static int64_t as_signed(uint64_t v, unsigned width)
@@ -271,6 +319,8 @@ int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint
 
 	if (c == 0)
 		return 1;
+	if (rule == REGDB_RULE_UNKNOWN)
+		return -1;
 	if (rule == REGDB_RULE_LOWER)
 		return c < 0; /* b's host may lower b to a */
 	if (rule == REGDB_RULE_RAISE && f && (f->flags & REGDB_F_HIGHER_OR_ZERO_SAFE))

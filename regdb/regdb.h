@@ -186,14 +186,15 @@ int regdb_for_each_span(const struct regdb_reg *r, unsigned width, regdb_span_fn
  * widths), RAISE for higher-safe and higher-or-zero-safe fields, EXACT for
  * everything else (the value must stay). r NULL: EXACT.
  */
-enum regdb_rule { REGDB_RULE_EXACT = 0, REGDB_RULE_LOWER = 1, REGDB_RULE_RAISE = 2 };
+enum regdb_rule { REGDB_RULE_EXACT = 0, REGDB_RULE_LOWER = 1, REGDB_RULE_RAISE = 2, REGDB_RULE_UNKNOWN = 3 };
 int regdb_write_rule(const struct regdb_reg *r, const struct regdb_field *f);
-const char *regdb_rule_name(int rule); /* "exact", "lower", "raise" */
+const char *regdb_rule_name(int rule); /* "exact", "lower", "raise", "unknown" */
 /* a vs b as the field orders them (signed fields two's complement): -1, 0, 1. */
 int regdb_rule_compare(const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b);
 /*
  * Can a VMM on a kernel presenting b keep showing a (so a guest that saw a
- * keeps running when b is the new value)? 1 yes, 0 no, by the rule.
+ * keeps running when b is the new value)? 1 yes, 0 no, by the rule; -1
+ * when the rule is UNKNOWN and a and b differ.
  */
 int regdb_rule_keeps(int rule, const struct regdb_field *f, unsigned width, uint64_t a, uint64_t b);
 
@@ -298,6 +299,23 @@ int regdb_kernel_version(const char *release, uint32_t *kver, int *patch_known);
  */
 int regdb_kfact_state(const struct regdb_kfact *f, uint32_t kver, int patch_known,
 		      const struct regdb_kfact_range **range);
+
+/* The fact with a `set by-flag` or `set keep` rule about `what` (REG.FIELD,
+ * or a class such as FEATURE_ID_REGISTERS) of arch, or NULL: the write rules
+ * of kernels whose captures record no writable masks. */
+const struct regdb_kfact *regdb_kfact_without_masks(int arch, const char *what);
+/*
+ * regdb_write_rule() on the kernel of uname release `kernel`: for a field of
+ * an arm64 feature ID register on a kernel without writable ID registers
+ * (6.1 ... 6.6: every field invariant but those a `set by-flag` fact lets
+ * move), the rule the kernel facts give: EXACT for an invariant field,
+ * UNKNOWN where the facts do not decide that kernel (5.10, or PMUVer on
+ * 6.2 ... 6.6), else regdb_write_rule(). kernel NULL or without a version:
+ * regdb_write_rule(). *fact (when fact is not NULL): the fact that decided,
+ * NULL if none did.
+ */
+int regdb_write_rule_on(const struct regdb_reg *r, const struct regdb_field *f, const char *kernel,
+			const struct regdb_kfact **fact);
 
 /* Encoding helpers (facts from the KVM API documentation, see regdb.c). */
 uint64_t regdb_arm64_sysreg_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2);

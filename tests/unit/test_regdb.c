@@ -729,6 +729,33 @@ static unsigned safety_of(const char *reg, const char *field)
 	return f->flags;
 }
 
+/* The write rule on a kernel: the feature ID registers are invariant before
+ * 6.7 but for CSV2/CSV3 (feature-id-registers-invariant and its field facts);
+ * a kernel the facts do not cover is unknown; no kernel, the flags' rule. */
+static void test_write_rule_on_kernel(void **state)
+{
+	const struct regdb_reg *dfr0 = regdb_reg_by_name("ID_AA64DFR0_EL1", KVMPROF_ARCH_ARM64);
+	const struct regdb_reg *pfr0 = regdb_reg_by_name("ID_AA64PFR0_EL1", KVMPROF_ARCH_ARM64);
+	const struct regdb_field *debugver = regdb_field_by_name(dfr0, "DebugVer");
+	const struct regdb_field *csv2 = regdb_field_by_name(pfr0, "CSV2");
+	const struct regdb_kfact *fact;
+
+	(void)state;
+	assert_int_equal(regdb_write_rule(dfr0, debugver), REGDB_RULE_LOWER);
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "6.1.172-216.329.amzn2023.aarch64", &fact), REGDB_RULE_EXACT);
+	assert_string_equal(fact->name, "feature-id-registers-invariant");
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "6.1.0-57-arm64", NULL), REGDB_RULE_EXACT);
+	assert_int_equal(regdb_write_rule_on(pfr0, csv2, "6.1.192", &fact), REGDB_RULE_LOWER);
+	assert_string_equal(fact->name, "id-aa64pfr0-csv2-writable");
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "6.12.117+deb12-arm64", &fact), REGDB_RULE_LOWER);
+	assert_null(fact);
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "5.10.255-253.1008.amzn2.aarch64", NULL), REGDB_RULE_UNKNOWN);
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, NULL, NULL), REGDB_RULE_LOWER);
+	assert_string_equal(regdb_rule_name(REGDB_RULE_UNKNOWN), "unknown");
+	assert_int_equal(regdb_rule_keeps(REGDB_RULE_UNKNOWN, debugver, 4, 8, 6), -1);
+	assert_int_equal(regdb_rule_keeps(REGDB_RULE_UNKNOWN, debugver, 4, 6, 6), 1);
+}
+
 /* KVM's write rule (Linux v6.12.117 cpufeature.c tables via arm64_check_features()). */
 static void test_kvm_safety_flags(void **state)
 {
@@ -918,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_state_flag),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_kvm_safety_flags),
+		cmocka_unit_test(test_write_rule_on_kernel),
 		cmocka_unit_test(test_sym_invariants),
 		cmocka_unit_test(test_firecracker_arm64_ids_known),
 		cmocka_unit_test(test_generator_failures),
