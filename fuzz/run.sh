@@ -93,7 +93,16 @@ run_one() { # $1 target, $2.. libFuzzer options
 	rc=$?
 	end=$(date +%s)
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
-	if [ $rc -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$out"; then
+	# libFuzzer's own count when a run was stopped before its final stats
+	[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9][0-9]*\).*/\1/p' "$out" | tail -1)
+	if [ $rc -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$out" &&
+		! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$out"; then
+		# Ctrl-C (SIGINT, libFuzzer's exit status 72): what ran is recorded,
+		# so that a campaign can go on in another run on the same commit
+		echo "[ INTERRUPTED ] $t: ${runs:-?} executions in $((end - start)) s, no failure"
+		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) interrupted $commit" >>"$ledger"
+		echo interrupted >"$work/$t.status"
+	elif [ $rc -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$out"; then
 		echo "[       OK ] $t: ${runs:-?} executions in $((end - start)) s"
 		[ "$mode" = long ] && echo "$(date -u +%FT%TZ) $t ${runs:-0} $((end - start)) ok $commit" >>"$ledger"
 		echo ok >"$work/$t.status"
@@ -139,7 +148,7 @@ for t in $targets; do
 done
 if [ "$mode" = long ] && [ -f "$ledger" ]; then
 	echo "campaign so far ($ledger): executions and seconds per target and commit, failures"
-	awk '{ k = $2 " " ($6 == "" ? "?" : $6); r[k] += $3; s[k] += $4; if ($5 != "ok") f[k]++ } END { for (k in r) { split(k, a, " "); printf "  %-18s %-14s %12d executions %8d s %d failed runs\n", a[1], a[2], r[k], s[k], f[k] } }' "$ledger" | sort
+	awk '{ k = $2 " " ($6 == "" ? "?" : $6); r[k] += $3; s[k] += $4; if ($5 != "ok" && $5 != "interrupted") f[k]++ } END { for (k in r) { split(k, a, " "); printf "  %-18s %-14s %12d executions %8d s %d failed runs\n", a[1], a[2], r[k], s[k], f[k] } }' "$ledger" | sort
 fi
 echo "[==========] $n test(s) run."
 echo "[  PASSED  ] $passed test(s)."
