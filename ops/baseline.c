@@ -212,10 +212,11 @@ static int combine_range(struct baseliner *B, struct pentry *out, const struct r
 		const char *kernel = profile_provenance(B->in[i], "kernel");
 		const struct regdb_kfact *fact;
 		char why[256];
+		int here;
 
-		if (vals[i] == result || regdb_write_rule_on(out->reg, f, kernel, &fact) == rule)
+		if (vals[i] == result || (here = regdb_write_rule_on(out->reg, f, kernel, &fact)) == rule)
 			continue;
-		if (regdb_write_rule_on(out->reg, f, kernel, NULL) == REGDB_RULE_UNKNOWN)
+		if (here == REGDB_RULE_UNKNOWN)
 			snprintf(why, sizeof(why), " (the register database's fact %s does not decide whether %s's kernel %s takes it)",
 				 fact ? fact->name : "?", input_file(B->in[i]), kernel);
 		else
