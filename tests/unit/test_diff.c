@@ -261,7 +261,7 @@ static void test_escaping(void **state)
 {
 	struct pdiff_item item = { .name = "X", .field = "requires", .a = "a || \"b\"", .b = NULL,
 				   .kind = PDIFF_REQUIRES, .phase = 2 };
-	struct pdiff d = { .a = { "p|a", "a.yaml", "h" }, .b = { "pb", "b.yaml", "h" }, .items = &item, .n_items = 1 };
+	struct pdiff d = { .a = { .name = "p|a", .file = "a.yaml", .hash = "h" }, .b = { .name = "pb", .file = "b.yaml", .hash = "h" }, .items = &item, .n_items = 1 };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem;
