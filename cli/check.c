@@ -40,14 +40,6 @@
 #include "replay.h"
 #include "tables.h"
 
-#if defined(__x86_64__)
-#define BUILD_ARCH KVMPROF_ARCH_X86_64
-#elif defined(__aarch64__)
-#define BUILD_ARCH KVMPROF_ARCH_ARM64
-#else
-#define BUILD_ARCH KVMPROF_ARCH_NONE
-#endif
-
 enum { OUT_TEXT, OUT_JSON, OUT_MARKDOWN };
 enum { V_YES, V_NO, V_UNKNOWN };
 
@@ -245,7 +237,7 @@ static int run_live(struct checker *c)
 	struct kvmprof_opts opts = { .sz = sizeof(opts), .flags = KVMPROF_LENIENT };
 	int kvm_fd, vm_fd, vcpu_fd = -1, r;
 
-	if (p->arch != BUILD_ARCH) {
+	if (p->arch != (uint32_t)regdb_host_arch()) {
 		fprintf(stderr, "kvmprof check: %s is a profile for another architecture than this host's; "
 				"check it against a capture (--against)\n", c->in->path);
 		c->fatal = 1;
@@ -890,7 +882,7 @@ static void fleet_run(struct fleet *f, struct checker *c)
 				f->n_shared++;
 				continue;
 			}
-			if ((h && h->arch != f->in[i].p->arch) || (!h && f->in[i].p->arch != BUILD_ARCH)) {
+			if ((h && h->arch != f->in[i].p->arch) || (!h && f->in[i].p->arch != regdb_host_arch())) {
 				cell->verdict = V_NA;
 				continue;
 			}
