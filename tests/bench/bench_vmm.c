@@ -405,10 +405,26 @@ static void naive_vcpu(struct vm *vm, int i)
 	}
 }
 
+/* --ioctls: the wall time of kvmprof's three calls per vCPU (its merge,
+ * apply and verification, ioctls included), summed over a size's VMs. */
+enum { CALL_MERGE, CALL_APPLY, CALL_VERIFY, N_CALLS };
+static const char *const call_name[N_CALLS] = { "merge", "apply", "verify" };
+static _Atomic double call_us[N_CALLS];
+static atomic_ulong call_vcpus;
+
+static void add_call_us(int call, double t0)
+{
+	double t = now_us() - t0, old = atomic_load(&call_us[call]);
+
+	while (!atomic_compare_exchange_weak(&call_us[call], &old, old + t))
+		;
+}
+
 static void kvmprof_vcpu(struct vm *vm, int i)
 {
 	REPORT(rep);
 	int fd = vm->vcpu[i], rc;
+	double t0 = now_us();
 
 #if defined(__x86_64__)
 	static __thread struct kvm_cpuid2 *c;
@@ -416,8 +432,10 @@ static void kvmprof_vcpu(struct vm *vm, int i)
 	if (!c)
 		c = calloc(1, sizeof(vm->cpuid));
 	vmm_cpuid_for(vm, i, c);
+	t0 = now_us();
 	if ((rc = kvmprof_x86_cpuid_merge(vm->ctx, i, c, CPUID_ROOM, &rep)))
 		fail_report(vm, "kvmprof_x86_cpuid_merge", rc, &rep);
+	add_call_us(CALL_MERGE, t0);
 	if (ioctl(fd, KVM_SET_CPUID2, c) < 0)
 		fail(vm, "KVM_SET_CPUID2", -errno);
 #else
@@ -427,15 +445,21 @@ static void kvmprof_vcpu(struct vm *vm, int i)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if ((rc = kvmprof_arm64_vcpu_init_merge(vm->ctx, i, &init, &rep)))
 		fail_report(vm, "kvmprof_arm64_vcpu_init_merge", rc, &rep);
+	add_call_us(CALL_MERGE, t0);
 	if (ioctl(fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		fail(vm, "KVM_ARM_VCPU_INIT", -errno);
 #endif
 	kvmprof_report_reset(&rep);
+	t0 = now_us();
 	if ((rc = kvmprof_apply_vcpu(vm->ctx, fd, i, &rep)))
 		fail_report(vm, "kvmprof_apply_vcpu", rc, &rep);
+	add_call_us(CALL_APPLY, t0);
 	kvmprof_report_reset(&rep);
+	t0 = now_us();
 	if ((rc = kvmprof_verify_vcpu(vm->ctx, fd, i, &rep)))
 		fail_report(vm, "kvmprof_verify_vcpu", rc, &rep);
+	add_call_us(CALL_VERIFY, t0);
+	atomic_fetch_add(&call_vcpus, 1);
 }
 
 /* ---- the threads --------------------------------------------------------------- */
@@ -727,6 +751,14 @@ int main(int argc, char **argv)
 		}
 		for (int m = 0; m < n_methods && show_ioctls; m++)
 			print_ioctls(m, r);
+		if (show_ioctls && !count_only) {
+			unsigned long nv = atomic_exchange(&call_vcpus, 0);
+
+			printf("      kvmprof calls per vCPU, ioctls included:");
+			for (int k = 0; k < N_CALLS; k++)
+				printf(" %s %.1fus", call_name[k], nv ? atomic_exchange(&call_us[k], 0.0) / (double)nv : 0.0);
+			printf("\n");
+		}
 		for (int m = 0; m < n_methods; m++)
 			free(us[m]);
 	}
