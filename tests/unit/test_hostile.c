@@ -545,6 +545,32 @@ static int teardown(void **state)
 	return shell_run(NULL, 0, "rm -rf %s", workdir);
 }
 
+/* Plain literals skip the expression parser (formats/yaml_in.c): the same
+ * values as the parser's, and what the parser refuses still refused. */
+static void test_plain_literals_read_as_the_parser_does(void **state)
+{
+	const char *regs = "vcpu:\n  registers:\n    ID_AA64PFR0_EL1: %s\n    CTR_EL0: %s\n    TPIDR_EL1: %s\n";
+	char plain[512], parsed[512], *a = NULL, *b = NULL, *err = NULL;
+	const char *pa, *pb;
+
+	(void)state;
+	snprintf(plain, sizeof(plain), regs, "0x1100000011111112", "2222", "18446744073709551615");
+	snprintf(parsed, sizeof(parsed), regs, "(0x1100000011111112)", "(2222)", "(18446744073709551615)");
+	pa = profile("lit_plain.yaml", plain);
+	pb = profile("lit_parsed.yaml", parsed);
+	assert_int_equal(run(&a, "%s show %s | grep -v -e '^name' -e '^#'", kvmprof, pa), 0);
+	assert_int_equal(run(&b, "%s show %s | grep -v -e '^name' -e '^#'", kvmprof, pb), 0);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "0x1100000011111112"));
+	free(a);
+	free(b);
+	snprintf(plain, sizeof(plain), regs, "0123", "0x10000000000000000", "0x1f");
+	assert_int_equal(run(&err, "%s compile %s -o %s", kvmprof, profile("lit_bad.yaml", plain), wpath("lit_bad.c")), 1);
+	assert_non_null(strstr(err, "has a leading zero"));
+	assert_non_null(strstr(err, "does not fit in 64 bits"));
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_second_document_is_an_error),
 		cmocka_unit_test(test_base_is_a_name_not_a_path),
 		cmocka_unit_test(test_symbol_must_be_an_identifier),
+		cmocka_unit_test(test_plain_literals_read_as_the_parser_does),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
