@@ -23,10 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 #else
 
-#define FAKE_KVM 90
-#define FAKE_VM 91
-#define FAKE_VCPU 92
-#define FAKE_DEV 93
+#include "rt_fake.h"
 
 static const uint8_t *in;
 static size_t in_left;

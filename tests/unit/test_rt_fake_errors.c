@@ -15,12 +15,8 @@
 #include <cmocka.h>
 
 #include "kvmprof.h"
+#include "rt_fake.h"
 #include "rt_fixtures.h"
-
-#define FAKE_KVM 90
-#define FAKE_VM 91
-#define FAKE_VCPU 92
-#define FAKE_DEV 93
 
 #define REG_A 0x6030000000100000ull
 #define REG_B 0x6030000000100002ull
@@ -98,17 +94,11 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case KVM_GET_ONE_REG:
 	case KVM_SET_ONE_REG: {
 		struct kvm_one_reg *one = arg;
-		uint64_t *val = (uint64_t *)(uintptr_t)one->addr;
-		int s = reg_slot(one->id);
+		uint64_t *val;
+		int s = reg_slot(one->id), r = fake_one_reg(fd, req, one, s, fk.regs, &val);
 
-		if (fd != FAKE_VCPU)
-			return -EBADF;
-		if (s < 0)
-			return -ENOENT;
-		if (req == KVM_GET_ONE_REG) {
-			*val = fk.regs[s];
-			return 0;
-		}
+		if (r <= 0)
+			return r;
 		if (s == 1 && fk.fail_set_reg_b)
 			return -EINVAL;
 		if (s == 2 && fk.stale_reg_c)

@@ -32,10 +32,7 @@ int main(void)
 }
 #else
 
-#define FAKE_KVM 90
-#define FAKE_VM 91
-#define FAKE_VCPU 92
-#define FAKE_DEV 93
+#include "rt_fake.h"
 
 #define CAP_TEST 200u /* a capability the fake offers */
 #define REG_A 0x2030000200000174ull
@@ -203,17 +200,11 @@ static int model(int fd, unsigned long req, void *arg)
 	case KVM_GET_ONE_REG:
 	case KVM_SET_ONE_REG: {
 		struct kvm_one_reg *one = arg;
-		uint64_t *val = (uint64_t *)(uintptr_t)one->addr;
-		int s = reg_slot(one->id);
+		uint64_t *val;
+		int s = reg_slot(one->id), r = fake_one_reg(fd, req, one, s, fk.regs, &val);
 
-		if (fd != FAKE_VCPU)
-			return -EBADF;
-		if (s < 0)
-			return -ENOENT;
-		if (req == KVM_GET_ONE_REG) {
-			*val = fk.regs[s];
-			return 0;
-		}
+		if (r <= 0)
+			return r;
 		fk.regs[s] = *val;
 		logged(T_ONE_REG, one->id);
 		return 0;
