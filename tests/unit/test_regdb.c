@@ -729,9 +729,10 @@ static unsigned safety_of(const char *reg, const char *field)
 	return f->flags;
 }
 
-/* The write rule on a kernel: the feature ID registers are invariant before
- * 6.7 but for CSV2/CSV3 (feature-id-registers-invariant and its field facts);
- * a kernel the facts do not cover is unknown; no kernel, the flags' rule. */
+/* The write rule on a kernel: the feature ID registers are invariant on 5.10
+ * and 6.1 ... 6.6 but for CSV2 (and CSV3 from 6.1), by
+ * feature-id-registers-invariant and its field facts; a kernel the facts do
+ * not cover is unknown; no kernel, the flags' rule. */
 static void test_write_rule_on_kernel(void **state)
 {
 	const struct regdb_reg *dfr0 = regdb_reg_by_name("ID_AA64DFR0_EL1", KVMPROF_ARCH_ARM64);
@@ -749,7 +750,14 @@ static void test_write_rule_on_kernel(void **state)
 	assert_string_equal(fact->name, "id-aa64pfr0-csv2-writable");
 	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "6.12.117+deb12-arm64", &fact), REGDB_RULE_LOWER);
 	assert_null(fact);
-	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "5.10.255-253.1008.amzn2.aarch64", NULL), REGDB_RULE_UNKNOWN);
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "5.10.255-253.1008.amzn2.aarch64", &fact), REGDB_RULE_EXACT);
+	assert_string_equal(fact->name, "feature-id-registers-invariant");
+	assert_int_equal(regdb_write_rule_on(pfr0, csv2, "5.10.223", NULL), REGDB_RULE_LOWER);
+	assert_int_equal(regdb_write_rule_on(pfr0, regdb_field_by_name(pfr0, "CSV3"), "5.10.223", NULL), REGDB_RULE_EXACT);
+	/* PMUVer on 6.2 ... 6.6 needs the host's PMU limit; 5.4 no fact covers */
+	assert_int_equal(regdb_write_rule_on(dfr0, regdb_field_by_name(dfr0, "PMUVer"), "6.5.7", &fact), REGDB_RULE_UNKNOWN);
+	assert_string_equal(fact->name, "id-aa64dfr0-pmuver-writable");
+	assert_int_equal(regdb_write_rule_on(dfr0, debugver, "5.4.0-1-arm64", NULL), REGDB_RULE_UNKNOWN);
 	assert_int_equal(regdb_write_rule_on(dfr0, debugver, NULL, NULL), REGDB_RULE_LOWER);
 	assert_string_equal(regdb_rule_name(REGDB_RULE_UNKNOWN), "unknown");
 	assert_int_equal(regdb_rule_keeps(REGDB_RULE_UNKNOWN, debugver, 4, 8, 6), -1);
