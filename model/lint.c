@@ -7,14 +7,6 @@
 
 #include "profile.h"
 
-static int has_provenance_kind(const struct profile *p)
-{
-	for (size_t i = 0; i < p->n_provenance; i++)
-		if (!strcmp(p->provenance[i].key, "kind"))
-			return 1;
-	return 0;
-}
-
 void profile_lint(const struct profile *p, const struct profile *base, struct diag *d)
 {
 	const char *own = p->name;
@@ -23,7 +15,7 @@ void profile_lint(const struct profile *p, const struct profile *base, struct di
 		diag_warning(d, p->pos, "missing-provenance",
 			     "no provenance: say where the values come from (captured on which kernel and CPU, "
 			     "or authored from which public source)");
-	else if (!has_provenance_kind(p))
+	else if (!profile_provenance(p, "kind"))
 		diag_warning(d, p->pos, "missing-provenance", "provenance has no 'kind:' (captured, authored or imported)");
 	if (!p->description)
 		diag_warning(d, p->pos, "missing-description", "no description");
