@@ -449,9 +449,11 @@ uint32_t kvmprof_profile_phase_count(const struct kvmprof_profile *p, int phase)
 /* Validate, never write (same as kvmprof_check_*). */
 #define KVMPROF_DRY_RUN 0x2u
 /* x86: the VMM builds and sets each vCPU's CPUID itself, after
- * kvmprof_x86_cpuid_merge(). kvmprof_apply_vcpu_regs() then never issues
- * KVM_SET_CPUID2: it judges the CPUID entries on what the vCPU presents
- * (KVM_GET_CPUID2), and applies ONE_REG and MSR entries as usual. */
+ * kvmprof_x86_cpuid_merge(). kvmprof_apply_vcpu() and
+ * kvmprof_apply_vcpu_regs() then never issue KVM_SET_CPUID2 and give no
+ * result for CPUID entries (the merge validated them; kvmprof_verify_vcpu()
+ * judges what the vCPU presents, KVM_GET_CPUID2); ONE_REG and MSR entries
+ * are applied as usual. */
 #define KVMPROF_VMM_SETS_CPUID 0x4u
 /* The caller calls kvmprof_verify_vcpu() on each vCPU after its set-up and
  * before its first KVM_RUN (the VMM-owned path does): the per-vCPU apply
