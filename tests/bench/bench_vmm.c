@@ -424,6 +424,20 @@ static void add_call_us(int call, double t0)
 		;
 }
 
+/* --warm: call (apply or verification) made again at once, timed apart */
+static void again(int call, int (*fn)(struct kvmprof_vm *, int, int, struct kvmprof_report *), struct vm *vm,
+		  int fd, int i, struct kvmprof_report *rep)
+{
+	double t0;
+
+	if (!warm)
+		return;
+	kvmprof_report_reset(rep);
+	t0 = now_us();
+	fn(vm->ctx, fd, i, rep);
+	add_call_us(N_TIMED_CALLS + call, t0);
+}
+
 static void kvmprof_vcpu(struct vm *vm, int i)
 {
 	REPORT(rep);
@@ -464,23 +478,13 @@ static void kvmprof_vcpu(struct vm *vm, int i)
 	if ((rc = kvmprof_apply_vcpu(vm->ctx, fd, i, &rep)))
 		fail_report(vm, "kvmprof_apply_vcpu", rc, &rep);
 	add_call_us(CALL_APPLY, t0);
-	if (warm) {
-		kvmprof_report_reset(&rep);
-		t0 = now_us();
-		kvmprof_apply_vcpu(vm->ctx, fd, i, &rep);
-		add_call_us(N_TIMED_CALLS + CALL_APPLY, t0);
-	}
+	again(CALL_APPLY, kvmprof_apply_vcpu, vm, fd, i, &rep);
 	kvmprof_report_reset(&rep);
 	t0 = now_us();
 	if ((rc = kvmprof_verify_vcpu(vm->ctx, fd, i, &rep)))
 		fail_report(vm, "kvmprof_verify_vcpu", rc, &rep);
 	add_call_us(CALL_VERIFY, t0);
-	if (warm) {
-		kvmprof_report_reset(&rep);
-		t0 = now_us();
-		kvmprof_verify_vcpu(vm->ctx, fd, i, &rep);
-		add_call_us(N_TIMED_CALLS + CALL_VERIFY, t0);
-	}
+	again(CALL_VERIFY, kvmprof_verify_vcpu, vm, fd, i, &rep);
 	atomic_fetch_add(&call_vcpus, 1);
 }
 
