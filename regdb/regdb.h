@@ -307,12 +307,12 @@ const struct regdb_kfact *regdb_kfact_without_masks(int arch, const char *what);
 /*
  * regdb_write_rule() on the kernel of uname release `kernel`: for a field of
  * an arm64 feature ID register on a kernel without writable ID registers
- * (5.10, 6.1 ... 6.6: every field invariant but those a `set by-flag` fact lets
- * move), the rule the kernel facts give: EXACT for an invariant field,
+ * (5.10, 6.1 ... 6.6: every field invariant but those a `set by-flag` fact
+ * lets move), the rule the kernel facts give: EXACT for an invariant field,
  * UNKNOWN where the facts do not decide that kernel (one no fact covers,
- * such as 5.4, or PMUVer on 6.2 ... 6.6), else regdb_write_rule(). kernel NULL or without a version:
- * regdb_write_rule(). *fact (when fact is not NULL): the fact that decided,
- * NULL if none did.
+ * such as 5.4, or PMUVer on 6.2 ... 6.6), else regdb_write_rule(). kernel
+ * NULL or without a version: regdb_write_rule(). *fact (when fact is not
+ * NULL): the fact that decided, NULL if none did.
  */
 int regdb_write_rule_on(const struct regdb_reg *r, const struct regdb_field *f, const char *kernel,
 			const struct regdb_kfact **fact);
