@@ -24,6 +24,9 @@
  *            KVM_GET_SUPPORTED_CPUID, one KVM_SET_CPUID2, six KVM_SET_MSRS,
  *            three KVM_GET_MSRS; the MSRs are the profile's and the
  *            architectural ones QEMU writes at reset (kvm_put_msrs)
+ *   replay   (x86) not a floor but a measure of the kernel's share: the
+ *            ioctls of one kvmprof VM, recorded, issued again with their
+ *            inputs and nothing judged (record() and replay() below)
  *
  * Every ioctl goes through __wrap_ioctl (linked with -Wl,--wrap=ioctl), which
  * counts them per method, and counts arm64 ID-register writes (KVM_SET_ONE_REG
@@ -60,8 +63,8 @@ extern const struct kvmprof_profile bench_profile;
 #define MAX_FDS 4096
 #define CPUID_ROOM 256
 
-enum method { M_KVMPROF, M_NAIVE, M_QEMU, M_COUNT };
-static const char *const method_name[M_COUNT] = { "kvmprof", "naive", "qemu" };
+enum method { M_KVMPROF, M_NAIVE, M_QEMU, M_REPLAY, M_COUNT };
+static const char *const method_name[M_COUNT] = { "kvmprof", "naive", "qemu", "replay" };
 
 /* ---- counting every ioctl ---------------------------------------------------- */
 int __real_ioctl(int fd, unsigned long req, ...);
@@ -109,6 +112,8 @@ static int is_id_register(uint64_t id)
 }
 #endif
 
+static void record(int fd, unsigned long req, void *arg);
+
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -118,6 +123,7 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	atomic_fetch_add_explicit(&n_ioctls, 1, memory_order_relaxed);
+	record(fd, req, arg);
 #if defined(__aarch64__)
 	if (req == KVM_SET_ONE_REG && fd >= 0 && fd < MAX_FDS && fd_vcpu_index[fd] > 1 &&
 	    is_id_register(((const struct kvm_one_reg *)arg)->id))
@@ -193,6 +199,91 @@ struct vm {
 	struct kvm_vcpu_init init; /* the VMM's: KVM_ARM_PREFERRED_TARGET, PSCI 0.2 */
 #endif
 };
+
+/* ---- replay: kvmprof's ioctls alone ------------------------------------------
+ * x86: every ioctl of one verified kvmprof VM (the VM-wide ones and vCPU 0's,
+ * the VMM's own KVM_SET_CPUID2 among them) is recorded here with its input,
+ * and the replay method issues them again on each of its VMs, vCPU 0's on
+ * every vCPU, with nothing judged: what the kernel alone charges for
+ * kvmprof's sequence, under any library code. */
+enum fd_role { ON_KVM, ON_VM, ON_VCPU };
+struct recorded {
+	int role;
+	unsigned long req;
+	size_t len;          /* bytes at arg; 0: arg is a value (KVM_CHECK_EXTENSION) */
+	unsigned long value;
+	unsigned char *arg;
+};
+#define MAX_RECORDED 64
+#define MAX_ARG 16384
+static struct recorded rec[2][MAX_RECORDED]; /* [0] VM-wide, [1] vCPU 0's */
+static int n_rec[2], rec_unusable;
+static const struct vm *_Atomic recording; /* the VM recorded now, NULL otherwise */
+
+/* The input bytes of one x86 request; SIZE_MAX: one the replay cannot
+ * copy (its struct points to more memory). */
+static size_t arg_len(unsigned long req, const void *arg)
+{
+#if defined(__x86_64__)
+	if (req == KVM_SET_CPUID2 || req == KVM_GET_CPUID2 || req == KVM_GET_SUPPORTED_CPUID)
+		return sizeof(struct kvm_cpuid2) + ((const struct kvm_cpuid2 *)arg)->nent * sizeof(struct kvm_cpuid_entry2);
+	if (req == KVM_SET_MSRS || req == KVM_GET_MSRS)
+		return sizeof(struct kvm_msrs) + ((const struct kvm_msrs *)arg)->nmsrs * sizeof(struct kvm_msr_entry);
+	if (req == KVM_GET_MSR_INDEX_LIST || req == KVM_GET_MSR_FEATURE_INDEX_LIST)
+		return sizeof(struct kvm_msr_list) + ((const struct kvm_msr_list *)arg)->nmsrs * sizeof(uint32_t);
+	if (req == KVM_CHECK_EXTENSION)
+		return 0;
+	if (req == KVM_ENABLE_CAP)
+		return sizeof(struct kvm_enable_cap);
+#endif
+	(void)req;
+	(void)arg;
+	return SIZE_MAX;
+}
+
+static void record(int fd, unsigned long req, void *arg)
+{
+	const struct vm *vm = atomic_load(&recording);
+	int role, set;
+	struct recorded *r;
+	size_t len;
+
+	if (!vm)
+		return;
+	role = fd == vm->kvm ? ON_KVM : fd == vm->fd ? ON_VM : fd == vm->vcpu[0] ? ON_VCPU : -1;
+	if (role < 0)
+		return; /* another vCPU's: vCPU 0's stand for them */
+	set = role == ON_VCPU;
+	len = arg_len(req, arg);
+	if (len == SIZE_MAX || len > MAX_ARG || n_rec[set] == MAX_RECORDED) {
+		rec_unusable = 1;
+		return;
+	}
+	r = &rec[set][n_rec[set]++];
+	*r = (struct recorded){ .role = role, .req = req, .len = len, .value = (unsigned long)arg };
+	if (len && (r->arg = malloc(len)))
+		memcpy(r->arg, arg, len);
+	else if (len)
+		rec_unusable = 1;
+}
+
+/* Issues recorded set `set` on vm (vCPU ioctls on vcpu_fd). */
+static void replay(const struct vm *vm, int set, int vcpu_fd)
+{
+	static __thread unsigned char buf[MAX_ARG];
+
+	for (int i = 0; i < n_rec[set]; i++) {
+		const struct recorded *r = &rec[set][i];
+		int fd = r->role == ON_KVM ? vm->kvm : r->role == ON_VM ? vm->fd : vcpu_fd;
+
+		if (!r->len) {
+			ioctl(fd, r->req, r->value);
+			continue;
+		}
+		memcpy(buf, r->arg, r->len);
+		ioctl(fd, r->req, buf);
+	}
+}
 
 static const struct kvmprof_profile *profile = &bench_profile;
 static uint32_t flags;
@@ -506,6 +597,8 @@ static void *worker(void *arg)
 				kvmprof_vcpu(job, i);
 			else if (job->method == M_NAIVE)
 				naive_vcpu(job, i);
+			else if (job->method == M_REPLAY)
+				replay(job, 1, job->vcpu[i]);
 #if defined(__x86_64__)
 			else
 				qemu_vcpu(job, i);
@@ -616,6 +709,8 @@ static double run_vm(struct vm *vm, unsigned long *ioctls, unsigned long *idreg_
 		else
 			get_supported_cpuid(vm, &vm->cpuid.h);
 #endif
+	} else if (vm->method == M_REPLAY) {
+		replay(vm, 0, -1);
 	} else {
 		naive_vm(vm); /* qemu: the same VM-wide calls */
 	}
@@ -719,6 +814,32 @@ int main(int argc, char **argv)
 		for (int i = 0; i < N_REQ_SLOTS; i++)
 			atomic_store(&req_calls[M_KVMPROF][i], 0), atomic_store(&req_ns[M_KVMPROF][i], 0);
 	}
+#if defined(__x86_64__)
+	/* What replay issues: one verified kvmprof VM's ioctls, recorded. */
+	{
+		unsigned long c = 0, w = 0;
+
+		int warm_asked = warm;
+
+		if (create_vm(&vm, kvm, 1, M_KVMPROF) != 0)
+			return 1;
+		warm = 0; /* the calls once, as the kvmprof method makes them */
+		atomic_store(&recording, &vm);
+		run_vm(&vm, &c, &w);
+		atomic_store(&recording, NULL);
+		warm = warm_asked;
+		destroy_vm(&vm);
+		for (int i = 0; i < N_REQ_SLOTS; i++)
+			atomic_store(&req_calls[M_KVMPROF][i], 0), atomic_store(&req_ns[M_KVMPROF][i], 0);
+		atomic_store(&call_vcpus, 0);
+		for (int k = 0; k < N_CALLS; k++)
+			atomic_store(&call_us[k], 0.0);
+		if (!rec_unusable && n_rec[1] > 0 && !count_only)
+			n_methods = M_COUNT;
+		else if (!count_only)
+			printf("bench_vmm: no replay: kvmprof's ioctls could not all be recorded\n");
+	}
+#endif
 	printf("bench_vmm: profile %s (%u entries: %u VM-wide, %u per vCPU, %u vGIC), %d threads%s\n",
 	       profile->name, profile->n_entries, kvmprof_profile_phase_count(profile, KVMPROF_PHASE_VM),
 	       kvmprof_profile_phase_count(profile, KVMPROF_PHASE_VCPU_INIT) +
@@ -776,6 +897,10 @@ int main(int argc, char **argv)
 			if (n_methods > M_QEMU)
 				printf("  kvmprof/qemu %.3fx (target <= 0.5x)", k / median(us[M_QEMU], r));
 			printf("  [%d VMs each]%s\n", r, warm ? " (--warm: the times include the repeated calls)" : "");
+			if (n_methods > M_REPLAY)
+				printf("  %2d vCPU%s:  replay, kvmprof's ioctls alone: %.1f us (%lu ioctls), replay/naive %.3fx, kvmprof/replay %.3fx\n",
+				       n, n == 1 ? " " : "s", median(us[M_REPLAY], r), ioctls[M_REPLAY] / (unsigned long)r,
+				       median(us[M_REPLAY], r) / median(us[M_NAIVE], r), k / median(us[M_REPLAY], r));
 		}
 		for (int m = 0; m < n_methods && show_ioctls; m++)
 			print_ioctls(m, r);
