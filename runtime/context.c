@@ -336,6 +336,8 @@ static int check_opts(const struct kvmprof_opts *opts)
 	return 0;
 }
 
+static void count_phase_results(struct kvmprof_vm_priv *v);
+
 int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		    int kvm_fd, int vm_fd, const struct kvmprof_opts *opts)
 {
@@ -378,6 +380,7 @@ int kvmprof_vm_init(struct kvmprof_vm *vm, const struct kvmprof_profile *p,
 		pthread_mutex_destroy(&v->lock);
 		return KVMPROF_ERR_FACTS;
 	}
+	count_phase_results(v);
 	v->magic = KVMPROF_VM_MAGIC;
 	kvmprof__vcpu_facts_early(v);
 	return 0;
@@ -418,7 +421,7 @@ static uint32_t copies_of(const struct kvmprof_vm_priv *v, const struct kvmprof_
 	return 1;
 }
 
-static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mode, uint32_t n_vcpus)
+static uint32_t count_results(const struct kvmprof_vm_priv *v, int phase, int mode, uint32_t n_vcpus)
 {
 	const struct kvmprof_profile *p = v->p;
 	uint32_t n = 0;
@@ -426,6 +429,21 @@ static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mo
 	for (uint32_t i = p->phase_start[phase]; i < p->phase_start[phase + 1]; i++)
 		n += copies_of(v, &p->entries[i], mode, n_vcpus);
 	return n;
+}
+
+/* Counted once per VM (count_phase_results()) but for the device phase. */
+static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mode, uint32_t n_vcpus)
+{
+	if (phase == KVMPROF_PHASE_DEVICE)
+		return count_results(v, phase, mode, n_vcpus);
+	return v->n_results[phase][mode];
+}
+
+static void count_phase_results(struct kvmprof_vm_priv *v)
+{
+	for (int phase = 0; phase < KVMPROF_PHASE_DEVICE; phase++)
+		for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
+			v->n_results[phase][mode] = (uint16_t)count_results(v, phase, mode, 0);
 }
 
 static void remember_vcpu(struct kvmprof_vm_priv *v, int fd)

@@ -87,6 +87,9 @@ struct kvmprof_vm_priv {
 	uint32_t n_msrs;
 	int have_cpuid;
 	int reg_list_state; /* 0 unknown/empty, 1 complete */
+	/* Results a call makes per phase and mode (enum kvmprof_mode), from
+	 * kvmprof_vm_init(); the device phase's depend on the vCPUs given. */
+	uint16_t n_results[KVMPROF_PHASE_COUNT][4];
 	int have_masks;
 	uint32_t n_plan;
 	uint32_t n_vcpus; /* vCPUs seen by per-vCPU calls, in order (under lock) */
@@ -171,6 +174,18 @@ static inline uint64_t kvmprof__wanted_planned(const struct kvmprof_vm_priv *v, 
 int kvmprof__judge(const struct kvmprof_entry *e, uint64_t got, uint16_t *field);
 /* index+1 of the first field of e overlapping bits, 0 if none */
 uint16_t kvmprof__field_of(const struct kvmprof_entry *e, uint64_t bits);
+/* kvmprof__judge() of a vCPU entry with the plan's exactness: an entry no
+ * field of which is judged "at most" is one comparison, no field walk. */
+static inline int kvmprof__judge_planned(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e,
+					 uint64_t got, uint16_t *field)
+{
+	uint64_t differs = (got ^ e->value) & e->mask;
+
+	if (!v->plan[e - v->p->entries].exact)
+		return kvmprof__judge(e, got, field);
+	*field = differs ? kvmprof__field_of(e, differs) : 0;
+	return !differs;
+}
 
 /* ---- per-phase engines (core) ---- */
 int kvmprof__phase_vm(struct kvmprof_vm_priv *v, struct kvmprof_result *res,

@@ -587,6 +587,78 @@ static void test_merge_missing_leaf(void **state)
 	vmm_close(m);
 }
 
+/* The merge finds each leaf where KVM would, whatever the order of the
+ * VMM's table: KVM's own order (ascending runs), rotated, reversed, and
+ * with a copy of leaf 1 placed first (KVM reads the first copy). */
+static const struct kvmprof_entry order_entries[] = {
+	{ .name = "CPUID.0x1.0x0.ECX.CX16", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
+	  .reg = KVMPROF_CPUID_ECX, .id = CPUID_ID(1, 0), .value = 0, .mask = 1u << 13 },
+	{ .name = "CPUID.0xd.0x1.EAX", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
+	  .reg = KVMPROF_CPUID_EAX, .id = CPUID_ID(0xd, 1), .value = 0, .mask = 1 },
+	{ .name = "CPUID.0x80000001.0x0.ECX", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
+	  .reg = KVMPROF_CPUID_ECX, .id = CPUID_ID(0x80000001, 0), .value = 0, .mask = 1 },
+	{ .name = "CPUID.0x40000001.0x0.EAX", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
+	  .reg = KVMPROF_CPUID_EAX, .id = CPUID_ID(0x40000001, 0), .value = 0, .mask = 1 },
+};
+static const struct kvmprof_profile order_profile = RT_PROFILE(KVMPROF_ARCH_X86_64, order_entries, 0, 0, 4, 0);
+
+static uint32_t cpuid_reg_of(const struct kvm_cpuid_entry2 *l, int reg)
+{
+	return reg == KVMPROF_CPUID_EAX ? l->eax : reg == KVMPROF_CPUID_EBX ? l->ebx
+	       : reg == KVMPROF_CPUID_ECX ? l->ecx : l->edx;
+}
+
+static void test_merge_any_table_order(void **state)
+{
+	struct vmm *m = vmm_open(&order_profile, KVMPROF_VMM_SETS_CPUID | KVMPROF_LENIENT);
+	union { /* not a struct: nothing may follow a flexible array (clang) */
+		struct kvm_cpuid2 h;
+		unsigned char bytes[sizeof(struct kvm_cpuid2) + CPUID_CAP * sizeof(struct kvm_cpuid_entry2)];
+	} t, kvm_order;
+	struct kvm_cpuid_entry2 tmp;
+	uint8_t outcome[4];
+
+	(void)state;
+	if (!m)
+		skip();
+	vmm_cpuid(m, 0, &kvm_order.h);
+	for (int order = 0; order < 4; order++) {
+		uint32_t n = kvm_order.h.nent;
+
+		t = kvm_order;
+		if (order == 1) /* rotated: the first five leaves last */
+			for (uint32_t i = 0; i < n; i++)
+				t.h.entries[i] = kvm_order.h.entries[(i + 5) % n];
+		if (order == 2) /* reversed */
+			for (uint32_t i = 0; i < n; i++)
+				t.h.entries[i] = kvm_order.h.entries[n - 1 - i];
+		if (order == 3) { /* a copy of leaf 1 first, CX16 set in it */
+			memmove(&t.h.entries[1], &t.h.entries[0], n * sizeof(t.h.entries[0]));
+			t.h.entries[0] = *leaf_of(&kvm_order.h, 1, 0);
+			t.h.entries[0].ecx |= 1u << 13;
+			t.h.nent = ++n;
+		}
+		kvmprof_report_reset(&m->rep);
+		assert_int_equal(kvmprof_x86_cpuid_merge(m->ctx, 0, &t.h, CPUID_CAP, &m->rep), 0);
+		assert_int_equal(m->rep.count, 4);
+		for (int k = 0; k < 4; k++) {
+			const struct kvmprof_entry *e = &order_entries[k];
+			const struct kvm_cpuid_entry2 *l = leaf_of(&t.h, (uint32_t)(e->id >> 32), (uint32_t)e->id);
+
+			if (order == 0)
+				outcome[k] = m->res[k].outcome;
+			assert_int_equal(m->res[k].outcome, outcome[k]);
+			if (l && m->res[k].outcome == KVMPROF_OUT_MERGED)
+				assert_int_equal(cpuid_reg_of(l, e->reg) & e->mask, e->value);
+		}
+		if (order == 3) { /* the later copy of leaf 1 is KVM's to ignore */
+			tmp = t.h.entries[0];
+			assert_int_equal(tmp.ecx & (1u << 13), 0);
+		}
+	}
+	vmm_close(m);
+}
+
 /* The VM phase cannot be read back: verified only by this context's apply. */
 static const struct kvmprof_entry vm_entries[] = {
 	{ .name = "KVM_CAP_MAX_VCPU_ID", .kind = KVMPROF_KIND_ENABLE_CAP, .phase = 0,
@@ -637,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_feature_msr_values_read_when_needed),
 		cmocka_unit_test(test_merge_strict_leaves_table),
 		cmocka_unit_test(test_merge_missing_leaf),
+		cmocka_unit_test(test_merge_any_table_order),
 		cmocka_unit_test(test_verify_vm),
 #else
 		cmocka_unit_test(test_x86_only),

@@ -353,7 +353,7 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		if (!cpuid_to_judge(r))
 			continue;
 		presented(&got, &memo, r->entry, &r->after);
-		if (!kvmprof__judge(r->entry, r->after, &r->field)) {
+		if (!kvmprof__judge_planned(v, r->entry, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
 		} else if (r->outcome == KVMPROF_OUT_CHECK_OK) {
@@ -555,7 +555,7 @@ static int msr_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_resu
 				failed |= 2;
 				continue;
 			}
-			if (kvmprof__judge(r->entry, r->after, &r->field)) {
+			if (kvmprof__judge_planned(v, r->entry, r->after, &r->field)) {
 				r->outcome = KVMPROF_OUT_APPLIED;
 			} else {
 				r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
@@ -604,7 +604,7 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			r->err = -ENOENT;
 			differs = 1;
-		} else if (leaf && !kvmprof__judge(e, r->after, &r->field)) {
+		} else if (leaf && !kvmprof__judge_planned(v, e, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
 		} else {
@@ -629,7 +629,7 @@ static int msr_verify(const struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmpr
 			struct kvmprof_result *r = rs[i];
 
 			if (r->outcome == KVMPROF_OUT_CHECK_OK)
-				r->outcome = kvmprof__judge(r->entry, r->after, &r->field) ?
+				r->outcome = kvmprof__judge_planned(v, r->entry, r->after, &r->field) ?
 						     KVMPROF_OUT_VERIFIED : KVMPROF_OUT_READBACK_DIFFERS;
 		}
 	}
