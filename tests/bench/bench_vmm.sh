@@ -2,7 +2,8 @@
 # tests/bench/bench_vmm.sh BUILD - `make bench`: whole VMs of 1, 8 and 64
 # vCPUs (8 threads) given a real captured profile three ways, in one run
 # (tests/bench/bench_vmm.c): kvmprof's verified VMM-owned apply, a naive
-# VMM's unverified loop, and QEMU 7.2's per-vCPU sequence.
+# VMM's unverified loop, and QEMU 7.2's per-vCPU sequence; on x86 also
+# kvmprof's ioctls replayed with nothing judged (the kernel's share).
 #
 # x86_64, timed on this host's /dev/kvm: the profile is a capture of this
 # host made now (BUILD/kvmprof capture), so that it is this machine's and
