@@ -818,7 +818,6 @@ int main(int argc, char **argv)
 	/* What replay issues: one verified kvmprof VM's ioctls, recorded. */
 	{
 		unsigned long c = 0, w = 0;
-
 		int warm_asked = warm;
 
 		if (create_vm(&vm, kvm, 1, M_KVMPROF) != 0)
