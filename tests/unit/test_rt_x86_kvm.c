@@ -252,7 +252,7 @@ static void test_x2apic_after_split_irqchip(void **state)
 
 /* ---- vCPU registers: CPUID, MSRs, ONE_REG ---- */
 
-/* Not const: entry MAX_LEAF's value is chosen at run time (fix_open()). */
+/* Not const: entry MAX_LEAF's value is chosen at run time (main()). */
 static struct kvmprof_entry vcpu_entries[] = {
 	/* CPUID.1.ECX bit 13 (CX16) cleared: applied */
 	{ .name = "CPUID.0x1.0x0.ECX", .kind = KVMPROF_KIND_CPUID, .phase = 2, .width = 32,
