@@ -165,6 +165,16 @@ int kvmprof__all_exact(const struct kvmprof_entry *e)
 	return 1;
 }
 
+int kvmprof__stated_in_full(const struct kvmprof_entry *e)
+{
+	if (e->mask != ~0ull || e->policy != KVMPROF_POLICY_EXACT)
+		return 0;
+	for (uint32_t i = 0; e->fields && i < e->n_fields; i++)
+		if (e->fields[i].policy != KVMPROF_POLICY_EXACT)
+			return 0;
+	return 1;
+}
+
 uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before)
 {
 	struct kvmprof_field f[64];
@@ -441,9 +451,16 @@ static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mo
 
 static void count_phase_results(struct kvmprof_vm_priv *v)
 {
+	const struct kvmprof_profile *p = v->p;
+
 	for (int phase = 0; phase < KVMPROF_PHASE_DEVICE; phase++)
 		for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
 			v->n_results[phase][mode] = (uint16_t)count_results(v, phase, mode, 0);
+	for (uint32_t i = 0; i < p->phase_start[KVMPROF_PHASE_DEVICE]; i++) {
+		v->in_mode[i] = 0;
+		for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
+			v->in_mode[i] |= (uint8_t)(copies_of(v, &p->entries[i], mode, 0) << mode);
+	}
 }
 
 static void remember_vcpu(struct kvmprof_vm_priv *v, int fd)
@@ -463,6 +480,15 @@ out:
 	pthread_mutex_unlock(&v->lock);
 }
 
+static void result_init(struct kvmprof_result *r, const struct kvmprof_entry *e, int32_t vcpu_index,
+			int32_t vcpu_fd)
+{
+	*r = (struct kvmprof_result){
+		.entry = e, .vcpu_index = vcpu_index, .vcpu_fd = vcpu_fd,
+		.accepted_lo = 1, /* lo > hi: unknown */
+	};
+}
+
 static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_call *call,
 		     struct kvmprof_report *report)
 {
@@ -479,22 +505,21 @@ static int run_phase(struct kvmprof_vm_priv *v, int phase, const struct kvmprof_
 	if (report->count > report->capacity || report->capacity - report->count < n)
 		return KVMPROF_ERR_REPORT_FULL;
 	res = report->results + report->count;
-	for (uint32_t i = 0, k = 0; i < n_entries; i++) {
-		const struct kvmprof_entry *e = &p->entries[start + i];
-		uint32_t copies = copies_of(v, e, call->mode, n_vcpus);
+	if (phase != KVMPROF_PHASE_DEVICE) {
+		int32_t fd = phase == KVMPROF_PHASE_VM || call->mode == MODE_MERGE ? -1 : call->fd;
+		uint8_t bit = (uint8_t)(1u << call->mode);
 
-		for (uint32_t c = 0; c < copies; c++, k++) {
-			memset(&res[k], 0, sizeof(res[k]));
-			res[k].entry = e;
-			res[k].accepted_lo = 1; /* lo > hi: unknown */
-			res[k].vcpu_index = call->vcpu_index;
-			res[k].vcpu_fd = -1;
-			if (phase == KVMPROF_PHASE_VCPU_INIT || phase == KVMPROF_PHASE_VCPU_REGS) {
-				res[k].vcpu_fd = call->mode == MODE_MERGE ? -1 : call->fd;
-			} else if (phase == KVMPROF_PHASE_DEVICE && is_per_vcpu_attr(e)) {
-				res[k].vcpu_index = (int32_t)c;
-				res[k].vcpu_fd = call->vcpu_fds[c];
-			}
+		for (uint32_t i = start, k = 0; i < start + n_entries; i++)
+			if (v->in_mode[i] & bit)
+				result_init(&res[k++], &p->entries[i], call->vcpu_index, fd);
+	} else {
+		for (uint32_t i = 0, k = 0; i < n_entries; i++) {
+			const struct kvmprof_entry *e = &p->entries[start + i];
+			int per_vcpu = is_per_vcpu_attr(e);
+
+			for (uint32_t c = 0; c < (per_vcpu ? n_vcpus : 1); c++, k++)
+				result_init(&res[k], e, per_vcpu ? (int32_t)c : call->vcpu_index,
+					    per_vcpu ? call->vcpu_fds[c] : -1);
 		}
 	}
 	switch (phase) {

@@ -27,9 +27,11 @@ struct kvmprof_plan {
 	uint64_t before;  /* CPUID: supported value */
 	uint64_t wanted;  /* CPUID: template value */
 	uint8_t outcome;  /* CHECK_OK, SKIPPED_REQUIRES or UNSUPPORTED */
-	uint8_t exact;    /* no field judged "at most": wanted needs no field walk */
+	uint8_t exact : 1;   /* no field judged "at most": wanted needs no field walk */
+	uint8_t in_full : 1; /* every bit stated, exactly: wanted is the value */
 	uint16_t field;
-	int32_t err;
+	int16_t err;      /* a -errno hint (kvmprof_result.err) */
+	int16_t leaf_pos; /* CPUID: the leaf's position in the supported table, -1 none */
 };
 
 /* What the vCPU that judged a VM-scope entry (kvmprof_entry.vm_scope_since)
@@ -91,6 +93,7 @@ struct kvmprof_vm_priv {
 	 * kvmprof_vm_init(); the device phase's depend on the vCPUs given. */
 	uint16_t n_results[KVMPROF_PHASE_COUNT][4];
 	int have_masks;
+	int any_vm_scope; /* a vCPU register entry KVM keeps per VM on this kernel */
 	uint32_t n_plan;
 	uint32_t n_vcpus; /* vCPUs seen by per-vCPU calls, in order (under lock) */
 
@@ -113,6 +116,9 @@ struct kvmprof_vm_priv {
 	uint64_t masks[3 * 8 * 8];
 
 	struct kvmprof_plan plan[KVMPROF_MAX_ENTRIES];
+	/* Bit m set: entry i makes one result in a call of mode m (enum
+	 * kvmprof_mode), VM and vCPU phases; from kvmprof_vm_init(). */
+	uint8_t in_mode[KVMPROF_MAX_ENTRIES];
 
 	/* Outcome of each VM-phase entry in kvmprof_apply_vm() (0: not run),
 	 * for kvmprof_verify_vm(): KVM cannot read those back. */
@@ -161,6 +167,9 @@ uint64_t kvmprof__field_get(uint64_t v, const struct kvmprof_field *f);
 uint64_t kvmprof__wanted(const struct kvmprof_entry *e, uint64_t before);
 /* 1 if no field of e is judged "at most" (wanted is the plain overlay) */
 int kvmprof__all_exact(const struct kvmprof_entry *e);
+/* 1 if every bit of e is stated, each field exactly: its value does not
+ * depend on the kernel's */
+int kvmprof__stated_in_full(const struct kvmprof_entry *e);
 /* kvmprof__wanted() of a vCPU entry with the plan's exactness: the field
  * walk is done once per VM (vCPU facts), not once per vCPU. */
 static inline uint64_t kvmprof__wanted_planned(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e,

@@ -26,7 +26,8 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
 		struct kvmprof_plan *pl = &v->plan[i];
 
 		need_regs |= p->entries[i].kind == KVMPROF_KIND_ONE_REG;
-		pl->exact = (uint8_t)kvmprof__all_exact(&p->entries[i]);
+		pl->exact = kvmprof__all_exact(&p->entries[i]) & 1;
+		pl->in_full = kvmprof__stated_in_full(&p->entries[i]) & 1;
 		r = kvmprof__requires(v, p->entries[i].requires, &ok);
 		if (r < 0)
 			return r;
@@ -58,10 +59,14 @@ static int compute_vcpu_facts(struct kvmprof_vm_priv *v, int vcpu_fd)
  * cache. Measured on this host's PVM: the first CPUID merge of a VM went
  * from 6.7 to 2.2 us. An error waits for the first vCPU call, as before.
  */
+static int is_vm_scope(const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e);
+
 void kvmprof__vcpu_facts_early(struct kvmprof_vm_priv *v)
 {
 	const struct kvmprof_profile *p = v->p;
 
+	for (uint32_t i = p->phase_start[KVMPROF_PHASE_VCPU_REGS]; i < p->phase_start[KVMPROF_PHASE_VCPU_REGS + 1]; i++)
+		v->any_vm_scope |= is_vm_scope(v, &p->entries[i]);
 	if (!v->ops->facts_without_vcpu)
 		return;
 	/* ONE_REG membership wants the first vCPU's register list */
@@ -426,11 +431,7 @@ static int is_vm_scope(const struct kvmprof_vm_priv *v, const struct kvmprof_ent
 static int scope_begin(struct kvmprof_vm_priv *v, int vcpu_fd, int mode, struct kvmprof_result *res,
 		       uint32_t n, uint8_t *copied)
 {
-	int any = 0;
-
-	for (uint32_t i = 0; i < n && !any; i++)
-		any = is_vm_scope(v, res[i].entry);
-	if (!any)
+	if (!v->any_vm_scope)
 		return -1;
 	pthread_mutex_lock(&v->scope_lock);
 	if (v->scope_state == SCOPE_NONE || v->scope_fd == vcpu_fd ||

@@ -5,6 +5,7 @@
  * KVMPROF_KVM_SET_MSRS). Built on every architecture: its uAPI is kvm_compat.h's.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <linux/kvm.h>
 
@@ -143,32 +144,60 @@ static struct kvmprof_cpuid_leaf *find_leaf(struct kvmprof_cpuid_table *t, uint3
 	return find_leaf_n(t->entries, t->nent < KVMPROF_MAX_CPUID ? t->nent : KVMPROF_MAX_CPUID, fn, idx);
 }
 
-/* The last leaf looked up in one table: a profile states a leaf's registers
- * one after another, so most lookups are the previous one's. */
-struct leaf_memo {
-	int valid;
-	uint64_t id; /* (function << 32) | index, as entries name it */
-	struct kvmprof_cpuid_leaf *leaf;
+/*
+ * Finds the leaves of one table the way KVM does (its first match). A VMM
+ * builds its table from KVM_GET_SUPPORTED_CPUID's, so it usually has the
+ * same function, index and flags at each position, and maybe leaves
+ * appended: in such a table a leaf the supported table has is at the
+ * plan's position (no scan), and one it lacks can only be an appended one.
+ */
+struct leaf_finder {
+	struct kvmprof_cpuid_leaf *entries;
+	uint32_t nent;
+	uint32_t scan_from; /* shaped like supported: where appended leaves start */
+	int shaped;
+	uint64_t memo_id; /* the last leaf scanned for: a profile states a */
+	struct kvmprof_cpuid_leaf *memo; /* leaf's registers one after another */
+	int memo_valid;
 };
 
-static struct kvmprof_cpuid_leaf *find_leaf_memo(struct leaf_memo *m, struct kvmprof_cpuid_leaf *entries,
-						  uint32_t nent, uint64_t id)
+static void finder_init(struct leaf_finder *f, const struct kvmprof_vm_priv *v,
+			struct kvmprof_cpuid_leaf *entries, uint32_t nent)
 {
-	if (!m->valid || m->id != id) {
-		m->leaf = find_leaf_n(entries, nent, (uint32_t)(id >> 32), (uint32_t)id);
-		m->id = id;
-		m->valid = 1;
-	}
-	return m->leaf;
+	const struct kvmprof_cpuid_leaf *sup = v->supported.entries;
+	uint32_t n_sup = v->supported.nent, i = 0;
+
+	f->entries = entries;
+	f->nent = nent;
+	f->memo_valid = 0;
+	if (v->have_cpuid && nent >= n_sup) /* function, index and flags lead each leaf */
+		while (i < n_sup && !memcmp(&entries[i], &sup[i], offsetof(struct kvmprof_cpuid_leaf, regs)))
+			i++;
+	f->shaped = v->have_cpuid && nent >= n_sup && i == n_sup;
+	f->scan_from = f->shaped ? n_sup : 0;
 }
 
-/* The register a CPUID entry states as table t presents it (0 when t has
- * no such leaf: the guest reads 0); returns whether t has the leaf. */
-static int presented(struct kvmprof_cpuid_table *t, struct leaf_memo *m, const struct kvmprof_entry *e,
+/* Table f's leaf for entry e (planned pl), NULL when it has none. */
+static struct kvmprof_cpuid_leaf *finder_leaf(struct leaf_finder *f, const struct kvmprof_entry *e,
+					      const struct kvmprof_plan *pl)
+{
+	if (f->shaped && pl->leaf_pos >= 0)
+		return &f->entries[pl->leaf_pos];
+	if (!f->memo_valid || f->memo_id != e->id) {
+		f->memo = find_leaf_n(f->entries + f->scan_from, f->nent - f->scan_from, (uint32_t)(e->id >> 32),
+				      (uint32_t)e->id);
+		f->memo_id = e->id;
+		f->memo_valid = 1;
+	}
+	return f->memo;
+}
+
+/* The register a CPUID entry states as table f presents it (0 when it has
+ * no such leaf: the guest reads 0); returns whether it has the leaf. */
+static int presented(struct leaf_finder *f, const struct kvmprof_vm_priv *v, const struct kvmprof_entry *e,
 		     uint64_t *val)
 {
-	const struct kvmprof_cpuid_leaf *leaf =
-		find_leaf_memo(m, t->entries, t->nent < KVMPROF_MAX_CPUID ? t->nent : KVMPROF_MAX_CPUID, e->id);
+	const struct kvmprof_cpuid_leaf *leaf = finder_leaf(f, e, &v->plan[e - v->p->entries]);
 
 	*val = leaf ? leaf->regs[e->reg] : 0;
 	return leaf != NULL;
@@ -205,6 +234,9 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 	 * own CPUID needs none. */
 	int want_tmpl = v->have_cpuid && !(v->flags & KVMPROF_VMM_SETS_CPUID);
 
+	struct kvmprof_cpuid_leaf *memo_leaf = NULL;
+	uint64_t memo_id = 0;
+
 	(void)vcpu_fd;
 	if (want_tmpl)
 		v->tmpl = v->supported;
@@ -215,10 +247,16 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 		uint32_t fn = (uint32_t)(e->id >> 32), idx = (uint32_t)e->id;
 		int f;
 
+		pl->leaf_pos = -1;
 		if (pl->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
 		if (e->kind == KVMPROF_KIND_CPUID) {
-			leaf = find_leaf(&v->supported, fn, idx);
+			if (!memo_leaf || memo_id != e->id) /* a leaf's registers come together */
+				memo_leaf = find_leaf(&v->supported, fn, idx);
+			memo_id = e->id;
+			leaf = memo_leaf;
+			if (leaf)
+				pl->leaf_pos = (int16_t)(leaf - v->supported.entries);
 			pl->wanted = e->value & e->mask & 0xffffffffu;
 			/* A leaf the kernel does not list reads as 0 in the guest
 			 * (KVM's CPUID emulation): stating 0 there asks for nothing. */
@@ -240,8 +278,8 @@ static int plan(struct kvmprof_vm_priv *v, int vcpu_fd)
 				pl->field = kvmprof__field_of(e, pl->wanted & ~pl->before);
 				continue;
 			}
-			if (want_tmpl) {
-				tl = find_leaf(&v->tmpl, fn, idx);
+			if (want_tmpl) { /* a copy of supported: the same position */
+				tl = &v->tmpl.entries[pl->leaf_pos];
 				tl->regs[e->reg] = (uint32_t)((tl->regs[e->reg] & ~e->mask) | (pl->wanted & e->mask));
 			}
 			if (pl->wanted == pl->before)
@@ -345,14 +383,15 @@ static int cpuid_apply(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 			}
 		return ret;
 	}
-	struct leaf_memo memo = { 0 };
+	struct leaf_finder f;
 
+	finder_init(&f, v, got.entries, got.nent);
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 
 		if (!cpuid_to_judge(r))
 			continue;
-		presented(&got, &memo, r->entry, &r->after);
+		presented(&f, v, r->entry, &r->after);
 		if (!kvmprof__judge_planned(v, r->entry, r->after, &r->field)) {
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
 			differs = 1;
@@ -435,21 +474,9 @@ static uint32_t collect(struct kvmprof_result *res, uint32_t n, int outcome, int
 	return k;
 }
 
-/* Every bit stated, and exactly (no field judged "at most"): the value
- * written does not depend on the vCPU's, so it needs no read first. */
-static int stated_in_full(const struct kvmprof_entry *e)
-{
-	if (e->mask != ~0ull || e->policy != KVMPROF_POLICY_EXACT)
-		return 0;
-	for (uint32_t i = 0; e->fields && i < e->n_fields; i++)
-		if (e->fields[i].policy != KVMPROF_POLICY_EXACT)
-			return 0;
-	return 1;
-}
-
 /* collect() of the MSRs still to validate that need their value read. */
-static uint32_t collect_to_read(struct kvmprof_result *res, uint32_t n, int follows,
-				struct kvmprof_result **out, uint32_t *from)
+static uint32_t collect_to_read(const struct kvmprof_vm_priv *v, struct kvmprof_result *res, uint32_t n,
+				int follows, struct kvmprof_result **out, uint32_t *from)
 {
 	uint32_t k = 0;
 
@@ -457,7 +484,7 @@ static uint32_t collect_to_read(struct kvmprof_result *res, uint32_t n, int foll
 		struct kvmprof_result *r = &res[*from];
 
 		if (r->entry->kind == KVMPROF_KIND_MSR && r->outcome == KVMPROF_OUT_CHECK_OK && !r->written &&
-		    !(follows && stated_in_full(r->entry)))
+		    !(follows && v->plan[r->entry - v->p->entries].in_full))
 			out[k++] = r;
 	}
 	return k;
@@ -474,9 +501,9 @@ static int msr_validate(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_r
 
 	for (uint32_t i = 0; follows && i < n; i++)
 		if (res[i].entry->kind == KVMPROF_KIND_MSR && res[i].outcome == KVMPROF_OUT_CHECK_OK &&
-		    stated_in_full(res[i].entry))
+		    v->plan[res[i].entry - v->p->entries].in_full)
 			res[i].wanted = res[i].entry->value;
-	while ((k = collect_to_read(res, n, follows, rs, &from)) > 0) {
+	while ((k = collect_to_read(v, res, n, follows, rs, &from)) > 0) {
 		int ret = read_msrs_now(v, vcpu_fd, rs, k);
 
 		if (ret < 0)
@@ -584,13 +611,14 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 		any |= cpuid_to_judge(&res[i]);
 	if (!any)
 		return 0;
-	struct leaf_memo memo = { 0 };
+	struct leaf_finder f;
 
 	ret = get_cpuid(vcpu_fd, &got, v->have_cpuid ? v->supported.nent : 0);
 	if (ret == -E2BIG || ret == -EINVAL) /* 6.1 with no CPUID set yet */
 		got.nent = 0;
 	else if (ret < 0)
 		return ret;
+	finder_init(&f, v, got.entries, got.nent);
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
@@ -598,7 +626,7 @@ static int cpuid_judge(struct kvmprof_vm_priv *v, int vcpu_fd, struct kvmprof_re
 
 		if (!cpuid_to_judge(r))
 			continue;
-		leaf = presented(&got, &memo, e, &r->after);
+		leaf = presented(&f, v, e, &r->after);
 		r->before = r->after; /* nothing is written here: what the vCPU presents is both */
 		if (!leaf && (e->value & e->mask) != 0) { /* absent reads as 0: only 0 is presented */
 			r->outcome = KVMPROF_OUT_READBACK_DIFFERS;
@@ -670,11 +698,12 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 {
 	struct kvmprof_cpuid_head *t = call->arg;
 	uint32_t nent = t->nent, room = call->capacity - t->nent;
-	struct leaf_memo memo = { 0 };
+	struct leaf_finder f;
 	int ret = kvmprof__vcpu_facts(v, -1);
 
 	if (ret < 0)
 		return ret;
+	finder_init(&f, v, t->entries, nent);
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
@@ -690,8 +719,8 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 		r->wanted = pl->wanted;
 		if (r->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
-		leaf = find_leaf_memo(&memo, t->entries, nent, e->id);
-		if (!leaf && pl->outcome == KVMPROF_OUT_ALREADY_EQUAL && !find_leaf(&v->supported, fn, idx)) {
+		leaf = finder_leaf(&f, e, pl);
+		if (!leaf && pl->outcome == KVMPROF_OUT_ALREADY_EQUAL && pl->leaf_pos < 0) {
 			r->outcome = KVMPROF_OUT_ALREADY_EQUAL; /* 0 in a leaf nobody lists: a guest reads 0 */
 			continue;
 		}
@@ -726,26 +755,25 @@ static int cpuid_merge(struct kvmprof_vm_priv *v, const struct kvmprof_call *cal
 	ret = kvmprof__gate(v, res, n, 0);
 	if (ret < 0)
 		return ret;
-	memo.valid = 0; /* pass 2 appends leaves */
+	f.memo_valid = 0; /* pass 2 appends leaves */
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvmprof_result *r = &res[i];
 		const struct kvmprof_entry *e = r->entry;
-		uint32_t fn = (uint32_t)(e->id >> 32), idx = (uint32_t)e->id;
+		const struct kvmprof_plan *pl = &v->plan[e - v->p->entries];
 		struct kvmprof_cpuid_leaf *leaf;
 
 		if (r->outcome != KVMPROF_OUT_CHECK_OK)
 			continue;
-		leaf = find_leaf_memo(&memo, t->entries, t->nent, e->id);
+		f.nent = t->nent;
+		leaf = finder_leaf(&f, e, pl);
 		if (!leaf) {
-			const struct kvmprof_cpuid_leaf *sup = find_leaf(&v->supported, fn, idx);
-
 			leaf = &t->entries[t->nent++];
 			memset(leaf, 0, sizeof(*leaf));
-			if (sup)
-				*leaf = *sup;
-			leaf->function = fn;
-			leaf->index = idx;
-			memo.leaf = leaf; /* the id looked up last is this one */
+			if (pl->leaf_pos >= 0)
+				*leaf = v->supported.entries[pl->leaf_pos];
+			leaf->function = (uint32_t)(e->id >> 32);
+			leaf->index = (uint32_t)e->id;
+			f.memo = leaf; /* the id looked up last is this one */
 		}
 		leaf->regs[e->reg] = (uint32_t)((leaf->regs[e->reg] & ~e->mask) | (r->wanted & e->mask));
 		r->after = leaf->regs[e->reg];
