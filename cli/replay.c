@@ -223,9 +223,10 @@ static const struct regdb_field *set_rule_field(const struct regdb_kfact *k, con
  * with a `set` rule that hold on the capture's kernel: the rewrites first,
  * then the refusals, as the handlers do. Returns 0 and in *val the value KVM
  * checks and stores, -1 if KVM refuses it, -2 if the answer is not known
- * (*why says why).
+ * (*why says why, *unknown holds the bits of the field that decides).
  */
-static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t *val, const char **why)
+static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64_t def, uint64_t *val, const char **why,
+			   uint64_t *unknown)
 {
 	for (int refusals = 0; refusals < 2; refusals++) {
 		for (size_t k = 0; k < regdb_n_kfacts; k++) {
@@ -247,6 +248,7 @@ static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64
 			applies = kfact_on_capture(r, f, r->why, sizeof(r->why));
 			if (applies < 0) {
 				*why = r->why;
+				*unknown = bits_of_width(rf->width) << rf->shift;
 				return -2;
 			}
 			if (!applies)
@@ -257,6 +259,7 @@ static int arm64_set_rules(struct replay *r, const struct regdb_reg *reg, uint64
 				snprintf(r->why, sizeof(r->why), "KVM accepts the host's own %s value here, which the capture does not record (%s)",
 					 f->reg, f->name);
 				*why = r->why;
+				*unknown = bits_of_width(rf->width) << rf->shift;
 				return -2;
 			}
 			*val = (*val & ~(bits_of_width(rf->width) << rf->shift)) | (f->set_b << rf->shift);
@@ -429,7 +432,7 @@ static int arm64_writable(struct replay *r, uint64_t id, uint64_t def, uint64_t 
 	const struct host_facts *h = r->h;
 	const struct host_reg_value *m;
 	const struct regdb_reg *reg;
-	uint64_t mask, covered = 0, changed;
+	uint64_t mask, covered = 0, changed, unknown = 0;
 	int rule;
 
 	if (id == KVMPROF_ARM64_PSCI_VERSION)
@@ -445,20 +448,22 @@ static int arm64_writable(struct replay *r, uint64_t id, uint64_t def, uint64_t 
 						    *val, why);
 	m = host_reg_mask(h, id);
 	mask = m ? m->value : 0;
-	if ((*val ^ def) & ~mask)
+	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
+	/* The register's set_id_*() handler first, then the mask (set_id_reg()):
+	 * a field outside the mask that the handler drops is no refusal. A
+	 * field whose rule is not known leaves the write unknown only if the
+	 * rest of it would pass the mask. */
+	rule = reg ? arm64_set_rules(r, reg, def, val, why, &unknown) : 0;
+	if (rule == -1 || ((*val ^ def) & ~mask & ~unknown))
 		return 0;
+	if (rule == -2)
+		return -1;
 	if (id == arm64_id("CLIDR_EL1"))
 		return arm64_clidr_ok(r, *val, why);
-	reg = regdb_reg_by_id(KVMPROF_ARCH_ARM64, REGDB_ARM64_SYSREG, id, 0);
 	if (!reg) {
 		*why = "the register database does not know this register's fields, so not KVM's rule for them";
 		return -1;
 	}
-	rule = arm64_set_rules(r, reg, def, val, why);
-	if (rule == -1)
-		return 0;
-	if (rule == -2)
-		return -1;
 	changed = *val ^ def;
 	/* arm64_check_features(): each table field wholly inside the writable
 	 * mask must be safe; every other bit must keep KVM's value. */

@@ -779,6 +779,55 @@ static void replay_rule(void **state)
 	replay_fini(&r);
 }
 
+/*
+ * What a set_id_*() handler does comes before the writable mask, as in KVM:
+ * a field outside the mask that the handler drops (MPAM, the host's own
+ * value) is not refused for being outside it; and the rules later kernels
+ * added (EL0/EL1 of 0 and CTR_EL0.L1Ip 0 or 1 refused, 6.16 on).
+ */
+static void replay_rule_before_mask(void **state)
+{
+	struct host_reg_value values[] = {
+		{ R_AA64PFR0, 0x11111111ull },  /* EL0 ... EL3 1, FP, AdvSIMD, GIC 1, RAS 1 */
+		{ R_CTR, 0x8444c004 },          /* L1Ip 3 (PIPT), IminLine 4 */
+	};
+	struct host_reg_value masks[] = {
+		{ R_AA64PFR0, 0xffff00f00f00ffffull }, /* 6.12's: MPAM (43:40) outside */
+		{ R_CTR, 0x300fc00f },                 /* DIC, IDC, DminLine, L1Ip (6.16 on), IminLine */
+	};
+	struct host_facts h = { 0 };
+	struct replay r;
+
+	(void)state;
+	h.present = 1;
+	h.arch = KVMPROF_ARCH_ARM64;
+	h.reg_values = values;
+	h.n_reg_values = sizeof(values) / sizeof(values[0]);
+	h.have_masks = 1;
+	h.masks = masks;
+	h.n_masks = sizeof(masks) / sizeof(masks[0]);
+	h.have_reg_list = 1;
+	h.kernel = "6.12.117+deb12-arm64";
+	replay_init(&r, &h);
+	/* MPAM 1: accepted if it is the host's (dropped), else refused: unknown */
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x10011111111ull), -ENODATA);
+	assert_non_null(strstr(replay_unknown_of(&r, KVMPROF_KIND_ONE_REG, R_AA64PFR0)->what,
+			       "id-aa64pfr0-mpam-host-value-ignored"));
+	/* ... but with AMU (47:44, outside the mask too) changed, refused either way */
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x110011111111ull), -EINVAL);
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x11111110ull), 0); /* EL0 0: lower-safe on 6.12 */
+	replay_fini(&r);
+
+	h.kernel = "7.3.4+deb13-arm64";
+	replay_init(&r, &h);
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x11111110ull), -EINVAL); /* EL0 0 */
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x11111101ull), -EINVAL); /* EL1 0 */
+	assert_int_equal(replay_set(&r, R_AA64PFR0, 0x11111011ull), 0);      /* EL2 0: not an NV vCPU */
+	assert_int_equal(replay_set(&r, R_CTR, 0x84448004), 0);               /* L1Ip 2 (VIPT) */
+	assert_int_equal(replay_set(&r, R_CTR, 0x84444004), -EINVAL);         /* L1Ip 1 (AIVIVT) */
+	replay_fini(&r);
+}
+
 /* The three fields and the CLIDR_EL1 the 6.12 matrix once had to allow-list: offline refuses them now. */
 static void matrix_disagreements_gone(void **state)
 {
@@ -950,6 +999,7 @@ int main(void)
 		cmocka_unit_test(e2h0_feature_judged_by_cap),
 		cmocka_unit_test(tables_from_profile),
 		cmocka_unit_test(replay_rule),
+		cmocka_unit_test(replay_rule_before_mask),
 		cmocka_unit_test(write_rules_without_masks),
 		cmocka_unit_test(matrix_disagreements_gone),
 	};

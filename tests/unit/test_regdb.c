@@ -227,7 +227,7 @@ static void test_set_rules(void **state)
 		assert_true(k->set_a >> fld->width == 0 && k->set_b >> fld->width == 0);
 		assert_true(k->set != REGDB_SET_REFUSE || k->set_a <= k->set_b);
 	}
-	assert_int_equal(n, 7 + 6 + 1); /* set_user rules, the write rules of captures without masks, x86 MSR rules */
+	assert_int_equal(n, 11 + 6 + 1); /* set_user rules, the write rules of captures without masks, x86 MSR rules */
 	f = regdb_kfact_by_name("ia32-misc-enable-host-write-taken");
 	assert_non_null(f);
 	assert_int_equal(f->set, REGDB_SET_TAKEN);
@@ -248,6 +248,12 @@ static void test_set_rules(void **state)
 	assert_int_equal(f->set_a, 0xf);
 	assert_int_equal(f->set_b, 0);
 	assert_int_equal(regdb_kfact_by_name("id-aa64pfr1-mpam-frac-host-value-ignored")->set, REGDB_SET_HOST_AS_ZERO);
+	/* a rule from 6.16: 6.12 read without it, 6.13 ... 6.15 not read */
+	f = regdb_kfact_by_name("ctr-el0-l1ip-reserved-refused");
+	assert_non_null(f);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 12, 117), 1, &range), REGDB_KFACT_NO);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 14, 0), 1, &range), REGDB_KFACT_UNKNOWN);
+	assert_int_equal(regdb_kfact_state(f, REGDB_KVER(6, 16, 12), 1, &range), REGDB_KFACT_YES);
 }
 
 /*
