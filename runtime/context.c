@@ -449,18 +449,21 @@ static uint32_t phase_results(const struct kvmprof_vm_priv *v, int phase, int mo
 	return v->n_results[phase][mode];
 }
 
+/* Outside the device phase an entry makes one result or none. */
 static void count_phase_results(struct kvmprof_vm_priv *v)
 {
 	const struct kvmprof_profile *p = v->p;
 
+	memset(v->n_results, 0, sizeof(v->n_results));
 	for (int phase = 0; phase < KVMPROF_PHASE_DEVICE; phase++)
-		for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
-			v->n_results[phase][mode] = (uint16_t)count_results(v, phase, mode, 0);
-	for (uint32_t i = 0; i < p->phase_start[KVMPROF_PHASE_DEVICE]; i++) {
-		v->in_mode[i] = 0;
-		for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
-			v->in_mode[i] |= (uint8_t)(copies_of(v, &p->entries[i], mode, 0) << mode);
-	}
+		for (uint32_t i = p->phase_start[phase]; i < p->phase_start[phase + 1]; i++) {
+			v->in_mode[i] = 0;
+			for (int mode = MODE_APPLY; mode <= MODE_MERGE; mode++)
+				if (copies_of(v, &p->entries[i], mode, 0)) {
+					v->in_mode[i] |= (uint8_t)(1u << mode);
+					v->n_results[phase][mode]++;
+				}
+		}
 }
 
 static void remember_vcpu(struct kvmprof_vm_priv *v, int fd)
